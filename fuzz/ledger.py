@@ -1,0 +1,142 @@
+"""The defect ledger: known Aksara defects and the signatures that recognise them.
+
+The ledger is a YAML file (``fuzz/ledger.yaml`` by default, ``--ledger`` to add
+an application team's own). Each entry has an ``id``, a ``title``, the
+``property`` it violates, the ``affected`` Aksara versions (a PEP 440 specifier
+set), a ``signature`` and a minimal ``reproducer``. A signature maps fact names
+(see :meth:`fuzz.findings.Finding.signature_facts`) to regular expressions; a
+finding matches when the property is equal and every regex is found in its fact.
+Entries whose ``affected`` range excludes the installed Aksara are inactive, so a
+fixed defect that comes back in a later release is reported as new.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+DEFAULT_LEDGER = Path(__file__).with_name("ledger.yaml")
+REQUIRED_KEYS = ("id", "title", "property", "affected", "signature", "reproducer")
+
+
+class LedgerError(ValueError):
+    """The ledger file is malformed; the message names the entry and the problem."""
+
+
+@dataclass(frozen=True)
+class KnownDefect:
+    id: str
+    title: str
+    property_id: str
+    affected: SpecifierSet
+    signature: dict[str, re.Pattern[str]]
+    reproducer: str
+    notes: str = ""
+    source: str = ""
+
+    def applies_to(self, version: str) -> bool:
+        return self.affected.contains(Version(version), prereleases=True)
+
+    def matches(self, finding: Any) -> bool:
+        if finding.property_id != self.property_id:
+            return False
+        facts = finding.signature_facts()
+        return all(pattern.search(facts.get(name, "")) for name, pattern in self.signature.items())
+
+
+@dataclass
+class Ledger:
+    defects: list[KnownDefect] = field(default_factory=list)
+    version: str = ""
+
+    def active(self) -> list[KnownDefect]:
+        return [d for d in self.defects if not self.version or d.applies_to(self.version)]
+
+    def match(self, finding: Any) -> KnownDefect | None:
+        for defect in self.active():
+            if defect.matches(finding):
+                return defect
+        return None
+
+    def by_id(self, defect_id: str) -> KnownDefect | None:
+        return next((d for d in self.defects if d.id == defect_id), None)
+
+
+def parse_entries(entries: Iterable[Any], source: str) -> list[KnownDefect]:
+    defects = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"{source}: entry {index + 1}"
+        if not isinstance(entry, dict):
+            raise LedgerError(f"{where} is not a mapping")
+        missing = [k for k in REQUIRED_KEYS if k not in entry]
+        if missing:
+            raise LedgerError(f"{where} ({entry.get('id', '?')}) lacks {', '.join(missing)}")
+        if entry["id"] in seen:
+            raise LedgerError(f"{where}: duplicate id {entry['id']}")
+        seen.add(entry["id"])
+        try:
+            affected = SpecifierSet(str(entry["affected"]))
+        except InvalidSpecifier as exc:
+            raise LedgerError(f"{where} ({entry['id']}): bad affected range: {exc}") from None
+        signature = entry["signature"]
+        if not isinstance(signature, dict) or not signature:
+            raise LedgerError(f"{where} ({entry['id']}): signature must be a non-empty mapping")
+        try:
+            compiled = {str(k): re.compile(str(v), re.S) for k, v in signature.items()}
+        except re.error as exc:
+            raise LedgerError(f"{where} ({entry['id']}): bad signature regex: {exc}") from None
+        defects.append(
+            KnownDefect(
+                id=str(entry["id"]),
+                title=str(entry["title"]),
+                property_id=str(entry["property"]),
+                affected=affected,
+                signature=compiled,
+                reproducer=str(entry["reproducer"]),
+                notes=str(entry.get("notes", "")),
+                source=source,
+            )
+        )
+    return defects
+
+
+def load_ledger(paths: Iterable[Path], version: str) -> Ledger:
+    defects: list[KnownDefect] = []
+    for path in paths:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise LedgerError(f"cannot read ledger {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise LedgerError(f"ledger {path} is not valid YAML: {exc}") from None
+        defects.extend(parse_entries(data.get("defects", []) or [], str(path)))
+    ids = [d.id for d in defects]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise LedgerError(f"duplicate ledger ids across files: {', '.join(sorted(duplicates))}")
+    return Ledger(defects, version)
+
+
+_ACTIVE: Ledger | None = None
+
+
+def set_active_ledger(ledger: Ledger) -> None:
+    global _ACTIVE
+    _ACTIVE = ledger
+
+
+def active_ledger() -> Ledger:
+    """The ledger of this session (the default file when no plugin configured one)."""
+    global _ACTIVE
+    if _ACTIVE is None:
+        from aksara import __version__
+
+        _ACTIVE = load_ledger([DEFAULT_LEDGER], __version__)
+    return _ACTIVE

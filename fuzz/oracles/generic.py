@@ -1,0 +1,189 @@
+"""Generic HTTP oracles that hold for every request to every route.
+
+- ``http.no_server_error``: no response is a 5xx (an app exception counts as one).
+- ``http.error_envelope``: every 4xx/5xx REST response is Aksara's JSON envelope
+  ``{"error": {"status": <the status>, "message": str, "type": str}}`` (the request
+  always asks for ``application/json``).
+- ``http.no_leak``: no response contains a configured secret; no error response
+  contains SQL text, a Python traceback, a source file path or a driver name.
+  Text the caller itself sent (path, query, body) is removed before looking, so
+  an echoed input is not a leak.
+- ``http.safe_method_no_write``: a GET/HEAD/OPTIONS request changes no table.
+- ``http.health_after``: the app still answers its health route afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable, Sequence
+from urllib.parse import unquote
+
+from fuzz.findings import Finding
+from fuzz.oracles.context import OracleContext
+from fuzz.transcript import Exchange
+
+SQL_PATTERNS = [
+    re.compile(r"\bSELECT\b[\s\S]{1,200}?\bFROM\b"),
+    re.compile(r"\b(INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\S+\s+SET)\b"),
+    re.compile(r"\bWHERE\b[\s\S]{0,80}\$\d+"),
+    re.compile(r"syntax error at or near", re.I),
+    re.compile(r"(relation|column|operator|function) \"?[\w.]+\"? does not exist", re.I),
+    re.compile(r"invalid input (syntax|value) for (type|enum)", re.I),
+    re.compile(r"\b(asyncpg|psycopg2?|sqlalchemy)\b", re.I),
+    re.compile(r"\bpg_catalog\b|\binformation_schema\b"),
+]
+TRACE_PATTERNS = [
+    re.compile(r"Traceback \(most recent call last\)"),
+    re.compile(r'File "[^"]+", line \d+'),
+    re.compile(r"\b\w+(Error|Exception): [^\n]*\n\s+at\b"),
+]
+PATH_PATTERNS = [
+    re.compile(r"(/[\w.-]+)+/(site|dist)-packages/"),
+    re.compile(r"(/[\w.-]+)+\.py\b"),
+    re.compile(r"[A-Za-z]:\\[\w\\.-]+\.py\b"),
+]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _facts(exchange: Exchange, **more: str) -> dict[str, str]:
+    facts = {"route": exchange.route or exchange.path, "status": str(exchange.status)}
+    body = exchange.response_json()
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        facts["error_type"] = str(body["error"].get("type", ""))
+        facts["error_message"] = str(body["error"].get("message", ""))[:500]
+    facts.update(more)
+    return facts
+
+
+def check_no_server_error(exchange: Exchange, context: OracleContext) -> list[Finding]:
+    """No request, however hostile, makes the app answer 5xx or raise."""
+    if exchange.status < 500:
+        return []
+    return [Finding(
+        "http.no_server_error",
+        f"{exchange.method} {exchange.route or exchange.path} answered {exchange.status}",
+        observed=exchange.status,
+        expected="a status below 500 (a 4xx for bad input)",
+        exchanges=(exchange,),
+        facts=_facts(exchange),
+    )]
+
+
+def check_error_envelope(exchange: Exchange, context: OracleContext) -> list[Finding]:
+    """Every REST error is Aksara's JSON envelope with the response's own status."""
+    if exchange.status < 400 or context.is_mcp(exchange.path):
+        return []
+    content_type = dict((k.lower(), v) for k, v in exchange.response_headers).get("content-type", "")
+    body = exchange.response_json()
+    problem = None
+    if "json" not in content_type:
+        problem = f"content-type {content_type!r} is not JSON"
+    elif not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        problem = "body has no 'error' object"
+    else:
+        error = body["error"]
+        if error.get("status") != exchange.status:
+            problem = f"error.status {error.get('status')!r} differs from HTTP status {exchange.status}"
+        elif not isinstance(error.get("message"), str) or not isinstance(error.get("type"), str):
+            problem = "error.message and error.type must be strings"
+    if problem is None:
+        return []
+    return [Finding(
+        "http.error_envelope",
+        f"{exchange.method} {exchange.route or exchange.path} -> {exchange.status}: {problem}",
+        observed=exchange.response_text[:500],
+        expected='{"error": {"status": N, "message": str, "type": str}}',
+        exchanges=(exchange,),
+        facts=_facts(exchange, problem=problem),
+    )]
+
+
+def _caller_text(exchange: Exchange) -> list[str]:
+    """Everything the caller sent, in the forms the app may echo it back."""
+    pieces = [exchange.path, unquote(exchange.path)]
+    for key, value in exchange.query:
+        pieces += [key, value]
+    if exchange.body:
+        text = exchange.body.decode("utf-8", "replace")
+        pieces.append(text)
+        pieces += re.findall(r'"((?:[^"\\]|\\.)*)"', text)
+    return sorted({p for p in pieces if len(p) >= 3}, key=len, reverse=True)
+
+
+def _without_caller_text(text: str, exchange: Exchange) -> str:
+    for piece in _caller_text(exchange):
+        text = text.replace(piece, " ")
+        escaped = piece.replace("\\", "\\\\").replace('"', '\\"')
+        text = text.replace(escaped, " ")
+    return text
+
+
+def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
+    """No secret anywhere; no SQL, traceback, file path or driver name in an error."""
+    text = exchange.response_text + "\n" + "\n".join(f"{k}: {v}" for k, v in exchange.response_headers)
+    findings = []
+    for secret in context.secrets:
+        if secret in text:
+            findings.append(Finding(
+                "http.no_leak", "response contains a configured secret",
+                observed=f"secret of length {len(secret)} at offset {text.find(secret)}",
+                expected="no secret in any response", exchanges=(exchange,),
+                facts=_facts(exchange, leak="secret"),
+            ))
+    if exchange.status < 400:
+        return findings
+    scrubbed = _without_caller_text(text, exchange)
+    for kind, patterns in (("sql", SQL_PATTERNS), ("traceback", TRACE_PATTERNS), ("path", PATH_PATTERNS)):
+        for pattern in patterns:
+            match = pattern.search(scrubbed)
+            if match:
+                findings.append(Finding(
+                    "http.no_leak", f"error response leaks {kind} text: {match.group(0)[:80]!r}",
+                    observed=scrubbed[max(0, match.start() - 80): match.end() + 80],
+                    expected=f"no {kind} text in error responses", exchanges=(exchange,),
+                    facts=_facts(exchange, leak=kind, match=match.group(0)[:200]),
+                ))
+                break
+    return findings
+
+
+def check_safe_method_no_write(exchange: Exchange, changed_tables: Sequence[str]) -> list[Finding]:
+    """A safe method (GET/HEAD/OPTIONS) leaves every table as it was."""
+    if exchange.method not in SAFE_METHODS or not changed_tables:
+        return []
+    return [Finding(
+        "http.safe_method_no_write",
+        f"{exchange.method} {exchange.route or exchange.path} changed {', '.join(changed_tables)}",
+        observed=list(changed_tables), expected=[], exchanges=(exchange,),
+        facts=_facts(exchange, tables=",".join(changed_tables)),
+    )]
+
+
+def check_health_after(health: Exchange, previous: Exchange | None) -> list[Finding]:
+    """After any request the app still answers its health route with 200."""
+    if health.status == 200:
+        return []
+    exchanges = (previous, health) if previous is not None else (health,)
+    return [Finding(
+        "http.health_after", f"health route answered {health.status} after the request",
+        observed=health.status, expected=200, exchanges=exchanges,
+        facts={"route": health.path, "status": str(health.status)},
+    )]
+
+
+EXCHANGE_CHECKS: tuple[Callable[[Exchange, OracleContext], list[Finding]], ...] = (
+    check_no_server_error,
+    check_error_envelope,
+    check_no_leak,
+)
+
+
+def run_exchange_checks(
+    exchange: Exchange,
+    context: OracleContext,
+    checks: Iterable[Callable[[Exchange, OracleContext], list[Finding]]] = EXCHANGE_CHECKS,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks:
+        findings.extend(check(exchange, context))
+    return findings

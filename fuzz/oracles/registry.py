@@ -1,0 +1,21 @@
+"""Exchange oracles by property id, so a replayed artifact re-applies the one that found it.
+
+Other oracle modules add theirs with :func:`register`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from fuzz.oracles import generic
+
+EXCHANGE_ORACLES: dict[str, Callable] = {
+    "http.no_server_error": generic.check_no_server_error,
+    "http.error_envelope": generic.check_error_envelope,
+    "http.no_leak": generic.check_no_leak,
+}
+
+
+def register(property_id: str, check: Callable) -> Callable:
+    EXCHANGE_ORACLES[property_id] = check
+    return check

@@ -1,0 +1,335 @@
+"""The aksara-fuzz pytest plugin: options, profiles, PostgreSQL, targets, findings.
+
+Loaded by the root ``conftest.py``. It
+
+- adds the suite's options and validates them (bad input: one line, exit code 4);
+- loads the defect ledger and the Hypothesis profile;
+- starts PostgreSQL once (the xdist controller, or lazily in a single process) and
+  gives every worker its own clone of a migrated, seeded template;
+- turns each :class:`fuzz.findings.NewFinding` into an artifact directory;
+- prints the header (aksara version, provider, profile, seed) and a findings table,
+  and with ``--known-defects=fail`` fails the run on known defects too.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+
+from fuzz import profiles
+from fuzz.artifacts import write_artifact
+from fuzz.findings import COLLECTOR, NewFinding
+from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger, set_active_ledger
+from targets.postgres import PROVIDERS, PgServer, ProviderUnavailable, start_server
+
+EXIT_SETUP_ERROR = 3
+
+
+@dataclass
+class FuzzState:
+    """Session state of the plugin (one per process)."""
+
+    run_id: str
+    server: PgServer | None = None
+    owns_server: bool = False
+    server_error: str | None = None
+    live: Any = None
+    target: Any = None
+    worker: str = "main"
+    artifacts: list[tuple[str, str, Path]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+
+STATE_KEY = pytest.StashKey[FuzzState]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aksara-fuzz")
+    group.addoption("--fuzz-profile", choices=sorted(profiles.PROFILES),
+                    default=os.environ.get("AKSARA_FUZZ_PROFILE", profiles.DEFAULT_PROFILE),
+                    help="Hypothesis budget: dev (seconds), ci (release prep), nightly (hours)")
+    group.addoption("--pg-provider", choices=("auto", *PROVIDERS), default="auto",
+                    help="PostgreSQL provider (auto: DSN env, testcontainers, embedded, pg_ctl)")
+    group.addoption("--allow-remote-db", action="store_true", default=False,
+                    help="allow AKSARA_FUZZ_DATABASE_URL to point at a non-loopback host")
+    group.addoption("--target-profile", choices=("hardened", "defaults"), default="hardened",
+                    help="target profile: hardened (restricted role, forced RLS) or defaults")
+    group.addoption("--aksara-target", default=os.environ.get("AKSARA_FUZZ_TARGET", "refapp"),
+                    help="'refapp' or 'package.module:factory' returning a Target")
+    group.addoption("--known-defects", choices=("report", "fail"), default="report",
+                    help="report: known defects are listed but pass; fail: they fail the run")
+    group.addoption("--ledger", action="append", default=[],
+                    help="extra defect ledger YAML (repeatable); the built-in ledger is always loaded")
+    group.addoption("--artifacts-dir", default="fuzz-artifacts", help="where finding artifacts are written")
+    group.addoption("--example-db", default=".hypothesis/examples",
+                    help="Hypothesis example database directory")
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return (
+        not hasattr(config, "workerinput")
+        and config.pluginmanager.hasplugin("dsession")
+        and bool(getattr(config.option, "numprocesses", None))
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow_property: an expensive property that runs a scaled budget")
+    from aksara import __version__ as aksara_version
+
+    os.environ.setdefault("AKSARA_SUPPRESS_RUNTIME_BRAND", "1")
+    try:
+        ledger = load_ledger([DEFAULT_LEDGER, *map(Path, config.getoption("ledger"))], aksara_version)
+    except LedgerError as exc:
+        raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
+    set_active_ledger(ledger)
+
+    profiles.register_profiles(profiles.directory_database(config.getoption("example_db")))
+    hypothesis_settings.load_profile(config.getoption("fuzz_profile"))
+
+    workerinput = getattr(config, "workerinput", None)
+    state = FuzzState(run_id=(workerinput or {}).get("aksara_fuzz_run_id") or uuid.uuid4().hex[:8])
+    state.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    config.stash[STATE_KEY] = state
+    if workerinput and workerinput.get("aksara_fuzz_admin_dsn"):
+        state.server = PgServer(
+            workerinput["aksara_fuzz_provider"], workerinput["aksara_fuzz_admin_dsn"],
+            workerinput["aksara_fuzz_start_seconds"],
+        )
+    elif _is_xdist_controller(config):
+        _start_server(config, state)
+        if state.server_error:
+            raise pytest.UsageError(f"aksara-fuzz: {state.server_error}")
+
+
+def _start_server(config: pytest.Config, state: FuzzState) -> None:
+    try:
+        state.server = start_server(config.getoption("pg_provider"), config.getoption("allow_remote_db"))
+        state.owns_server = True
+    except ProviderUnavailable as exc:
+        state.server_error = str(exc)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    state = node.config.stash[STATE_KEY]
+    node.workerinput["aksara_fuzz_run_id"] = state.run_id
+    if state.server is not None:
+        node.workerinput["aksara_fuzz_admin_dsn"] = state.server.admin_dsn
+        node.workerinput["aksara_fuzz_provider"] = state.server.provider
+        node.workerinput["aksara_fuzz_start_seconds"] = state.server.start_seconds
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from aksara import __version__ as aksara_version
+
+    from fuzz.ledger import active_ledger
+
+    state = config.stash[STATE_KEY]
+    seed = config.getoption("hypothesis_seed", default=None)
+    lines = [
+        f"aksara-fuzz: aksara-framework {aksara_version}; target {config.getoption('aksara_target')} "
+        f"({config.getoption('target_profile')}); fuzz profile {config.getoption('fuzz_profile')} "
+        f"({hypothesis_settings.default.max_examples} examples/property); "
+        f"seed {seed if seed is not None else 'random (fix with --hypothesis-seed=N)'}",
+        f"aksara-fuzz: ledger {len(active_ledger().active())} active known defect(s); "
+        f"example db {config.getoption('example_db')}",
+    ]
+    if state.server is not None:
+        lines.append(_server_line(state.server))
+    return lines
+
+
+def _server_line(server: PgServer) -> str:
+    line = f"aksara-fuzz: PostgreSQL provider {server.provider}, started in {server.start_seconds:.2f}s"
+    if server.notes:
+        line += " (skipped: " + "; ".join(server.notes) + ")"
+    return line
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """Start PostgreSQL now if any collected test needs it, and say which provider answered."""
+    state = config.stash[STATE_KEY]
+    if state.server is not None or hasattr(config, "workerinput"):
+        return []
+    if not any("pg_server" in getattr(item, "fixturenames", ()) for item in items):
+        return []
+    _start_server(config, state)
+    if state.server_error:
+        return []
+    return [_server_line(state.server)]
+
+
+# -- fixtures ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_server(request: pytest.FixtureRequest) -> PgServer:
+    """A running PostgreSQL the suite may create databases and roles on."""
+    state = request.config.stash[STATE_KEY]
+    if state.server is None and state.server_error is None:
+        _start_server(request.config, state)
+    if state.server is None:
+        pytest.exit(f"aksara-fuzz: {state.server_error}", returncode=EXIT_SETUP_ERROR)
+    return state.server
+
+
+def _load_target(config: pytest.Config) -> Any:
+    from targets.loader import TargetError, load_target
+
+    state = config.stash[STATE_KEY]
+    if state.target is None:
+        try:
+            state.target = load_target(config.getoption("aksara_target"), config.getoption("target_profile"))
+        except TargetError as exc:
+            raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
+    return state.target
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``resource_name`` over the selected target's resources."""
+    if "resource_name" in metafunc.fixturenames:
+        target = _load_target(metafunc.config)
+        names = [r.name for r in target.info.resources]
+        metafunc.parametrize("resource_name", names, ids=names)
+
+
+@pytest.fixture(scope="session")
+def fuzz_target(request: pytest.FixtureRequest) -> Any:
+    """The Target object named by --aksara-target, not started."""
+    try:
+        return _load_target(request.config)
+    except pytest.UsageError as exc:
+        pytest.exit(str(exc), returncode=EXIT_SETUP_ERROR)
+
+
+@pytest.fixture(scope="session")
+def live_target(request: pytest.FixtureRequest, pg_server: PgServer, fuzz_target: Any) -> Any:
+    """The target started on this worker's own database clone."""
+    from targets.loader import TargetError, start_live_target
+
+    state = request.config.stash[STATE_KEY]
+    if state.live is None:
+        try:
+            state.live = start_live_target(pg_server, fuzz_target, state.run_id, state.worker)
+        except TargetError as exc:
+            pytest.exit(f"aksara-fuzz: {exc}", returncode=EXIT_SETUP_ERROR)
+    return state.live
+
+
+@pytest.fixture(scope="session")
+def oracle_context(live_target: Any) -> Any:
+    from fuzz.oracles.context import OracleContext
+
+    return OracleContext(live_target.info)
+
+
+@pytest.fixture
+def fresh_target(live_target: Any) -> Any:
+    """The live target, reset to its seed before the test."""
+    live_target.reset()
+    return live_target
+
+
+# -- findings -----------------------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is None or not isinstance(call.excinfo.value, NewFinding):
+        return
+    finding = call.excinfo.value.finding
+    state = item.config.stash[STATE_KEY]
+    root = Path(item.config.getoption("artifacts_dir"))
+    text = report.longreprtext if hasattr(report, "longreprtext") else ""
+    notes = "\n".join(getattr(call.excinfo.value, "__notes__", []) or [])
+    try:
+        directory = write_artifact(root, finding, item.nodeid, text + "\n" + notes,
+                                   meta={"target_profile": item.config.getoption("target_profile"),
+                                         "fuzz_profile": item.config.getoption("fuzz_profile")})
+    except OSError as exc:
+        report.sections.append(("aksara-fuzz", f"could not write artifact: {exc}"))
+        return
+    COLLECTOR.record_new(item.nodeid, finding)
+    state.artifacts.append((finding.property_id, item.nodeid, directory))
+    report.sections.append(("aksara-fuzz artifact", f"{directory}\nreplay: pytest {directory}"))
+    report.user_properties.append(("aksara_fuzz_artifact", str(directory)))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
+        return
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["aksara_fuzz_known"] = {
+            k: [r.count, r.finding.to_json()] for k, r in COLLECTOR.known.items()
+        }
+        config.workeroutput["aksara_fuzz_artifacts"] = [(p, n, str(d)) for p, n, d in state.artifacts]
+    _teardown(state)
+    if config.getoption("known_defects") == "fail" and COLLECTOR.known and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Merge a worker's known-defect hits and artifacts into the controller's summary."""
+    from fuzz.findings import Finding
+    from fuzz.transcript import Exchange
+
+    output = getattr(node, "workeroutput", {}) or {}
+    for defect_id, (count, data) in output.get("aksara_fuzz_known", {}).items():
+        finding = Finding(data["property"], data["message"], data.get("observed"), data.get("expected"),
+                          tuple(Exchange.from_json(e) for e in data.get("exchanges", [])),
+                          data.get("facts", {}), data.get("reproducer"))
+        for _ in range(count):
+            COLLECTOR.record_known(defect_id, finding)
+    state = node.config.stash[STATE_KEY]
+    for prop, nodeid, directory in output.get("aksara_fuzz_artifacts", []):
+        state.artifacts.append((prop, nodeid, Path(directory)))
+
+
+def _teardown(state: FuzzState) -> None:
+    if state.live is not None:
+        live, state.live = state.live, None
+        try:
+            live.run(live.stop())
+            from targets.database import drop_databases
+
+            live.run(drop_databases(state.server, [live.db.name]))
+        except Exception:  # noqa: BLE001 - teardown must not hide the test outcome
+            pass
+        finally:
+            live.loop.close()
+    if state.owns_server and state.server is not None:
+        state.server.stop()
+        state.server = None
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    state = config.stash.get(STATE_KEY, None)
+    if state is None or (not COLLECTOR.known and not state.artifacts):
+        return
+    from fuzz.ledger import active_ledger
+
+    ledger = active_ledger()
+    tr = terminalreporter
+    tr.section("aksara-fuzz findings")
+    tr.write_line(f"{'property':32} {'status':7} {'count':>5}  defect / artifact")
+    for defect_id, record in sorted(COLLECTOR.known.items()):
+        defect = ledger.by_id(defect_id)
+        title = defect.title if defect else ""
+        tr.write_line(f"{record.finding.property_id:32} {'known':7} {record.count:>5}  {defect_id}: {title}")
+    for prop, nodeid, directory in state.artifacts:
+        tr.write_line(f"{prop:32} {'NEW':7} {1:>5}  {directory}  ({nodeid})")
+    if COLLECTOR.known and config.getoption("known_defects") == "fail":
+        tr.write_line("--known-defects=fail: known defects fail this run", red=True)

@@ -1,0 +1,92 @@
+"""Hostile query strings for a resource's list and detail routes, from its metadata.
+
+Keys: every model field (and FK column) with every lookup Aksara knows and some it
+does not (unknown, chained, relation traversal ``fk__field``, JSON paths), the
+paginator's own parameters and those of the other paginators, ``ordering`` and
+``search``, repeated keys, and arbitrary text keys. Values: see
+:mod:`strategies.values`; ordering values mix allowed, disallowed, hidden and
+tenant fields with ``-`` prefixes, empty terms and injected expressions.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from strategies.values import hostile_scalars, reserved_words, sql_injection
+from targets.base import ResourceSpec
+
+KNOWN_LOOKUPS = ("exact", "gt", "gte", "lt", "lte", "in", "isnull", "icontains", "contains")
+UNKNOWN_LOOKUPS = ("iexact", "startswith", "regex", "range", "year", "foo", "", "__", "gt__lt", "in__in",
+                   "isnull__gt", "contains__icontains", "'", "gt;")
+PAGINATION_KEYS = ("limit", "offset", "page", "size", "cursor", "page_size")
+ORDERING_INJECTIONS = ("id; DROP TABLE tickets", "random()", "(SELECT 1)", "1", "-", "--", ",,", "title desc",
+                       "title NULLS FIRST", "\"title\"", "title)", "-(-title)", "tenant_id", "-tenant_id")
+
+
+def field_keys(resource: ResourceSpec) -> st.SearchStrategy[str]:
+    """Filter parameter names: fields × lookups, chained, relation traversal and JSON paths."""
+    names = sorted({f.name for f in resource.fields} | {f.column for f in resource.fields})
+    name = st.sampled_from(names)
+    lookup = st.sampled_from(KNOWN_LOOKUPS + UNKNOWN_LOOKUPS)
+    json_fields = [f.name for f in resource.fields if f.kind == "json"] or names
+    fk_fields = [f.name for f in resource.fields if f.kind == "fk"] or names
+    return st.one_of(
+        name,
+        st.builds(lambda n, lk: f"{n}__{lk}", name, lookup),
+        st.builds(lambda n, a, b: f"{n}__{a}__{b}", name, lookup, lookup),
+        st.builds(lambda n, p, lk: f"{n}__{p}__{lk}", st.sampled_from(json_fields),
+                  st.sampled_from(["a", "source", "nested", "level", "0", "x y", "'", "__"]), lookup),
+        st.builds(lambda n, other: f"{n}__{other}", st.sampled_from(fk_fields), name),
+    )
+
+
+def ordering_values(resource: ResourceSpec) -> st.SearchStrategy[str]:
+    """``ordering`` values: allowed, disallowed, hidden and tenant fields, prefixes, junk."""
+    names = sorted({f.name for f in resource.fields})
+    term = st.one_of(
+        st.sampled_from(names),
+        st.sampled_from(names).map(lambda n: "-" + n),
+        st.sampled_from(ORDERING_INJECTIONS),
+        reserved_words,
+        st.text(max_size=10),
+    )
+    return st.lists(term, max_size=8).map(",".join) | st.integers(50, 2000).map(lambda n: ",".join(["title"] * n))
+
+
+def pagination_values() -> st.SearchStrategy[str]:
+    """Page parameters: boundaries, 2^31 and 2^63, floats, exponents, non-numbers."""
+    return st.one_of(
+        st.sampled_from(["0", "1", "-1", "20", "99", "100", "101", "1000", str(2**31), str(2**63),
+                         str(2**63 - 1), "1.5", "1e3", "0x10", "", " 1", "1 ", "+1", "NaN", "abc"]),
+        st.integers(-(2**70), 2**70).map(str),
+        hostile_scalars(),
+    )
+
+
+def query_pair(resource: ResourceSpec) -> st.SearchStrategy[tuple[str, str]]:
+    return st.one_of(
+        st.tuples(field_keys(resource), hostile_scalars()),
+        st.tuples(st.sampled_from(PAGINATION_KEYS), pagination_values()),
+        st.tuples(st.just("ordering"), ordering_values(resource)),
+        st.tuples(st.just("search"), hostile_scalars() | sql_injection),
+        st.tuples(st.text(max_size=12) | reserved_words, hostile_scalars()),
+    )
+
+
+def query_strings(resource: ResourceSpec, max_size: int = 6) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """A list of (key, value) pairs; keys may repeat with conflicting values."""
+    return st.lists(query_pair(resource), max_size=max_size).flatmap(
+        lambda pairs: st.just(pairs) if not pairs else st.one_of(
+            st.just(pairs),
+            st.sampled_from(pairs).flatmap(
+                lambda p: hostile_scalars().map(lambda v: pairs + [(p[0], v)])
+            ),
+        )
+    )
+
+
+def path_ids(known_ids: list[str]) -> st.SearchStrategy[str]:
+    """Detail-route ids: existing ones (any tenant), random UUIDs and hostile strings."""
+    existing = st.sampled_from(known_ids) if known_ids else st.nothing()
+    return st.one_of(existing, existing, st.uuids().map(str),
+                     hostile_scalars().filter(lambda s: "/" not in s and "?" not in s and "#" not in s))

@@ -1,0 +1,269 @@
+"""The Target protocol: what the properties know about the system they fuzz.
+
+Properties never import a target's internals. They read a :class:`TargetInfo`
+(resources with their fields and policies, principals with their credentials,
+tenants) and talk to the app through :class:`targets.client.TargetClient`.
+:func:`describe_viewset` derives a :class:`ResourceSpec` from any Aksara
+``ModelViewSet`` class, so an application's own viewsets are described the
+same way as the reference app's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+# Aksara field class name -> the suite's field kind
+FIELD_KINDS = {
+    "String": "string", "Text": "text", "Email": "email", "URL": "url", "Slug": "slug",
+    "Integer": "integer", "BigInteger": "bigint", "SmallInteger": "smallint",
+    "PositiveInteger": "integer", "PositiveSmallInteger": "smallint",
+    "Decimal": "decimal", "Float": "float", "Boolean": "boolean",
+    "Date": "date", "DateTime": "datetime", "Time": "time", "UUID": "uuid",
+    "JSON": "json", "Array": "array", "Enum": "enum", "ForeignKey": "fk", "OneToOne": "fk",
+}
+SERVER_CONTROLLED = frozenset({"id", "created_at", "updated_at", "tenant_id"})
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One model field and the policies attached to it."""
+
+    name: str
+    kind: str
+    column: str
+    nullable: bool = False
+    unique: bool = False
+    has_default: bool = False
+    choices: tuple[Any, ...] = ()
+    max_length: int | None = None
+    max_digits: int | None = None
+    decimal_places: int | None = None
+    read_only: bool = False
+    ai_sensitive: bool = False
+    ai_writable: bool = True
+    tenant: bool = False
+    server_controlled: bool = False
+    fk_target: str | None = None
+
+    @property
+    def writable_by_clients(self) -> bool:
+        return not (self.read_only or self.tenant or self.server_controlled)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A custom ``@action`` route of a viewset."""
+
+    name: str
+    detail: bool
+    methods: tuple[str, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A model exposed through a generated viewset."""
+
+    name: str
+    table: str
+    prefix: str
+    fields: tuple[FieldSpec, ...]
+    tenant_scoped: bool
+    paginator: str  # limit_offset | page_number | cursor | custom
+    page_max: int
+    page_default: int
+    filter_backend: bool
+    filterable_fields: tuple[str, ...]
+    router_filter_fields: tuple[str, ...]
+    ordering_fields: tuple[str, ...]
+    default_ordering: tuple[str, ...]
+    search_fields: tuple[str, ...]
+    actions: tuple[ActionSpec, ...] = ()
+    ai_exposed: bool = True
+    stream_enabled: bool = True
+    uses_serializer: bool = False
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def list_path(self) -> str:
+        return self.prefix.rstrip("/") + "/"
+
+    def detail_path(self, pk: str) -> str:
+        return f"{self.prefix.rstrip('/')}/{pk}"
+
+
+@dataclass(frozen=True)
+class PrincipalSpec:
+    """A caller the target knows how to authenticate."""
+
+    name: str
+    kind: str  # anonymous | user | staff | ai_agent | system
+    tenant: str | None = None  # tenant label ("A", "B") or None
+    headers: tuple[tuple[str, str], ...] = ()
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def is_ai(self) -> bool:
+        return self.kind == "ai_agent"
+
+
+@dataclass
+class TargetInfo:
+    """Everything a property may know about a target."""
+
+    name: str
+    profile: str
+    resources: tuple[ResourceSpec, ...]
+    principals: tuple[PrincipalSpec, ...]
+    tenants: dict[str, str] = field(default_factory=dict)
+    health_path: str = "/health"
+    mcp_path: str | None = None
+    public_paths: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+
+    def principal(self, name: str) -> PrincipalSpec:
+        for spec in self.principals:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def resource(self, name: str) -> ResourceSpec:
+        for spec in self.resources:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+class Target(Protocol):
+    """A fuzzable Aksara application.
+
+    ``build_app`` returns the ASGI app for a database DSN; ``prepare_database``
+    creates the schema and seed data on a fresh database (admin connection);
+    ``app_dsn`` says how the app itself connects (e.g. a restricted role).
+    """
+
+    info: TargetInfo
+
+    def build_app(self, dsn: str) -> Any: ...
+
+    async def prepare_database(self, admin_conn: Any, server: Any, database: str) -> None: ...
+
+    def app_dsn(self, server: Any, database: str) -> str: ...
+
+
+def _kind(field_obj: Any) -> str:
+    for cls in type(field_obj).__mro__:
+        if cls.__name__ in FIELD_KINDS:
+            return FIELD_KINDS[cls.__name__]
+    return "other"
+
+
+def describe_field(name: str, field_obj: Any, tenant_scoped: bool) -> FieldSpec:
+    kind = _kind(field_obj)
+    column = getattr(field_obj, "db_column_name", None) if kind == "fk" else name
+    target = None
+    if kind == "fk":
+        to = getattr(field_obj, "to", None) or getattr(field_obj, "related_model", None)
+        target = to if isinstance(to, str) else getattr(to, "__name__", None)
+    choices = getattr(field_obj, "choices", None) or ()
+    if choices and isinstance(choices[0], (tuple, list)):
+        choices = tuple(c[0] for c in choices)
+    return FieldSpec(
+        name=name,
+        kind=kind,
+        column=str(column or name),
+        nullable=bool(getattr(field_obj, "nullable", False)),
+        unique=bool(getattr(field_obj, "unique", False)),
+        has_default=getattr(field_obj, "default", None) is not None,
+        choices=tuple(choices),
+        max_length=getattr(field_obj, "max_length", None),
+        max_digits=getattr(field_obj, "max_digits", None),
+        decimal_places=getattr(field_obj, "decimal_places", None),
+        read_only=bool(getattr(field_obj, "read_only", False)),
+        ai_sensitive=bool(getattr(field_obj, "ai_sensitive", False)),
+        ai_writable=bool(getattr(field_obj, "ai_agent_writable", True)),
+        tenant=tenant_scoped and name == "tenant_id",
+        server_controlled=name in SERVER_CONTROLLED,
+        fk_target=target,
+    )
+
+
+def describe_viewset(viewset_cls: type) -> ResourceSpec:
+    """Describe an Aksara ``ModelViewSet`` class from its own metadata."""
+    from aksara.api.actions import get_action_metadata
+    from aksara.api.filters import AksaraFilterBackend
+    from aksara.api.pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination
+    from aksara.tenancy import is_tenant_model
+
+    model = viewset_cls.model
+    tenant_scoped = is_tenant_model(model)
+    fields = tuple(describe_field(n, f, tenant_scoped) for n, f in model._fields.items())
+    prefix = viewset_cls.prefix or f"/{model.__tablename__}"
+    pagination = viewset_cls.pagination_class
+    if pagination is None:
+        paginator, page_max, page_default = "limit_offset", viewset_cls.max_limit, viewset_cls.default_limit
+    elif issubclass(pagination, LimitOffsetPagination):
+        paginator, page_max, page_default = "limit_offset", pagination.max_limit, pagination.default_limit
+    elif issubclass(pagination, PageNumberPagination):
+        paginator, page_max, page_default = "page_number", pagination.max_page_size, pagination.default_page_size
+    elif issubclass(pagination, CursorPagination):
+        paginator, page_max, page_default = "cursor", pagination.max_page_size, pagination.default_page_size
+    else:
+        paginator, page_max, page_default = "custom", viewset_cls.max_limit, viewset_cls.default_limit
+    backends = list(viewset_cls.filter_backends or [])
+    has_filter_backend = any(isinstance(b, type) and issubclass(b, AksaraFilterBackend) for b in backends)
+    ordering = viewset_cls.ordering
+    if isinstance(ordering, str):
+        ordering = [ordering]
+    ordering_fields = viewset_cls.ordering_fields
+    if ordering_fields == "__all__":
+        ordering_fields = list(model._fields)
+    actions = []
+    for attr in dir(viewset_cls):
+        method = getattr(viewset_cls, attr, None)
+        meta = get_action_metadata(method) if callable(method) else None
+        if not meta:
+            continue
+        url_path = meta.get("path") or attr
+        detail = bool(meta.get("detail"))
+        path = f"{prefix.rstrip('/')}/{{pk}}/{url_path}" if detail else f"{prefix.rstrip('/')}/{url_path}"
+        methods = tuple(m.upper() for m in (meta.get("methods") or ["get"]))
+        actions.append(ActionSpec(attr, detail, methods, path))
+    instance_filter_fields = tuple(model._fields)
+    try:
+        instance_filter_fields = tuple(viewset_cls.get_filter_fields(viewset_cls.__new__(viewset_cls)))
+    except Exception:  # noqa: BLE001 - an override needing instance state: fall back to all fields
+        pass
+    return ResourceSpec(
+        name=model.__name__,
+        table=model.__tablename__,
+        prefix=prefix,
+        fields=fields,
+        tenant_scoped=tenant_scoped,
+        paginator=paginator,
+        page_max=int(page_max),
+        page_default=int(page_default),
+        filter_backend=has_filter_backend,
+        filterable_fields=tuple(getattr(viewset_cls, "filterable_fields", []) or ()),
+        router_filter_fields=instance_filter_fields,
+        ordering_fields=tuple(ordering_fields or ()),
+        default_ordering=tuple(ordering or ()),
+        search_fields=tuple(viewset_cls.search_fields or ()),
+        actions=tuple(actions),
+        ai_exposed=bool(viewset_cls.ai_exposed),
+        stream_enabled=bool(viewset_cls.stream_enabled),
+        uses_serializer=any(
+            getattr(viewset_cls, f"{a}_serializer_class", None) is not None
+            for a in ("list", "retrieve", "create", "update")
+        ),
+    )
+
+
+def principal_names(info: TargetInfo, kinds: Sequence[str] | None = None) -> list[str]:
+    return [p.name for p in info.principals if kinds is None or p.kind in kinds]

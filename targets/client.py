@@ -1,0 +1,159 @@
+"""In-process HTTP to the target's ASGI app, and the live target a property talks to.
+
+:class:`LiveTarget` owns one event loop for the whole session: the app's lifespan
+(and so its asyncpg pool) lives on it, and every request, reset and database
+query runs on it through :meth:`LiveTarget.run`, so properties stay plain
+synchronous Hypothesis tests. Requests go through ``httpx.ASGITransport``, always
+with ``Accept: application/json``, and come back as
+:class:`fuzz.transcript.Exchange` values. Query strings are sent as raw bytes so
+NUL bytes and lone surrogates reach the app exactly as generated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+import httpx
+
+from fuzz.transcript import Exchange
+from targets.base import TargetInfo
+from targets.database import WorkerDatabase
+
+ACCEPT_JSON = ("accept", "application/json")
+
+
+def encode_query(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """Percent-encode query pairs, keeping lone surrogates as their UTF-8 bytes."""
+    return "&".join(
+        quote(str(k).encode("utf-8", "surrogatepass"), safe="") + "="
+        + quote(str(v).encode("utf-8", "surrogatepass"), safe="")
+        for k, v in pairs
+    ).encode("ascii")
+
+
+class LiveTarget:
+    """A started target: app, database clone, principals, and a request method."""
+
+    def __init__(self, target: Any, app: Any, database: WorkerDatabase, loop: asyncio.AbstractEventLoop):
+        self.target = target
+        self.app = app
+        self.db = database
+        self.loop = loop
+        self.info: TargetInfo = target.info
+        self._lifespan_task: asyncio.Task | None = None
+        self._lifespan_stop: asyncio.Event | None = None
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url="http://testserver",
+            timeout=60.0,
+        )
+        self.requests = 0
+        self.request_seconds = 0.0
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    async def _run_lifespan(self, started: asyncio.Event, stop: asyncio.Event) -> None:
+        # anyio cancel scopes must be entered and exited by the same task
+        async with self.app.router.lifespan_context(self.app):
+            started.set()
+            await stop.wait()
+
+    async def start(self) -> None:
+        started, self._lifespan_stop = asyncio.Event(), asyncio.Event()
+        self._lifespan_task = asyncio.ensure_future(self._run_lifespan(started, self._lifespan_stop))
+        waiter = asyncio.ensure_future(started.wait())
+        await asyncio.wait({waiter, self._lifespan_task}, return_when=asyncio.FIRST_COMPLETED)
+        if self._lifespan_task.done():
+            waiter.cancel()
+            self._lifespan_task.result()  # re-raise the startup error
+        await self.db.connect()
+        await self.db.install_tracking()
+        await self.db.take_snapshot()
+
+    async def stop(self) -> None:
+        await self.client.aclose()
+        if self._lifespan_task is not None and self._lifespan_stop is not None:
+            task, self._lifespan_task = self._lifespan_task, None
+            self._lifespan_stop.set()
+            await task
+        await self.db.close()
+
+    def headers_for(self, principal: str) -> list[tuple[str, str]]:
+        return list(self.info.principal(principal).headers)
+
+    async def arequest(
+        self,
+        principal: str,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, str]] = (),
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+        route: str | None = None,
+        raw_headers: bool = False,
+    ) -> Exchange:
+        """Send one request as ``principal``; return the exchange (never raises on HTTP errors)."""
+        sent_headers = [] if raw_headers else [ACCEPT_JSON]
+        sent_headers += self.headers_for(principal)
+        extra = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        sent_headers += extra
+        body = content
+        if json_body is not None and body is None:
+            body = json.dumps(json_body, allow_nan=True).encode("utf-8", "surrogatepass")
+            if not any(k.lower() == "content-type" for k, _ in sent_headers):
+                sent_headers.append(("content-type", "application/json"))
+        url = httpx.URL(path=path, query=encode_query(query))
+        request = self.client.build_request(method, url, headers=sent_headers, content=body)
+        started = time.perf_counter()
+        try:
+            response = await self.client.send(request)
+            text = response.text
+            status = response.status_code
+            response_headers = tuple(response.headers.items())
+        except Exception as exc:  # noqa: BLE001 - an app crash surfaces as a 500 transcript
+            text = f"<app raised {type(exc).__name__}: {exc}>"
+            status = 599
+            response_headers = ()
+        elapsed = time.perf_counter() - started
+        self.requests += 1
+        self.request_seconds += elapsed
+        return Exchange(
+            method=method,
+            path=path,
+            query=tuple((str(k), str(v)) for k, v in query),
+            headers=tuple(sent_headers),
+            body=body,
+            principal=principal,
+            route=route,
+            status=status,
+            response_headers=response_headers,
+            response_text=text,
+            elapsed_ms=elapsed * 1000,
+        )
+
+    def request(self, principal: str, method: str, path: str, **kwargs: Any) -> Exchange:
+        return self.run(self.arequest(principal, method, path, **kwargs))
+
+    def replay(self, exchange: Exchange) -> Exchange:
+        """Send the same request again (same headers as recorded, principal re-resolved)."""
+        headers = [(k, v) for k, v in exchange.headers if k.lower() not in ("accept", "authorization")]
+        return self.request(
+            exchange.principal, exchange.method, exchange.path, query=exchange.query,
+            content=exchange.body, headers=headers, route=exchange.route,
+        )
+
+    def reset(self) -> list[str]:
+        return self.run(self.db.reset())
+
+    def changes(self) -> list[str]:
+        return self.run(self.db.changes())
+
+    def healthy(self) -> Exchange:
+        return self.request("anonymous", "GET", self.info.health_path)

@@ -1,0 +1,177 @@
+"""Per-worker databases from a migrated, seeded template, and cheap exact resets.
+
+The first worker of a run builds the template (the target's migrations, roles,
+row-level security and seed) under an advisory lock; every worker then clones it
+with ``CREATE DATABASE … TEMPLATE``. Inside each clone the suite installs:
+
+- ``aksara_fuzz.dirty``: statement-level triggers on every application table record
+  which tables a *committed* statement touched (a rolled-back write leaves no mark);
+- ``aksara_fuzz.snap_<table>``: a copy of each table taken after the app started.
+
+:meth:`WorkerDatabase.reset` restores only the dirty tables from their snapshots
+(DELETE + INSERT … SELECT with triggers off), and :meth:`WorkerDatabase.changes`
+tells exactly which tables differ from the snapshot, by content hash, which is what
+the state-integrity oracles use. The app's own transactions are never rolled back
+by the suite, so "a failed request changed the database" stays visible.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+SCHEMA = "aksara_fuzz"
+_LOCK_KEY = 0x0A45A2A
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def database_name(run_id: str, suffix: str) -> str:
+    name = re.sub(r"[^a-z0-9_]", "_", f"aksara_fuzz_{run_id}_{suffix}".lower())
+    return name[:63]
+
+
+async def ensure_template(server: Any, target: Any, run_id: str) -> str:
+    """Build the run's template database once (first caller wins); return its name."""
+    template = database_name(run_id, f"tpl_{target.info.name}_{target.info.profile}")
+    admin = await asyncpg.connect(server.admin_dsn)
+    try:
+        await admin.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+        try:
+            exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", template)
+            if not exists:
+                await admin.execute(f"CREATE DATABASE {_ident(template)}")
+                conn = await asyncpg.connect(server.dsn(template))
+                try:
+                    await target.prepare_database(conn, server, template)
+                finally:
+                    await conn.close()
+        finally:
+            await admin.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+    finally:
+        await admin.close()
+    return template
+
+
+async def clone_database(server: Any, template: str, name: str) -> None:
+    admin = await asyncpg.connect(server.admin_dsn)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {_ident(name)} TEMPLATE {_ident(template)}")
+    finally:
+        await admin.close()
+
+
+async def drop_databases(server: Any, names: list[str]) -> None:
+    admin = await asyncpg.connect(server.admin_dsn)
+    try:
+        for name in names:
+            await admin.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@dataclass
+class WorkerDatabase:
+    """One worker's clone: snapshot, dirty tracking, reset and change detection."""
+
+    dsn: str
+    name: str
+    conn: asyncpg.Connection | None = None
+    tables: list[str] = field(default_factory=list)
+    snapshot_hash: dict[str, str] = field(default_factory=dict)
+    resets: int = 0
+
+    async def connect(self) -> None:
+        self.conn = await asyncpg.connect(self.dsn)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+            self.conn = None
+
+    async def install_tracking(self) -> None:
+        """Create the dirty-table triggers (idempotent)."""
+        conn = self.conn
+        assert conn is not None
+        await conn.execute(f"""
+            CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+            CREATE UNLOGGED TABLE IF NOT EXISTS {SCHEMA}.dirty (table_name text PRIMARY KEY);
+            CREATE OR REPLACE FUNCTION {SCHEMA}.mark_dirty() RETURNS trigger
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+            BEGIN
+                INSERT INTO {SCHEMA}.dirty VALUES (TG_TABLE_NAME) ON CONFLICT DO NOTHING;
+                RETURN NULL;
+            END $$;
+        """)
+        rows = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
+        self.tables = [r["tablename"] for r in rows]
+        for table in self.tables:
+            await conn.execute(f"""
+                DROP TRIGGER IF EXISTS aksara_fuzz_dirty ON public.{_ident(table)};
+                CREATE TRIGGER aksara_fuzz_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+                    ON public.{_ident(table)} FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.mark_dirty();
+            """)
+
+    async def take_snapshot(self) -> None:
+        """Copy every application table as it is now; this state is what reset restores."""
+        conn = self.conn
+        assert conn is not None
+        for table in self.tables:
+            snap = _ident(f"snap_{table}")
+            await conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{snap}")
+            await conn.execute(f"CREATE TABLE {SCHEMA}.{snap} AS SELECT * FROM public.{_ident(table)}")
+        await conn.execute(f"TRUNCATE {SCHEMA}.dirty")
+        self.snapshot_hash = {t: await self._hash(f"public.{_ident(t)}") for t in self.tables}
+
+    async def _hash(self, relation: str) -> str:
+        assert self.conn is not None
+        return await self.conn.fetchval(
+            f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {relation} t"
+        )
+
+    async def dirty_tables(self) -> list[str]:
+        assert self.conn is not None
+        rows = await self.conn.fetch(f"SELECT table_name FROM {SCHEMA}.dirty")
+        return [r["table_name"] for r in rows]
+
+    async def changes(self) -> list[str]:
+        """Tables whose content differs from the snapshot (exact, by content hash)."""
+        changed = []
+        for table in await self.dirty_tables():
+            if table in self.snapshot_hash and await self._hash(f"public.{_ident(table)}") != self.snapshot_hash[table]:
+                changed.append(table)
+        return sorted(changed)
+
+    async def reset(self) -> list[str]:
+        """Restore every table a committed statement touched; return their names."""
+        conn = self.conn
+        assert conn is not None
+        dirty = await self.dirty_tables()
+        if not dirty:
+            return []
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            for table in dirty:
+                if table not in self.snapshot_hash:
+                    continue
+                await conn.execute(f"DELETE FROM public.{_ident(table)}")
+                await conn.execute(
+                    f"INSERT INTO public.{_ident(table)} SELECT * FROM {SCHEMA}.{_ident('snap_' + table)}"
+                )
+            await conn.execute(f"DELETE FROM {SCHEMA}.dirty")
+        self.resets += 1
+        return dirty
+
+    async def fetch_rows(self, table: str) -> list[dict[str, Any]]:
+        """All current rows of ``table`` (as the database owner sees them)."""
+        assert self.conn is not None
+        rows = await self.conn.fetch(f"SELECT * FROM public.{_ident(table)}")
+        return [dict(r) for r in rows]

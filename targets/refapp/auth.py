@@ -1,0 +1,133 @@
+"""Bearer-token authentication for the reference app (Aksara resolves no credentials itself).
+
+Static tokens identify human users, staff and the system principal; AI/MCP agents
+present HMAC agent tokens (``aksara.ai.auth``) whose claims become an MCP principal.
+The middleware sets everything Aksara reads: ``request.state.principal``, ``user``,
+``is_ai_agent``, ``tenant_id``, ``auth_method`` and the tenant context variable that
+drives PostgreSQL row-level security. A bearer token that does not verify gets a
+401 in Aksara's JSON error envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aksara.ai.auth import verify_agent_token
+from aksara.context_state import tenant_id_var
+from aksara.identity import AnonymousUser
+from aksara.security.context import principal_from_mcp_claims
+from aksara.security.principal import Principal
+
+
+@dataclass(frozen=True)
+class FuzzUser:
+    """The user object permission classes read (``is_authenticated``, ``is_staff``)."""
+
+    id: str
+    tenant_id: str | None
+    is_staff: bool = False
+    is_superuser: bool = False
+    is_active: bool = True
+    is_authenticated: bool = True
+
+
+@dataclass(frozen=True)
+class Identity:
+    principal: Principal
+    user: Any
+    tenant_id: str | None
+
+
+ANONYMOUS = Identity(Principal.anonymous(), AnonymousUser(), None)
+
+
+def identity_for_user(user_id: str, tenant_id: str | None, staff: bool) -> Identity:
+    roles = ("staff",) if staff else ("user",)
+    principal = Principal.for_user(user_id, tenant_id=tenant_id, roles=roles, auth_method="jwt")
+    return Identity(principal, FuzzUser(user_id, tenant_id, is_staff=staff, is_superuser=staff), tenant_id)
+
+
+def identity_for_system(tenant_id: str | None = None) -> Identity:
+    principal = Principal.system("aksara-fuzz system principal", tenant_id=tenant_id)
+    user = FuzzUser("system", tenant_id, is_staff=True, is_superuser=True)
+    return Identity(principal, user, tenant_id)
+
+
+def identity_for_agent_claims(claims: dict[str, Any]) -> Identity:
+    principal = principal_from_mcp_claims(claims)
+    user = FuzzUser(str(claims.get("sub") or claims.get("agent_id")), principal.tenant_id)
+    return Identity(principal, user, principal.tenant_id)
+
+
+class TokenResolver:
+    """Maps a bearer token to an :class:`Identity`; ``None`` means the token is invalid."""
+
+    def __init__(self, static: dict[str, Identity], agent_secret: str, clock_skew: int = 0):
+        self.static = static
+        self.agent_secret = agent_secret
+        self.clock_skew = clock_skew
+
+    def __call__(self, token: str) -> Identity | None:
+        if token in self.static:
+            return self.static[token]
+        if token.count(".") != 2:
+            return None
+        try:
+            claims = verify_agent_token(token, self.agent_secret, clock_skew_seconds=self.clock_skew)
+        except Exception:  # noqa: BLE001 - any verification failure is "invalid"
+            return None
+        if not isinstance(claims, dict):
+            return None
+        return identity_for_agent_claims(claims)
+
+
+_UNAUTHORIZED = json.dumps(
+    {"error": {"status": 401, "message": "Invalid or expired credentials", "type": "authentication_error"}}
+).encode()
+
+
+class BearerAuthMiddleware:
+    """Pure ASGI middleware resolving ``Authorization: Bearer <token>`` into request state."""
+
+    def __init__(self, app: Any, resolver: Callable[[str], Identity | None]):
+        self.app = app
+        self.resolver = resolver
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        identity = ANONYMOUS
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                raw = value.decode("latin-1")
+                scheme, _, token = raw.partition(" ")
+                resolved = self.resolver(token.strip()) if scheme.lower() == "bearer" else None
+                if resolved is None:
+                    await _reject(send)
+                    return
+                identity = resolved
+                break
+        state = scope.setdefault("state", {})
+        principal = identity.principal
+        state["principal"] = principal
+        state["user"] = identity.user
+        state["is_ai_agent"] = principal.is_ai_agent
+        state["tenant_id"] = identity.tenant_id
+        state["auth_method"] = principal.auth_method
+        token = tenant_id_var.set(identity.tenant_id)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            tenant_id_var.reset(token)
+
+
+async def _reject(send: Any) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": 401,
+        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
+    })
+    await send({"type": "http.response.body", "body": _UNAUTHORIZED})

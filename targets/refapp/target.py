@@ -1,0 +1,205 @@
+"""The reference Aksara app as a Target, in two profiles.
+
+``hardened`` is Aksara's documented production profile: the app connects as a
+restricted role (``NOSUPERUSER NOBYPASSRLS``, not the table owner) with
+``FORCE ROW LEVEL SECURITY`` on tenant tables, and MCP tokens must carry the
+service audience and a tenant. ``defaults`` is what a new project gets: the app
+connects as the table owner (row-level security does not apply to it) and no
+audience is configured.
+
+The schema comes from Aksara's own migration autodetector, generated and
+applied from Python; seed data is deterministic (faker with a fixed seed).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from targets.base import PrincipalSpec, TargetInfo, describe_viewset
+from targets.refapp import seed
+
+TENANT_A = "a0000000-0000-4000-8000-00000000000a"
+TENANT_B = "b0000000-0000-4000-8000-00000000000b"
+AGENT_SECRET = "aksara-fuzz-agent-hmac-secret-7f3e9c1d2b8a4e6f"
+SECRET_KEY = "aksara-fuzz-refapp-secret-key-3c9f1e7a5b2d8c4e6a0f"
+APPROVAL_SECRET = "aksara-fuzz-approval-secret-5d1a9e3c7b4f2e8a"
+AUDIENCE = "aksara-fuzz-refapp"
+APP_ROLE = "aksara_fuzz_app"
+APP_PASSWORD = "aksara-fuzz-app-password-9b7d5f3a1c"
+PROFILES = ("hardened", "defaults")
+AGENT_TTL_SECONDS = 24 * 3600
+
+STATIC_TOKENS = {
+    "user_a": "tok-user-a-5f1c",
+    "staff_a": "tok-staff-a-8e2d",
+    "user_b": "tok-user-b-3a7b",
+    "user_no_tenant": "tok-user-none-9c4e",
+    "system": "tok-system-2d6f",
+}
+READ_SCOPES = ("mcp:read:ticket", "mcp:read:comment", "mcp:read:category")
+WRITE_SCOPES = READ_SCOPES + ("mcp:write:ticket", "mcp:write:comment")
+
+
+class RefappTarget:
+    """The reference app; ``profile`` is ``hardened`` or ``defaults``."""
+
+    def __init__(self, profile: str = "hardened"):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown target profile {profile!r}; choose {', '.join(PROFILES)}")
+        self.profile = profile
+        from targets.refapp.views import VIEWSETS
+
+        self.viewsets = VIEWSETS
+        self._agent_tokens = {
+            "agent_read": self.agent_token("agent-read", READ_SCOPES),
+            "agent_write": self.agent_token("agent-write", WRITE_SCOPES),
+        }
+        self.info = TargetInfo(
+            name="refapp",
+            profile=profile,
+            resources=tuple(describe_viewset(v) for v in VIEWSETS),
+            principals=self._principals(),
+            tenants={"A": TENANT_A, "B": TENANT_B},
+            health_path="/health",
+            mcp_path="/mcp/",
+            public_paths=("/health", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/"),
+            secrets=(AGENT_SECRET, SECRET_KEY, APPROVAL_SECRET, APP_PASSWORD),
+        )
+
+    # -- credentials -----------------------------------------------------------------
+    def agent_token(self, agent_id: str, scopes: tuple[str, ...], *, tenant: str | None = TENANT_A,
+                    audience: str | None = AUDIENCE, ttl: int = AGENT_TTL_SECONDS, **claims: Any) -> str:
+        from aksara.ai.auth import sign_agent_token
+
+        extra: dict[str, Any] = {"scopes": list(scopes), "sub": f"owner-of-{agent_id}", "jti": f"jti-{agent_id}"}
+        if tenant is not None:
+            extra["tenant_id"] = tenant
+        if audience is not None:
+            extra["aud"] = audience
+        extra.update(claims)
+        return sign_agent_token(agent_id, AGENT_SECRET, ttl_seconds=ttl, extra=extra)
+
+    def _principals(self) -> tuple[PrincipalSpec, ...]:
+        def bearer(token: str) -> tuple[tuple[str, str], ...]:
+            return (("authorization", f"Bearer {token}"),)
+
+        return (
+            PrincipalSpec("anonymous", "anonymous"),
+            PrincipalSpec("user_a", "user", "A", bearer(STATIC_TOKENS["user_a"])),
+            PrincipalSpec("staff_a", "staff", "A", bearer(STATIC_TOKENS["staff_a"])),
+            PrincipalSpec("user_b", "user", "B", bearer(STATIC_TOKENS["user_b"])),
+            PrincipalSpec("user_no_tenant", "user", None, bearer(STATIC_TOKENS["user_no_tenant"])),
+            PrincipalSpec("agent_read", "ai_agent", "A", bearer(self._agent_tokens["agent_read"]), READ_SCOPES),
+            PrincipalSpec("agent_write", "ai_agent", "A", bearer(self._agent_tokens["agent_write"]), WRITE_SCOPES),
+            PrincipalSpec("system", "system", None, bearer(STATIC_TOKENS["system"])),
+        )
+
+    def resolver(self):
+        from targets.refapp.auth import TokenResolver, identity_for_system, identity_for_user
+
+        static = {
+            STATIC_TOKENS["user_a"]: identity_for_user("user-a", TENANT_A, staff=False),
+            STATIC_TOKENS["staff_a"]: identity_for_user("staff-a", TENANT_A, staff=True),
+            STATIC_TOKENS["user_b"]: identity_for_user("user-b", TENANT_B, staff=False),
+            STATIC_TOKENS["user_no_tenant"]: identity_for_user("user-none", None, staff=False),
+            STATIC_TOKENS["system"]: identity_for_system(),
+        }
+        return TokenResolver(static, AGENT_SECRET)
+
+    # -- settings and app ------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        hardened = self.profile == "hardened"
+        return dict(
+            debug=False,
+            tasks_enabled=False,
+            mcp_enabled=True,
+            mcp_require_scoped_tokens=True,
+            mcp_token_audience=AUDIENCE if hardened else None,
+            mcp_approval_secret=APPROVAL_SECRET,
+            enable_studio=False,
+        )
+
+    def configure(self) -> None:
+        import aksara
+
+        aksara.configure(**self.settings())
+        for name in ("aksara", "aksara.request", "aksara.middleware", "aksara.db", "aksara.mcp", "mcp", "httpx"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+    def build_app(self, dsn: str) -> Any:
+        from aksara import Aksara
+
+        from targets.refapp.auth import BearerAuthMiddleware
+
+        self.configure()
+        app = Aksara(
+            database_url=dsn,
+            debug=False,
+            enable_admin=False,
+            auto_discover_views=False,
+            min_pool_size=1,
+            max_pool_size=4,
+            middlewares=[(BearerAuthMiddleware, {"resolver": self.resolver()})],
+        )
+
+        @app.get("/health", include_in_schema=False)
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        app.register_viewsets(self.viewsets)
+        return app
+
+    def app_dsn(self, server: Any, database: str) -> str:
+        if self.profile == "hardened":
+            return server.dsn(database, user=APP_ROLE, password=APP_PASSWORD)
+        return server.dsn(database)
+
+    # -- database -----------------------------------------------------------------------
+    async def prepare_database(self, conn: Any, server: Any, database: str) -> None:
+        """Create the schema with Aksara's migrations, apply the profile's DB posture, seed."""
+        from aksara.migrations import apply_migrations, detect_changes, discover_migrations
+        from aksara.migrations.autodetector import operations_to_code
+        from aksara.migrations.executor import create_migration_file
+
+        from targets.refapp.models import MODELS
+
+        with tempfile.TemporaryDirectory(prefix="aksara-fuzz-migrations-") as tmp:
+            mig_dir = Path(tmp)
+            _, ops = detect_changes(discover_migrations(mig_dir), dict(MODELS))
+            create_migration_file(mig_dir, "initial", operations_to_code(ops))
+            await apply_migrations(conn, mig_dir, include_internal=True, verbose=False)
+        tenant_tables = [m.__tablename__ for m in MODELS.values() if "tenant_id" in m._fields]
+        if self.profile == "hardened":
+            await _ensure_app_role(conn)
+            await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {APP_ROLE}')
+            await conn.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
+            await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
+            await conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+            for table in tenant_tables:
+                await _ensure_rls(conn, table)
+                await conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+        await seed.insert_seed(conn, {"A": TENANT_A, "B": TENANT_B})
+
+
+async def _ensure_app_role(conn: Any) -> None:
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE)
+    if not exists:
+        await conn.execute(
+            f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
+            f"PASSWORD '{APP_PASSWORD}'"
+        )
+
+
+async def _ensure_rls(conn: Any, table: str) -> None:
+    """Enable Aksara's tenant policy when the migration did not already create it."""
+    from aksara.tenancy import build_enable_rls_sql, get_tenant_policy_name
+
+    policy = await conn.fetchval(
+        "SELECT 1 FROM pg_policies WHERE tablename = $1 AND policyname = $2",
+        table, get_tenant_policy_name(table),
+    )
+    if not policy:
+        await conn.execute(build_enable_rls_sql(table))

@@ -1,0 +1,105 @@
+"""Reference app viewsets: one per paginator, every filter backend, actions and a serializer.
+
+- ``/tickets``: limit/offset pagination, ``AksaraFilterBackend`` + ``SearchFilter`` +
+  ``OrderingFilter``, authenticated callers only, a staff-only ``close`` detail action
+  and a ``summary`` collection action.
+- ``/comments``: page-number pagination, filters and ordering, authenticated only.
+- ``/categories``: cursor pagination, a ``ModelSerializer``, readable by anyone,
+  writable by staff only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aksara.api import ModelSerializer, ModelViewSet, action
+from aksara.api.filters import AksaraFilterBackend, OrderingFilter, SearchFilter
+from aksara.api.pagination import CursorPagination, PageNumberPagination
+from aksara.manager import DoesNotExist
+from aksara.permissions import BasePermission, IsAdminUser, IsAuthenticated
+from fastapi import HTTPException, Request
+
+from targets.refapp.models import Category, Comment, Ticket
+
+
+class StaffWritesOthersRead(BasePermission):
+    """Anyone may read; only staff may write."""
+
+    message = "Only staff may change categories."
+
+    def has_permission(self, request: Any, view: Any = None) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        user = self.get_user(request)
+        return bool(user is not None and getattr(user, "is_staff", False))
+
+
+class TicketViewSet(ModelViewSet):
+    model = Ticket
+    prefix = "/tickets"
+    permission_classes = [IsAuthenticated]
+    filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
+    filterable_fields = [
+        "title", "status", "body", "priority", "views", "amount", "score", "is_urgent",
+        "due_date", "resolved_at", "external_ref", "meta", "approved", "created_at",
+    ]
+    ordering_fields = ["title", "status", "priority", "views", "amount", "score", "due_date", "created_at"]
+    search_fields = ["title", "body"]
+    stream_enabled = False
+
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdminUser])
+    async def close(self, request: Request, pk: str) -> dict[str, Any]:
+        """Close a ticket (staff only)."""
+        queryset = self.get_queryset(request=request)
+        try:
+            ticket = await queryset.get(id=pk)
+        except ValueError:
+            raise HTTPException(status_code=400, detail="Invalid id format")
+        except DoesNotExist:
+            raise HTTPException(status_code=404, detail="Ticket not found")
+        ticket.status = "closed"
+        await ticket.save()
+        return self._serialize(ticket, request=request)
+
+    @action(detail=False, methods=["get"])
+    async def summary(self, request: Request) -> dict[str, Any]:
+        """Count the caller's tickets per status."""
+        queryset = self.get_queryset(request=request)
+        counts = {}
+        for status in ("open", "pending", "closed"):
+            counts[status] = await queryset.filter(status=status).count()
+        return {"counts": counts}
+
+
+class CommentViewSet(ModelViewSet):
+    model = Comment
+    prefix = "/comments"
+    permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination
+    filter_backends = [AksaraFilterBackend, OrderingFilter]
+    filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
+    ordering_fields = ["author", "created_at"]
+    stream_enabled = False
+
+
+class CategorySerializer(ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "description", "sort_order", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class CategoryViewSet(ModelViewSet):
+    model = Category
+    prefix = "/categories"
+    permission_classes = [StaffWritesOthersRead]
+    pagination_class = CursorPagination
+    filter_backends = [AksaraFilterBackend, SearchFilter]
+    filterable_fields = ["name", "sort_order"]
+    search_fields = ["name", "description"]
+    list_serializer_class = CategorySerializer
+    retrieve_serializer_class = CategorySerializer
+    stream_enabled = False
+
+
+VIEWSETS = [TicketViewSet, CommentViewSet, CategoryViewSet]
