@@ -1,0 +1,1 @@
+"""Production diagnostics: the doctor's verdict against the Production Hardening specification."""
