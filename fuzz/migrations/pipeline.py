@@ -1,0 +1,278 @@
+"""The migration round trip on a real PostgreSQL, one model history per example.
+
+A :class:`MigrationLab` owns a scratch database (``fuzz_migrations_<pid>``) with a committed canary table,
+one asyncpg connection and its event loop. Each example runs in one transaction that is rolled back: a
+fresh schema first on the ``search_path``, then for every state of the history: build the models (isolated
+registry) -> detect changes -> write and load the migration file -> record and parse the DDL -> apply it
+with Aksara's executor -> canary -> catalog -> detect again -> reverse in a savepoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aksara.migrations import detect_changes, discover_migrations
+from aksara.migrations.autodetector import operations_to_code
+from aksara.migrations.executor import apply_migration, create_migration_file, load_migration_module
+from aksara.migrations.operations import RunSQL
+
+from fuzz.findings import Finding
+from fuzz.migrations import oracles
+from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
+from fuzz.migrations.catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
+from fuzz.migrations.ddl import hostile_unquoted_fk, parse_statement, record_ddl
+from fuzz.migrations.expected import ExpectedTable, expected_tables
+from strategies.identifiers import pg_truncate, primary_class
+from strategies.models import SchemaHistory
+
+EXAMPLE_SCHEMA = "fuzz_example"
+GUARD_ENV = "AKSARA_ALLOW_DANGEROUS_MIGRATIONS"
+
+
+@dataclass
+class StepResult:
+    findings: list[Finding] = field(default_factory=list)
+    go_on: bool = True
+
+
+def _names(models: dict[str, type]) -> str:
+    """Identifier classes of the step's table names, for ledger facts."""
+    return ",".join(sorted({primary_class(m.__tablename__) for m in models.values()}))
+
+
+async def _evaluate_defaults(conn, tables: list[ExpectedTable], catalog: Catalog) -> dict[tuple[str, str], DefaultValue]:
+    values = {}
+    for table in tables:
+        actual = catalog.tables.get(table.stored_name)
+        if actual is None:
+            continue
+        for column in table.columns:
+            got = actual.columns.get(pg_truncate(column.name))
+            if column.default_mode == "value" and got is not None and got.default is not None:
+                values[(table.stored_name, got.name)] = await evaluate_default(conn, got.default, got.type)
+    return values
+
+
+class MigrationLab:
+    """A scratch database, a connection and the round trip over it."""
+
+    def __init__(self, admin_dsn: str, dsn_for: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.database = f"fuzz_migrations_{os.getpid()}"
+        self._admin_dsn = admin_dsn
+        self.timings: list[float] = []
+        self.loop.run_until_complete(self._start(dsn_for(self.database)))
+
+    @classmethod
+    def on_server(cls, server: Any) -> "MigrationLab":
+        return cls(server.admin_dsn, server.dsn)
+
+    async def _start(self, dsn: str) -> None:
+        admin = await asyncpg.connect(self._admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
+            await admin.execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            await admin.close()
+        self.conn = await asyncpg.connect(dsn)
+        await self.conn.execute("SET statement_timeout = '10s'; SET lock_timeout = '5s'; SET client_min_messages = warning")
+        await plant_canary(self.conn)
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.conn.close()
+            admin = await asyncpg.connect(self._admin_dsn)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
+            finally:
+                await admin.close()
+
+        self.loop.run_until_complete(stop())
+        self.loop.close()
+
+    # ----------------------------------------------------------------- round trip
+
+    def run(self, history: SchemaHistory) -> list[Finding]:
+        started = time.perf_counter()
+        try:
+            return self.loop.run_until_complete(self._run(history))
+        finally:
+            self.timings.append(time.perf_counter() - started)
+
+    async def _in_example(self, body) -> Any:
+        """Run ``body()`` inside a transaction with a fresh first schema on the search path; roll back."""
+        if self.conn.is_in_transaction():  # a previous example's DDL ended our transaction: start clean
+            await self.conn.execute("ROLLBACK")
+        tr = self.conn.transaction()
+        await tr.start()
+        try:
+            await self.conn.execute(f"DROP SCHEMA IF EXISTS {EXAMPLE_SCHEMA} CASCADE; CREATE SCHEMA {EXAMPLE_SCHEMA}; "
+                                    f"SET LOCAL search_path TO {EXAMPLE_SCHEMA}, public")
+            return await body()
+        finally:
+            if self.conn.is_in_transaction():
+                await tr.rollback()
+
+    async def _run(self, history: SchemaHistory) -> list[Finding]:
+        modules_before = set(sys.modules)
+        workdir = Path(tempfile.mkdtemp(prefix="aksara-fuzz-mig-"))
+        findings: list[Finding] = []
+
+        async def body() -> None:
+            previous = await read_catalog(self.conn, EXAMPLE_SCHEMA)
+            for step, state in enumerate(history.states):
+                ctx = oracles.Context(
+                    step=step, change=history.changes[step - 1] if step else "initial",
+                    reproducer=lambda n=step: reproducer_source(
+                        list(history.states[: n + 1]), f"changes: {list(history.changes[:n])}"),
+                )
+                with isolated_registry():
+                    result, catalog = await self._step(step, state, workdir, previous, ctx)
+                findings.extend(result.findings)
+                if not result.go_on:
+                    break
+                previous = catalog
+
+        try:
+            await self._in_example(body)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            for name in set(sys.modules) - modules_before:
+                if name.startswith("aksara_migration_"):
+                    sys.modules.pop(name, None)
+        return findings
+
+    async def _step(self, step: int, state, workdir: Path, previous: Catalog, ctx) -> tuple[StepResult, Catalog]:
+        result = StepResult()
+        stop = StepResult(result.findings, go_on=False)
+        try:
+            models = build_models(state)
+        except Exception as exc:  # noqa: BLE001 - a refusal or a crash: the oracle decides
+            result.findings += oracles.check_rejection(exc, ctx, "define")
+            return stop, previous
+        try:
+            _, operations = detect_changes(discover_migrations(workdir), models)
+            tables = expected_tables(models)
+            memory_ddl = await record_ddl(operations)
+        except Exception as exc:  # noqa: BLE001
+            result.findings += oracles.check_rejection(exc, ctx, "generate")
+            return stop, previous
+        names = _names(models)
+        ctx.facts["table_classes"] = names
+        ctx.facts["operations"] = ",".join(sorted({type(op).__name__ for op in operations}))
+        ctx.facts["unquoted_fk"] = "yes" if any(hostile_unquoted_fk(s) for s in memory_ddl) else "no"
+        result.findings += oracles.check_ddl_parses([parse_statement(s) for s in memory_ddl], ctx)
+
+        path, source_ok = None, True
+        if operations:
+            try:
+                path = create_migration_file(workdir, f"s{step:03d}", operations_to_code(operations))
+            except Exception as exc:  # noqa: BLE001
+                result.findings += oracles.check_rejection(exc, ctx, "generate")
+                return stop, previous
+            loaded_ddl, source_error = None, None
+            try:
+                compile(path.read_text(encoding="utf-8"), str(path), "exec")
+                loaded_ddl = await record_ddl(load_migration_module(path)().operations)
+            except Exception as exc:  # noqa: BLE001
+                source_error = exc
+            source_findings = oracles.check_source(source_error, memory_ddl, loaded_ddl, ctx, names)
+            result.findings += source_findings
+            if source_findings:
+                source_ok = False
+                path.unlink()
+
+        apply_error = None
+        try:
+            if path is not None and source_ok:
+                await apply_migration(self.conn, path.stem, path, verbose=False)
+            elif operations:
+                async with self.conn.transaction():
+                    for operation in operations:
+                        await operation.apply(self.conn)
+        except Exception as exc:  # noqa: BLE001
+            apply_error = exc
+        result.findings += oracles.check_canary(await canary_state(self.conn), ctx)
+        result.findings += oracles.check_apply(apply_error, ctx, names)
+        if apply_error is not None:
+            return stop, previous
+
+        catalog = await read_catalog(self.conn, EXAMPLE_SCHEMA)
+        defaults = await _evaluate_defaults(self.conn, tables, catalog)
+        result.findings += oracles.check_catalog(tables, catalog, defaults, ctx)
+
+        if source_ok:
+            try:
+                _, again = detect_changes(discover_migrations(workdir), models)
+            except Exception as exc:  # noqa: BLE001
+                result.findings += oracles.check_rejection(exc, ctx, "generate")
+                return stop, catalog
+            result.findings += oracles.check_idempotent(again, ctx)
+
+        reverses = [op.reverse() for op in reversed(operations)]
+        if operations and all(r is not None for r in reverses):
+            restored, error = None, None
+            savepoint = self.conn.transaction()
+            await savepoint.start()
+            try:
+                for operation in reverses:
+                    await operation.apply(self.conn)
+                restored = await read_catalog(self.conn, EXAMPLE_SCHEMA)
+            except Exception as exc:  # noqa: BLE001
+                error = exc
+            finally:
+                await savepoint.rollback()
+            kinds = ",".join(sorted({type(op).__name__ for op in operations}))
+            result.findings += oracles.check_reverse(previous, restored, error, ctx, kinds)
+        result.go_on = source_ok
+        return result, catalog
+
+    # ----------------------------------------------------------------- RunSQL guardrail
+
+    def guardrail(self, statement: str, variant: str, canonical: str) -> oracles.GuardrailOutcome:
+        return self.loop.run_until_complete(self._in_example(lambda: self._guardrail(statement, variant, canonical)))
+
+    async def _guardrail(self, statement: str, variant: str, canonical: str) -> oracles.GuardrailOutcome:
+        saved = os.environ.pop(GUARD_ENV, None)
+        try:
+            canonical_blocked, _ = await self._run_sql(canonical, statement)
+            blocked, effective = await self._run_sql(variant, statement)
+        finally:
+            if saved is not None:
+                os.environ[GUARD_ENV] = saved
+        return oracles.GuardrailOutcome(statement, variant, blocked, effective, canonical_blocked)
+
+    async def _run_sql(self, sql: str, statement: str) -> tuple[bool, bool]:
+        """(blocked by RunSQL, did its damage) for ``sql`` run through ``RunSQL.apply`` in a savepoint."""
+        conn = self.conn
+        savepoint = conn.transaction()
+        await savepoint.start()
+        try:
+            await conn.execute("CREATE TABLE victim (id int); INSERT INTO victim VALUES (1); "
+                               "CREATE SCHEMA victim_schema")
+            try:
+                await RunSQL(sql).apply(conn)
+            except RuntimeError as exc:
+                if "DANGEROUS MIGRATION BLOCKED" in str(exc):
+                    return True, False
+                raise
+            except asyncpg.PostgresError as exc:
+                # DROP DATABASE refuses to run in a transaction only after RunSQL let it through.
+                ran = statement == "DROP DATABASE" and exc.sqlstate == "25001"
+                return False, ran
+            tables = await conn.fetchval("SELECT count(*) FROM pg_class WHERE relname = 'victim' "
+                                         "AND relnamespace = current_schema()::regnamespace")
+            rows = await conn.fetchval("SELECT count(*) FROM victim") if tables else 0
+            schemas = await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = 'victim_schema'")
+            return False, bool(tables == 0 or rows == 0 or schemas == 0)
+        finally:
+            await savepoint.rollback()
