@@ -41,7 +41,7 @@ def test_replay_{digest}(live_target):
 def hypothesis_lines(text: str) -> list[str]:
     """The seed and reproduce-failure lines Hypothesis printed for a failing test."""
     wanted = re.compile(r"(@reproduce_failure\(.*\)|--hypothesis-seed=\S+|Falsifying example:.*)")
-    return [m.group(0) for m in wanted.finditer(text)]
+    return list(dict.fromkeys(m.group(0) for m in wanted.finditer(text)))
 
 
 def write_artifact(root: Path, finding: Finding, nodeid: str, hypothesis_text: str = "",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from fuzz.transcript import Exchange
@@ -132,6 +132,11 @@ class FindingsCollector:
 
 
 COLLECTOR = FindingsCollector()
+
+
+def with_facts(findings: Iterable[Finding], **facts: str) -> list[Finding]:
+    """The same findings with extra facts (for ledger signatures), explicit facts winning."""
+    return [replace(f, facts={**facts, **f.facts}) for f in findings]
 
 
 def report(findings: Iterable[Finding]) -> list[Finding]:

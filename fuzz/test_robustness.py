@@ -13,18 +13,29 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz.findings import COLLECTOR, report
+from fuzz.findings import COLLECTOR, report, with_facts
+from fuzz.query_shape import query_shape
 from fuzz.oracles.generic import check_health_after, check_safe_method_no_write, run_exchange_checks
 from strategies.query import path_ids, query_strings
+
+
+class KnownIds(dict):
+    """Ids of every seeded row per resource (short repr for falsifying-example output)."""
+
+    def __repr__(self) -> str:
+        return f"<KnownIds {', '.join(f'{k}: {len(v)}' for k, v in self.items())}>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
 
 
 @pytest.fixture(scope="module")
 def known_ids(live_target):
     """Ids of every seeded row, per table (both tenants)."""
-    return {
+    return KnownIds({
         r.name: [str(row["id"]) for row in live_target.run(live_target.db.fetch_rows(r.table))]
         for r in live_target.info.resources
-    }
+    })
 
 
 def _encode_segment(text: str) -> str:
@@ -49,4 +60,8 @@ def test_hostile_query_strings(live_target, oracle_context, known_ids, resource_
     findings += check_health_after(live_target.healthy(), exchange)
     live_target.reset()
     COLLECTOR.count_example("http.robustness")
-    report(findings)
+    spec = live_target.info.principal(principal)
+    shape = query_shape(resource, query)
+    if detail:
+        shape += " detail:" + ("existing" if pk in known_ids[resource_name] else "other")
+    report(with_facts(findings, principal_kind=spec.kind, resource=resource_name, query_shape=shape.strip()))

@@ -73,6 +73,14 @@ def query_pair(resource: ResourceSpec) -> st.SearchStrategy[tuple[str, str]]:
     )
 
 
+MAX_QUERY_BYTES = 60_000  # what fits in one URL for the HTTP client
+
+
+def _fits(pairs: list[tuple[str, str]]) -> bool:
+    size = sum(len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass")) for k, v in pairs)
+    return size * 3 < MAX_QUERY_BYTES
+
+
 def query_strings(resource: ResourceSpec, max_size: int = 6) -> st.SearchStrategy[list[tuple[str, str]]]:
     """A list of (key, value) pairs; keys may repeat with conflicting values."""
     return st.lists(query_pair(resource), max_size=max_size).flatmap(
@@ -82,7 +90,7 @@ def query_strings(resource: ResourceSpec, max_size: int = 6) -> st.SearchStrateg
                 lambda p: hostile_scalars().map(lambda v: pairs + [(p[0], v)])
             ),
         )
-    )
+    ).filter(_fits)
 
 
 def path_ids(known_ids: list[str]) -> st.SearchStrategy[str]:

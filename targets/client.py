@@ -54,6 +54,9 @@ class LiveTarget:
         self.requests = 0
         self.request_seconds = 0.0
 
+    def __repr__(self) -> str:
+        return f"<LiveTarget {self.info.name}/{self.info.profile} db={self.db.name}>"
+
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
 

@@ -14,6 +14,12 @@ class OracleContext:
     info: TargetInfo
     extra_secrets: tuple[str, ...] = field(default_factory=tuple)
 
+    def __repr__(self) -> str:
+        return f"<OracleContext {self.info.name}/{self.info.profile}>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (*self.info.secrets, *self.extra_secrets) if s and len(s) >= 8)

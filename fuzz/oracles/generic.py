@@ -101,6 +101,7 @@ def check_error_envelope(exchange: Exchange, context: OracleContext) -> list[Fin
 def _caller_text(exchange: Exchange) -> list[str]:
     """Everything the caller sent, in the forms the app may echo it back."""
     pieces = [exchange.path, unquote(exchange.path)]
+    pieces += [unquote(segment) for segment in exchange.path.split("/")]
     for key, value in exchange.query:
         pieces += [key, value]
     if exchange.body:

@@ -1,0 +1,138 @@
+"""Describe a query string by what each parameter *is* for the resource.
+
+The shape is a space-separated list of tags, one per parameter, such as
+``filter:integer:gt:uncoercible``, ``filter:json:path_gt:coercible``, ``filter:string:foo:unknown_lookup``,
+``page:offset:huge``, ``ordering``, ``search`` and value tags ``nul`` and
+``surrogate``. Findings carry it as the ``query_shape`` fact, so ledger
+signatures name a class of input ("an integer filter with a non-integer value")
+rather than one example.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Iterable
+
+from targets.base import ResourceSpec
+
+KNOWN_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte", "in", "isnull", "icontains", "contains"})
+PAGE_KEYS = frozenset({"limit", "offset", "page", "size", "cursor", "page_size"})
+INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+TEXT_KINDS = frozenset({"string", "text", "email", "url", "slug"})
+BOOL_WORDS = frozenset({"true", "false", "1", "0", "yes", "no"})
+NULL_WORDS = frozenset({"null", "none", ""})
+
+
+def _is_int(value: str, kind: str) -> bool:
+    if not re.fullmatch(r"[+-]?\d+", value.strip()):
+        return False
+    limit = INT_RANGES.get(kind, 2**63)
+    return -limit <= int(value) < limit
+
+
+def _is_number(value: str) -> bool:
+    try:
+        number = Decimal(value.strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return number.is_finite()
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return True
+    except ValueError:
+        return False
+
+
+def coercible(kind: str, lookup: str, value: str) -> bool:
+    """Whether ``value`` is a well-formed value of the field ``kind`` for ``lookup``."""
+    if lookup == "isnull":
+        return value.lower() in BOOL_WORDS
+    if lookup == "in":
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        return bool(items) and all(coercible(kind, "exact", v) for v in items)
+    if kind in INT_RANGES:
+        return _is_int(value, kind)
+    if kind in ("decimal", "float"):
+        return _is_number(value)
+    if kind in ("uuid", "fk"):
+        return _is_uuid(value)
+    if kind in ("date", "datetime", "time"):
+        return _is_datetime(value) or (kind == "date" and bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)))
+    if kind == "boolean":
+        return value.lower() in BOOL_WORDS
+    if kind in TEXT_KINDS:
+        # The filter backend turns boolean/null words (and numbers for range lookups) into non-strings.
+        if lookup == "exact" and value.lower() in BOOL_WORDS | NULL_WORDS:
+            return False
+        if lookup in ("gt", "gte", "lt", "lte") and _is_number(value):
+            return False
+        return True
+    return True
+
+
+def _page_tag(key: str, value: str) -> str:
+    if key == "cursor":
+        return "page:cursor"
+    if not re.fullmatch(r"[+-]?\d+", value.strip()):
+        return f"page:{key}:nonint"
+    number = int(value)
+    if abs(number) >= 2**63:
+        return f"page:{key}:huge"
+    if number < 0:
+        return f"page:{key}:negative"
+    return f"page:{key}:int"
+
+
+def _value_tags(value: str) -> list[str]:
+    tags = []
+    if "\x00" in value:
+        tags.append("nul")
+    if re.search(r"[\ud800-\udfff]", value):
+        tags.append("surrogate")
+    return tags
+
+
+def param_tags(resource: ResourceSpec, key: str, value: str) -> list[str]:
+    tags = _value_tags(value)
+    if key in PAGE_KEYS:
+        return tags + [_page_tag(key, value)]
+    if key in ("ordering", "search"):
+        return tags + [key]
+    base, *rest = key.split("__")
+    field = next((f for f in resource.fields if base in (f.name, f.column)), None)
+    if field is None:
+        return tags + ["unknown_key"]
+    if not rest:
+        lookup = "exact"
+    elif len(rest) == 1 and rest[0] in KNOWN_LOOKUPS:
+        lookup = rest[0]
+    elif field.kind == "json":
+        last = rest[-1] if len(rest) > 1 and rest[-1] in KNOWN_LOOKUPS else "exact"
+        numeric = last in ("gt", "gte", "lt", "lte")
+        ok = coercible("float" if numeric else "json", last, value)
+        return tags + [f"filter:json:path_{last}:{'coercible' if ok else 'uncoercible'}"]
+    else:
+        return tags + [f"filter:{field.kind}:{'__'.join(rest)[:20]}:unknown_lookup"]
+    state = "coercible" if coercible(field.kind, lookup, value) else "uncoercible"
+    return tags + [f"filter:{field.kind}:{lookup}:{state}"]
+
+
+def query_shape(resource: ResourceSpec, query: Iterable[tuple[str, str]]) -> str:
+    tags: list[str] = []
+    for key, value in query:
+        tags.extend(param_tags(resource, key, value))
+    return " ".join(sorted(set(tags)))
