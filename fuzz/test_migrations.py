@@ -9,12 +9,13 @@ idempotent; reversal restores the catalog; no identifier or default escapes its 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 from fuzz.findings import COLLECTOR, report
 from fuzz.migrations.oracles import Context, check_guardrail
 from fuzz.migrations.pipeline import MigrationLab
-from strategies.models import schema_histories
+from strategies.identifiers import CANARY_TABLE
+from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec, schema_histories
 from strategies.raw_sql import dangerous_statements
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,21 @@ def migration_lab(pg_server):
     lab.close()
 
 
+# An FK column_name crafted for the unquoted FOREIGN KEY clause of AddField: no double quote, so the
+# generated migration file loads and Aksara's own executor runs it.
+_INJECTED_COLUMN = f"x FOREIGN KEY (id) REFERENCES victims(id); DROP TABLE {CANARY_TABLE}; --"
+_VICTIMS = ModelSpec("FuzzModel0", "victims", (FieldSpec("name", "Text"),))
+FK_COLUMN_INJECTION = SchemaHistory(
+    (SchemaSpec((_VICTIMS,)),
+     SchemaSpec((ModelSpec("FuzzModel0", "victims", _VICTIMS.fields + (
+         FieldSpec("owner", "ForeignKey", nullable=True, target=0, column_name=_INJECTED_COLUMN,
+                   on_delete="SET NULL"),)),))),
+    ("add_field FuzzModel0.'owner' ForeignKey",),
+)
+
+
 @given(history=schema_histories())
+@example(history=FK_COLUMN_INJECTION)
 def test_migration_round_trip(migration_lab, history):
     """Model histories with hostile identifiers and defaults survive generate -> apply -> catalog -> reverse."""
     COLLECTOR.count_example("migrations.round_trip")

@@ -14,6 +14,19 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from strategies.identifiers import RESERVED_WORDS
+
+# PostgreSQL reserved and type/function-name keywords: never usable as bare column names.
+PG_RESERVED = frozenset(RESERVED_WORDS) | frozenset("""
+all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
+current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc
+distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral
+leading limit localtime localtimestamp not null offset on only or order placing primary references returning
+select session_user some symmetric system_user table then to trailing true union unique user using variadic when
+where window with authorization binary collation concurrently cross current_schema freeze full ilike inner is
+isnull join left like natural notnull outer overlaps right similar tablesample verbose
+""".split())
+
 
 @dataclass
 class RecordingConnection:
@@ -70,8 +83,34 @@ def hostile_unquoted_fk(sql: str) -> list[str]:
         for name in match.groups():
             if name.startswith('"'):
                 continue
-            if not _PLAIN_NAME.fullmatch(name) or len(name.encode()) > 63:
+            if not _PLAIN_NAME.fullmatch(name) or len(name.encode()) > 63 or name in PG_RESERVED:
                 bad.append(name)
     if "FOREIGN KEY" in sql and not _FK_CLAUSE.search(sql):
         bad.append("<unparseable FOREIGN KEY clause>")
     return bad
+
+
+_NAME_ATTRIBUTES = ("name", "table", "old_name", "new_name", "to_table", "source_table", "target_table")
+
+
+def operation_names(operations: Iterable[Any]) -> list[str]:
+    """Every table/column name an operation carries (what generated migration source must spell)."""
+    names = []
+    for operation in operations:
+        for attr in _NAME_ATTRIBUTES:
+            value = getattr(operation, attr, None)
+            if isinstance(value, str):
+                names.append(value)
+        for column, field_op in getattr(operation, "fields", None) or ():
+            names.append(column)
+            if isinstance(getattr(field_op, "to_table", None), str):
+                names.append(field_op.to_table)
+        field_op = getattr(operation, "field", None) or getattr(operation, "new_field", None)
+        if isinstance(getattr(field_op, "to_table", None), str):
+            names.append(field_op.to_table)
+    return names
+
+
+def needs_python_escaping(name: str) -> bool:
+    """True when ``name`` cannot sit verbatim between quotes in Python source."""
+    return any(c in name for c in "\\\"'") or any(ord(c) < 32 for c in name)

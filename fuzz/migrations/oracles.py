@@ -297,17 +297,18 @@ def check_catalog(tables: Sequence[ExpectedTable], catalog: Catalog,
 
 # --------------------------------------------------------------------------- convergence and reversal
 
-def check_idempotent(operations: Sequence[Any], ctx: Context) -> list[Finding]:
-    """Detecting changes right after applying the generated migrations yields nothing."""
+def check_idempotent(operations: Sequence[Any], ctx: Context, column_kinds: str = "") -> list[Finding]:
+    """Detecting changes right after applying the generated migrations yields nothing.
+
+    ``column_kinds`` names the runtime field classes of the columns the operations touch (a fact only).
+    """
     if not operations:
         return []
     described = [op.describe() for op in operations]
     return [ctx.finding(
         "migrations.idempotent", f"change detection is not idempotent: {len(operations)} operation(s) again",
         observed=described[:5], expected=[], stage="idempotence",
-        operations=",".join(sorted({type(op).__name__ for op in operations})),
-        field_kinds=",".join(sorted({getattr(getattr(op, "field", None), "__class__", type(None)).__name__
-                                     for op in operations})),
+        operations=",".join(sorted({type(op).__name__ for op in operations})), column_kinds=column_kinds,
     )]
 
 

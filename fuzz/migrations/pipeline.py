@@ -29,7 +29,13 @@ from fuzz.findings import Finding
 from fuzz.migrations import oracles
 from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
 from fuzz.migrations.catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
-from fuzz.migrations.ddl import hostile_unquoted_fk, parse_statement, record_ddl
+from fuzz.migrations.ddl import (
+    hostile_unquoted_fk,
+    needs_python_escaping,
+    operation_names,
+    parse_statement,
+    record_ddl,
+)
 from fuzz.migrations.expected import ExpectedTable, expected_tables
 from strategies.identifiers import pg_truncate, primary_class
 from strategies.models import SchemaHistory
@@ -60,6 +66,19 @@ async def _evaluate_defaults(conn, tables: list[ExpectedTable], catalog: Catalog
             if column.default_mode == "value" and got is not None and got.default is not None:
                 values[(table.stored_name, got.name)] = await evaluate_default(conn, got.default, got.type)
     return values
+
+
+def _column_kinds(operations: list, models: dict[str, type]) -> str:
+    """Runtime field classes of the columns ``operations`` touch (``table.name`` pairs)."""
+    from aksara.fields import ForeignKey
+
+    by_column = {}
+    for model in models.values():
+        for name, f in model._fields.items():
+            column = f.db_column_name if isinstance(f, ForeignKey) else name
+            by_column[(model.__tablename__, column)] = type(f).__name__
+    kinds = {by_column.get((getattr(op, "table", None), getattr(op, "name", None)), "?") for op in operations}
+    return ",".join(sorted(kinds))
 
 
 class MigrationLab:
@@ -170,6 +189,10 @@ class MigrationLab:
         ctx.facts["table_classes"] = names
         ctx.facts["operations"] = ",".join(sorted({type(op).__name__ for op in operations}))
         ctx.facts["unquoted_fk"] = "yes" if any(hostile_unquoted_fk(s) for s in memory_ddl) else "no"
+        ctx.facts["source_hostile_names"] = (
+            "yes" if any(needs_python_escaping(n) for n in operation_names(operations)) else "no")
+        ctx.facts["alter_default_types"] = ",".join(sorted({
+            type(op.new_default).__name__ for op in operations if type(op).__name__ == "AlterFieldDefault"}))
         result.findings += oracles.check_ddl_parses([parse_statement(s) for s in memory_ddl], ctx)
 
         path, source_ok = None, True
@@ -216,7 +239,7 @@ class MigrationLab:
             except Exception as exc:  # noqa: BLE001
                 result.findings += oracles.check_rejection(exc, ctx, "generate")
                 return stop, catalog
-            result.findings += oracles.check_idempotent(again, ctx)
+            result.findings += oracles.check_idempotent(again, ctx, _column_kinds(again, models))
 
         reverses = [op.reverse() for op in reversed(operations)]
         if operations and all(r is not None for r in reverses):
