@@ -40,7 +40,7 @@ def test_replay_{digest}(live_target):
 
 def hypothesis_lines(text: str) -> list[str]:
     """The seed and reproduce-failure lines Hypothesis printed for a failing test."""
-    wanted = re.compile(r"(@reproduce_failure\(.*\)|--hypothesis-seed=\S+|Falsifying example:.*)")
+    wanted = re.compile(r"(@reproduce_failure\([^)]*\)|--hypothesis-seed=\S+|Falsifying example:.*)")
     return list(dict.fromkeys(m.group(0) for m in wanted.finditer(text)))
 
 

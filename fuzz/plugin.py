@@ -75,8 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _is_xdist_controller(config: pytest.Config) -> bool:
     return (
         not hasattr(config, "workerinput")
-        and config.pluginmanager.hasplugin("dsession")
         and bool(getattr(config.option, "numprocesses", None))
+        and getattr(config.option, "dist", "no") != "no"
     )
 
 

@@ -36,7 +36,8 @@ def field_keys(resource: ResourceSpec) -> st.SearchStrategy[str]:
         st.builds(lambda n, a, b: f"{n}__{a}__{b}", name, lookup, lookup),
         st.builds(lambda n, p, lk: f"{n}__{p}__{lk}", st.sampled_from(json_fields),
                   st.sampled_from(["a", "source", "nested", "level", "0", "x y", "'", "__"]), lookup),
-        st.builds(lambda n, other: f"{n}__{other}", st.sampled_from(fk_fields), name),
+        st.builds(lambda n, other: f"{n}__{other}", st.sampled_from(fk_fields),
+                  name | st.sampled_from(["id", "tenant_id", "title", "name", "internal_notes"])),
     )
 
 

@@ -1,0 +1,102 @@
+"""The generic HTTP oracles catch planted faults and stay quiet on the reference app."""
+
+from __future__ import annotations
+
+import pytest
+
+from fuzz.oracles.context import OracleContext
+from fuzz.oracles.generic import (
+    check_error_envelope,
+    check_health_after,
+    check_no_leak,
+    check_no_server_error,
+    check_safe_method_no_write,
+    run_exchange_checks,
+)
+from targets.refapp.target import AGENT_SECRET
+from tests.support.planted import (
+    health_breaking_route,
+    leaking_route,
+    plain_text_error_route,
+    raising_route,
+    secret_route,
+    started_planted,
+    writing_get_route,
+)
+
+
+def _all_planted(app):
+    for extend in (raising_route, leaking_route, plain_text_error_route, writing_get_route,
+                   secret_route(AGENT_SECRET)):
+        extend(app)
+
+
+@pytest.fixture(scope="module")
+def planted(pg_server, request):
+    with started_planted(pg_server, request.config.getoption("target_profile"), _all_planted, "generic") as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def ctx(planted):
+    return OracleContext(planted.info)
+
+
+def test_no_server_error_catches_a_raising_route(planted, ctx):
+    exchange = planted.request("user_a", "GET", "/planted/raise")
+    findings = check_no_server_error(exchange, ctx)
+    assert [f.property_id for f in findings] == ["http.no_server_error"]
+    assert findings[0].facts["status"] == "500"
+
+
+def test_error_envelope_catches_plain_text_errors(planted, ctx):
+    findings = check_error_envelope(planted.request("user_a", "GET", "/planted/plain"), ctx)
+    assert len(findings) == 1 and "not JSON" in findings[0].message
+
+
+def test_no_leak_catches_sql_and_exception_text(planted, ctx):
+    exchange = planted.request("user_a", "GET", "/planted/leak", query=[("q", "1")])
+    assert exchange.status == 400
+    kinds = {f.facts["leak"] for f in check_no_leak(exchange, ctx)}
+    assert "sql" in kinds
+
+
+def test_no_leak_ignores_the_callers_own_input_echoed_back(planted, ctx):
+    # A 404 for an id made of SQL words echoes the id: that is not a leak.
+    exchange = planted.request("user_a", "GET", "/tickets/SELECT%20x%20FROM%20y")
+    assert exchange.status >= 400
+    assert check_no_leak(exchange, ctx) == []
+
+
+def test_no_leak_catches_a_configured_secret(planted, ctx):
+    findings = check_no_leak(planted.request("anonymous", "GET", "/planted/secret"), ctx)
+    assert [f.facts["leak"] for f in findings] == ["secret"]
+
+
+def test_safe_method_oracle_catches_a_writing_get(planted):
+    exchange = planted.request("user_a", "GET", "/planted/touch")
+    changed = planted.changes()
+    planted.reset()
+    findings = check_safe_method_no_write(exchange, changed)
+    assert changed == ["categories"] and len(findings) == 1
+
+
+def test_health_oracle_catches_an_app_left_unhealthy(pg_server, request):
+    profile = request.config.getoption("target_profile")
+    with started_planted(pg_server, profile, health_breaking_route, "health") as live:
+        before = check_health_after(live.healthy(), None)
+        trigger = live.request("anonymous", "GET", "/planted/break")
+        after = check_health_after(live.healthy(), trigger)
+    assert before == [] and len(after) == 1 and after[0].facts["status"] == "503"
+
+
+@pytest.mark.parametrize("principal", ["anonymous", "user_a", "staff_a", "user_b", "system"])
+def test_generic_oracles_are_quiet_on_correct_routes(planted, ctx, principal):
+    quiet = []
+    for path, query in [("/categories/", []), ("/tickets/", [("limit", "5")]), ("/comments/", [("page", "1")]),
+                        ("/tickets/00000000-0000-4000-8000-000000000000", []), ("/tickets/", [("limit", "0")]),
+                        ("/health", [])]:
+        exchange = planted.request(principal, "GET", path, query=query)
+        quiet += run_exchange_checks(exchange, ctx)
+        quiet += check_safe_method_no_write(exchange, planted.changes())
+    assert quiet == []
