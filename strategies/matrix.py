@@ -6,9 +6,9 @@ reference each other) and then, in hostile mode, broken in exactly one way. The
 
 - ``valid_complete`` / ``valid_incomplete`` (a ``planned`` or ``partial`` scenario, or
   an implemented surface without a ``covered`` scenario)
-- ``missing_key`` (top level or inside an item), ``wrong_type`` (version as text,
-  float or boolean; a section that is not a list; an item that is not a mapping; a
-  field of the wrong type), ``empty_field`` (blank metadata or item field)
+- ``missing_key`` (top level or inside an item), ``wrong_type:<where>`` (version as
+  text, float or boolean; metadata not a mapping; a section that is not a list; an item
+  that is not a mapping; an item or metadata field of the wrong type), ``empty_field`` (blank metadata field, id, reference or enum value)
 - ``dangling_reference`` (a scenario naming an unknown surface, actor or risk),
   ``duplicate_id`` (in every section), ``bad_enum`` (severity, expected, status:
   unknown, case variant, empty)
@@ -45,7 +45,7 @@ class MatrixDoc:
 
 
 _ident = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(
     lambda s: s.strip() != ""
 )
 
@@ -164,7 +164,8 @@ def _mutated(draw) -> MatrixDoc:
         else:
             section = draw(st.sampled_from([s for s in SECTIONS if matrix[s]]))
             item = draw(st.sampled_from(matrix[section]))
-            name = draw(st.sampled_from([f for f in ITEM_FIELDS[section] if f not in ("implemented", "description")]))
+            name = draw(st.sampled_from([f for f in ITEM_FIELDS[section] if f not in ("implemented", "description",
+                                                                                   "name", "category")]))
             item[name] = draw(st.sampled_from(["", "  "]))
     elif kind == "dangling_reference":
         if not matrix["scenarios"]:
@@ -185,6 +186,8 @@ def _mutated(draw) -> MatrixDoc:
         if not matrix[section]:
             return MatrixDoc(_dump(matrix), "valid_complete" if _is_complete(matrix) else "valid_incomplete")
         draw(st.sampled_from(matrix[section]))[where] = bad
+    if kind == "wrong_type":
+        kind = f"wrong_type:{where}"
     return MatrixDoc(_dump(matrix), kind)
 
 
@@ -208,4 +211,4 @@ def unparsable_matrices() -> st.SearchStrategy[MatrixDoc]:
 
 def matrices() -> st.SearchStrategy[MatrixDoc]:
     """Any matrix document: valid, structurally broken in one field, or not a mapping."""
-    return st.one_of(valid_matrices(), _mutated(), unparsable_matrices())
+    return st.one_of(valid_matrices(), _mutated(), _mutated(), _mutated(), unparsable_matrices())

@@ -1,0 +1,1 @@
+"""Self-tests of the doctor model, oracles and strategies."""
