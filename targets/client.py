@@ -58,7 +58,18 @@ class LiveTarget:
         return f"<LiveTarget {self.info.name}/{self.info.profile} db={self.db.name}>"
 
     def run(self, coro: Any) -> Any:
-        return self.loop.run_until_complete(coro)
+        """Run ``coro`` on this target's loop, with this app's database as Aksara's current one."""
+        from aksara.db.engine import Database
+
+        saved = Database._instance
+        own = getattr(self.app, "db", None)
+        if own is not None:
+            Database._instance = own
+        try:
+            return self.loop.run_until_complete(coro)
+        finally:
+            if own is not None:
+                Database._instance = saved
 
     async def _run_lifespan(self, started: asyncio.Event, stop: asyncio.Event) -> None:
         # anyio cancel scopes must be entered and exited by the same task

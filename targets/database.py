@@ -51,11 +51,27 @@ async def ensure_template(server: Any, target: Any, run_id: str) -> str:
                     await target.prepare_database(conn, server, template)
                 finally:
                     await conn.close()
+                await _sync_content_types(server.dsn(template))
         finally:
             await admin.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     finally:
         await admin.close()
     return template
+
+
+async def _sync_content_types(dsn: str) -> None:
+    """Give every clone the same content-type ids (Aksara caches them process-wide at startup)."""
+    from aksara.contenttypes import sync_content_types
+    from aksara.db.engine import Database
+
+    saved = Database._instance
+    database = Database(dsn, min_size=1, max_size=1)
+    try:
+        await database.connect()
+        await sync_content_types(database, prune_stale=True)
+    finally:
+        await database.disconnect()
+        Database._instance = saved
 
 
 async def clone_database(server: Any, template: str, name: str) -> None:
