@@ -1,0 +1,86 @@
+"""Print the suite's throughput: requests/s of the in-process ceiling, examples/s of the
+hostile-request property, and the cost of one reset after a write.
+
+    python bench/bench.py [--examples 300] [--profile hardened]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=300)
+    parser.add_argument("--profile", choices=("hardened", "defaults"), default="hardened")
+    args = parser.parse_args()
+
+    from hypothesis import HealthCheck, Phase, given, settings
+    
+    from fuzz.oracles.context import OracleContext
+    from fuzz.properties.robustness import check_hostile_request, hostile_requests, known_ids
+    from targets.loader import TargetError, load_target, start_live_target
+    from targets.postgres import ProviderUnavailable, start_server
+
+    try:
+        server = start_server("auto")
+        live = start_live_target(server, load_target("refapp", args.profile), "bench", "main")
+    except (ProviderUnavailable, TargetError) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 3
+    try:
+        print(f"PostgreSQL: {server.provider}, started in {server.start_seconds:.2f} s")
+        n = 300
+        started = time.perf_counter()
+        for _ in range(n):
+            live.request("user_a", "GET", "/tickets/")
+        ceiling = n / (time.perf_counter() - started)
+        print(f"in-process GET /tickets/ (the ceiling): {ceiling:7.1f} req/s  ({1000 / ceiling:.2f} ms/req)")
+
+        timings = []
+        for i in range(50):
+            live.request("user_a", "POST", "/tickets/", json_body={"title": f"bench {i}"})
+            t0 = time.perf_counter()
+            live.reset()
+            timings.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for _ in range(200):
+            live.reset()
+        clean = (time.perf_counter() - t0) / 200
+        print(f"reset after a write: median {statistics.median(timings) * 1000:.2f} ms; "
+              f"reset check with nothing to restore: {clean * 1000:.2f} ms")
+
+        ctx, ids = OracleContext(live.info), known_ids(live)
+        for resource in live.info.resources:
+            count = 0
+            strategy = hostile_requests(live.info, ids, resource.name)
+
+            @settings(max_examples=args.examples, database=None, deadline=None, phases=[Phase.generate],
+                      suppress_health_check=list(HealthCheck))
+            @given(strategy)
+            def run(request):
+                nonlocal count
+                count += 1
+                check_hostile_request(live, ctx, ids, request)
+
+            t0 = time.perf_counter()
+            run()
+            elapsed = time.perf_counter() - t0
+            per = elapsed / max(count, 1)
+            print(f"http.robustness on {resource.name:9}: {count / elapsed:7.1f} examples/s "
+                  f"({per * 1000:.2f} ms/example incl. 2 requests, change check and reset)")
+        print(f"requests sent: {live.requests}, mean app time {live.request_seconds / live.requests * 1000:.2f} ms")
+    finally:
+        live.run(live.stop())
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
