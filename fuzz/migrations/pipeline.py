@@ -231,7 +231,12 @@ class MigrationLab:
 
         catalog = await read_catalog(self.conn, EXAMPLE_SCHEMA)
         defaults = await _evaluate_defaults(self.conn, tables, catalog)
-        result.findings += oracles.check_catalog(tables, catalog, defaults, ctx)
+        catalog_findings = oracles.check_catalog(tables, catalog, defaults, ctx)
+        result.findings += catalog_findings
+        if any(f.facts.get("problem") == "truncation_collision" for f in catalog_findings):
+            # Several declared tables share one PostgreSQL table: later steps would only repeat that.
+            result.go_on = False
+            return result, catalog
 
         if source_ok:
             try:

@@ -1,0 +1,221 @@
+"""Each migration oracle catches a planted fault in real Aksara and stays quiet on correct DDL.
+
+Faults are planted by monkeypatching Aksara's own migration code (an identifier quoter that does not quote
+or that truncates, a default that is not escaped, a reverse that forgets its work, a broken state replay,
+a disabled guardrail); the round trip then runs on the real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import decimal
+
+import pytest
+from aksara.migrations import autodetector
+from aksara.migrations import operations as aksara_ops
+
+from fuzz.migrations import oracles
+from fuzz.migrations.pipeline import MigrationLab
+from strategies.identifiers import CANARY_TABLE
+from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
+
+
+@pytest.fixture(scope="module")
+def lab(pg_server):
+    lab = MigrationLab.on_server(pg_server)
+    yield lab
+    lab.close()
+
+
+def history(*states: SchemaSpec) -> SchemaHistory:
+    return SchemaHistory(tuple(states), tuple(f"change{i}" for i in range(1, len(states))))
+
+
+def model(index: int, *fields: FieldSpec, table: str | None = None) -> ModelSpec:
+    return ModelSpec(f"FuzzModel{index}", table, tuple(fields))
+
+
+# A schema free of the known Aksara defects: plain names, defaults Aksara renders, FK, unique, nullable.
+CLEAN = SchemaSpec((
+    model(0, FieldSpec("title", "String", max_length=40, unique=True, default="o'neil \\ $$ -- /* ; */"),
+          FieldSpec("hits", "Integer", default=-2147483648), FieldSpec("ratio", "Float", default=-1.5e300),
+          FieldSpec("flag", "Boolean", nullable=True, default=False), table="authors"),
+    model(1, FieldSpec("writer", "ForeignKey", target=0, on_delete="RESTRICT"),
+          FieldSpec("tags", "ArrayText", default=["a'b", "\\", "$x$"]), table="books"),
+))
+CLEAN_NEXT = SchemaSpec((CLEAN.models[0], model(1, *CLEAN.models[1].fields, FieldSpec("note", "Slug", nullable=True),
+                                                  table="books")))
+
+
+def properties(findings) -> set[str]:
+    return {f.property_id for f in findings}
+
+
+def problems(findings) -> set[str]:
+    return {f.facts.get("problem", f.facts.get("stage")) for f in findings}
+
+
+# ----------------------------------------------------------------------------- quiet on correct DDL
+
+def test_round_trip_is_quiet_on_a_correct_history(lab):
+    findings = lab.run(history(CLEAN, CLEAN_NEXT))
+    assert findings == [], [f.describe() for f in findings]
+
+
+# ----------------------------------------------------------------------------- unquoted identifier
+
+def test_unquoted_identifier_is_caught_by_apply_and_ddl_oracles(lab, monkeypatch):
+    monkeypatch.setattr(aksara_ops, "_quote_ident", lambda name: name)
+    findings = lab.run(history(SchemaSpec((model(0, FieldSpec("title", "String", max_length=5),
+                                                 table="Order Lines"),))))
+    assert "migrations.apply_succeeds" in properties(findings) or "ddl_parse" in problems(findings)
+
+
+def test_unquoted_identifier_injection_is_caught_by_the_canary(lab, monkeypatch):
+    monkeypatch.setattr(aksara_ops, "_quote_ident", lambda name: name)
+    table = f"t1 (id int); DROP TABLE {CANARY_TABLE}; CREATE TABLE t2"
+    findings = lab.run(history(SchemaSpec((model(0, FieldSpec("title", "String", max_length=5), table=table),))))
+    assert {"canary", "multi_statement"} <= problems(findings)
+    assert lab.run(history(CLEAN)) == []  # the example's rollback restored the canary
+
+
+# ----------------------------------------------------------------------------- unescaped default
+
+def test_unescaped_default_is_caught(lab, monkeypatch):
+    def unescaped(self):
+        return f"VARCHAR({self.max_length}) NOT NULL DEFAULT '{self.default}'"
+
+    monkeypatch.setattr(aksara_ops.StringField, "to_sql", unescaped)
+    spec = SchemaSpec((model(0, FieldSpec("title", "String", max_length=40, default="it's"), table="notes"),))
+    findings = lab.run(history(spec))
+    assert properties(findings) & {"migrations.apply_succeeds", "migrations.generation_valid"}
+
+
+def test_default_escaped_to_a_different_value_is_caught_by_the_catalog(lab, monkeypatch):
+    def lossy(self):
+        return f"VARCHAR({self.max_length}) NOT NULL DEFAULT '{str(self.default).replace(chr(39), '')}'"
+
+    monkeypatch.setattr(aksara_ops.StringField, "to_sql", lossy)
+    spec = SchemaSpec((model(0, FieldSpec("title", "String", max_length=40, default="it's"), table="notes"),))
+    findings = lab.run(history(spec))
+    assert "default_value" in problems(findings)
+
+
+# ----------------------------------------------------------------------------- truncation collision
+
+def test_truncation_collision_is_caught(lab, monkeypatch):
+    real = aksara_ops._quote_ident
+    monkeypatch.setattr(aksara_ops, "_quote_ident", lambda name: real(name[:12]))
+    spec = SchemaSpec((model(0, FieldSpec("a", "Integer"), table="collision_one"),
+                       model(1, FieldSpec("b", "Integer"), table="collision_two")))
+    findings = lab.run(history(spec))
+    assert {"missing_table", "extra_table"} <= problems(findings)
+
+
+def test_declared_names_colliding_after_63_bytes_are_reported():
+    from fuzz.migrations.catalog import Catalog
+    from fuzz.migrations.expected import ExpectedTable
+
+    stem = "é" * 31 + "x"  # 63 bytes
+    tables = [ExpectedTable(stem + "_one", "A"), ExpectedTable(stem + "_two", "B")]
+    findings = oracles.check_catalog(tables, Catalog(), {}, oracles.Context())
+    assert problems(findings) == {"truncation_collision"}
+    distinct = [ExpectedTable("é" * 29 + "_one", "A"), ExpectedTable("é" * 29 + "_two", "B")]  # 62 bytes
+    assert "truncation_collision" not in problems(oracles.check_catalog(distinct, Catalog(), {}, oracles.Context()))
+
+
+# ----------------------------------------------------------------------------- idempotence
+
+def test_broken_state_replay_is_caught_by_idempotence(lab, monkeypatch):
+    real = autodetector._field_op_to_state
+
+    def forgets_nullability(name, field_op):
+        state = real(name, field_op)
+        state.nullable = False
+        return state
+
+    monkeypatch.setattr(autodetector, "_field_op_to_state", forgets_nullability)
+    spec = SchemaSpec((model(0, FieldSpec("title", "String", max_length=5, nullable=True), table="notes"),))
+    findings = lab.run(history(spec))
+    assert "migrations.idempotent" in properties(findings)
+
+
+# ----------------------------------------------------------------------------- reverse
+
+def test_reverse_that_forgets_its_work_is_caught(lab, monkeypatch):
+    monkeypatch.setattr(aksara_ops.AddField, "reverse",
+                        lambda self: aksara_ops.RemoveField(table=self.table, name="not_" + self.name))
+    findings = lab.run(history(CLEAN, CLEAN_NEXT))
+    assert "migrations.reverse_restores" in properties(findings)
+
+
+# ----------------------------------------------------------------------------- generation
+
+def test_unloadable_source_is_caught(lab, monkeypatch):
+    real = autodetector.operations_to_code
+    monkeypatch.setattr(autodetector, "operations_to_code", lambda ops: real(ops) + ",\n        (")
+    import fuzz.migrations.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "operations_to_code", autodetector.operations_to_code)
+    findings = lab.run(history(CLEAN))
+    assert "source_syntax" in problems(findings)
+
+
+def test_crash_is_a_finding_and_a_clear_rejection_is_not():
+    ctx = oracles.Context()
+    assert oracles.check_rejection(KeyError("id"), ctx, "generate")[0].facts["problem"] == "crash"
+    assert oracles.check_rejection(ValueError("on_delete=SET NULL requires nullable=True"), ctx, "define") == []
+
+
+def test_real_rejection_by_aksara_is_accepted(lab):
+    spec = SchemaSpec((model(0, FieldSpec("owner", "ForeignKey", target=0, nullable=False, on_delete="SET NULL")),))
+    assert lab.run(history(spec)) == []
+
+
+def test_ddl_parse_oracle_on_recorded_ddl():
+    from fuzz.migrations.ddl import parse_statement
+
+    good = parse_statement('CREATE TABLE "a""b" ("c" NUMERIC(5, 2) NOT NULL DEFAULT 1.25)')
+    bad = parse_statement("CREATE TABLE t (c int DEFAULT 'x)")
+    two = parse_statement(f'CREATE TABLE "a" (c int); DROP TABLE {CANARY_TABLE}; --")')
+    ctx = oracles.Context()
+    assert oracles.check_ddl_parses([good], ctx) == []
+    assert problems(oracles.check_ddl_parses([bad, two], ctx)) == {"ddl_parse", "multi_statement"}
+
+
+def test_same_value_compares_by_value():
+    assert oracles.same_value(float("nan"), float("nan"), "double precision")
+    assert oracles.same_value(decimal.Decimal("NaN"), decimal.Decimal("NaN"), "numeric(5,2)")
+    assert oracles.same_value({"a": 1e308, "b": [True]}, '{"a": 1e308, "b": [true]}', "jsonb")
+    assert not oracles.same_value(1, True, "integer")
+    assert not oracles.same_value("it's", "its", "character varying(9)")
+
+
+# ----------------------------------------------------------------------------- guardrail
+
+def test_guardrail_oracle_catches_a_disabled_guard(lab, monkeypatch):
+    monkeypatch.setattr(aksara_ops.RunSQL, "DANGEROUS_KEYWORDS", [])
+    outcome = lab.guardrail("DROP TABLE", "DROP TABLE victim", "DROP TABLE victim")
+    assert not outcome.canonical_blocked and outcome.effective
+    assert oracles.check_guardrail(outcome, oracles.Context())
+
+
+def test_guardrail_oracle_is_quiet_on_a_whitespace_proof_guard(lab, monkeypatch):
+    import re
+
+    real_init = aksara_ops.RunSQL.__init__
+
+    def normalising_init(self, sql, **kwargs):
+        real_init(self, sql, **kwargs)
+        flat = re.sub(r"(/\*.*?\*/|--[^\n]*\n|\s)+", " ", sql, flags=re.S).upper()
+        self.dangerous = self.dangerous or any(k in flat for k in self.DANGEROUS_KEYWORDS)
+
+    monkeypatch.setattr(aksara_ops.RunSQL, "__init__", normalising_init)
+    outcome = lab.guardrail("DROP TABLE", "drop/**/\n table victim", "DROP TABLE victim")
+    assert outcome.blocked
+    assert oracles.check_guardrail(outcome, oracles.Context()) == []
+
+
+def test_guardrail_oracle_catches_the_real_whitespace_bypass(lab):
+    outcome = lab.guardrail("DELETE FROM", "DELETE  FROM victim", "DELETE FROM victim")
+    assert outcome.canonical_blocked and outcome.effective and not outcome.blocked
+    assert oracles.check_guardrail(outcome, oracles.Context())[0].facts["statement"] == "DELETE FROM"
