@@ -98,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = FuzzState(run_id=(workerinput or {}).get("aksara_fuzz_run_id") or uuid.uuid4().hex[:8])
     state.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     config.stash[STATE_KEY] = state
+    _load_target(config)  # a target that does not load is a usage error, reported here in one line
     if workerinput and workerinput.get("aksara_fuzz_admin_dsn"):
         state.server = PgServer(
             workerinput["aksara_fuzz_provider"], workerinput["aksara_fuzz_admin_dsn"],
