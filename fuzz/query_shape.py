@@ -1,7 +1,8 @@
 """Describe a query string by what each parameter *is* for the resource.
 
 The shape is a space-separated list of tags, one per parameter, such as
-``filter:integer:gt:uncoercible``, ``filter:json:path_gt:coercible``, ``filter:string:foo:unknown_lookup``,
+``filter:integer:gt:uncoercible``, ``filter:uuid:in:coercible:router`` (only the
+router layer filters: the field is not in the backend's allowlist), ``filter:integer:exact:backend_coerced``, ``filter:json:path_gt:coercible``, ``filter:string:foo:unknown_lookup``,
 ``page:offset:huge``, ``ordering``, ``search`` and value tags ``nul`` and
 ``surrogate``. Findings carry it as the ``query_shape`` fact, so ledger
 signatures name a class of input ("an integer filter with a non-integer value")
@@ -75,9 +76,7 @@ def coercible(kind: str, lookup: str, value: str) -> bool:
     if kind == "boolean":
         return value.lower() in BOOL_WORDS
     if kind in TEXT_KINDS:
-        # The filter backend turns boolean/null words (and numbers for range lookups) into non-strings.
-        if lookup == "exact" and value.lower() in BOOL_WORDS | NULL_WORDS:
-            return False
+        # The filter backend turns numbers for range lookups into non-strings.
         if lookup in ("gt", "gte", "lt", "lte") and _is_number(value):
             return False
         return True
@@ -127,8 +126,26 @@ def param_tags(resource: ResourceSpec, key: str, value: str) -> list[str]:
         return tags + [f"filter:json:path_{last}:{'coercible' if ok else 'uncoercible'}"]
     else:
         return tags + [f"filter:{field.kind}:{'__'.join(rest)[:20]}:unknown_lookup"]
-    state = "coercible" if coercible(field.kind, lookup, value) else "uncoercible"
-    return tags + [f"filter:{field.kind}:{lookup}:{state}"]
+    if backend_coerced(field.kind, lookup, value):
+        state = "backend_coerced"
+    else:
+        ok = coercible(field.kind, lookup, value)
+        values = value.split(",") if lookup == "in" else [value]
+        if ok and field.choices and lookup not in ("isnull", "contains", "icontains"):
+            choices = {str(c) for c in field.choices}
+            ok = all(v.strip() in choices for v in values)
+        if ok and field.max_length and lookup not in ("isnull", "contains", "icontains"):
+            ok = all(len(v) <= field.max_length for v in values)
+        state = "coercible" if ok else "uncoercible"
+    layer = "" if resource.filter_backend and field.name in resource.filterable_fields else ":router"
+    return tags + [f"filter:{field.kind}:{lookup}:{state}{layer}"]
+
+
+def backend_coerced(kind: str, lookup: str, value: str) -> bool:
+    """The filter backend turns these values into booleans or None (all lookups but in/isnull/ranges)."""
+    if lookup in ("in", "isnull", "gt", "gte", "lt", "lte") or kind == "boolean":
+        return False
+    return value.strip().lower() in BOOL_WORDS | NULL_WORDS
 
 
 def query_shape(resource: ResourceSpec, query: Iterable[tuple[str, str]]) -> str:

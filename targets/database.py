@@ -24,6 +24,12 @@ from typing import Any
 import asyncpg
 
 SCHEMA = "aksara_fuzz"
+CANARY_TABLE = "aksara_fuzz_canary"
+# Created before the target's own schema so any grant the target gives its app role covers it.
+CANARY_SQL = f"""
+    CREATE TABLE public.{CANARY_TABLE} (id integer PRIMARY KEY, note text NOT NULL);
+    INSERT INTO public.{CANARY_TABLE} VALUES (1, 'if this row changes, SQL escaped its quoting');
+"""
 _LOCK_KEY = 0x0A45A2A
 
 
@@ -48,6 +54,7 @@ async def ensure_template(server: Any, target: Any, run_id: str) -> str:
                 await admin.execute(f"CREATE DATABASE {_ident(template)}")
                 conn = await asyncpg.connect(server.dsn(template))
                 try:
+                    await conn.execute(CANARY_SQL)
                     await target.prepare_database(conn, server, template)
                 finally:
                     await conn.close()
@@ -159,12 +166,20 @@ class WorkerDatabase:
         return [r["table_name"] for r in rows]
 
     async def changes(self) -> list[str]:
-        """Tables whose content differs from the snapshot (exact, by content hash)."""
+        """Tables whose content differs from the snapshot (exact, by content hash), or that vanished."""
+        assert self.conn is not None
         changed = []
+        present = {r["tablename"] for r in await self.conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        changed += [t for t in self.tables if t not in present]
         for table in await self.dirty_tables():
-            if table in self.snapshot_hash and await self._hash(f"public.{_ident(table)}") != self.snapshot_hash[table]:
+            if table in present and table in self.snapshot_hash and \
+                    await self._hash(f"public.{_ident(table)}") != self.snapshot_hash[table]:
                 changed.append(table)
-        return sorted(changed)
+        return sorted(set(changed))
+
+    async def canary_intact(self) -> bool:
+        return CANARY_TABLE not in await self.changes()
 
     async def reset(self) -> list[str]:
         """Restore every table a committed statement touched; return their names."""

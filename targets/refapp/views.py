@@ -4,8 +4,10 @@
   ``OrderingFilter``, authenticated callers only, a staff-only ``close`` detail action
   and a ``summary`` collection action.
 - ``/comments``: page-number pagination, filters and ordering, authenticated only.
-- ``/categories``: cursor pagination, a ``ModelSerializer``, readable by anyone,
-  writable by staff only.
+- ``/categories``: cursor pagination (ordered by id, as Aksara's docs require), a
+  ``ModelSerializer``, readable by anyone, writable by staff only.
+
+Default orderings end with ``id``, the unique tie-breaker Aksara's docs recommend.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class TicketViewSet(ModelViewSet):
         "title", "status", "body", "priority", "views", "amount", "score", "is_urgent",
         "due_date", "resolved_at", "external_ref", "meta", "approved", "created_at",
     ]
-    ordering_fields = ["title", "status", "priority", "views", "amount", "score", "due_date", "created_at"]
+    ordering_fields = ["id", "title", "status", "priority", "views", "amount", "score", "due_date", "created_at"]
+    ordering = ["-created_at", "id"]
     search_fields = ["title", "body"]
     stream_enabled = False
 
@@ -78,7 +81,8 @@ class CommentViewSet(ModelViewSet):
     pagination_class = PageNumberPagination
     filter_backends = [AksaraFilterBackend, OrderingFilter]
     filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
-    ordering_fields = ["author", "created_at"]
+    ordering_fields = ["id", "author", "created_at"]
+    ordering = ["created_at", "id"]
     stream_enabled = False
 
 
@@ -94,8 +98,11 @@ class CategoryViewSet(ModelViewSet):
     prefix = "/categories"
     permission_classes = [StaffWritesOthersRead]
     pagination_class = CursorPagination
-    filter_backends = [AksaraFilterBackend, SearchFilter]
+    filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
     filterable_fields = ["name", "sort_order"]
+    # Aksara's cursor continues with id__gt: its docs require ascending id ordering.
+    ordering_fields = ["id"]
+    ordering = ["id"]
     search_fields = ["name", "description"]
     list_serializer_class = CategorySerializer
     retrieve_serializer_class = CategorySerializer

@@ -1,0 +1,220 @@
+"""Semantic oracles for list routes: filters, partitions, pivots, ordering, pages, taint.
+
+Each takes what a property observed and returns findings:
+
+- ``query.filter_differential``: the ids (and ``count``) a valid filter returns equal an
+  independent evaluation of the same predicate over the principal's visible rows
+  (:mod:`fuzz.oracles.pg_model`).
+- ``query.partition`` (ternary logic partitioning): for a comparison ``f`` vs ``v``, the results
+  of ``f__gt=v``, ``f__lte=v`` and ``f__isnull=true`` are disjoint and together are the
+  unfiltered list — no model needed.
+- ``query.pivot`` (pivoted query synthesis): a filter built from one visible row's own values
+  returns that row.
+- ``query.ordering``: with a total ordering (it ends in ``id``) the id sequence is exactly the
+  model's order; the set and count are the unordered ones.
+- ``query.page_walk``: walking every page of the route's paginator (following ``next_cursor``)
+  yields every row exactly once, in order, no page exceeds its size, and ``count`` is right
+  (for cursors Aksara documents ``count`` as the rows remaining after the cursor).
+- ``query.injection_taint``: no client-supplied filter value, search term or rejected ordering
+  term appears in the text of any SQL statement the request caused (values travel as bound
+  parameters), and the canary table is untouched.
+- ``query.hidden_field_side_channel``: for a principal that must not see a field, the status,
+  count and ids of a response do not depend on that field's values in a filter or ordering.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from fuzz.findings import Finding
+from fuzz.transcript import Exchange
+
+
+def _facts(exchange: Exchange | None, **more: Any) -> dict[str, str]:
+    facts = {k: str(v) for k, v in more.items()}
+    if exchange is not None:
+        facts.setdefault("route", exchange.route or exchange.path)
+        facts.setdefault("status", str(exchange.status))
+    return facts
+
+
+def _short(ids: Sequence[str], limit: int = 12) -> list[str]:
+    return [i[:8] for i in list(ids)[:limit]]
+
+
+def check_filter_differential(exchange: Exchange, got_ids: Sequence[str] | None, count: int | None,
+                              expected_ids: Sequence[str], filters: Sequence[tuple[str, str]]) -> list[Finding]:
+    """A valid filter is accepted and returns exactly the rows the model says, with that count."""
+    params = " ".join(k for k, _ in filters)
+    if exchange.status != 200 or got_ids is None:
+        return [Finding("query.filter_differential",
+                        f"a valid filter was refused with {exchange.status}",
+                        observed=exchange.status, expected=200, exchanges=(exchange,),
+                        facts=_facts(exchange, problem="refused", filters=params))]
+    got, want = set(got_ids), set(expected_ids)
+    findings = []
+    if got != want:
+        findings.append(Finding(
+            "query.filter_differential",
+            f"filter returned {len(got)} rows, the model {len(want)} "
+            f"({len(got - want)} extra, {len(want - got)} missing)",
+            observed={"extra": _short(sorted(got - want)), "missing": _short(sorted(want - got))},
+            expected=f"{len(want)} rows", exchanges=(exchange,),
+            facts=_facts(exchange, problem="extra" if got - want else "missing", filters=params),
+        ))
+    elif count is not None and count != len(want):
+        findings.append(Finding("query.filter_differential", f"count {count} but {len(want)} rows match",
+                                observed=count, expected=len(want), exchanges=(exchange,),
+                                facts=_facts(exchange, problem="count", filters=params)))
+    return findings
+
+
+def check_partition(exchanges: Sequence[Exchange], parts: Sequence[Sequence[str] | None],
+                    everything: Sequence[str], key: str) -> list[Finding]:
+    """``gt``, ``lte`` and ``isnull`` of one comparison partition the unfiltered list."""
+    if any(p is None for p in parts):
+        bad = next(e for e, p in zip(exchanges, parts) if p is None)
+        return [Finding("query.partition", f"a partition query was refused with {bad.status}",
+                        observed=bad.status, expected=200, exchanges=tuple(exchanges),
+                        facts=_facts(bad, problem="refused", field=key))]
+    sets = [set(p) for p in parts]  # type: ignore[arg-type]
+    union = set().union(*sets)
+    overlap = (sets[0] & sets[1]) | (sets[0] & sets[2]) | (sets[1] & sets[2])
+    if union == set(everything) and not overlap:
+        return []
+    return [Finding(
+        "query.partition",
+        f"{key}: gt/lte/isnull parts cover {len(union)} of {len(set(everything))} rows, {len(overlap)} twice",
+        observed={"missing": _short(sorted(set(everything) - union)), "overlap": _short(sorted(overlap)),
+                  "extra": _short(sorted(union - set(everything)))},
+        expected="a partition of the unfiltered list", exchanges=tuple(exchanges),
+        facts=_facts(exchanges[0], problem="overlap" if overlap else "gap", field=key),
+    )]
+
+
+def check_pivot(exchange: Exchange, got_ids: Sequence[str] | None, pivot_id: str,
+                filters: Sequence[tuple[str, str]]) -> list[Finding]:
+    """The pivot row satisfies the filter built from its own values, so it is returned."""
+    if got_ids is not None and pivot_id in got_ids:
+        return []
+    problem = "refused" if got_ids is None else "missing"
+    return [Finding("query.pivot", f"pivot row {pivot_id[:8]} not returned ({problem})",
+                    observed=exchange.status if got_ids is None else _short(got_ids), expected=pivot_id,
+                    exchanges=(exchange,),
+                    facts=_facts(exchange, problem=problem, filters=" ".join(k for k, _ in filters)))]
+
+
+def check_ordering(exchange: Exchange, got_ids: Sequence[str] | None, expected_ids: Sequence[str],
+                   terms: Sequence[str]) -> list[Finding]:
+    """A total ordering returns exactly the model's sequence."""
+    if got_ids is None:
+        return [Finding("query.ordering", f"an allowed ordering was refused with {exchange.status}",
+                        observed=exchange.status, expected=200, exchanges=(exchange,),
+                        facts=_facts(exchange, problem="refused", ordering=",".join(terms)))]
+    if list(got_ids) == list(expected_ids):
+        return []
+    if set(got_ids) != set(expected_ids):
+        problem = "rows"
+    else:
+        problem = "order"
+    first = next((i for i, (a, b) in enumerate(zip(got_ids, expected_ids)) if a != b), None)
+    return [Finding("query.ordering", f"ordering {','.join(terms)}: {problem} differ from the model "
+                    f"(first difference at position {first})",
+                    observed=_short(got_ids), expected=_short(expected_ids), exchanges=(exchange,),
+                    facts=_facts(exchange, problem=problem, ordering=",".join(terms)))]
+
+
+def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]], counts: Sequence[int | None],
+                    expected_ids: Sequence[str], page_size: int, paginator: str, ordered: bool) -> list[Finding]:
+    """Every row exactly once, in order; no page larger than asked; counts as documented."""
+    findings = []
+    walked = [i for page in pages for i in page]
+    facts = dict(paginator=paginator, page_size=page_size)
+    last = exchanges[-1] if exchanges else None
+    if any(e.status != 200 for e in exchanges):
+        bad = next(e for e in exchanges if e.status != 200)
+        return [Finding("query.page_walk", f"page request answered {bad.status}", observed=bad.status,
+                        expected=200, exchanges=tuple(exchanges[-3:]), facts=_facts(bad, problem="refused", **facts))]
+    duplicates = sorted({i for i in walked if walked.count(i) > 1})
+    missing = sorted(set(expected_ids) - set(walked))
+    extra = sorted(set(walked) - set(expected_ids))
+    if duplicates or missing or extra:
+        problem = "duplicate" if duplicates else "missing" if missing else "extra"
+        findings.append(Finding(
+            "query.page_walk", f"{paginator} walk with page size {page_size}: {len(missing)} missing, "
+            f"{len(duplicates)} repeated, {len(extra)} extra of {len(expected_ids)}",
+            observed={"missing": _short(missing), "repeated": _short(duplicates), "extra": _short(extra)},
+            expected="every row exactly once", exchanges=tuple(exchanges[-3:]),
+            facts=_facts(last, problem=problem, **facts)))
+    elif ordered and walked != list(expected_ids):
+        findings.append(Finding("query.page_walk", f"{paginator} walk returns rows out of order",
+                                observed=_short(walked), expected=_short(expected_ids),
+                                exchanges=tuple(exchanges[-3:]), facts=_facts(last, problem="order", **facts)))
+    oversized = [i for i, page in enumerate(pages) if len(page) > page_size]
+    if oversized:
+        findings.append(Finding("query.page_walk", f"page {oversized[0]} has {len(pages[oversized[0]])} rows "
+                                f"> page size {page_size}", observed=len(pages[oversized[0]]), expected=page_size,
+                                exchanges=(exchanges[oversized[0]],),
+                                facts=_facts(exchanges[oversized[0]], problem="oversized", **facts)))
+    seen = 0
+    for index, (exchange, count, page) in enumerate(zip(exchanges, counts, pages)):
+        wanted = len(expected_ids) - seen if paginator == "cursor" else len(expected_ids)
+        if count is not None and count != wanted:
+            findings.append(Finding("query.page_walk", f"page {index}: count {count}, expected {wanted}",
+                                    observed=count, expected=wanted, exchanges=(exchange,),
+                                    facts=_facts(exchange, problem="count", **facts)))
+            break
+        seen += len(page)
+    return findings
+
+
+SQL_WORDS = re.compile(
+    r"\b(SELECT|FROM|WHERE|AND|OR|NOT|IN|IS|NULL|ORDER|BY|ASC|DESC|NULLS|FIRST|LAST|LIMIT|OFFSET|COUNT|OVER|AS|"
+    r"I?LIKE|ESCAPE|LOWER|UPPER|CAST|TRUE|FALSE|INSERT|INTO|VALUES|UPDATE|SET|DELETE|RETURNING|JOIN|ON|LEFT|"
+    r"DISTINCT|GROUP|HAVING|EXISTS|ANY|ALL|BETWEEN|COALESCE|jsonb|text|uuid|numeric|integer|bigint|boolean|date|"
+    r"timestamptz|timestamp)\b", re.I)
+
+
+def sql_residue(sql: str) -> str:
+    """SQL text minus what the framework itself writes: quoted identifiers, parameters, keywords."""
+    residue = re.sub(r'"(?:[^"]|"")*"', " ", sql)
+    residue = re.sub(r"\$\d+", " ", residue)
+    return SQL_WORDS.sub(" ", residue)
+
+
+def check_injection_taint(exchange: Exchange, statements: Sequence[str], client_values: Sequence[str],
+                          canary_intact: bool) -> list[Finding]:
+    """Client values never appear in SQL text (outside the framework's own identifiers and
+    keywords); the canary table is untouched."""
+    findings = []
+    residues = [sql_residue(sql) for sql in statements]
+    for value in client_values:
+        if len(value.strip()) < 3:
+            continue
+        for sql, residue in zip(statements, residues):
+            if value in residue:
+                findings.append(Finding(
+                    "query.injection_taint", "a client-supplied value appears in SQL text",
+                    observed=sql[:400], expected="the value only as a bound parameter", exchanges=(exchange,),
+                    facts=_facts(exchange, problem="tainted_sql", value=value[:80])))
+                return findings
+    if not canary_intact:
+        findings.append(Finding("query.injection_taint", "the canary table changed or disappeared",
+                                observed="canary changed", expected="canary intact", exchanges=(exchange,),
+                                facts=_facts(exchange, problem="canary")))
+    return findings
+
+
+def check_side_channel(field: str, baseline: Exchange, probes: Sequence[Exchange],
+                       summarise: Any) -> list[Finding]:
+    """Responses to requests differing only in a hidden field's value are indistinguishable."""
+    reference = summarise(baseline)
+    for probe in probes:
+        if summarise(probe) != reference:
+            return [Finding(
+                "query.hidden_field_side_channel",
+                f"a filter or ordering on hidden field {field!r} changes the response",
+                observed=summarise(probe), expected=reference, exchanges=(baseline, probe),
+                facts=_facts(probe, field=field, problem="observable"))]
+    return []

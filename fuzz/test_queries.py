@@ -1,0 +1,118 @@
+"""The query surface is *correct*, not only bounded: filters, partitions, pivots, ordering,
+every paginator's page walk, SQL taint and hidden-field side channels, on every resource."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fuzz.findings import COLLECTOR, report, with_facts
+from fuzz.profiles import scaled
+from fuzz.properties import queries as props
+from fuzz.query_shape import query_shape
+from strategies.filters import filterable, valid_filters, valid_orderings
+from strategies.pivots import pivot_filters
+from strategies.query import query_strings
+
+
+@pytest.fixture(scope="module")
+def world(live_target):
+    return props.QueryWorld.build(live_target)
+
+
+def _draw_principal(data, world, resource):
+    return data.draw(st.sampled_from(world.principals_for(resource)), label="principal")
+
+
+def _report(findings, world, principal, resource, property_id):
+    COLLECTOR.count_example(property_id)
+    world.live.reset()
+    kind = world.live.info.principal(principal).kind
+    shaped = [with_facts([f], query_shape=query_shape(resource, f.exchanges[-1].query))[0] if f.exchanges else f
+              for f in findings]
+    report(with_facts(shaped, principal_kind=kind, resource=resource.name))
+
+
+@given(data=st.data())
+def test_filters_match_an_independent_model(world, resource_name, data):
+    resource = world.live.info.resource(resource_name)
+    principal = _draw_principal(data, world, resource)
+    rows = world.visible(principal, resource)
+    filters = data.draw(valid_filters(resource, rows, world.collation.byte_order,
+                                      exclude=world.hidden_fields(principal, resource)), label="filters")
+    _report(props.filter_differential(world, principal, resource, filters), world, principal, resource,
+            "query.filter_differential")
+
+
+@given(data=st.data())
+def test_comparisons_partition_the_list(world, resource_name, data):
+    resource = world.live.info.resource(resource_name)
+    principal = _draw_principal(data, world, resource)
+    comparable = [f for f in filterable(resource, world.hidden_fields(principal, resource))
+                  if f.kind in ("integer", "bigint", "smallint", "decimal", "date", "datetime")]
+    if not comparable:
+        return
+    rows = world.visible(principal, resource)
+    field = data.draw(st.sampled_from(comparable), label="field")
+    [(_, value)] = data.draw(valid_filters(
+        resource.__class__(**{**resource.__dict__, "fields": (field,), "router_filter_fields": (field.name,)}),
+        rows, False, max_size=1).filter(lambda fs: "__" not in fs[0][0] or fs[0][0].endswith(("__gt", "__lte"))),
+        label="value")
+    _report(props.partition(world, principal, resource, field.name, value), world, principal, resource,
+            "query.partition")
+
+
+@given(data=st.data())
+def test_a_row_matches_filters_built_from_its_own_values(world, resource_name, data):
+    resource = world.live.info.resource(resource_name)
+    principal = _draw_principal(data, world, resource)
+    rows = world.visible(principal, resource)
+    if not rows:
+        return
+    row = data.draw(st.sampled_from(rows), label="pivot row")
+    filters = data.draw(pivot_filters(resource, row, world.collation.byte_order), label="filters")
+    _report(props.pivot(world, principal, resource, str(row["id"]), filters), world, principal, resource,
+            "query.pivot")
+
+
+@given(data=st.data())
+def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
+    resource = world.live.info.resource(resource_name)
+    if not resource.ordering_fields:
+        return
+    principal = _draw_principal(data, world, resource)
+    terms = data.draw(valid_orderings(resource, world.collation.byte_order,
+                                      exclude=world.hidden_fields(principal, resource)), label="ordering")
+    _report(props.ordering(world, principal, resource, terms), world, principal, resource, "query.ordering")
+
+
+@scaled(0.5)
+@given(data=st.data())
+def test_page_walks_return_every_row_once(world, resource_name, data):
+    resource = world.live.info.resource(resource_name)
+    principal = _draw_principal(data, world, resource)
+    size = data.draw(st.integers(1, resource.page_max) | st.sampled_from([1, 2, 7]), label="page size")
+    _report(props.page_walk(world, principal, resource, size), world, principal, resource, "query.page_walk")
+
+
+@given(data=st.data())
+def test_client_values_never_reach_sql_text(world, resource_name, data):
+    resource = world.live.info.resource(resource_name)
+    principal = _draw_principal(data, world, resource)
+    query = data.draw(query_strings(resource), label="query")
+    _report(props.injection_taint(world, principal, resource, query), world, principal, resource,
+            "query.injection_taint")
+
+
+@given(data=st.data())
+def test_hidden_fields_are_not_observable_through_queries(world, resource_name, data):
+    resource = world.live.info.resource(resource_name)
+    candidates = [(p, f) for p in world.principals_for(resource) for f in world.hidden_fields(p, resource)]
+    if not candidates:
+        return
+    principal, hidden = data.draw(st.sampled_from(candidates), label="principal, hidden field")
+    values = data.draw(st.lists(st.text(min_size=1, max_size=6).filter(lambda t: "\x00" not in t),
+                                min_size=1, max_size=2), label="values")
+    _report(props.side_channel(world, principal, resource, hidden, values), world, principal, resource,
+            "query.hidden_field_side_channel")
