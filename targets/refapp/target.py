@@ -82,6 +82,16 @@ class RefappTarget:
         extra.update(claims)
         return sign_agent_token(agent_id, AGENT_SECRET, ttl_seconds=ttl, extra=extra)
 
+    def mint_agent_token(self, claims: dict[str, Any], *, header: Any = None) -> str:
+        """Sign exactly ``claims`` (nothing added) as an HMAC agent token with this app's agent secret.
+
+        Optional Target capability used by the credential properties: it lets them present
+        any claims set (missing ``exp``, foreign audience, ...) to the live app.
+        """
+        from strategies.credentials import AGENT_HEADER, encode_agent_token
+
+        return encode_agent_token(claims, AGENT_SECRET, AGENT_HEADER if header is None else header)
+
     def _principals(self) -> tuple[PrincipalSpec, ...]:
         def bearer(token: str) -> tuple[tuple[str, str], ...]:
             return (("authorization", f"Bearer {token}"),)

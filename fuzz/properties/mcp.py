@@ -1,0 +1,440 @@
+"""Property bodies for agent credentials and the MCP endpoint (one example each, returning findings).
+
+Pure layer (in process, no app): :func:`verifier_case`, :func:`tamper_case`, :func:`scope_case`,
+:func:`approval_case`. Live layer (``POST /mcp/`` of a started target): :func:`credential_case`,
+:func:`tools_list_case`, :func:`tool_call_case`, :func:`malformed_case`, :func:`parity_case`.
+The deciders under test are parameters with Aksara's real ones as defaults, so ``tests/`` can hand
+in planted faults.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from fuzz.findings import Finding, with_facts
+from fuzz.oracles import mcp as oracles
+from fuzz.oracles.generic import check_health_after, run_exchange_checks
+from strategies.credentials import (
+    AGENT_HEADER, ApprovalCase, ClaimsCase, Tamper, apply_tamper, b64url_strict_decode, claims_json,
+    encode_agent_token,
+)
+from strategies.jsonrpc import RawMessage, ToolArguments, is_valid
+from targets.mcp_client import McpClient, McpReply, bearer
+
+Verifier = Callable[[str, str], Any]
+
+
+def aksara_verifier(token: str, secret: str) -> Any:
+    from aksara.ai.auth import verify_agent_token
+
+    return verify_agent_token(token, secret)
+
+
+# -- pure layer -------------------------------------------------------------------------------------
+
+def verifier_case(case: ClaimsCase, secret: str, verify: Verifier = aksara_verifier) -> list[Finding]:
+    """Sign ``case``'s claims correctly; the verifier must decide as R1-R4 say."""
+    now = int(time.time())
+    claims = case.materialize(now, "aud", "tenant-a", "tenant-b")
+    token = encode_agent_token(claims, secret)
+    error: BaseException | None = None
+    try:
+        verify(token, secret)
+    except Exception as exc:  # noqa: BLE001 - the refusal itself is the observation
+        error = exc
+    reproducer = (f"from aksara.ai.auth import verify_agent_token\n"
+                  f"from strategies.credentials import encode_agent_token\n"
+                  f"claims = {claims_json(claims)}  # times relative to now={now}\n"
+                  f"verify_agent_token(encode_agent_token(claims, 's3cret'), 's3cret')")
+    findings = oracles.check_lifetime(case, claims, error is None, repr(error) if error else None, reproducer)
+    findings += oracles.check_verify_error_type(case, error, reproducer)
+    return findings
+
+
+def _same_bytes(original: str, tampered: str) -> bool:
+    """Whether ``tampered`` decodes (leniently, like a base64 library) to the original's bytes."""
+    def lenient(part: str) -> bytes | None:
+        try:
+            return base64.urlsafe_b64decode(part.replace("+", "-").replace("/", "_").rstrip("=")
+                                            + "=" * (-len(part.rstrip("=")) % 4))
+        except Exception:  # noqa: BLE001
+            return None
+    a, b = original.split("."), tampered.split(".")
+    return len(a) == len(b) and all(lenient(x) is not None and lenient(x) == lenient(y) for x, y in zip(a, b))
+
+
+def tamper_case(tamper: Tamper, secret: str, verify: Verifier = aksara_verifier) -> list[Finding]:
+    """A valid token changed by ``tamper`` must be refused unless its text is unchanged (R5, R6)."""
+    now = int(time.time())
+    base = {"agent_id": "fuzz-agent", "iat": now, "exp": now + 600, "scopes": ["mcp:read:ticket"]}
+    token = encode_agent_token(base, secret)
+    other = encode_agent_token({**base, "scopes": ["*"], "agent_id": "other"}, secret)
+    tampered = apply_tamper(token, tamper, secret=secret, other_token=other)
+    try:
+        verify(tampered, secret)
+        accepted = True
+    except Exception:  # noqa: BLE001
+        accepted = False
+    reproducer = (f"from aksara.ai.auth import verify_agent_token\n"
+                  f"# valid: {token!r}\nverify_agent_token({tampered!r}, {secret!r})  # accepted")
+    findings = oracles.check_tamper(tamper, token, tampered, accepted, _same_bytes(token, tampered), reproducer)
+    canonical = all(b64url_strict_decode(p) is not None for p in tampered.split("."))
+    return with_facts(findings, canonical=str(canonical).lower())
+
+
+def aksara_scope_deciders(granted: Sequence[str], required: str) -> dict[str, bool]:
+    """Every Aksara component that decides whether ``granted`` authorizes ``required``."""
+    from aksara.security.mcp import require_scope
+    from aksara.security.policy import PolicyEngine
+    from aksara.security.principal import Principal
+
+    principal = Principal.for_mcp_agent(agent_id="fuzz", scopes=list(granted), tenant_id="t")
+    return {
+        "Principal.has_scope": principal.has_scope(required),
+        "require_scope": require_scope(principal, required).allowed,
+        "PolicyEngine.can": PolicyEngine().can(principal, "read", required_scopes=[required]).allowed,
+    }
+
+
+def scope_case(granted: Sequence[str], required: str,
+               deciders: Callable[[Sequence[str], str], Mapping[str, bool]] = aksara_scope_deciders) -> list[Finding]:
+    """R7: Aksara's scope deciders agree with the reference matcher."""
+    reproducer = (f"from aksara.security.principal import Principal\n"
+                  f"Principal.for_mcp_agent(scopes={list(granted)!r}).has_scope({required!r})")
+    return oracles.check_scope_decisions(granted, required, deciders(granted, required), reproducer)
+
+
+def approval_case(case: ApprovalCase, secret: str, manager_factory: Callable[[str], Any] | None = None
+                  ) -> list[Finding]:
+    """Issue a grant with ``case``'s mismatch, tamper it, verify it for the real invocation."""
+    from aksara.mcp.approval import ApprovalError, ApprovalManager
+    from aksara.security.principal import Principal
+
+    manager = (manager_factory or ApprovalManager)(secret)
+    principal = Principal.for_mcp_agent(agent_id="agent", token_id="jti-1", tenant_id="tenant-a",
+                                        human_owner_id="owner")
+    tool, arguments = "ticket_update", {"pk": "1", "title": "t"}
+    issue: dict[str, Any] = dict(principal=principal, tool_name=tool, arguments=arguments, approved_by="reviewer")
+    m = case.mismatch
+    if m == "rejected":
+        issue["approved"] = False
+    elif m == "expired":
+        issue["ttl_seconds"] = -5.0
+    elif m == "other_tool":
+        issue["tool_name"] = "ticket_delete"
+    elif m == "other_tenant":
+        issue["principal"] = Principal.for_mcp_agent(agent_id="agent", token_id="jti-1", tenant_id="tenant-b",
+                                                     human_owner_id="owner")
+    elif m == "other_principal":
+        issue["principal"] = Principal.for_mcp_agent(agent_id="agent-2", token_id="jti-2", tenant_id="tenant-a",
+                                                     human_owner_id="owner")
+    elif m == "other_arguments":
+        issue["arguments"] = {**arguments, "title": "other"}
+    token = manager.issue(**issue)
+    other = manager.issue(principal=principal, tool_name="ticket_delete", arguments={"pk": "2"}, approved_by="x")
+    presented = None if m == "missing" else token
+    if presented is not None and case.tamper is not None:
+        presented = apply_tamper(token, case.tamper, secret=secret, other_token=other,
+                                 resign=lambda parts, key: parts[-1])
+    code, raised = None, None
+    try:
+        manager.verify(presented, principal=principal, tool_name=tool, arguments=arguments)
+    except ApprovalError as exc:
+        code = exc.code
+    except Exception as exc:  # noqa: BLE001
+        raised = exc
+    reproducer = (f"from aksara.mcp.approval import ApprovalManager\n# grant {m}, tamper {case.tamper}\n"
+                  f"ApprovalManager({secret!r}).verify({presented!r}, principal=..., tool_name={tool!r}, "
+                  f"arguments={arguments!r})")
+    return oracles.check_approval(case, presented != token, code, raised, reproducer)
+
+
+# -- live layer ---------------------------------------------------------------------------------------
+
+@dataclass
+class McpWorld:
+    """What the live MCP properties share across examples: client, tool catalogue, ids."""
+
+    live: Any
+    client: McpClient
+    catalogue: dict[str, dict]
+    ids: dict[str, list[str]]
+
+    def __repr__(self) -> str:
+        return f"<McpWorld {len(self.catalogue)} tools>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    @property
+    def info(self) -> Any:
+        return self.live.info
+
+    def tool(self, name: str) -> dict:
+        return self.catalogue[name]
+
+
+def ai_principals(info: Any) -> list[str]:
+    return [p.name for p in info.principals if p.is_ai]
+
+
+def build_world(live: Any, ids: Mapping[str, list[str]]) -> McpWorld:
+    """Open the MCP client and collect the tool catalogue (all tools any AI principal may be shown)."""
+    client = McpClient(live)
+    catalogue: dict[str, dict] = {}
+    listers: list[tuple[str, tuple]] = [(p, ()) for p in ai_principals(live.info)]
+    mint = getattr(live.target, "mint_agent_token", None)
+    if mint is not None:
+        now = int(time.time())
+        tenant = next(iter(live.info.tenants.values()), None)
+        claims = {"agent_id": "catalogue", "sub": "catalogue", "iat": now, "exp": now + 3600, "scopes": ["*"],
+                  "tenant_id": tenant, "aud": _audience(live)}
+        listers.append(("anonymous", bearer(mint(claims))))
+    for principal, headers in listers:
+        reply = client.list_tools(principal, headers=headers)
+        for tool in (reply.result or {}).get("tools", []) if isinstance(reply.result, dict) else []:
+            catalogue.setdefault(tool["name"], tool)
+    return McpWorld(live, client, catalogue, {k: list(v) for k, v in ids.items()})
+
+
+def ids_for_arguments(world: McpWorld, tool: Mapping[str, Any]) -> list[str]:
+    """Known row ids to draw uuid arguments from: the tool's own model first, then every other one."""
+    resource = oracles.tool_resource(tool, world.info)
+    own = world.ids.get(resource.name, []) if resource else []
+    return own + [i for name, ids in world.ids.items() if resource is None or name != resource.name for i in ids]
+
+
+def _audience(live: Any) -> str | None:
+    from aksara.conf import settings
+
+    return getattr(settings, "mcp_token_audience", None) or None
+
+
+def own_tenant(info: Any, principal: str) -> str | None:
+    label = info.principal(principal).tenant
+    return info.tenants.get(label) if label else None
+
+
+def _default_arguments(world: McpWorld, tool: Mapping[str, Any]) -> dict[str, Any]:
+    schema = tool.get("inputSchema") or {}
+    if "pk" in (schema.get("properties") or {}):
+        resource = oracles.tool_resource(tool, world.info)
+        ids = world.ids.get(resource.name, []) if resource else []
+        return {"pk": ids[0] if ids else "00000000-0000-4000-8000-000000000000"}
+    return {}
+
+
+def credential_case(world: McpWorld, case: ClaimsCase, tool_name: str) -> list[Finding]:
+    """Mint ``case``'s claims with the target, call ``tool_name``; the decision must follow R8-R10."""
+    live, info = world.live, world.info
+    tool = world.tool(tool_name)
+    tenants = list(info.tenants.values()) or ["tenant-a", "tenant-b"]
+    audience = _audience(live)
+    claims = case.materialize(int(time.time()), audience, tenants[0], tenants[-1], agent_id="fuzz-credential")
+    token = live.target.mint_agent_token(claims)
+    reply = world.client.call_tool("anonymous", tool_name, _default_arguments(world, tool), headers=bearer(token))
+    world.client.forget("anonymous")
+    required = oracles.required_scope(tool, info) or ""
+    verdict = oracles.mcp_verdict(case, required, bool((tool.get("_meta") or {}).get("aksara/tenantScoped")),
+                                  audience)
+    case_facts = {"exp_class": case.exp.kind, "iat_class": case.iat.kind, "aud_class": case.aud.kind,
+                  "tenant_class": case.tenant.kind, "scope_form": case.scope_form,
+                  "wildcard_position": oracles._wildcard_position(oracles.granted_scopes(case)),
+                  "granted": " ".join(oracles.granted_scopes(case)), "required": required,
+                  "claims": claims_json(claims)}
+    findings = oracles.check_credential_decision(reply, verdict, tool_name, case_facts)
+    findings += _reply_checks(world, reply, tool, "anonymous")
+    changed = live.changes()
+    findings += oracles.check_db_effect(reply, tool, changed, _write_tables(world, tool))
+    if changed:
+        live.reset()
+    return with_facts(findings, principal_kind="minted_agent", **{k: v for k, v in case_facts.items()
+                                                                  if k != "claims"})
+
+
+def _reply_checks(world: McpWorld, reply: McpReply, tool: Mapping[str, Any] | None, principal: str
+                  ) -> list[Finding]:
+    from fuzz.oracles.context import OracleContext
+
+    name = tool.get("name") if tool else None
+    findings = run_exchange_checks(reply.exchange, OracleContext(world.info))
+    findings += oracles.check_no_internal_error(reply, name)
+    findings += oracles.check_jsonrpc_response(reply)
+    findings += oracles.check_documented_denial(reply, name)
+    if tool is not None:
+        findings += oracles.check_output_schema(reply, tool)
+        resource = oracles.tool_resource(tool, world.info)
+        if resource is not None:
+            findings += oracles.check_hidden_fields(reply, name, [f.name for f in resource.fields if f.ai_sensitive])
+    return findings
+
+
+def _write_tables(world: McpWorld, tool: Mapping[str, Any]) -> list[str]:
+    resource = oracles.tool_resource(tool, world.info)
+    if resource is None:
+        return []
+    tables = [resource.table]
+    for other in world.info.resources:
+        if any(_references(f, resource) for f in other.fields):
+            tables.append(other.table)
+    return tables
+
+
+def _references(field_spec: Any, resource: Any) -> bool:
+    """Whether a foreign key points at ``resource`` (by its target, or by its name when the target is unknown)."""
+    if field_spec.kind != "fk":
+        return False
+    if field_spec.fk_target:
+        return field_spec.fk_target == resource.name
+    return field_spec.name.lower() in (resource.name.lower(), resource.table.lower())
+
+
+def tools_list_case(world: McpWorld, principal: str, granted: Sequence[str] | None = None) -> list[Finding]:
+    """tools/list as ``principal`` (or as a minted agent holding ``granted``): exactly the granted tools."""
+    info = world.info
+    if granted is None:
+        spec = info.principal(principal)
+        reply = world.client.list_tools(principal)
+        scopes = list(spec.scopes) if spec.is_ai else None
+        who = principal
+    else:
+        now = int(time.time())
+        tenant = next(iter(info.tenants.values()), None)
+        token = world.live.target.mint_agent_token({"agent_id": "lister", "sub": "lister", "iat": now,
+                                                    "exp": now + 600, "scopes": list(granted), "tenant_id": tenant,
+                                                    "aud": _audience(world.live)})
+        reply = world.client.list_tools("anonymous", headers=bearer(token))
+        world.client.forget("anonymous")
+        scopes, who = list(granted), "minted_agent"
+    findings = oracles.check_tools_list(reply, who, scopes, list(world.catalogue.values()), info)
+    findings += oracles.check_tool_schemas(reply, info)
+    findings += _reply_checks(world, reply, None, principal)
+    return with_facts(findings, principal_kind=info.principal(principal).kind if granted is None else "minted_agent")
+
+
+def tool_call_case(world: McpWorld, principal: str, tool_name: str, args: ToolArguments,
+                   headers: Sequence[tuple[str, str]] = ()) -> list[Finding]:
+    """One tools/call with generated arguments: every reply oracle, DB effect, tenant isolation."""
+    live, info = world.live, world.info
+    tool = world.catalogue.get(tool_name)
+    reply = world.client.call_tool(principal, tool_name, args.arguments if isinstance(args.arguments, dict)
+                                   else {}, headers=headers) if isinstance(args.arguments, dict) else \
+        world.client.rpc(principal, "tools/call", {"name": tool_name, "arguments": args.arguments}, headers=headers)
+    findings = _reply_checks(world, reply, tool, principal)
+    if tool is None:
+        if reply.tool_error_code not in ("unknown_tool",) and reply.error is None:
+            findings.append(Finding("mcp.documented_denial", f"unknown tool {tool_name!r} was not refused as unknown",
+                                    observed=reply.tool_error_code or "success", expected="unknown_tool",
+                                    exchanges=reply.exchanges, facts=oracles.tool_facts(reply, tool_name),
+                                    reproducer=reply.transcript()))
+    else:
+        schema = tool.get("inputSchema") or {}
+        valid = isinstance(args.arguments, dict) and is_valid(schema, args.arguments)
+        findings += oracles.check_arguments_validated(reply, tool, valid, args.kind)
+        findings += oracles.check_tenant_isolation(reply, tool_name, own_tenant(info, principal))
+    changed = live.changes()
+    findings += oracles.check_db_effect(reply, tool or {"name": tool_name}, changed,
+                                        _write_tables(world, tool) if tool else [])
+    if changed:
+        live.reset()
+    if reply.exchange.status >= 500 or reply.tool_error_code in oracles.INTERNAL_CODES:
+        findings += check_health_after(live.healthy(), reply.exchange)
+    kind = info.principal(principal).kind
+    return with_facts(findings, principal_kind=kind, arguments=args.kind, tool=tool_name, pk_shape=pk_shape(args))
+
+
+def pk_shape(args: ToolArguments) -> str:
+    """How the ``pk`` argument looks: absent, empty, a dot segment, or an ordinary value."""
+    if not isinstance(args.arguments, dict) or "pk" not in args.arguments:
+        return "absent"
+    pk = args.arguments["pk"]
+    if pk == "":
+        return "empty"
+    if pk in (".", ".."):
+        return "dot_segment"
+    return "value"
+
+
+def malformed_case(world: McpWorld, principal: str, message: RawMessage) -> list[Finding]:
+    """Malformed JSON-RPC: no 5xx, no -32603, no internal_error, no table change, app healthy."""
+    reply = world.client.send_raw(principal, message.content)
+    findings = _reply_checks(world, reply, None, principal)
+    changed = world.live.changes()
+    if changed:
+        findings.append(Finding("mcp.db_change_only_when_allowed", f"malformed {message.kind} changed "
+                                f"{', '.join(changed)}", observed=changed, expected=[], exchanges=reply.exchanges,
+                                facts=oracles.tool_facts(reply, tables=",".join(changed)),
+                                reproducer=reply.transcript()))
+        world.live.reset()
+    if reply.exchange.status >= 500:
+        findings += check_health_after(world.live.healthy(), reply.exchange)
+        world.client.forget(principal)
+    return with_facts(findings, malformed=message.kind, principal_kind=world.info.principal(principal).kind,
+                      tool=_called_tool(message.content))
+
+
+def _called_tool(content: bytes) -> str:
+    """The tool a (possibly malformed) message names, when it can be read at all."""
+    import json
+
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return ""
+    params = body.get("params") if isinstance(body, dict) else None
+    name = params.get("name") if isinstance(params, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+# -- parity -------------------------------------------------------------------------------------------
+
+def query_value(value: Any) -> str:
+    """How httpx (MCP's re-dispatch) renders a query value."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _rows(live: Any, table: str) -> list[dict]:
+    rows = live.run(live.db.fetch_rows(table))
+    skip = {"id", "created_at", "updated_at"}
+    return sorted(({k: str(v) for k, v in dict(r).items() if k not in skip} for r in rows), key=repr)
+
+
+def parity_case(world: McpWorld, principal: str, tool_name: str, arguments: Mapping[str, Any]) -> list[Finding]:
+    """The same operation over REST and over MCP, as the same principal, from the same seed state."""
+    live = world.live
+    tool = world.tool(tool_name)
+    meta = tool.get("_meta") or {}
+    method = str(meta.get("aksara/httpMethod", "GET")).upper()
+    args = dict(arguments)
+    pk = args.pop("pk", None)
+    path = str(meta.get("aksara/path", ""))
+    if "{pk}" in path:
+        from urllib.parse import quote
+
+        path = path.replace("{pk}", quote(str(pk), safe=""))
+    resource = oracles.tool_resource(tool, world.info)
+    live.reset()
+    if method == "GET":
+        rest = live.request(principal, method, path, query=[(k, query_value(v)) for k, v in args.items()],
+                            route=f"parity:{tool_name}")
+        rest_data = rest.response_json()
+        reply = world.client.call_tool(principal, tool_name, arguments)
+        mcp_data = reply.result.get("structuredContent") if reply.tool_succeeded else None
+    else:
+        rest = live.request(principal, method, path, json_body=args if args else None, route=f"parity:{tool_name}")
+        rest_data = _rows(live, resource.table) if resource else None
+        live.reset()
+        reply = world.client.call_tool(principal, tool_name, arguments)
+        mcp_data = _rows(live, resource.table) if resource else None
+        live.reset()
+    findings = oracles.check_parity(tool_name, rest, reply, rest_data, mcp_data)
+    return with_facts(findings, principal_kind=world.info.principal(principal).kind, operation=method)

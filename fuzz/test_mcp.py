@@ -1,0 +1,83 @@
+"""Tool-call fuzzing and REST/MCP parity through the live ``POST /mcp/`` endpoint.
+
+Properties: ``mcp.tools_list_exact`` and ``mcp.tool_schema_valid`` (tools/list per principal and per
+granted scope set), ``mcp.no_internal_error``, ``mcp.jsonrpc_response``, ``mcp.documented_denial``,
+``mcp.output_schema``, ``mcp.arguments_validated``, ``mcp.db_change_only_when_allowed``,
+``mcp.tenant_isolation``, ``mcp.hidden_fields`` (tools/call with valid and hostile arguments from each
+tool's inputSchema, unknown tools, malformed JSON-RPC) and ``mcp.rest_parity``. Sessions are cached
+per principal. Readings: docs/mcp.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fuzz.findings import COLLECTOR, report
+from fuzz.profiles import scaled
+from fuzz.properties import mcp as props
+from strategies.credentials import scope_sets
+from strategies.jsonrpc import ToolArguments, malformed_messages, tool_arguments, valid_arguments
+
+UNKNOWN_TOOLS = ("no_such_tool", "ticket_list ", "TICKET_LIST", "ticket_drop", "__import__")
+
+
+@pytest.fixture(scope="module")
+def mcp_world(live_target):
+    from fuzz.properties.robustness import known_ids
+
+    if not live_target.info.mcp_path:
+        pytest.skip("the target does not expose MCP")
+    live_target.reset()
+    return props.build_world(live_target, known_ids(live_target))
+
+
+def test_tools_list_per_principal(live_target, mcp_world):
+    for principal in live_target.info.principals:
+        COLLECTOR.count_example("mcp.tools_list_exact")
+        report(props.tools_list_case(mcp_world, principal.name))
+
+
+@scaled(0.25)
+@given(granted=st.data())
+def test_tools_list_per_scope_set(live_target, mcp_world, granted):
+    if not hasattr(live_target.target, "mint_agent_token"):
+        pytest.skip("the target has no mint_agent_token(claims) capability")
+    scopes = granted.draw(scope_sets([r.name for r in live_target.info.resources]), label="granted")
+    COLLECTOR.count_example("mcp.tools_list_exact")
+    report(props.tools_list_case(mcp_world, "anonymous", scopes))
+
+
+@given(data=st.data())
+def test_tool_calls(live_target, mcp_world, data):
+    principal = data.draw(st.sampled_from([p.name for p in live_target.info.principals]), label="principal")
+    name = data.draw(st.sampled_from(sorted(mcp_world.catalogue) + list(UNKNOWN_TOOLS)), label="tool")
+    tool = mcp_world.catalogue.get(name)
+    if tool is None:
+        args = ToolArguments("valid", {})
+    else:
+        args = data.draw(tool_arguments(tool.get("inputSchema") or {}, props.ids_for_arguments(mcp_world, tool)),
+                         label="arguments")
+    COLLECTOR.count_example("mcp.tool_call")
+    report(props.tool_call_case(mcp_world, principal, name, args))
+
+
+@scaled(0.25)
+@given(data=st.data())
+def test_malformed_jsonrpc(live_target, mcp_world, data):
+    principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
+    message = data.draw(malformed_messages(sorted(mcp_world.catalogue)), label="message")
+    COLLECTOR.count_example("mcp.malformed")
+    report(props.malformed_case(mcp_world, principal, message))
+
+
+@given(data=st.data())
+def test_rest_mcp_parity(live_target, mcp_world, data):
+    principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
+    name = data.draw(st.sampled_from(sorted(mcp_world.catalogue)), label="tool")
+    tool = mcp_world.catalogue[name]
+    args = data.draw(valid_arguments(tool.get("inputSchema") or {}, props.ids_for_arguments(mcp_world, tool)),
+                     label="arguments")
+    COLLECTOR.count_example("mcp.rest_parity")
+    report(props.parity_case(mcp_world, principal, name, args.arguments))
