@@ -83,9 +83,24 @@ def coercible(kind: str, lookup: str, value: str) -> bool:
     return True
 
 
+def _cursor_tag(value: str) -> str:
+    import base64
+    import binascii
+    import json
+
+    try:
+        payload = json.loads(base64.b64decode(value, validate=False).decode("utf-8"))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return "page:cursor:undecodable"
+    if not isinstance(payload, dict) or "id" not in payload:
+        return "page:cursor:no_id"
+    ident = payload["id"]
+    return "page:cursor:uuid_id" if isinstance(ident, str) and _is_uuid(ident) else "page:cursor:bad_id"
+
+
 def _page_tag(key: str, value: str) -> str:
     if key == "cursor":
-        return "page:cursor"
+        return _cursor_tag(value)
     if not re.fullmatch(r"[+-]?\d+", value.strip()):
         return f"page:{key}:nonint"
     number = int(value)

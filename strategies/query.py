@@ -3,12 +3,16 @@
 Keys: every model field (and FK column) with every lookup Aksara knows and some it
 does not (unknown, chained, relation traversal ``fk__field``, JSON paths), the
 paginator's own parameters and those of the other paginators, ``ordering`` and
-``search``, repeated keys, and arbitrary text keys. Values: see
+``search``, forged cursors, repeated keys, and arbitrary text keys. Values: see
 :mod:`strategies.values`; ordering values mix allowed, disallowed, hidden and
 tenant fields with ``-`` prefixes, empty terms and injected expressions.
 """
 
 from __future__ import annotations
+
+import base64
+import json
+from typing import Sequence
 
 from hypothesis import strategies as st
 
@@ -64,10 +68,38 @@ def pagination_values() -> st.SearchStrategy[str]:
     )
 
 
-def query_pair(resource: ResourceSpec) -> st.SearchStrategy[tuple[str, str]]:
+def _b64(raw: bytes, urlsafe: bool, pad: bool) -> str:
+    text = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(raw).decode()
+    return text if pad else text.rstrip("=")
+
+
+def cursor_values(known_ids: Sequence[str] = ()) -> st.SearchStrategy[str]:
+    """Cursors in Aksara's documented format (base64 JSON ``{"id": ...}``) and forgeries of it:
+    ids of other tenants' rows, non-UUID ids, other JSON shapes, truncated, re-encoded (standard vs
+    URL-safe alphabet, with and without padding) and plain garbage."""
+    ids = st.sampled_from(list(known_ids)) if known_ids else st.uuids().map(str)
+    payload = st.one_of(
+        st.builds(lambda i: {"id": i}, ids | st.uuids().map(str)),
+        st.builds(lambda v: {"id": v}, hostile_scalars() | st.integers() | st.none() | st.lists(st.integers())),
+        st.builds(lambda i, extra: {"id": i, **extra}, ids, st.dictionaries(st.text(max_size=5), st.integers())),
+        st.sampled_from([[], {}, 1, "x", None, {"ID": "x"}, {"id": {"$gt": ""}}]),
+    )
+    encoded = st.builds(
+        lambda p, urlsafe, pad: _b64(json.dumps(p).encode(), urlsafe, pad), payload, st.booleans(), st.booleans()
+    )
+    return st.one_of(
+        encoded,
+        encoded.flatmap(lambda c: st.integers(0, max(len(c) - 1, 0)).map(lambda n: c[:n])),
+        st.binary(max_size=40).map(lambda b: _b64(b, False, True)),
+        hostile_scalars(),
+    )
+
+
+def query_pair(resource: ResourceSpec, known_ids: Sequence[str] = ()) -> st.SearchStrategy[tuple[str, str]]:
     return st.one_of(
         st.tuples(field_keys(resource), hostile_scalars()),
         st.tuples(st.sampled_from(PAGINATION_KEYS), pagination_values()),
+        st.tuples(st.just("cursor"), cursor_values(known_ids)),
         st.tuples(st.just("ordering"), ordering_values(resource)),
         st.tuples(st.just("search"), hostile_scalars() | sql_injection),
         st.tuples(st.text(max_size=12) | reserved_words, hostile_scalars()),
@@ -82,9 +114,10 @@ def _fits(pairs: list[tuple[str, str]]) -> bool:
     return size * 3 < MAX_QUERY_BYTES
 
 
-def query_strings(resource: ResourceSpec, max_size: int = 6) -> st.SearchStrategy[list[tuple[str, str]]]:
+def query_strings(resource: ResourceSpec, max_size: int = 6,
+                  known_ids: Sequence[str] = ()) -> st.SearchStrategy[list[tuple[str, str]]]:
     """A list of (key, value) pairs; keys may repeat with conflicting values."""
-    return st.lists(query_pair(resource), max_size=max_size).flatmap(
+    return st.lists(query_pair(resource, known_ids), max_size=max_size).flatmap(
         lambda pairs: st.just(pairs) if not pairs else st.one_of(
             st.just(pairs),
             st.sampled_from(pairs).flatmap(
