@@ -1,0 +1,581 @@
+"""Oracles for write routes: denied-field exactness, round trip, state integrity, bounded cost.
+
+The expected write permissions come from target metadata (:class:`targets.base.FieldSpec`
+flags and the principal's kind) and Aksara's field-level-permission docs, never from
+Aksara's own ``PolicyEngine``. The rule table (docs/writes.md has the reasoning):
+
+=====================================  ==========================  ========  ======
+field                                  anonymous / user / staff    ai_agent  system
+=====================================  ==========================  ========  ======
+read-only                              denied                      denied    denied
+tenant field (``tenant_id``)           denied                      denied    allowed
+server-controlled (id, timestamps)     denied                      denied    denied
+``ai_agent_writable=False``            allowed                     denied    allowed
+``ai_sensitive`` (hidden from AI)      allowed                     allowed   allowed
+=====================================  ==========================  ========  ======
+
+Server-controlled keys (``id``, ``tenant_id``, ``created_at``, ``updated_at``) are never
+client input at the top level of a body, for anyone: the generated schemas omit them,
+so a 422 naming them is an acceptable structured rejection too. Inside JSON values a
+key equal to a name (or column alias) of a field the principal may not write because
+of its *policy* metadata (read-only, tenant, AI-write-denied) is a smuggled field and
+is denied by path (``meta.a[3].tenant_id``), at any depth and position; the walk stops
+at the first denied key of a branch. Nested ``id``/timestamp keys are ordinary JSON.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping, Sequence
+
+from fuzz.findings import Finding
+from fuzz.oracles.registry import register
+from fuzz.transcript import Exchange
+
+# -- bounds of the bounded-cost oracle (docs/writes.md says how they were chosen and measured) ----
+BODY_LIMIT_BYTES = 1024 * 1024          # Aksara's own MCP request limit (mcp_max_request_body_size)
+DEPTH_LIMIT = 64                        # JSON nesting a write body may have; deeper must be rejected
+TIME_LIMIT_SECONDS = 5.0                # any write, accepted or rejected
+MEMORY_BASE_BYTES = 32 * 1024 * 1024    # peak traced allocation allowed besides ...
+MEMORY_PER_BODY_BYTE = 8                # ... this many bytes per byte of body
+
+ROUTE_DENIAL = (401, 403)
+SERVER_KEYS = frozenset({"id", "tenant_id", "created_at", "updated_at"})
+UNDOCUMENTED = type("Undocumented", (), {"__repr__": lambda self: "UNDOCUMENTED"})()
+REJECT = type("Reject", (), {"__repr__": lambda self: "REJECT"})()
+
+
+# -- the rule table ---------------------------------------------------------------------------
+
+def payload_names(spec: Any) -> tuple[str, ...]:
+    """Every key naming ``spec`` in a body: the field name, its column and the FK ``_id`` alias."""
+    return tuple(dict.fromkeys((spec.name, spec.column)))
+
+
+def may_write(spec: Any, principal_kind: str) -> bool:
+    """The rule table: may a principal of this kind write this field (as a top-level key)?"""
+    if spec.read_only or spec.server_controlled:
+        return False
+    if not spec.ai_writable and principal_kind == "ai_agent":
+        return False
+    return True
+
+
+def policy_protected(spec: Any, principal_kind: str) -> bool:
+    """Is ``spec``'s name smuggled when it appears as a key inside a JSON value?"""
+    if spec.read_only:
+        return True
+    if spec.tenant:
+        return principal_kind != "system"
+    return not spec.ai_writable and principal_kind == "ai_agent"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a correct write path must do with one body from one principal."""
+
+    denied: frozenset[str]          # top-level keys and nested paths the principal may not write
+    unknown: frozenset[str]         # top-level keys naming no field
+    server_keys: frozenset[str]     # server-controlled top-level keys (also in ``denied``)
+    writable: frozenset[str]        # top-level keys the principal may write
+
+    @property
+    def must_reject(self) -> bool:
+        return bool(self.denied or self.unknown)
+
+
+def nested_denied_paths(value: Any, protected: set[str], prefix: str) -> list[str]:
+    """Paths of protected keys inside ``value`` (iterative: any depth), stopping at the first per branch."""
+    found: list[str] = []
+    stack = [(value, prefix)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                child_path = f"{path}.{key}"
+                if str(key) in protected:
+                    found.append(child_path)
+                else:
+                    stack.append((child, child_path))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(node))
+    return found
+
+
+def expected_denials(resource: Any, principal_kind: str, document: Any) -> Expectation:
+    """Apply the rule table to a parsed body (a JSON object); non-objects expect nothing here."""
+    if not isinstance(document, dict):
+        return Expectation(frozenset(), frozenset(), frozenset(), frozenset())
+    by_key = {name: spec for spec in resource.fields for name in payload_names(spec)}
+    protected = {n for spec in resource.fields if policy_protected(spec, principal_kind) for n in payload_names(spec)}
+    denied, unknown, server, writable = set(), set(), set(), set()
+    for key, value in document.items():
+        spec = by_key.get(key)
+        if spec is None:
+            unknown.add(key)
+        elif not may_write(spec, principal_kind):
+            denied.add(key)
+            if spec.server_controlled or spec.tenant:
+                server.add(key)
+        else:
+            writable.add(key)
+            denied.update(nested_denied_paths(value, protected, key))
+    return Expectation(frozenset(denied), frozenset(unknown), frozenset(server), frozenset(writable))
+
+
+# -- reading responses ------------------------------------------------------------------------
+
+def denied_fields_of(exchange: Exchange) -> list[str] | None:
+    """The ``denied_fields`` list of a 403 (Aksara sends the detail dict's repr in ``error.message``)."""
+    body = exchange.response_json()
+    if not isinstance(body, dict):
+        return None
+    detail: Any = body.get("detail", body.get("error"))
+    if isinstance(detail, dict) and "message" in detail and "denied_fields" not in detail:
+        detail = detail["message"]
+    if isinstance(detail, str):
+        try:
+            detail = ast.literal_eval(detail)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    if isinstance(detail, dict) and isinstance(detail.get("denied_fields"), list):
+        return [str(x) for x in detail["denied_fields"]]
+    return None
+
+
+def extra_forbidden_keys(exchange: Exchange) -> list[str]:
+    """Top-level keys a 422 validation error rejects as ``extra_forbidden``."""
+    body = exchange.response_json()
+    errors = body.get("error", {}).get("errors") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    keys = []
+    for err in errors or []:
+        loc = err.get("loc") if isinstance(err, dict) else None
+        if isinstance(err, dict) and err.get("type") == "extra_forbidden" and isinstance(loc, list) and len(loc) == 2:
+            keys.append(str(loc[1]))
+    return keys
+
+
+def _facts(exchange: Exchange, **more: Any) -> dict[str, str]:
+    facts = {"route": exchange.route or exchange.path, "status": str(exchange.status), "method": exchange.method}
+    body = exchange.response_json() if len(exchange.response_text) < 100_000 else None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        facts["error_type"] = str(body["error"].get("type", ""))
+        facts["error_message"] = str(body["error"].get("message", ""))[:300]
+    facts.update({k: str(v) for k, v in more.items()})
+    return facts
+
+
+def _bucket(n: int, edges: Sequence[int] = (32, 64, 100, 255, 1000)) -> str:
+    for edge in edges:
+        if n <= edge:
+            return f"<={edge}"
+    return f">{edges[-1]}"
+
+
+# -- denied-field exactness -------------------------------------------------------------------
+
+def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: bool,
+                        within_bounds: bool = True) -> list[Finding]:
+    """A body with fields the principal may not write is rejected, naming exactly those fields.
+
+    - 2xx: the body held no denied, server-controlled or unknown key (else they were
+      silently accepted or dropped);
+    - 403 with ``denied_fields``: the list equals the expected denied set (top-level keys
+      and nested paths), optionally plus the unknown keys, without duplicates;
+    - 422 naming keys ``extra_forbidden``: each is an unknown or server-controlled key;
+    - any other rejection of a ``clean`` body whose only fault is policy-denied fields is
+      a finding (the claim is a structured ``denied_fields`` response), except a route-level
+      401/403 without ``denied_fields``, a 404 (update target not visible) and a body
+      beyond the bounded-cost limits.
+    """
+    status = exchange.status
+    findings: list[Finding] = []
+    nested = sorted(p for p in expectation.denied if "." in p or "[" in p)
+    if 200 <= status < 300:
+        stray = sorted(expectation.denied | expectation.unknown)
+        if stray:
+            steps, position = _nested_extent(nested)
+            findings.append(Finding(
+                "writes.denied_field_exactness",
+                f"{exchange.method} {exchange.route or exchange.path} accepted keys the principal may not write: "
+                f"{[_short_path(k) for k in stray[:5]]}",
+                observed=status, expected={"status": 403, "denied_fields": sorted(expectation.denied)},
+                exchanges=(exchange,),
+                facts=_facts(exchange, problem="accepted_denied", key_kind=_key_kinds(expectation, stray),
+                             nested_steps=steps, nested_position=position),
+            ))
+        return findings
+    reported = denied_fields_of(exchange) if status == 403 else None
+    if reported is not None:
+        want = set(expectation.denied)
+        ok = set(reported) in (want, want | set(expectation.unknown)) and len(reported) == len(set(reported))
+        if not ok:
+            findings.append(Finding(
+                "writes.denied_field_exactness",
+                f"403 denied_fields {sorted(reported)[:6]} differ from the expected {sorted(want)[:6]}",
+                observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
+                facts=_facts(exchange, problem="denied_fields_differ",
+                             missing=",".join(sorted(want - set(reported)))[:300],
+                             extra=",".join(sorted(set(reported) - want - set(expectation.unknown)))[:300]),
+            ))
+        return findings
+    extra = extra_forbidden_keys(exchange) if status == 422 else []
+    wrongly_extra = sorted(set(extra) - set(expectation.unknown) - set(expectation.server_keys))
+    if wrongly_extra:
+        findings.append(Finding(
+            "writes.denied_field_exactness",
+            f"422 rejects writable keys as unknown: {wrongly_extra}",
+            observed=extra, expected=sorted(expectation.unknown | expectation.server_keys), exchanges=(exchange,),
+            facts=_facts(exchange, problem="writable_rejected_as_extra"),
+        ))
+    policy_only = expectation.denied - expectation.server_keys
+    schema_faults = expectation.unknown | expectation.server_keys
+    if (clean and within_bounds and policy_only and not schema_faults
+            and status not in ROUTE_DENIAL and status != 404 and status < 500):
+        findings.append(Finding(
+            "writes.denied_field_exactness",
+            f"a body whose only fault is denied fields {sorted(policy_only)[:5]} got {status} without denied_fields",
+            observed=status, expected={"status": 403, "denied_fields": sorted(expectation.denied)},
+            exchanges=(exchange,),
+            facts=_facts(exchange, problem="rejected_without_denied_fields",
+                         denied_kind="nested" if nested else "top_level"),
+        ))
+    return findings
+
+
+_STEP = re.compile(r"\.[^.\[]*|\[(\d+)\]")
+
+
+def _nested_extent(paths: Iterable[str]) -> tuple[int, int]:
+    """The most containers above a denied key, and the highest array position, over nested paths."""
+    steps = position = 0
+    for path in paths:
+        head = re.match(r"[^.\[]*", path).group(0)
+        parts = _STEP.findall(path[len(head):])
+        steps = max(steps, len(parts) - 1)
+        position = max([position] + [int(p) for p in parts if p])
+    return steps, position
+
+
+def _short_path(path: str) -> str:
+    return path if len(path) <= 80 else f"{path[:30]}…<{path.count('.') + path.count('[')} steps>…{path[-30:]}"
+
+
+def _key_kinds(expectation: Expectation, keys: Iterable[str]) -> str:
+    kinds = set()
+    for key in keys:
+        if key in expectation.unknown:
+            kinds.add("unknown")
+        elif key in expectation.server_keys:
+            kinds.add("server")
+        elif "." in key or "[" in key:
+            kinds.add("nested")
+        else:
+            kinds.add("policy")
+    return ",".join(sorted(kinds))
+
+
+def check_action_ignores_denied(exchange: Exchange, expectation: Expectation, before: Mapping[str, Any] | None,
+                                after: Mapping[str, Any] | None, resource: Any) -> list[Finding]:
+    """A custom action given a body never stores a field the principal may not write."""
+    if before is None or after is None or not (200 <= exchange.status < 300):
+        return []
+    changed = []
+    for key in expectation.denied:
+        spec = next((f for f in resource.fields if key in payload_names(f)), None)
+        if spec is not None and not spec.server_controlled and before.get(spec.column) != after.get(spec.column):
+            changed.append(key)
+    if not changed:
+        return []
+    return [Finding(
+        "writes.denied_field_exactness", f"action stored denied fields {sorted(changed)}",
+        observed=sorted(changed), expected=[], exchanges=(exchange,),
+        facts=_facts(exchange, problem="action_stored_denied"),
+    )]
+
+
+# -- normalisation and round trip ------------------------------------------------------------
+
+_INT = re.compile(r"^[+-]?\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_TRUE = {"1", "on", "t", "true", "y", "yes"}
+_FALSE = {"0", "off", "f", "false", "n", "no"}
+
+
+def normalise(spec: Any, value: Any) -> Any:
+    """The documented stored form of ``value`` for ``spec``'s kind, :data:`UNDOCUMENTED` if none applies.
+
+    Numbers, booleans, dates, timestamps and UUIDs follow pydantic's documented lax
+    conversions (integral floats and digit strings for integers, numeric strings for
+    decimals/floats, the usual boolean spellings); timestamps without an offset are
+    UTC; decimals compare by value; JSON compares structurally with 1 == 1.0.
+    """
+    if value is None:
+        return None
+    kind = spec.kind
+    try:
+        if spec.choices or kind in ("string", "text", "slug", "email", "url", "enum"):
+            return value if isinstance(value, str) else UNDOCUMENTED
+        if kind in ("integer", "bigint", "smallint"):
+            if isinstance(value, bool):
+                return int(value)
+            if isinstance(value, int):
+                return value
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            if isinstance(value, str) and _INT.match(value.strip()):
+                return int(value.strip())
+            return UNDOCUMENTED
+        if kind == "decimal":
+            if isinstance(value, bool):
+                return UNDOCUMENTED
+            if isinstance(value, (int, float, Decimal)) or (isinstance(value, str) and _NUMBER.match(value.strip())):
+                number = Decimal(str(value).strip())
+                return number if number.is_finite() else UNDOCUMENTED
+            return UNDOCUMENTED
+        if kind == "float":
+            if isinstance(value, bool):
+                return UNDOCUMENTED
+            if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.match(value.strip())):
+                number = float(value)
+                return number if math.isfinite(number) else UNDOCUMENTED
+            return UNDOCUMENTED
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            return UNDOCUMENTED
+        if kind == "date":
+            if isinstance(value, dt.datetime):
+                return value.date()
+            if isinstance(value, dt.date):
+                return value
+            return dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else UNDOCUMENTED
+        if kind == "datetime":
+            if isinstance(value, str):
+                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if isinstance(value, dt.datetime):
+                return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+            return UNDOCUMENTED
+        if kind == "time":
+            return dt.time.fromisoformat(value) if isinstance(value, str) else value
+        if kind in ("uuid", "fk"):
+            return uuid.UUID(str(value)) if isinstance(value, (str, uuid.UUID)) else UNDOCUMENTED
+    except (ValueError, TypeError, InvalidOperation, OverflowError):
+        return UNDOCUMENTED
+    return value
+
+
+def stored_form(spec: Any, value: Any) -> Any:
+    """A database value (asyncpg) in the same canonical form as :func:`normalise` gives."""
+    if spec.kind == "json" and isinstance(value, str):
+        return json.loads(value)
+    return normalise(spec, value)
+
+
+def same_value(left: Any, right: Any) -> bool:
+    """Structural equality without recursion: 1 == 1.0, dict order ignored, NaN equal to NaN."""
+    stack = [(left, right)]
+    while stack:
+        a, b = stack.pop()
+        if isinstance(a, dict) and isinstance(b, dict):
+            if a.keys() != b.keys():
+                return False
+            stack.extend((a[k], b[k]) for k in a)
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                return False
+            stack.extend(zip(a, b))
+        elif isinstance(a, bool) or isinstance(b, bool):
+            if a is not b:
+                return False
+        elif isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            continue
+        elif a != b:
+            return False
+    return True
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "…"
+
+
+def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any], *, response: Mapping | None,
+                     stored: Mapping[str, Any] | None, read: Mapping | None,
+                     before: Mapping[str, Any] | None = None) -> list[Finding]:
+    """What a successful write returns, stores and later reads equals what was sent.
+
+    Every submitted writable key: the response (when it shows the field), the stored row
+    and a later read equal :func:`normalise` of the sent value — ``null`` included, so
+    ``null`` on a nullable field clears it and ``null`` on a non-nullable one must have
+    been rejected. On an update (``before`` given) every omitted field keeps its value
+    (``updated_at`` excepted). An input with no documented normalisation is only checked
+    for agreement between response, row and read.
+    """
+    if not (200 <= exchange.status < 300) or stored is None:
+        return []
+    findings: list[Finding] = []
+    by_key = {name: spec for spec in resource.fields for name in payload_names(spec)}
+    for key, value in sent.items():
+        spec = by_key.get(key)
+        if spec is None or spec.server_controlled:
+            continue
+        expected = normalise(spec, value)
+        row_value = stored_form(spec, stored.get(spec.column))
+        views = {"stored": row_value}
+        out_key = spec.column if spec.kind == "fk" else spec.name
+        if response is not None and out_key in response:
+            views["response"] = normalise(spec, response[out_key])
+        if read is not None and out_key in read:
+            views["read"] = normalise(spec, read[out_key])
+        if expected is UNDOCUMENTED:
+            reference_name, reference = "stored", row_value
+        else:
+            reference_name, reference = "sent", expected
+        for name, seen in views.items():
+            if name == reference_name or same_value(seen, reference):
+                continue
+            problem = "null_not_stored" if value is None else f"{name}_differs"
+            findings.append(Finding(
+                "writes.round_trip",
+                f"{exchange.method} {exchange.route or exchange.path}: {key} sent {_short(value)} "
+                f"but {name} is {_short(seen)}",
+                observed={name: _short(seen)}, expected=_short(reference), exchanges=(exchange,),
+                facts=_facts(exchange, problem=problem, field_kind=spec.kind, nullable=spec.nullable,
+                             field=key),
+            ))
+            break
+    if before is not None:
+        for spec in resource.fields:
+            if spec.name in ("updated_at",) or any(k in sent for k in payload_names(spec)):
+                continue
+            old, new = stored_form(spec, before.get(spec.column)), stored_form(spec, stored.get(spec.column))
+            if not same_value(old, new):
+                findings.append(Finding(
+                    "writes.round_trip", f"update changed omitted field {spec.name}: {_short(old)} -> {_short(new)}",
+                    observed=_short(new), expected=_short(old), exchanges=(exchange,),
+                    facts=_facts(exchange, problem="omitted_field_changed", field_kind=spec.kind, field=spec.name),
+                ))
+    return findings
+
+
+# -- state integrity -------------------------------------------------------------------------
+
+def check_state_integrity(exchange: Exchange, changed_tables: Sequence[str]) -> list[Finding]:
+    """A rejected write (any 4xx or 5xx) leaves every table exactly as it was before it."""
+    if exchange.status < 400 or not changed_tables:
+        return []
+    return [Finding(
+        "writes.state_integrity",
+        f"{exchange.method} {exchange.route or exchange.path} answered {exchange.status} but changed "
+        f"{', '.join(changed_tables)}",
+        observed=list(changed_tables), expected=[], exchanges=(exchange,),
+        facts=_facts(exchange, tables=",".join(changed_tables), status_class=f"{exchange.status // 100}xx"),
+    )]
+
+
+def check_readable_after_write(write: Exchange, reads: Sequence[Exchange]) -> list[Finding]:
+    """After a successful write, reading the row and its list still works (no 5xx)."""
+    if not (200 <= write.status < 300):
+        return []
+    broken = [r for r in reads if r.status >= 500]
+    if not broken:
+        return []
+    read = broken[0]
+    return [Finding(
+        "writes.stored_row_readable",
+        f"after {write.method} {write.route or write.path} -> {write.status}, "
+        f"{read.method} {read.route or read.path} answers {read.status}",
+        observed=read.status, expected="a status below 500", exchanges=(write, read),
+        facts=_facts(read, write_route=write.route or write.path, read_route=read.route or read.path),
+    )]
+
+
+# -- bounded cost ------------------------------------------------------------------------------
+
+def check_bounded_cost(exchange: Exchange, *, body_size: int, depth: int, peak_bytes: int | None = None,
+                       healthy_after: Exchange | None = None, enforce_limits: bool = True) -> list[Finding]:
+    """Oversized and deep bodies are rejected (400/413/422) within the time and memory bounds.
+
+    Bounds: a body over :data:`BODY_LIMIT_BYTES` or nested deeper than :data:`DEPTH_LIMIT`
+    is rejected with a 4xx (400, 413 or 422 for the body itself; a route-level 401/403 or a
+    404 that never read the body counts too; a 5xx is the no-server-error oracle's), unless
+    ``enforce_limits`` is off (a custom action that does not read its body); every write
+    answers within :data:`TIME_LIMIT_SECONDS`;
+    when measured, peak traced memory stays under ``MEMORY_BASE_BYTES +
+    MEMORY_PER_BODY_BYTE × body size``; the app answers its health route afterwards.
+    """
+    findings: list[Finding] = []
+    too_big, too_deep = body_size > BODY_LIMIT_BYTES, depth > DEPTH_LIMIT
+    facts = dict(size=_bucket(body_size, (BODY_LIMIT_BYTES, 10**7, 5 * 10**7)), depth=_bucket(depth))
+    if enforce_limits and (too_big or too_deep) and not 400 <= exchange.status < 500:
+        what = "oversized" if too_big else "deep"
+        findings.append(Finding(
+            "writes.bounded_cost",
+            f"a {what} body ({body_size} bytes, depth {depth}) got {exchange.status} instead of 400/413/422",
+            observed=exchange.status, expected=[400, 413, 422], exchanges=(exchange,),
+            facts=_facts(exchange, problem=f"{what}_accepted", **facts),
+        ))
+    seconds = exchange.elapsed_ms / 1000
+    if seconds > TIME_LIMIT_SECONDS:
+        findings.append(Finding(
+            "writes.bounded_cost", f"write took {seconds:.2f}s (bound {TIME_LIMIT_SECONDS}s)",
+            observed=round(seconds, 3), expected=TIME_LIMIT_SECONDS, exchanges=(exchange,),
+            facts=_facts(exchange, problem="slow", **facts),
+        ))
+    if peak_bytes is not None:
+        bound = MEMORY_BASE_BYTES + MEMORY_PER_BODY_BYTE * body_size
+        if peak_bytes > bound:
+            findings.append(Finding(
+                "writes.bounded_cost",
+                f"write peaked at {peak_bytes / 2**20:.1f} MiB for a {body_size / 2**20:.2f} MiB body "
+                f"(bound {bound / 2**20:.1f} MiB)",
+                observed=peak_bytes, expected=bound, exchanges=(exchange,),
+                facts=_facts(exchange, problem="memory", **facts),
+            ))
+    if healthy_after is not None and healthy_after.status != 200:
+        findings.append(Finding(
+            "writes.bounded_cost", f"health route answered {healthy_after.status} after the write",
+            observed=healthy_after.status, expected=200, exchanges=(exchange, healthy_after),
+            facts=_facts(exchange, problem="unhealthy_after", **facts),
+        ))
+    return findings
+
+
+def within_bounds(body_size: int, depth: int) -> bool:
+    return body_size <= BODY_LIMIT_BYTES and depth <= DEPTH_LIMIT
+
+
+def resource_for_path(info: Any, path: str) -> Any:
+    """The resource whose prefix ``path`` is under (longest prefix wins), or None."""
+    matches = [r for r in info.resources if path == r.prefix.rstrip("/") or path.startswith(r.prefix.rstrip("/") + "/")]
+    return max(matches, key=lambda r: len(r.prefix), default=None)
+
+
+def check_denied_fields_exchange(exchange: Exchange, context: Any) -> list[Finding]:
+    """:func:`check_denied_fields` from the exchange alone (for replaying an artifact)."""
+    if exchange.method not in ("POST", "PUT", "PATCH") or not exchange.body:
+        return []
+    resource = resource_for_path(context.info, exchange.path)
+    try:
+        document = json.loads(exchange.body)
+        kind = context.info.principal(exchange.principal).kind
+    except (ValueError, RecursionError, KeyError):
+        return []
+    if resource is None:
+        return []
+    return check_denied_fields(exchange, expected_denials(resource, kind, document), clean=False)
+
+
+register("writes.denied_field_exactness", check_denied_fields_exchange)

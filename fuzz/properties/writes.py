@@ -1,0 +1,269 @@
+"""One write (create, update or custom action) and the write oracles applied to it.
+
+:func:`run_write_case` sends one :class:`WriteCase`, then applies the generic exchange
+oracles (no 5xx, envelope, no leak), denied-field exactness, state integrity (the
+tables a rejected write touched, compared by content hash with their state just before
+it), the round trip (response, stored row as the database owner sees it, and a later
+read) and bounded cost, and reads the row and its list back to prove a stored row
+never breaks later reads. It works mid-sequence: the caller decides when to reset.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from hypothesis import strategies as st
+
+from fuzz.findings import Finding, with_facts
+from fuzz.oracles import writes as oracle
+from fuzz.oracles.context import OracleContext
+from fuzz.oracles.generic import check_health_after, run_exchange_checks
+from strategies.payloads import NO_DOCUMENT, WriteBody, oversized_bodies, write_bodies
+
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+_HASH_SQL = "SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM public.\"{}\" t"
+
+
+class KnownRows(dict):
+    """Seeded row ids per resource, each with its tenant label (None for global rows)."""
+
+    def __repr__(self) -> str:
+        return f"<KnownRows {', '.join(f'{k}: {len(v)}' for k, v in self.items())}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def known_rows(live: Any) -> KnownRows:
+    labels = {v: k for k, v in live.info.tenants.items()}
+    rows = KnownRows()
+    for resource in live.info.resources:
+        tenant_col = next((f.column for f in resource.fields if f.tenant), None)
+        rows[resource.name] = [
+            (str(r["id"]), labels.get(str(r[tenant_col])) if tenant_col else None)
+            for r in live.run(live.db.fetch_rows(resource.table))
+        ]
+    return rows
+
+
+def fk_ids_for(rows: Mapping[str, Sequence[tuple[str, str | None]]], tenant: str | None) -> dict[str, list[str]]:
+    """Ids a principal of ``tenant`` may point a foreign key at (its tenant's rows, or global rows)."""
+    return {name: [pk for pk, label in pairs if label is None or label == tenant] for name, pairs in rows.items()}
+
+
+@dataclass(frozen=True)
+class WriteCase:
+    """What one write sends: who, which operation on which resource/row, which body."""
+
+    principal: str
+    resource: str
+    operation: str              # create | update | action
+    body: WriteBody
+    pk: str | None = None
+    action_path: str | None = None
+
+    def method_and_path(self, resource: Any) -> tuple[str, str, str]:
+        if self.operation == "create":
+            return "POST", resource.list_path, resource.list_path
+        if self.operation == "update":
+            return "PATCH", resource.detail_path(self.pk or ""), resource.detail_path("{pk}")
+        template = self.action_path or ""
+        method = "POST"
+        return method, template.replace("{pk}", self.pk or ""), template
+
+
+def write_actions(resource: Any) -> list[Any]:
+    return [a for a in resource.actions if set(a.methods) & set(WRITE_METHODS)]
+
+
+def target_ids(rows: KnownRows, resource_name: str, tenant: str | None, created: Sequence[str] = ()) -> st.SearchStrategy:
+    """A row to update: one created earlier, one of the principal's tenant, any seeded one, or none."""
+    pairs = rows.get(resource_name, [])
+    own = [pk for pk, label in pairs if label == tenant or label is None]
+    choices: list[st.SearchStrategy] = [st.uuids().map(str)]
+    if own:
+        choices += [st.sampled_from(own)] * 3
+    if pairs:
+        choices.append(st.sampled_from([pk for pk, _ in pairs]))
+    if created:
+        choices = [st.sampled_from(list(created))] * 6 + choices
+    return st.one_of(*choices)
+
+
+def write_cases(info: Any, rows: KnownRows, resource_name: str, *, created: Sequence[str] = (),
+                operations: Sequence[str] = ("create", "update", "action"),
+                principals: Sequence[str] | None = None) -> st.SearchStrategy[WriteCase]:
+    """Any principal, any write operation of ``resource_name``, any write body."""
+    resource = info.resource(resource_name)
+    names = list(principals or [p.name for p in info.principals])
+    ops = [op for op in operations if op != "action" or write_actions(resource)]
+
+    def for_principal(principal: str) -> st.SearchStrategy:
+        tenant = info.principal(principal).tenant
+        fk_ids = fk_ids_for(rows, tenant)
+
+        def for_op(op: str) -> st.SearchStrategy:
+            body = write_bodies(resource, fk_ids, partial=op != "create")
+            if op == "create":
+                return st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just(op), body)
+            pk = target_ids(rows, resource_name, tenant, created)
+            if op == "update":
+                return st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just(op), body, pk)
+            actions = write_actions(resource)
+            return st.sampled_from(actions).flatmap(lambda a: st.builds(
+                WriteCase, st.just(principal), st.just(resource_name), st.just(op), body,
+                pk if a.detail else st.none(), st.just(a.path)))
+
+        return st.sampled_from(ops).flatmap(for_op)
+
+    return st.sampled_from(names).flatmap(for_principal)
+
+
+def oversized_cases(info: Any, rows: KnownRows, resource_name: str) -> st.SearchStrategy[WriteCase]:
+    """An oversized create or update from a principal that may write the resource's fields."""
+    resource = info.resource(resource_name)
+
+    def build(principal: str) -> st.SearchStrategy:
+        tenant = info.principal(principal).tenant
+        fk_ids = fk_ids_for(rows, tenant)
+        create = st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just("create"),
+                           oversized_bodies(resource, fk_ids))
+        update = st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just("update"),
+                           oversized_bodies(resource, fk_ids, partial=True), target_ids(rows, resource_name, tenant))
+        return create | update
+
+    return st.sampled_from([p.name for p in info.principals]).flatmap(build)
+
+
+# -- database state ----------------------------------------------------------------------------
+
+@dataclass
+class StateMark:
+    """The committed state just before a request: touched tables and their content hashes."""
+
+    dirty: set[str] = field(default_factory=set)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+async def _hash(conn: Any, table: str) -> str:
+    return await conn.fetchval(_HASH_SQL.format(table.replace('"', '""')))
+
+
+async def _mark(db: Any) -> StateMark:
+    dirty = set(await db.dirty_tables())
+    return StateMark(dirty, {t: await _hash(db.conn, t) for t in dirty})
+
+
+async def _changed_since(db: Any, mark: StateMark) -> list[str]:
+    dirty = set(await db.dirty_tables())
+    changed = {t for t in dirty & mark.dirty if await _hash(db.conn, t) != mark.hashes[t]}
+    if dirty - mark.dirty:
+        changed |= set(await db.changes()) & (dirty - mark.dirty)
+    return sorted(changed)
+
+
+def mark_state(live: Any) -> StateMark:
+    return live.run(_mark(live.db))
+
+
+def changed_since(live: Any, mark: StateMark) -> list[str]:
+    return live.run(_changed_since(live.db, mark))
+
+
+def fetch_row(live: Any, resource: Any, pk: str | None) -> dict[str, Any] | None:
+    """The row as the database owner sees it (None when absent or ``pk`` is not a UUID)."""
+    import uuid
+
+    try:
+        key = uuid.UUID(str(pk))
+    except (ValueError, TypeError):
+        return None
+    row = live.run(live.db.conn.fetchrow(f'SELECT * FROM public."{resource.table}" WHERE id = $1', key))
+    return dict(row) if row is not None else None
+
+
+# -- one write --------------------------------------------------------------------------------
+
+def reader_for(info: Any, principal: str) -> str:
+    """Who reads a row back: the writer, or for an AI writer a human principal of its tenant."""
+    spec = info.principal(principal)
+    if spec.kind != "ai_agent":
+        return principal
+    same = [p.name for p in info.principals if p.kind in ("user", "staff") and p.tenant == spec.tenant]
+    return same[0] if same else principal
+
+
+@dataclass
+class WriteOutcome:
+    findings: list[Finding]
+    exchange: Any
+    created_id: str | None = None
+
+
+def run_write_case(live: Any, context: OracleContext, case: WriteCase, *, reset: bool = True,
+                   resource: Any = None, measure_memory: bool = False) -> WriteOutcome:
+    """Send ``case``; return every finding of the write oracles (and the created id, if any)."""
+    info = live.info
+    resource = resource or info.resource(case.resource)
+    kind = info.principal(case.principal).kind
+    method, path, route = case.method_and_path(resource)
+    body = case.body
+    raw = body.body_bytes()
+    headers = [("content-type", body.content_type)] if body.content_type else []
+    mark = mark_state(live)
+    before = fetch_row(live, resource, case.pk) if case.pk else None
+
+    if measure_memory:
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+    try:
+        exchange = live.request(case.principal, method, path, content=raw, headers=headers, route=route)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1] if measure_memory else None
+        if measure_memory:
+            tracemalloc.stop()
+
+    findings = run_exchange_checks(exchange, context)
+    changed = changed_since(live, mark)
+    findings += oracle.check_state_integrity(exchange, changed)
+    document = body.document if body.document is not NO_DOCUMENT else None
+    expectation = oracle.expected_denials(resource, kind, document)
+    bounded = oracle.within_bounds(len(raw), body.depth)
+    created_id = None
+    if case.operation == "action":
+        after = fetch_row(live, resource, case.pk) if case.pk else None
+        findings += oracle.check_action_ignores_denied(exchange, expectation, before, after, resource)
+    else:
+        findings += oracle.check_denied_fields(exchange, expectation, clean=body.clean, within_bounds=bounded)
+        if 200 <= exchange.status < 300 and isinstance(document, dict):
+            response = exchange.response_json() if len(exchange.response_text) < 5_000_000 else None
+            response = response if isinstance(response, dict) else None
+            row_id = case.pk if case.operation == "update" else (response or {}).get("id")
+            created_id = str(row_id) if case.operation == "create" and row_id else None
+            stored = fetch_row(live, resource, row_id)
+            reader = reader_for(info, case.principal)
+            detail = live.request(reader, "GET", resource.detail_path(str(row_id)), route=resource.detail_path("{pk}"))
+            listing = live.request(reader, "GET", resource.list_path, route=resource.list_path)
+            findings += oracle.check_readable_after_write(exchange, [detail, listing])
+            read = detail.response_json() if detail.status == 200 else None
+            if not expectation.must_reject:
+                findings += oracle.check_round_trip(
+                    exchange, resource, document, response=response, stored=stored,
+                    read=read if isinstance(read, dict) else None,
+                    before=before if case.operation == "update" else None)
+    health = live.healthy()
+    findings += oracle.check_bounded_cost(exchange, body_size=len(raw), depth=body.depth, peak_bytes=peak,
+                                          healthy_after=health if measure_memory else None,
+                                          enforce_limits=case.operation != "action")
+    if not measure_memory:
+        findings += check_health_after(health, exchange)
+    if reset:
+        live.reset()
+    by_key = {n: f.kind for f in resource.fields for n in oracle.payload_names(f)}
+    kinds = sorted({by_key[k] for k in body.keys if k in by_key})
+    facts = dict(principal_kind=kind, resource=case.resource, operation=case.operation,
+                 hostile_class=body.hostile_class, clean=str(body.clean), depth_bucket=oracle._bucket(body.depth),
+                 field_kinds=",".join(kinds))
+    return WriteOutcome(with_facts(findings, **facts), exchange, created_id)

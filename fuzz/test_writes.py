@@ -1,0 +1,66 @@
+"""Write surface: create, update and custom-action routes, as every principal, with hostile bodies.
+
+Properties (oracles in fuzz/oracles/writes.py, rule table and bounds in docs/writes.md):
+- ``writes.denied_field_exactness``: fields a principal may not write are rejected with
+  403 and exactly those ``denied_fields`` (nested ones by path); nothing is silently dropped;
+- ``writes.round_trip``: what a successful write returns, stores and later reads equals
+  what was sent (after the type's documented normalisation); ``null`` clears a nullable
+  field; omitted fields keep their values on PATCH;
+- ``writes.state_integrity``: any 4xx/5xx leaves every table exactly as it was;
+- ``writes.stored_row_readable``: a stored row never makes later reads fail;
+- ``writes.bounded_cost``: oversized and deep bodies are rejected with 400/413/422 within
+  the time and memory bounds, and the app stays healthy;
+- the generic oracles (no 5xx, JSON envelope, no leak) on every write.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fuzz.findings import COLLECTOR, report
+from fuzz.profiles import scaled
+from fuzz.properties.writes import known_rows, oversized_cases, run_write_case, write_cases
+
+
+@pytest.fixture(scope="module")
+def seeded_rows(live_target):
+    return known_rows(live_target)
+
+
+@given(data=st.data())
+def test_hostile_write_bodies(live_target, oracle_context, seeded_rows, resource_name, data):
+    """One create, update or custom-action write with any body, as any principal."""
+    case = data.draw(write_cases(live_target.info, seeded_rows, resource_name), label="case")
+    COLLECTOR.count_example("writes.single")
+    report(run_write_case(live_target, oracle_context, case).findings)
+
+
+@given(data=st.data())
+def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name, data):
+    """create → update → … → read back: each step checked against the state the previous ones left."""
+    created: list[str] = []
+    steps = data.draw(st.integers(2, 4), label="steps")
+    try:
+        for step in range(steps):
+            operations = ("create",) if step == 0 else ("create", "update", "update", "update")
+            case = data.draw(write_cases(live_target.info, seeded_rows, resource_name, created=created,
+                                         operations=operations), label=f"step {step}")
+            COLLECTOR.count_example("writes.sequence_step")
+            outcome = run_write_case(live_target, oracle_context, case, reset=False)
+            if outcome.created_id:
+                created.append(outcome.created_id)
+            report(outcome.findings)
+    finally:
+        live_target.reset()
+
+
+# Each example sends 1-50 MB and traces memory: a handful per run keeps CI cheap.
+@settings(scaled(0.05), deadline=None)
+@given(data=st.data())
+def test_oversized_bodies(live_target, oracle_context, seeded_rows, data):
+    resource_name = data.draw(st.sampled_from([r.name for r in live_target.info.resources]), label="resource")
+    case = data.draw(oversized_cases(live_target.info, seeded_rows, resource_name), label="case")
+    COLLECTOR.count_example("writes.oversized")
+    report(run_write_case(live_target, oracle_context, case, measure_memory=True).findings)
