@@ -343,7 +343,8 @@ def tool_call_case(world: McpWorld, principal: str, tool_name: str, args: ToolAr
     if reply.exchange.status >= 500 or reply.tool_error_code in oracles.INTERNAL_CODES:
         findings += check_health_after(live.healthy(), reply.exchange)
     kind = info.principal(principal).kind
-    return with_facts(findings, principal_kind=kind, arguments=args.kind, tool=tool_name, pk_shape=pk_shape(args))
+    return with_facts(findings, principal_kind=kind, arguments=args.kind, tool=tool_name, pk_shape=pk_shape(args),
+                      target_profile=info.profile)
 
 
 def pk_shape(args: ToolArguments) -> str:
