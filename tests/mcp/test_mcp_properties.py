@@ -56,7 +56,8 @@ def a_comment(world) -> str:
 
 def test_client_handshake_and_sse_parsing(fresh_world):
     reply = fresh_world.client.list_tools("agent_read")
-    assert [e.extra.get("x") for e in reply.exchanges] and reply.handshake[0].status == 200
+    assert [e.route for e in reply.exchanges] == ["mcp:initialize", "mcp:initialized", "mcp:tools/list"]
+    assert reply.handshake[0].status == 200 and reply.result["tools"]
     assert parse_messages(reply.exchange)[0]["id"] == reply.request["id"]
     assert "->" in reply.transcript() and "tools/list" in reply.transcript()
     before = fresh_world.client.initializations
