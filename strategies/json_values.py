@@ -61,7 +61,7 @@ def iter_containers(value: Any) -> int:
     return deepest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Placed:
     """A document holding ``value`` at ``path``, as a Python value and as exact JSON bytes."""
 
@@ -75,6 +75,9 @@ class Placed:
 
     def __repr__(self) -> str:
         return f"Placed(path=<{len(self.path)} steps, last {self.path[-3:]!r}>, bytes={len(self.raw)})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis prints examples with this
+        printer.text(repr(self))
 
 
 FILLER = 0

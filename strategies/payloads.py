@@ -50,7 +50,7 @@ CONTENT_TYPES = (None, "text/plain", "application/x-www-form-urlencoded", "multi
                  "application/vnd.api+json", "APPLICATION/JSON", "application/xml", "*/*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WriteBody:
     """One request body for a write route, with what the suite knows about it."""
 
@@ -83,6 +83,9 @@ class WriteBody:
         return (f"WriteBody({self.hostile_class}, clean={self.clean}, keys={list(self.keys)[:12]}, "
                 f"ct={self.content_type!r}, body={shown}{', ' + ', '.join(self.notes) if self.notes else ''})")
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis prints examples with this
+        printer.text(repr(self))
+
 
 # -- field metadata ------------------------------------------------------------------------
 
@@ -113,6 +116,14 @@ def restricted_names(resource: Any) -> list[str]:
         if f.tenant or f.read_only or not f.ai_writable:
             names += [n for n in dict.fromkeys((f.name, f.column, payload_key(f))) if n not in names]
     return names
+
+
+def fk_target(spec: Any, known: Mapping[str, Any]) -> str | None:
+    """The resource a foreign key points at: its metadata, else the resource named like the field."""
+    if spec.fk_target:
+        return spec.fk_target
+    wanted = spec.name.replace("_", "").lower()
+    return next((name for name in known if name.lower() == wanted), None)
 
 
 # -- valid values --------------------------------------------------------------------------
@@ -170,7 +181,7 @@ def valid_values(spec: Any, fk_ids: Mapping[str, Sequence[str]]) -> st.SearchStr
     if kind == "json":
         return clean_documents
     if kind == "fk":
-        ids = list(fk_ids.get(spec.fk_target or "", ()))
+        ids = list(fk_ids.get(fk_target(spec, fk_ids) or "", ()))
         return st.sampled_from(ids) if ids else st.uuids().map(str)
     if kind == "array":
         return st.lists(st.text(SAFE_TEXT, max_size=8), max_size=4)
@@ -265,10 +276,10 @@ def restricted_key_bodies(resource: Any, fk_ids: Mapping, partial: bool = False)
 
 
 def unknown_key_bodies(resource: Any, fk_ids: Mapping, partial: bool = False) -> st.SearchStrategy:
-    names = {f.name for f in resource.fields} | {payload_key(f) for f in resource.fields}
+    names = {payload_key(f) for f in resource.fields}
     variants = [f.name.upper() for f in resource.fields] + [f" {f.name}" for f in resource.fields]
     aliases = [f.name for f in resource.fields if payload_key(f) != f.name]
-    pool = [k for k in (*UNKNOWN_KEYS, *variants, *aliases) if k not in names]
+    pool = [k for k in (*UNKNOWN_KEYS, *variants, *aliases) if k not in names]  # aliases: not the payload key
     extra = st.dictionaries(st.sampled_from(pool) | st.text(string.ascii_letters, min_size=1, max_size=8).filter(
         lambda k: k not in names), st.integers(0, 9) | st.text(max_size=5), min_size=1, max_size=3)
     return _with(_base(resource, fk_ids, partial), extra).map(lambda d: WriteBody("unknown_key", d, clean=True))

@@ -59,6 +59,11 @@ def payload_names(spec: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys((spec.name, spec.column)))
 
 
+def input_key(spec: Any) -> str:
+    """The key a client uses to write ``spec``: the column for a foreign key, else the field name."""
+    return spec.column if spec.kind == "fk" else spec.name
+
+
 def may_write(spec: Any, principal_kind: str) -> bool:
     """The rule table: may a principal of this kind write this field (as a top-level key)?"""
     if spec.read_only or spec.server_controlled:
@@ -118,8 +123,8 @@ def expected_denials(resource: Any, principal_kind: str, document: Any) -> Expec
     denied, unknown, server, writable = set(), set(), set(), set()
     for key, value in document.items():
         spec = by_key.get(key)
-        if spec is None:
-            unknown.add(key)
+        if spec is None or (key != input_key(spec) and may_write(spec, principal_kind)):
+            unknown.add(key)  # no field, or a writable field's non-input alias (the schema's extra key)
         elif not may_write(spec, principal_kind):
             denied.add(key)
             if spec.server_controlled or spec.tenant:
