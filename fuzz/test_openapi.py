@@ -1,0 +1,62 @@
+"""OpenAPI fuzzing with Schemathesis over the target's generated schema, as every principal.
+
+Property: for every operation of the generated OpenAPI document, Schemathesis' positive
+and negative cases (NUL bytes allowed) and its stateful sequences over the inferred
+links pass all of Schemathesis' checks and the suite's own oracles (no 5xx, JSON error
+envelope, no leak, a GET writes nothing, tenant isolation, state integrity,
+denied-field exactness). Skipped, with the reason in the summary, when Schemathesis
+(the ``openapi`` extra) is not installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+
+from fuzz.findings import COLLECTOR, report
+from fuzz.profiles import scaled
+from fuzz.openapi import schemathesis_missing
+
+MISSING = schemathesis_missing()
+if MISSING:
+    pytest.skip(MISSING, allow_module_level=True)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "principal" in metafunc.fixturenames:
+        from fuzz.plugin import _load_target
+
+        names = [p.name for p in _load_target(metafunc.config).info.principals]
+        metafunc.parametrize("principal", names, ids=names)
+
+
+@pytest.fixture(scope="module")
+def openapi_runner(live_target, oracle_context):
+    from fuzz.openapi.runner import OpenApiRunner, OpenApiUnavailable
+
+    try:
+        return OpenApiRunner(live_target, oracle_context)
+    except OpenApiUnavailable as exc:
+        pytest.fail(f"the target's OpenAPI document cannot be loaded: {exc}")
+
+
+@given(data=st.data())
+def test_openapi_fuzzing(openapi_runner, principal, data):
+    operation = data.draw(st.sampled_from(openapi_runner.operations), label="operation")
+    case = data.draw(openapi_runner.cases(operation), label="case")
+    openapi_runner.live.reset()
+    COLLECTOR.count_example("openapi.fuzzing")
+    report(openapi_runner.judge(principal, case))
+
+
+def test_openapi_stateful(openapi_runner, principal):
+    from fuzz.openapi.runner import stateful_machine
+
+    machine = stateful_machine(openapi_runner, principal, report)
+    # a scenario is up to stateful_step_count requests: a tenth of the profile's scenarios costs about
+    # as much as the fuzzing test of the same principal
+    run_state_machine_as_test(machine, settings=scaled(0.1,
+        stateful_step_count=settings.default.stateful_step_count,
+    ))
