@@ -1,3 +1,3 @@
-"""Root conftest: wires the aksara-fuzz plugin (options, profiles, PostgreSQL, findings)."""
+"""Root conftest: wires the aksara-fuzz plugins (options, profiles, PostgreSQL, findings; reports and replay)."""
 
-pytest_plugins = ["fuzz.plugin"]
+pytest_plugins = ["fuzz.plugin", "fuzz.reporting_plugin"]

@@ -69,7 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="extra defect ledger YAML (repeatable); the built-in ledger is always loaded")
     group.addoption("--artifacts-dir", default="fuzz-artifacts", help="where finding artifacts are written")
     group.addoption("--example-db", default=".hypothesis/examples",
-                    help="Hypothesis example database directory")
+                    help="Hypothesis example database: a directory, or redis://host:port/db shared across machines")
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
@@ -91,7 +91,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
     set_active_ledger(ledger)
 
-    profiles.register_profiles(profiles.directory_database(config.getoption("example_db")))
+    # example database: a directory, or Redis shared across machines (fuzz/example_db.py)
+    from fuzz.example_db import ExampleDbError, example_database
+
+    try:
+        database = example_database(config.getoption("example_db"), config.getoption("example_db_readonly", False))
+    except ExampleDbError as exc:
+        raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
+    profiles.register_profiles(database)
     hypothesis_settings.load_profile(config.getoption("fuzz_profile"))
 
     workerinput = getattr(config, "workerinput", None)
@@ -141,11 +148,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"({hypothesis_settings.default.max_examples} examples/property); "
         f"seed {seed if seed is not None else 'random (fix with --hypothesis-seed=N)'}",
         f"aksara-fuzz: ledger {len(active_ledger().active())} active known defect(s); "
-        f"example db {config.getoption('example_db')}",
+        f"example db {_example_db_label(config)}",
     ]
     if state.server is not None:
         lines.append(_server_line(state.server))
     return lines
+
+
+def _example_db_label(config: pytest.Config) -> str:
+    from fuzz.example_db import redact
+
+    label = redact(config.getoption("example_db"))
+    return label + (" (read-only)" if config.getoption("example_db_readonly", False) else "")
 
 
 def _server_line(server: PgServer) -> str:

@@ -1,0 +1,242 @@
+"""The aksara-fuzz reporting plugin: reports, security-matrix evidence, replay, read-only example db.
+
+Loaded by the root ``conftest.py`` next to :mod:`fuzz.plugin`. It
+
+- counts, per test, the examples each property counted (:data:`fuzz.findings.COLLECTOR`)
+  and passes them on as the report's ``user_properties`` (so they reach the xdist
+  controller and pytest's JUnit XML);
+- at session end of a fuzz run writes ``report.md``, ``report.json`` (and ``report.sarif``
+  with ``--sarif``) and the security-matrix evidence (:mod:`fuzz.reporting`);
+- ``--replay ARTIFACT`` runs only the artifact's replay test against a fresh target;
+- adds ``--example-db-readonly`` (used by :mod:`fuzz.example_db`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fuzz.findings import COLLECTOR
+
+EXAMPLES_KEY = "aksara_fuzz_examples"
+PARAMS_KEY = "aksara_fuzz_params"
+DEFAULT_REPORT_DIR = "fuzz-report"
+
+
+class ReportState:
+    def __init__(self) -> None:
+        self.tests: dict[str, Any] = {}
+        self.started = time.perf_counter()
+
+
+STATE_KEY = pytest.StashKey[ReportState]()
+BEFORE_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aksara-fuzz reports")
+    group.addoption("--report-dir", default=None,
+                    help=f"where the findings report and matrix evidence go (default {DEFAULT_REPORT_DIR}/ "
+                         "when fuzz properties ran)")
+    group.addoption("--sarif", action="store_true", default=False, help="also write report.sarif (SARIF 2.1.0)")
+    group.addoption("--matrix-evidence", default=None,
+                    help="security-matrix evidence YAML (default <report-dir>/security_matrix.yml)")
+    group.addoption("--matrix-min-examples", type=int, default=None,
+                    help="examples a scenario needs to be 'covered' (default a quarter of the profile's)")
+    group.addoption("--replay", default=None, metavar="ARTIFACT",
+                    help="replay one finding artifact (its directory or test_replay_*.py) against a fresh target")
+    group.addoption("--example-db-readonly", action="store_true", default=False,
+                    help="replay the example database without writing to it (pull-request runs)")
+
+
+def replay_test_file(artifact: str | Path) -> Path:
+    """The replay test of an artifact directory (or the file itself)."""
+    path = Path(artifact)
+    if path.is_file() and path.name.startswith("test_replay_") and path.suffix == ".py":
+        return path
+    if path.is_dir():
+        tests = sorted(path.glob("test_replay_*.py"))
+        if tests and (path / "finding.json").is_file():
+            return tests[0]
+    raise pytest.UsageError(f"aksara-fuzz: --replay {artifact}: not a finding artifact "
+                            "(a directory with finding.json and test_replay_*.py)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[STATE_KEY] = ReportState()
+    artifact = config.getoption("replay")
+    if artifact:
+        test = replay_test_file(artifact)
+        config.args[:] = [str(test)]
+        config.option.capture = "no"  # show the replayed transcript as it happens
+
+
+def _params(item: pytest.Item) -> dict[str, str]:
+    callspec = getattr(item, "callspec", None)
+    params = dict(getattr(callspec, "params", {}) or {})
+    out = {}
+    if isinstance(params.get("principal"), str):
+        out["principal"] = params["principal"]
+    if isinstance(params.get("resource_name"), str):
+        out["resource"] = params["resource_name"]
+    return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    item.stash[BEFORE_KEY] = dict(COLLECTOR.examples)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call":
+        return
+    before = item.stash.get(BEFORE_KEY, {})
+    counted = {k: v - before.get(k, 0) for k, v in COLLECTOR.examples.items() if v - before.get(k, 0) > 0}
+    report.user_properties.append((EXAMPLES_KEY, json.dumps(counted, sort_keys=True)))
+    report.user_properties.append((PARAMS_KEY, json.dumps(_params(item), sort_keys=True)))
+
+
+def _record(state: ReportState, nodeid: str) -> Any:
+    from fuzz.reporting import TestRecord
+
+    return state.tests.setdefault(nodeid, TestRecord(nodeid))
+
+
+def _skip_reason(report: Any) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    state = _state_of(report)
+    if state is None:
+        return
+    if report.when == "setup" and report.skipped:
+        record = _record(state, report.nodeid)
+        record.outcome, record.skip_reason = "skipped", _skip_reason(report)
+    elif report.when == "call":
+        record = _record(state, report.nodeid)
+        record.seconds = report.duration
+        record.outcome = "skipped" if report.skipped else ("failed" if report.failed else "passed")
+        if report.skipped:
+            record.skip_reason = _skip_reason(report)
+        props = dict(report.user_properties)
+        record.examples = json.loads(props.get(EXAMPLES_KEY, "{}"))
+        params = json.loads(props.get(PARAMS_KEY, "{}"))
+        record.principal, record.resource = params.get("principal"), params.get("resource")
+    elif report.failed and report.nodeid in state.tests:
+        state.tests[report.nodeid].outcome = "failed"
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    state = _state_of(report)
+    if state is not None and report.skipped and report.nodeid.endswith(".py"):
+        record = _record(state, report.nodeid)
+        record.outcome, record.skip_reason = "skipped", _skip_reason(report)
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def _state_of(report: Any) -> ReportState | None:
+    if not _CONFIG:
+        return None
+    return _CONFIG[0].stash.get(STATE_KEY, None)
+
+
+def _is_fuzz_run(config: pytest.Config, state: ReportState) -> bool:
+    if config.getoption("report_dir") or config.getoption("replay"):
+        return True
+    return any(nodeid.startswith("fuzz/") for nodeid in state.tests)
+
+
+def build_run(config: pytest.Config, state: ReportState) -> Any:
+    """The session as a :class:`fuzz.reporting.RunRecord`."""
+    from aksara import __version__ as aksara_version
+    from hypothesis import settings
+
+    from fuzz.ledger import active_ledger
+    from fuzz.plugin import STATE_KEY as FUZZ_STATE_KEY
+    from fuzz.reporting import KnownHit, NewRecord, RunRecord
+
+    ledger = active_ledger()
+    run = RunRecord(
+        aksara_version=aksara_version,
+        target=f"{config.getoption('aksara_target')} ({config.getoption('target_profile')})",
+        fuzz_profile=config.getoption("fuzz_profile"),
+        max_examples=settings.default.max_examples,
+        tests=sorted(state.tests.values(), key=lambda t: t.nodeid),
+        ledger=[{"id": d.id, "title": d.title, "property": d.property_id} for d in ledger.active()],
+        seconds=time.perf_counter() - state.started,
+    )
+    for defect_id, record in sorted(COLLECTOR.known.items()):
+        defect = ledger.by_id(defect_id)
+        run.known.append(KnownHit(defect_id, record.finding.property_id, record.count,
+                                  defect.title if defect else "", record.finding.message))
+    fuzz_state = config.stash.get(FUZZ_STATE_KEY, None)
+    for prop, nodeid, directory in (fuzz_state.artifacts if fuzz_state else []):
+        message = ""
+        try:
+            message = json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8"))["message"]
+        except (OSError, ValueError, KeyError):
+            pass
+        run.new.append(NewRecord(prop, nodeid, str(directory), message))
+    return run
+
+
+def min_examples(config: pytest.Config) -> int:
+    from hypothesis import settings
+
+    chosen = config.getoption("matrix_min_examples")
+    return chosen if chosen is not None else max(1, math.ceil(settings.default.max_examples / 4))
+
+
+def write_reports(config: pytest.Config, state: ReportState) -> list[Path]:
+    from fuzz import reporting
+
+    directory = Path(config.getoption("report_dir") or DEFAULT_REPORT_DIR)
+    run = build_run(config, state)
+    written = [reporting.write_markdown(run, directory / "report.md"),
+               reporting.write_json(run, directory / "report.json")]
+    if config.getoption("sarif"):
+        written.append(reporting.write_sarif(run, directory / "report.sarif"))
+    matrix = Path(config.getoption("matrix_evidence") or directory / "security_matrix.yml")
+    written.append(reporting.write_matrix(run, matrix, min_examples(config)))
+    return written
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(STATE_KEY, None)
+    if hasattr(config, "workerinput") or state is None or not _is_fuzz_run(config, state):
+        return
+    try:
+        config.stash[WRITTEN_KEY] = write_reports(config, state)
+    except OSError as exc:
+        config.stash[WRITTEN_KEY] = [Path(f"(could not write reports: {exc})")]
+
+
+WRITTEN_KEY = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    written = config.stash.get(WRITTEN_KEY, None)
+    if written:
+        terminalreporter.write_line("aksara-fuzz reports: " + ", ".join(str(p) for p in written))
