@@ -63,6 +63,8 @@ OTHER_RISK = ("other", "medium", "Properties outside the Threat Model's named ri
 class TestRecord:
     """One property test of the session."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
     outcome: str = "passed"  # passed | failed | skipped
     seconds: float = 0.0
@@ -109,10 +111,10 @@ def family(property_id: str) -> str:
     return property_id.split(".", 1)[0]
 
 
-def test_property(test: TestRecord) -> str:
+def property_of_test(test: TestRecord) -> str:
     """The property a test that counted no example stands for: its test function."""
     name = test.nodeid.split("[", 1)[0]
-    return "test:" + name.rsplit("::", 1)[-1]
+    return "test:" + Path(name.rsplit("::", 1)[-1]).name
 
 
 def property_rows(run: RunRecord) -> list[dict[str, Any]]:
@@ -124,7 +126,7 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
                                      "failed": 0, "skipped": 0, "new": [], "known": []})
 
     for test in run.tests:
-        counted = test.examples or {test_property(test): 0}
+        counted = test.examples or {property_of_test(test): 0}
         share = test.seconds / max(1, len(counted))
         for pid, n in counted.items():
             r = row(pid)
@@ -263,7 +265,7 @@ def matrix_evidence(run: RunRecord, min_examples: int) -> dict[str, Any]:
     risks: dict[str, dict[str, Any]] = {}
     actors: dict[str, dict[str, Any]] = {}
     for test in run.tests:
-        for pid, n in (test.examples or {test_property(test): 0}).items():
+        for pid, n in (test.examples or {property_of_test(test): 0}).items():
             fam = family(pid) if not pid.startswith("test:") else "other"
             sid, sname, category = SURFACES.get(fam, OTHER_SURFACE)
             if test.resource:
