@@ -124,7 +124,8 @@ class TargetInfo:
     tenants: dict[str, str] = field(default_factory=dict)
     health_path: str = "/health"
     mcp_path: str | None = None
-    public_paths: tuple[str, ...] = ()
+    public_paths: tuple[str, ...] = ()  # paths (templates) any caller may use with any method
+    public_routes: tuple[tuple[str, str], ...] = ()  # (method, path template) documented as public
     secrets: tuple[str, ...] = ()
 
     def principal(self, name: str) -> PrincipalSpec:
@@ -132,6 +133,9 @@ class TargetInfo:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    def is_public(self, method: str, path: str) -> bool:
+        return path in self.public_paths or (method.upper(), path) in self.public_routes
 
     def resource(self, name: str) -> ResourceSpec:
         for spec in self.resources:
@@ -169,7 +173,7 @@ def describe_field(name: str, field_obj: Any, tenant_scoped: bool) -> FieldSpec:
     column = getattr(field_obj, "db_column_name", None) if kind == "fk" else name
     target = None
     if kind == "fk":
-        to = getattr(field_obj, "to", None) or getattr(field_obj, "related_model", None)
+        to = getattr(field_obj, "_to", None) or getattr(field_obj, "to", None) or getattr(field_obj, "related_model", None)
         target = to if isinstance(to, str) else getattr(to, "__name__", None)
     choices = getattr(field_obj, "choices", None) or ()
     if choices and isinstance(choices[0], (tuple, list)):

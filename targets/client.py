@@ -169,5 +169,13 @@ class LiveTarget:
     def changes(self) -> list[str]:
         return self.run(self.db.changes())
 
+    def fingerprint(self) -> dict[str, str]:
+        return self.run(self.db.fingerprint())
+
+    def changed_since(self, fingerprint: dict[str, str]) -> list[str]:
+        """Tables whose content differs from an earlier :meth:`fingerprint`."""
+        now = self.fingerprint()
+        return sorted(t for t, digest in now.items() if fingerprint.get(t) != digest)
+
     def healthy(self) -> Exchange:
         return self.request("anonymous", "GET", self.info.health_path)

@@ -178,6 +178,13 @@ class WorkerDatabase:
                 changed.append(table)
         return sorted(set(changed))
 
+    async def fingerprint(self) -> dict[str, str]:
+        """Content hash of every tracked table now (for "did this one request change anything")."""
+        assert self.conn is not None
+        present = {r["tablename"] for r in await self.conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        return {t: (await self._hash(f"public.{_ident(t)}") if t in present else "<dropped>") for t in self.tables}
+
     async def canary_intact(self) -> bool:
         return CANARY_TABLE not in await self.changes()
 

@@ -66,6 +66,8 @@ class RefappTarget:
             health_path="/health",
             mcp_path="/mcp/",
             public_paths=("/health", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/"),
+            # Categories are a public catalogue: anyone reads, staff writes (StaffWritesOthersRead).
+            public_routes=(("GET", "/categories/"), ("GET", "/categories/{pk}")),
             secrets=(AGENT_SECRET, SECRET_KEY, APPROVAL_SECRET, APP_PASSWORD),
         )
 

@@ -17,7 +17,6 @@ from typing import Any
 from aksara.api import ModelSerializer, ModelViewSet, action
 from aksara.api.filters import AksaraFilterBackend, OrderingFilter, SearchFilter
 from aksara.api.pagination import CursorPagination, PageNumberPagination
-from aksara.manager import DoesNotExist
 from aksara.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from fastapi import HTTPException, Request
 
@@ -55,10 +54,10 @@ class TicketViewSet(ModelViewSet):
         """Close a ticket (staff only)."""
         queryset = self.get_queryset(request=request)
         try:
-            ticket = await queryset.get(id=pk)
+            ticket = await queryset.filter(id=pk).first()
         except ValueError:
             raise HTTPException(status_code=400, detail="Invalid id format")
-        except DoesNotExist:
+        if ticket is None:
             raise HTTPException(status_code=404, detail="Ticket not found")
         ticket.status = "closed"
         await ticket.save()

@@ -1,0 +1,170 @@
+"""Property bodies for authorization and tenant isolation.
+
+:class:`TenantModel` is the suite's own record of who owns what: every row id of every
+resource with its tenant and foreign keys, updated only by operations the app
+reported as successful. The stateful machine in ``fuzz/test_authz.py`` drives these
+bodies; ``tests/authz`` calls them against planted faults.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from fuzz.findings import Finding
+from fuzz.oracles import authz
+from fuzz.oracles.generic import run_exchange_checks
+from fuzz.oracles.context import OracleContext
+from targets.base import FieldSpec, ResourceSpec
+from targets.routes import RouteInfo
+
+MISSING_ID = "00000000-0000-4000-8000-00000000dead"
+SAMPLE = {"string": "aksara-fuzz", "text": "aksara-fuzz", "email": "fuzz@example.com", "url": "https://example.com",
+          "slug": "aksara-fuzz", "integer": 1, "bigint": 1, "smallint": 1, "decimal": "1.00", "float": 1.5,
+          "boolean": False, "date": "2026-01-01", "datetime": "2026-01-01T00:00:00+00:00", "json": {"k": "v"}}
+
+
+@dataclass
+class TenantModel:
+    """Rows per resource: id -> (tenant id or None, {fk column: referenced id})."""
+
+    rows: dict[str, dict[str, tuple[str | None, dict[str, str]]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_db(cls, live: Any) -> "TenantModel":
+        model = cls()
+        for resource in live.info.resources:
+            fks = [f.column for f in resource.fields if f.kind == "fk"]
+            columns = ["id"] + (["tenant_id"] if resource.tenant_scoped else []) + fks
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows = live.run(live.db.conn.fetch(f'SELECT {select} FROM public."{resource.table}"'))
+            model.rows[resource.name] = {
+                str(r["id"]): (str(r["tenant_id"]) if resource.tenant_scoped and r["tenant_id"] else None,
+                               {c: str(r[c]) for c in fks if r[c] is not None})
+                for r in rows
+            }
+        return model
+
+    def tenants(self, resource: str) -> dict[str, str | None]:
+        return {i: t for i, (t, _) in self.rows[resource].items()}
+
+    def delete(self, info: Any, resource: ResourceSpec, row_id: str) -> None:
+        """Remove a row and (ON DELETE CASCADE) the rows referencing it."""
+        self.rows[resource.name].pop(row_id, None)
+        for other in info.resources:
+            for fk in (f for f in other.fields if f.kind == "fk" and f.fk_target == resource.name):
+                for child, (_, refs) in list(self.rows[other.name].items()):
+                    if refs.get(fk.column) == row_id:
+                        self.delete(info, other, child)
+
+
+def tenant_of(live: Any, principal: str) -> str | None:
+    spec = live.info.principal(principal)
+    return live.info.tenants.get(spec.tenant) if spec.tenant else None
+
+
+def update_field(resource: ResourceSpec) -> FieldSpec | None:
+    """A plain text field every client may write (for harmless updates)."""
+    return next((f for f in resource.fields if f.kind in ("string", "text") and f.writable_by_clients
+                 and f.ai_writable and not f.choices and not f.unique and not f.ai_sensitive), None)
+
+
+def create_body(resource: ResourceSpec, model: TenantModel, references: dict[str, str]) -> dict[str, Any]:
+    """A minimal valid create body: required writable fields, foreign keys from ``references``."""
+    body: dict[str, Any] = {}
+    for spec in resource.fields:
+        if not spec.writable_by_clients or spec.nullable or spec.has_default:
+            continue
+        if spec.kind == "fk":
+            if spec.fk_target in references:
+                body[spec.column] = references[spec.fk_target]
+            continue
+        if spec.choices:
+            body[spec.name] = spec.choices[0]
+        elif spec.kind in SAMPLE:
+            value = SAMPLE[spec.kind]
+            body[spec.name] = f"{value}-{uuid.uuid4().hex[:8]}" if spec.unique and isinstance(value, str) else value
+        elif spec.kind == "uuid":
+            body[spec.name] = str(uuid.uuid4())
+    return body
+
+
+def _operation(resource: ResourceSpec, operation: str, row_id: str) -> tuple[str, str, Any, str]:
+    detail = resource.detail_path(row_id)
+    if operation == "read":
+        return "GET", detail, None, resource.detail_path("{pk}")
+    if operation == "update":
+        spec = update_field(resource)
+        return "PATCH", detail, {spec.name: "aksara-fuzz-update"} if spec else {}, resource.detail_path("{pk}")
+    if operation == "delete":
+        return "DELETE", detail, None, resource.detail_path("{pk}")
+    action = next(a for a in resource.actions if a.name == operation)
+    return action.methods[0], action.path.replace("{pk}", row_id), {} if action.methods[0] != "GET" else None, action.path
+
+
+def operations(resource: ResourceSpec) -> list[str]:
+    return ["read", "update", "delete"] + [a.name for a in resource.actions if a.detail]
+
+
+def act(live: Any, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> Any:
+    method, path, body, route = _operation(resource, operation, row_id)
+    return live.request(principal, method, path, json_body=body, route=route)
+
+
+def cross_tenant(live: Any, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> list[Finding]:
+    """``operation`` on another tenant's row: denied exactly like a missing row, nothing changes."""
+    missing = act(live, principal, resource, operation, MISSING_ID)
+    before = live.fingerprint()
+    exchange = act(live, principal, resource, operation, row_id)
+    changed = live.changed_since(before)
+    return authz.check_cross_tenant_denied(exchange, missing, changed, operation)
+
+
+LIST_HINTS = ("none", "header", "query", "ordering", "search", "cursor")
+
+
+def list_as(live: Any, principal: str, resource: ResourceSpec, hint: str, other_tenant: str | None,
+            model: TenantModel) -> list[Finding]:
+    """A list with a tenant hint pointing elsewhere returns only the principal's tenant's rows."""
+    query: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = []
+    if hint == "header" and other_tenant:
+        headers = [("x-tenant-id", other_tenant)]
+    elif hint == "query" and other_tenant:
+        query = [("tenant_id", other_tenant)]
+    elif hint == "ordering":
+        query = [("ordering", "tenant_id")]
+    elif hint == "search" and resource.search_fields:
+        query = [("search", "a")]
+    elif hint == "cursor" and resource.paginator == "cursor":
+        foreign = sorted(i for i, t in model.tenants(resource.name).items() if t == other_tenant)
+        if foreign:
+            from fuzz.properties.queries import forged_cursor
+
+            query = [("cursor", forged_cursor({"id": foreign[0]}))]
+    exchange = live.request(principal, "GET", resource.list_path, query=query, headers=headers,
+                            route=resource.list_path)
+    tenant = tenant_of(live, principal)
+    if tenant is None:
+        return authz.check_tenant_required(exchange, "list") if resource.tenant_scoped else []
+    if not resource.tenant_scoped:
+        return []
+    return authz.check_list_own_tenant(exchange, model.tenants(resource.name), tenant, hint)
+
+
+def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str]) -> list[Finding]:
+    """Anonymous on a non-public route is rejected before anything else."""
+    body = {} if route.method in ("POST", "PUT", "PATCH") else None
+    exchange = live.request("anonymous", route.method, route.fill(ids), json_body=body, route=route.path)
+    changed = live.changes()
+    live.reset()
+    findings = authz.check_route_requires_auth(exchange, route.kind)
+    if changed and route.method not in ("GET",):
+        findings += authz.check_anonymous_no_write(exchange, changed)
+    return findings + [f for f in run_exchange_checks(exchange, OracleContext(live.info))
+                       if f.property_id == "http.no_leak"]
+
+
+def db_state(live: Any) -> dict[str, dict[str, str | None]]:
+    return {name: {i: t for i, (t, _) in rows.items()} for name, rows in TenantModel.from_db(live).rows.items()}
