@@ -52,7 +52,8 @@ def _existing(rows: Sequence[dict], field: FieldSpec) -> list[Any]:
     return [r[field.column] for r in rows if r.get(field.column) is not None]
 
 
-def _as_text(kind: str, value: Any) -> str:
+def as_query_text(value: Any) -> str:
+    """A column value as the text a client would put in a query string."""
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -65,7 +66,7 @@ def _as_text(kind: str, value: Any) -> str:
 def scalar_values(field: FieldSpec, rows: Sequence[dict], lookup: str) -> st.SearchStrategy[str]:
     """Well-formed values of ``field``'s type, as query-string text."""
     kind = field.kind
-    existing = [_as_text(kind, v) for v in _existing(rows, field)]
+    existing = [as_query_text(v) for v in _existing(rows, field)]
     from_rows = st.sampled_from(existing) if existing else st.nothing()
     if kind in INT_LIMITS:
         limit = INT_LIMITS[kind]

@@ -7,24 +7,12 @@ and ``icontains`` with a slice of the value for text.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
-from strategies.filters import NUMERIC_KINDS, TEXT_KINDS, _text_ok, filterable
+from strategies.filters import NUMERIC_KINDS, TEXT_KINDS, _text_ok, as_query_text, filterable
 from targets.base import ResourceSpec
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 @st.composite
@@ -35,7 +23,7 @@ def pivot_condition(draw: Any, resource: ResourceSpec, row: dict, text_ranges: b
         return None
     if value is None:
         return (f"{field.name}__isnull", "true") if field.nullable else None
-    text = _text(value)
+    text = as_query_text(value)
     options = []
     if field.kind not in ("float",) and _text_ok(text, "exact") and (
             field.kind == "boolean" or text.strip().lower() not in ("0", "1")):
