@@ -25,7 +25,7 @@ from fuzz.findings import COLLECTOR
 
 EXAMPLES_KEY = "aksara_fuzz_examples"
 PARAMS_KEY = "aksara_fuzz_params"
-DEFAULT_REPORT_DIR = "fuzz-report"
+DEFAULT_REPORT_DIR = "fuzz-reports"
 
 
 class ReportState:
