@@ -222,12 +222,17 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
         want = set(expectation.denied)
         ok = set(reported) in (want, want | set(expectation.unknown)) and len(reported) == len(set(reported))
         if not ok:
+            missing = sorted(want - set(reported))
+            steps, position = _nested_extent(p for p in missing if "." in p or "[" in p)
             findings.append(Finding(
                 "writes.denied_field_exactness",
-                f"403 denied_fields {sorted(reported)[:6]} differ from the expected {sorted(want)[:6]}",
+                f"403 denied_fields {[_short_path(p) for p in sorted(reported)[:6]]} differ from the expected "
+                f"{[_short_path(p) for p in sorted(want)[:6]]}",
                 observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
                 facts=_facts(exchange, problem="denied_fields_differ",
-                             missing=",".join(sorted(want - set(reported)))[:300],
+                             key_kind=_key_kinds(expectation, missing) if missing else "",
+                             nested_steps=steps, nested_position=position,
+                             missing=",".join(_short_path(p) for p in missing)[:300],
                              extra=",".join(sorted(set(reported) - want - set(expectation.unknown)))[:300]),
             ))
         return findings
@@ -491,9 +496,7 @@ def check_state_integrity(exchange: Exchange, changed_tables: Sequence[str]) -> 
 
 
 def check_readable_after_write(write: Exchange, reads: Sequence[Exchange]) -> list[Finding]:
-    """After a successful write, reading the row and its list still works (no 5xx)."""
-    if not (200 <= write.status < 300):
-        return []
+    """After a write that stored something (accepted, or failed but committed), reads still work (no 5xx)."""
     broken = [r for r in reads if r.status >= 500]
     if not broken:
         return []
@@ -524,7 +527,7 @@ def check_bounded_cost(exchange: Exchange, *, body_size: int, depth: int, peak_b
     findings: list[Finding] = []
     too_big, too_deep = body_size > BODY_LIMIT_BYTES, depth > DEPTH_LIMIT
     facts = dict(size=_bucket(body_size, (BODY_LIMIT_BYTES, 10**7, 5 * 10**7)), depth=_bucket(depth))
-    if enforce_limits and (too_big or too_deep) and not 400 <= exchange.status < 500:
+    if enforce_limits and (too_big or too_deep) and exchange.status < 400:
         what = "oversized" if too_big else "deep"
         findings.append(Finding(
             "writes.bounded_cost",
