@@ -322,10 +322,22 @@ def _teardown(state: FuzzState) -> None:
         except Exception:  # noqa: BLE001 - teardown must not hide the test outcome
             pass
         finally:
+            _cancel_pending(live.loop)
             live.loop.close()
     if state.owns_server and state.server is not None:
         state.server.stop()
         state.server = None
+
+
+def _cancel_pending(loop: Any) -> None:
+    """Cancel tasks the app left behind (e.g. MCP stream readers) so the loop closes cleanly."""
+    import asyncio
+
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from fuzz.findings import Finding
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.registry import EXCHANGE_ORACLES
+from fuzz.oracles.registry import load_all
 from fuzz.transcript import Exchange
 
 
@@ -57,7 +57,7 @@ def replay_artifact(directory: Path, live: Any) -> None:
         return
     replayed = replay_exchanges(live, finding)
     live.reset()
-    oracle = EXCHANGE_ORACLES.get(finding.property_id)
+    oracle = load_all().get(finding.property_id)
     if oracle is not None:
         context = OracleContext(live.info)
         again = [f for ex in replayed for f in oracle(ex, context)]

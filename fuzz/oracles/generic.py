@@ -43,6 +43,7 @@ PATH_PATTERNS = [
     re.compile(r"[A-Za-z]:\\[\w\\.-]+\.py\b"),
 ]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_SCRUBBED_BODY = 1 << 20  # echoed input is looked for in the first MiB of a request body
 
 
 def _facts(exchange: Exchange, **more: str) -> dict[str, str]:
@@ -105,7 +106,7 @@ def _caller_text(exchange: Exchange) -> list[str]:
     for key, value in exchange.query:
         pieces += [key, value]
     if exchange.body:
-        text = exchange.body.decode("utf-8", "replace")
+        text = exchange.body[:MAX_SCRUBBED_BODY].decode("utf-8", "replace")
         pieces.append(text)
         pieces += re.findall(r'"((?:[^"\\]|\\.)*)"', text)
     return sorted({p for p in pieces if len(p) >= 3}, key=len, reverse=True)

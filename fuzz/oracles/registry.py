@@ -16,6 +16,19 @@ EXCHANGE_ORACLES: dict[str, Callable] = {
 }
 
 
+# Modules that register exchange oracles when imported.
+ORACLE_MODULES = ("fuzz.oracles.writes",)
+
+
 def register(property_id: str, check: Callable) -> Callable:
     EXCHANGE_ORACLES[property_id] = check
     return check
+
+
+def load_all() -> dict[str, Callable]:
+    """Every registered exchange oracle (imports the modules that register theirs)."""
+    import importlib
+
+    for module in ORACLE_MODULES:
+        importlib.import_module(module)
+    return EXCHANGE_ORACLES

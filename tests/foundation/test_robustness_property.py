@@ -73,9 +73,11 @@ def test_query_shape_names_each_parameter_class():
         ("priority", "abc"), ("priority__gt", "3"), ("title", "true"), ("meta__level__gt", "1"),
         ("status__foo", "x"), ("offset", str(2**63)), ("limit", "-1"), ("ordering", "x"),
         ("search", "a\x00"), ("nope", "1"), ("external_ref__in", "a0000000-0000-4000-8000-00000000000a"),
+        ("id__in", "a0000000-0000-4000-8000-00000000000a"),
     ])
     assert shape.split() == sorted([
         "filter:integer:exact:uncoercible", "filter:integer:gt:coercible", "filter:string:exact:backend_coerced",
         "filter:json:path_gt:coercible", "filter:string:foo:unknown_lookup", "page:offset:huge",
-        "page:limit:negative", "ordering", "search", "nul", "unknown_key", "filter:uuid:in:coercible:router",
+        "page:limit:negative", "ordering", "search", "nul", "unknown_key", "filter:uuid:in:coercible",
+        "filter:uuid:in:coercible:router",
     ])

@@ -37,7 +37,7 @@ def _decode(cursor):
                                          for k, v in fs)),
     ("decimal at precision", lambda fs: any(k.startswith("amount") and len(v.split(".")[-1]) == 2
                                            and len(v.replace("-", "").replace(".", "")) >= 9 for k, v in fs)),
-    ("datetime in a non-UTC zone", lambda fs: any(k.startswith(("resolved_at", "created_at")) and
+    ("datetime in a non-UTC zone", lambda fs: any(k.startswith(("resolved_at", "created_at")) and "T" in v and
                                                  dt.datetime.fromisoformat(v).utcoffset() not in (None, dt.timedelta(0))
                                                  for k, v in fs)),
     ("JSON path", lambda fs: any(k.startswith("meta__") and not k.endswith("isnull") for k, _ in fs)),
