@@ -17,11 +17,11 @@ from tests.support.planted import started_planted
 
 
 def wildcard_search_crashes(app):
-    """Planted: a LIKE wildcard in ?search= on /categories/ answers 500."""
+    """Planted: a LIKE wildcard in any query value on /categories routes answers 500."""
 
     @app.middleware("http")
     async def crash_on_wildcard(request, call_next):
-        if request.url.path == "/categories/" and "%" in request.query_params.get("search", ""):
+        if request.url.path.startswith("/categories") and any("%" in v for v in request.query_params.values()):
             return JSONResponse({"error": {"status": 500, "message": "planted", "type": "internal_error"}}, 500)
         return await call_next(request)
 
@@ -41,7 +41,7 @@ def test_the_property_finds_a_fault_behind_one_input_class(planted):
                    for f in check_hostile_request(planted, ctx, ids, req) if f.exchanges)
 
     found = find_any(hostile_requests(planted.info, ids, "Category"), planted_500, max_examples=1500)
-    assert any(k == "search" and "%" in v for k, v in found.query)
+    assert any("%" in v for _, v in found.query)
 
 
 def test_findings_carry_the_query_shape_for_ledger_signatures(planted):
