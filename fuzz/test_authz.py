@@ -42,10 +42,13 @@ def any_ids(live_target):
 def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, any_ids):
     """Each (method, route) once: the whole inventory, not a sample."""
     profile = live_target.info.profile
+    weakest = props.least_privileged(live_target.info)
     for route in routes:
-        COLLECTOR.count_example("authz.route_requires_auth")
-        report(with_facts(props.route_requires_auth(live_target, route, any_ids),
-                          route_kind=route.kind, target_profile=profile))
+        callers = ["anonymous"] + ([weakest] if weakest and route.kind in props.PRIVILEGED_KINDS else [])
+        for caller in callers:
+            COLLECTOR.count_example("authz.route_requires_auth")
+            report(with_facts(props.route_requires_auth(live_target, route, any_ids, caller),
+                              route_kind=route.kind, target_profile=profile))
 
 
 class TenantMachine(RuleBasedStateMachine):
@@ -120,6 +123,8 @@ class TenantMachine(RuleBasedStateMachine):
         changed = self.live.changed_since(before)
         self.last = exchange
         findings = []
+        if operation == "read":
+            findings += props.replay_as_others(self.live, exchange, resource, row_tenant, self.principals)
         if kind == "anonymous" and operation != "read":
             findings += oracles.check_anonymous_no_write(exchange, changed)
         if operation == "delete" and exchange.status < 300:

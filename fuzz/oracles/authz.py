@@ -4,7 +4,9 @@ Readings (the threat model's controls, as a security reviewer would hold them):
 
 - ``authz.route_requires_auth``: a route not documented as public answers an anonymous caller
   with 401, 403, 404 or 405 — before validating its input (a 400/422 shows the route processes
-  anonymous input) and certainly never with data (2xx) or an error (5xx).
+  anonymous input) and certainly never with data (2xx) or an error (5xx). Framework, admin,
+  Studio and other non-resource routes answer the least-privileged authenticated principal
+  (no staff rights, no tenant) the same way.
 - ``authz.cross_tenant_denied``: a principal of tenant A never reads, updates, deletes or acts
   on a row of tenant B by id: the answer is 403 or 404, *the same status a nonexistent id gets*
   (so existence is not revealed), and the database is unchanged.
@@ -32,8 +34,8 @@ def _facts(exchange: Exchange, **more: Any) -> dict[str, str]:
             **{k: str(v) for k, v in more.items()}}
 
 
-def check_route_requires_auth(exchange: Exchange, kind: str) -> list[Finding]:
-    """An anonymous caller is turned away from a non-public route before anything else happens."""
+def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "anonymous") -> list[Finding]:
+    """A caller without rights is turned away from a non-public route before anything else happens."""
     if exchange.status in DENIED:
         return []
     if exchange.status < 400:
@@ -43,9 +45,9 @@ def check_route_requires_auth(exchange: Exchange, kind: str) -> list[Finding]:
     else:
         problem = "validated_before_auth"
     return [Finding("authz.route_requires_auth",
-                    f"anonymous {exchange.method} {exchange.route} answered {exchange.status} ({problem})",
+                    f"{principal} {exchange.method} {exchange.route} answered {exchange.status} ({problem})",
                     observed=exchange.status, expected="401/403/404/405", exchanges=(exchange,),
-                    facts=_facts(exchange, problem=problem, route_kind=kind))]
+                    facts=_facts(exchange, problem=problem, route_kind=kind, caller=principal))]
 
 
 def check_cross_tenant_denied(exchange: Exchange, nonexistent: Exchange, changed: Sequence[str],

@@ -112,6 +112,26 @@ def act(live: Any, principal: str, resource: ResourceSpec, operation: str, row_i
     return live.request(principal, method, path, json_body=body, route=route)
 
 
+def replay_as_others(live: Any, exchange: Any, resource: ResourceSpec, row_tenant: str | None,
+                     principals: Sequence[str]) -> list[Finding]:
+    """Autorize-style: a successful read replayed as every other principal gets only its rights.
+
+    Another tenant's principal, a tenant-less principal (tenant-scoped rows) and anonymous callers
+    (when the original caller was authenticated and the route is not public) must be denied, with
+    the status a missing id gets."""
+    findings: list[Finding] = []
+    if exchange.status != 200 or not resource.tenant_scoped:
+        return findings
+    missing_path = exchange.path.rsplit("/", 1)[0] + "/" + MISSING_ID
+    for other in principals:
+        if other == exchange.principal or tenant_of(live, other) == row_tenant:
+            continue
+        again = live.request(other, exchange.method, exchange.path, route=exchange.route)
+        missing = live.request(other, exchange.method, missing_path, route=exchange.route)
+        findings += authz.check_cross_tenant_denied(again, missing, [], "replayed_read")
+    return findings
+
+
 def cross_tenant(live: Any, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> list[Finding]:
     """``operation`` on another tenant's row: denied exactly like a missing row, nothing changes."""
     missing = act(live, principal, resource, operation, MISSING_ID)
@@ -153,13 +173,24 @@ def list_as(live: Any, principal: str, resource: ResourceSpec, hint: str, other_
     return authz.check_list_own_tenant(exchange, model.tenants(resource.name), tenant, hint)
 
 
-def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str]) -> list[Finding]:
-    """Anonymous on a non-public route is rejected before anything else."""
+PRIVILEGED_KINDS = ("ai", "admin", "studio", "other")
+
+
+def least_privileged(info: Any) -> str | None:
+    """An authenticated human principal with neither staff rights nor a tenant, if the target has one."""
+    for spec in info.principals:
+        if spec.kind == "user" and spec.tenant is None:
+            return spec.name
+    return None
+
+
+def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str], principal: str = "anonymous") -> list[Finding]:
+    """A caller without rights on a non-public route is rejected before anything else."""
     body = {} if route.method in ("POST", "PUT", "PATCH") else None
-    exchange = live.request("anonymous", route.method, route.fill(ids), json_body=body, route=route.path)
+    exchange = live.request(principal, route.method, route.fill(ids), json_body=body, route=route.path)
     changed = live.changes()
     live.reset()
-    findings = authz.check_route_requires_auth(exchange, route.kind)
+    findings = authz.check_route_requires_auth(exchange, route.kind, principal)
     if changed and route.method not in ("GET",):
         findings += authz.check_anonymous_no_write(exchange, changed)
     return findings + [f for f in run_exchange_checks(exchange, OracleContext(live.info))

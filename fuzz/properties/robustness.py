@@ -50,7 +50,8 @@ def hostile_requests(info: Any, ids: KnownIds, resource_name: str) -> st.SearchS
         principal=st.sampled_from([p.name for p in info.principals]),
         resource=st.just(resource_name),
         pk=st.none() | path_ids(ids.get(resource_name, [])),
-        query=query_strings(resource, known_ids=ids.get(resource_name, [])),
+        # cursors are forged from every resource's ids: other tenants' rows and other endpoints' rows
+        query=query_strings(resource, known_ids=sorted({i for rows in ids.values() for i in rows})),
     )
 
 

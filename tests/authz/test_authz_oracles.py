@@ -141,3 +141,28 @@ def test_state_oracle_catches_a_row_moved_to_another_tenant():
     assert check_state_matches_model(expected, {"Ticket": {"1": "A", "2": "B"}}, None) == []
     [finding] = check_state_matches_model(expected, {"Ticket": {"1": "B", "2": "B", "3": "A"}}, None)
     assert finding.facts["problem"] == "moved_tenant"
+
+
+def test_replay_oracle_catches_a_read_other_principals_can_repeat(defaults_app):
+    stock = describe_viewset(TicketViewSet)
+    principals = ["anonymous", "user_a", "user_b", "user_no_tenant"]
+    row = _foreign_ticket(defaults_app, "user_b")  # a tenant-A row
+    original = props.act(defaults_app, "user_a", stock, "read", row)
+    findings = props.replay_as_others(defaults_app, original, stock, defaults_app.info.tenants["A"], principals)
+    assert {f.exchanges[-1].principal for f in findings} >= {"user_b"}
+
+
+def test_replay_oracle_is_quiet_when_detail_routes_filter_by_tenant(defaults_app):
+    checked = describe_viewset(TenantCheckedTickets)
+    row = _foreign_ticket(defaults_app, "user_b")
+    original = props.act(defaults_app, "user_a", checked, "read", row)
+    assert original.status == 200
+    assert props.replay_as_others(defaults_app, original, checked, defaults_app.info.tenants["A"],
+                                  ["anonymous", "user_a", "user_b"]) == []
+
+
+def test_the_least_privileged_principal_is_checked_on_framework_routes(defaults_app):
+    assert props.least_privileged(defaults_app.info) == "user_no_tenant"
+    routes = {(r.method, r.path): r for r in inventory(defaults_app.app, defaults_app.info)}
+    findings = props.route_requires_auth(defaults_app, routes[("GET", "/planted/open-data")], {}, "user_no_tenant")
+    assert findings and findings[0].facts["caller"] == "user_no_tenant"
