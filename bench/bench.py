@@ -75,11 +75,58 @@ def main() -> int:
             per = elapsed / max(count, 1)
             print(f"http.robustness on {resource.name:9}: {count / elapsed:7.1f} examples/s "
                   f"({per * 1000:.2f} ms/example incl. 2 requests, change check and reset)")
+        query_families(live, args.examples)
         print(f"requests sent: {live.requests}, mean app time {live.request_seconds / live.requests * 1000:.2f} ms")
     finally:
         live.run(live.stop())
         server.stop()
     return 0
+
+
+def rate(name: str, strategy, body, examples: int) -> None:
+    """Print examples/s of ``body(example)`` over ``examples`` generated examples."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    count = 0
+
+    @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def run(example):
+        nonlocal count
+        count += 1
+        body(example)
+
+    started = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - started
+    print(f"{name:34}: {count / elapsed:7.1f} examples/s ({elapsed / max(count, 1) * 1000:.2f} ms/example)")
+
+
+def query_families(live, examples: int) -> None:
+    """The semantic query properties on the Ticket and Category resources."""
+    from hypothesis import strategies as st
+
+    from fuzz.properties import queries as props
+    from strategies.filters import valid_filters, valid_orderings
+    from strategies.query import query_strings
+
+    world = props.QueryWorld.build(live)
+    for name in ("Ticket", "Category"):
+        resource = live.info.resource(name)
+        principal = next(p for p in world.principals_for(resource)
+                         if live.info.principal(p).kind in ("user", "staff", "anonymous"))
+        rows = world.visible(principal, resource)
+        byte_order = world.collation.byte_order
+        rate(f"query.filter_differential {name}", valid_filters(resource, rows, byte_order),
+             lambda f: props.filter_differential(world, principal, resource, f), examples)
+        rate(f"query.ordering {name}", valid_orderings(resource, byte_order),
+             lambda t: props.ordering(world, principal, resource, t), examples)
+        rate(f"query.page_walk {name}", st.integers(1, resource.page_max),
+             lambda n: props.page_walk(world, principal, resource, n), max(examples // 5, 1))
+        rate(f"query.injection_taint {name}", query_strings(resource),
+             lambda q: props.injection_taint(world, principal, resource, q), examples)
+        live.reset()
 
 
 if __name__ == "__main__":
