@@ -163,8 +163,23 @@ def backend_coerced(kind: str, lookup: str, value: str) -> bool:
     return value.strip().lower() in BOOL_WORDS | NULL_WORDS
 
 
+def _derived_offset_tag(resource: ResourceSpec, query: list[tuple[str, str]]) -> list[str]:
+    """Page-number pagination computes offset = (page - 1) * size: tag an offset beyond int64."""
+    if resource.paginator != "page_number":
+        return []
+    values = dict(query)
+    try:
+        page = int(values.get("page", "1"))
+        size = int(values.get("size", str(resource.page_default)))
+    except ValueError:
+        return []
+    return ["page:offset:huge"] if (page - 1) * size >= 2**63 else []
+
+
 def query_shape(resource: ResourceSpec, query: Iterable[tuple[str, str]]) -> str:
+    pairs = list(query)
     tags: list[str] = []
-    for key, value in query:
+    for key, value in pairs:
         tags.extend(param_tags(resource, key, value))
+    tags += _derived_offset_tag(resource, pairs)
     return " ".join(sorted(set(tags)))
