@@ -4,12 +4,14 @@
 body names, sorted and comma-joined. ``hostile_class``: which class of value the body
 holds, checked in this order — ``bad_text`` (a string with a NUL byte or a lone
 surrogate, or longer than the field's ``max_length``), ``boundary`` (an integer outside
-the field's column range), ``type_confusion`` (a JSON type the field's kind cannot hold,
+the field's column range, or a datetime with an offset whose UTC instant falls outside years
+1–9999), ``type_confusion`` (a JSON type the field's kind cannot hold,
 e.g. a list for a date), otherwise ``schemathesis`` (no hostile class recognised).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -43,6 +45,23 @@ def _fits(kind: str, value: Any) -> bool:
     return True
 
 
+def utc_overflows(value: Any) -> bool:
+    """An ISO datetime with an offset that has no UTC equivalent in years 1–9999."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if parsed.tzinfo is None:
+        return False
+    try:
+        parsed.astimezone(dt.timezone.utc)
+    except OverflowError:
+        return True
+    return False
+
+
 def hostile_class(resource: Any, document: Any) -> str:
     if not isinstance(document, dict):
         return "type_confusion"
@@ -57,6 +76,8 @@ def hostile_class(resource: Any, document: Any) -> str:
         spec = fields.get(name)
         bound = INT_BOUNDS.get(spec.kind) if spec is not None else None
         if bound and isinstance(value, int) and not isinstance(value, bool) and not -bound <= value < bound:
+            return "boundary"
+        if spec is not None and spec.kind == "datetime" and utc_overflows(value):
             return "boundary"
     for name, value in document.items():
         spec = fields.get(name)
