@@ -68,16 +68,19 @@ def test_sarif_has_an_error_per_new_finding_and_a_warning_per_known_defect(tmp_p
 
 def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     report_dir = tmp_path / "reports"
-    result = run_pytest("fuzz/test_robustness.py", "-k", "Category", "--fuzz-profile=dev",
+    result = run_pytest("fuzz/test_openapi.py", "-k", "fuzzing and user_a", "--fuzz-profile=dev",
                         "--report-dir", str(report_dir), "--sarif", "--junitxml", str(report_dir / "junit.xml"))
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads((report_dir / "report.json").read_text())
     rows = {r["property"]: r for r in data["properties"]}
-    assert rows["http.robustness"]["examples"] == 15  # the dev profile's budget, counted by the property
-    assert rows["http.robustness"]["seconds"] > 0
-    assert data["tests"][0]["resource"] == "Category"
+    assert rows["openapi.fuzzing"]["examples"] == 15  # the dev profile's budget, counted by the property
+    assert rows["openapi.fuzzing"]["seconds"] > 0
+    assert data["tests"][0]["principal"] == "user_a"
+    # the known defects the run hit are listed with their property and count
+    assert all(k["count"] > 0 for r in data["properties"] for k in r["known"])
     assert {d["status"] for d in data["defects"]} <= {"reproduced", "not seen in this run"}
-    assert "| http.robustness | 15 |" in (report_dir / "report.md").read_text()
+    assert "| openapi.fuzzing | 15 |" in (report_dir / "report.md").read_text()
     assert (report_dir / "report.sarif").is_file()
-    assert "test_hostile_query_strings[Category]" in (report_dir / "junit.xml").read_text()
+    assert "test_openapi_fuzzing[user_a]" in (report_dir / "junit.xml").read_text()
+    assert "openapi_fuzzing__user_a__openapi" in (report_dir / "security_matrix.yml").read_text()
     assert "aksara-fuzz reports:" in result.stdout
