@@ -174,8 +174,7 @@ class LiveTarget:
 
     def changed_since(self, fingerprint: dict[str, str]) -> list[str]:
         """Tables whose content differs from an earlier :meth:`fingerprint`."""
-        now = self.fingerprint()
-        return sorted(t for t, digest in now.items() if fingerprint.get(t) != digest)
+        return self.run(self.db.changed_since(fingerprint))
 
     def healthy(self) -> Exchange:
         return self.request("anonymous", "GET", self.info.health_path)

@@ -178,12 +178,25 @@ class WorkerDatabase:
                 changed.append(table)
         return sorted(set(changed))
 
+    async def _table_hash(self, table: str) -> str:
+        try:
+            return await self._hash(f"public.{_ident(table)}")
+        except asyncpg.UndefinedTableError:
+            return "<dropped>"
+
     async def fingerprint(self) -> dict[str, str]:
-        """Content hash of every tracked table now (for "did this one request change anything")."""
-        assert self.conn is not None
-        present = {r["tablename"] for r in await self.conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-        return {t: (await self._hash(f"public.{_ident(t)}") if t in present else "<dropped>") for t in self.tables}
+        """Content hashes of the tables committed statements touched since the snapshot
+        (every other table still equals its snapshot)."""
+        return {t: await self._table_hash(t) for t in await self.dirty_tables()}
+
+    async def changed_since(self, mark: dict[str, str]) -> list[str]:
+        """Tables whose content differs from an earlier :meth:`fingerprint`."""
+        dirty = set(await self.dirty_tables())
+        changed = {t for t in dirty & set(mark) if await self._table_hash(t) != mark[t]}
+        newly_dirty = dirty - set(mark)
+        if newly_dirty:
+            changed |= set(await self.changes()) & newly_dirty
+        return sorted(changed)
 
     async def canary_intact(self) -> bool:
         return CANARY_TABLE not in await self.changes()

@@ -18,7 +18,7 @@ from fuzz.findings import Finding, with_facts
 from fuzz.oracles import mcp as oracles
 from fuzz.oracles.generic import check_health_after, run_exchange_checks
 from strategies.credentials import (
-    AGENT_HEADER, ApprovalCase, ClaimsCase, Tamper, apply_tamper, b64url_strict_decode, claims_json,
+    ApprovalCase, ClaimsCase, Tamper, apply_tamper, b64url_strict_decode, claims_json,
     encode_agent_token,
 )
 from strategies.jsonrpc import RawMessage, ToolArguments, is_valid

@@ -20,7 +20,7 @@ from fuzz.findings import Finding, with_facts
 from fuzz.oracles import queries as oracles
 from fuzz.oracles.generic import run_exchange_checks
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.pg_model import Collation, order_rows, predicate, search_predicate, visible_rows
+from fuzz.oracles.pg_model import Collation, order_rows, predicate, visible_rows
 from fuzz.transcript import Exchange
 from targets.base import ResourceSpec
 

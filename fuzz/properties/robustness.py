@@ -9,20 +9,15 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 
 from fuzz.findings import Finding, with_facts
+from fuzz.properties import CompactDict
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import check_health_after, check_safe_method_no_write, run_exchange_checks
 from fuzz.query_shape import query_shape
 from strategies.query import path_ids, query_strings
 
 
-class KnownIds(dict):
-    """Ids of every seeded row per resource (short repr for falsifying-example output)."""
-
-    def __repr__(self) -> str:
-        return f"<KnownIds {', '.join(f'{k}: {len(v)}' for k, v in self.items())}>"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
+class KnownIds(CompactDict):
+    """Ids of every seeded row per resource."""
 
 
 def known_ids(live: Any) -> KnownIds:

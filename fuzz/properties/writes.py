@@ -12,29 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 import tracemalloc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from hypothesis import strategies as st
 
 from fuzz.findings import Finding, with_facts
+from fuzz.properties import CompactDict
 from fuzz.oracles import writes as oracle
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import check_error_envelope, check_health_after, check_no_leak, check_no_server_error
 from strategies.payloads import NO_DOCUMENT, WriteBody, oversized_bodies, write_bodies
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
-_HASH_SQL = "SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM public.\"{}\" t"
 
 
-class KnownRows(dict):
+class KnownRows(CompactDict):
     """Seeded row ids per resource, each with its tenant label (None for global rows)."""
-
-    def __repr__(self) -> str:
-        return f"<KnownRows {', '.join(f'{k}: {len(v)}' for k, v in self.items())}>"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
 
 
 def known_rows(live: Any) -> KnownRows:
@@ -140,37 +134,13 @@ def oversized_cases(info: Any, rows: KnownRows, resource_name: str) -> st.Search
 
 # -- database state ----------------------------------------------------------------------------
 
-@dataclass
-class StateMark:
-    """The committed state just before a request: touched tables and their content hashes."""
-
-    dirty: set[str] = field(default_factory=set)
-    hashes: dict[str, str] = field(default_factory=dict)
+def mark_state(live: Any) -> dict[str, str]:
+    """The committed state just before a request (see ``LiveTarget.fingerprint``)."""
+    return live.fingerprint()
 
 
-async def _hash(conn: Any, table: str) -> str:
-    return await conn.fetchval(_HASH_SQL.format(table.replace('"', '""')))
-
-
-async def _mark(db: Any) -> StateMark:
-    dirty = set(await db.dirty_tables())
-    return StateMark(dirty, {t: await _hash(db.conn, t) for t in dirty})
-
-
-async def _changed_since(db: Any, mark: StateMark) -> list[str]:
-    dirty = set(await db.dirty_tables())
-    changed = {t for t in dirty & mark.dirty if await _hash(db.conn, t) != mark.hashes[t]}
-    if dirty - mark.dirty:
-        changed |= set(await db.changes()) & (dirty - mark.dirty)
-    return sorted(changed)
-
-
-def mark_state(live: Any) -> StateMark:
-    return live.run(_mark(live.db))
-
-
-def changed_since(live: Any, mark: StateMark) -> list[str]:
-    return live.run(_changed_since(live.db, mark))
+def changed_since(live: Any, mark: dict[str, str]) -> list[str]:
+    return live.changed_since(mark)
 
 
 def fetch_row(live: Any, resource: Any, pk: str | None) -> dict[str, Any] | None:

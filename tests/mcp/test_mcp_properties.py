@@ -7,14 +7,13 @@ on a read, undocumented error codes, results that drift from the output schema o
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from fuzz.properties import mcp as props
 from strategies.credentials import Claim, ClaimsCase
 from strategies.jsonrpc import RawMessage, ToolArguments
-from targets.mcp_client import McpClient, parse_messages
+from targets.mcp_client import parse_messages
 
 
 @pytest.fixture(scope="module")
