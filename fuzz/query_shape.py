@@ -101,9 +101,12 @@ def _cursor_tag(value: str) -> str:
 def _page_tag(key: str, value: str) -> str:
     if key == "cursor":
         return _cursor_tag(value)
-    if not re.fullmatch(r"[+-]?\d+", value.strip()):
+    try:
+        number = int(value.strip()) if re.fullmatch(r"[+-]?[0-9]+", value.strip()) else None
+    except ValueError:
+        number = None
+    if number is None:
         return f"page:{key}:nonint"
-    number = int(value)
     if abs(number) >= 2**63:
         return f"page:{key}:huge"
     if number < 0:

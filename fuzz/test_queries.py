@@ -11,7 +11,7 @@ from fuzz.findings import COLLECTOR, report, with_facts
 from fuzz.profiles import scaled
 from fuzz.properties import queries as props
 from fuzz.query_shape import query_shape
-from strategies.filters import filterable, valid_filters, valid_orderings
+from strategies.filters import filterable, search_terms, valid_filters, valid_orderings
 from strategies.pivots import pivot_filters
 from strategies.query import query_strings
 
@@ -41,6 +41,8 @@ def test_filters_match_an_independent_model(world, resource_name, data):
     rows = world.visible(principal, resource)
     filters = data.draw(valid_filters(resource, rows, world.collation.byte_order,
                                       exclude=world.hidden_fields(principal, resource)), label="filters")
+    if resource.search_fields and data.draw(st.booleans(), label="with search"):
+        filters = [*filters, ("search", data.draw(search_terms(resource, rows), label="search"))]
     _report(props.filter_differential(world, principal, resource, filters), world, principal, resource,
             "query.filter_differential")
 

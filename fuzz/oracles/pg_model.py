@@ -146,6 +146,7 @@ def search_predicate(resource: ResourceSpec, term: str, collation: Collation) ->
     """
     import re
 
+    term = collation.fold(term)
     pattern = ""
     i = 0
     while i < len(term):

@@ -20,7 +20,7 @@ from fuzz.findings import Finding, with_facts
 from fuzz.oracles import queries as oracles
 from fuzz.oracles.generic import run_exchange_checks
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.pg_model import Collation, order_rows, predicate, visible_rows
+from fuzz.oracles.pg_model import Collation, order_rows, predicate, search_predicate, visible_rows
 from fuzz.transcript import Exchange
 from targets.base import ResourceSpec
 
@@ -139,7 +139,10 @@ def _model_ids(world: QueryWorld, principal: str, resource: ResourceSpec, filter
                ordering: Sequence[str] = ()) -> list[str]:
     rows = world.visible(principal, resource)
     for key, value in filters:
-        test = predicate(resource, key, value, world.collation)
+        if key == "search":
+            test = search_predicate(resource, value, world.collation)
+        else:
+            test = predicate(resource, key, value, world.collation)
         rows = [r for r in rows if test(r)]
     if ordering:
         rows = order_rows(rows, resource, ordering, world.collation)

@@ -88,7 +88,20 @@ class AuthorFilterable(CommentViewSet):
     prefix = "/planted/author-hidden-leaky"
 
 
-PLANTED = [DropsPriorityFilter, IgnoresOrderingDirection, PaginatorSkipsRows, FormatsSQL,
+class CaseSensitiveSearch(OrderingFilter.__mro__[1]):
+    """Planted: ``?search=`` as a case-sensitive LIKE on the title only."""
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        term = request.query_params.get("search")
+        return queryset.filter(title__contains=term) if term else queryset
+
+
+class SearchIgnoresCase(TicketViewSet):
+    prefix = "/planted/case-sensitive-search"
+    filter_backends = [b for b in TicketViewSet.filter_backends if b.__name__ != "SearchFilter"] + [CaseSensitiveSearch]
+
+
+PLANTED = [SearchIgnoresCase, DropsPriorityFilter, IgnoresOrderingDirection, PaginatorSkipsRows, FormatsSQL,
            HidesAuthorWithoutFilters, AuthorFilterable]
 
 

@@ -125,3 +125,15 @@ def test_side_channel_catches_a_hidden_field_that_stays_filterable(world):
 def test_side_channel_is_quiet_when_hidden_fields_are_not_filterable(world):
     correct = planted.spec(planted.HidesAuthorWithoutFilters, hide=("author",))
     assert props.side_channel(world, "agent_read", correct, "author", ["ana", "bob"]) == []
+
+
+def test_differential_models_search_and_catches_a_case_sensitive_search(world):
+    faulty = planted.spec(planted.SearchIgnoresCase)
+    findings = props.filter_differential(world, "user_a", faulty, [("priority__gte", "-5"), ("search", "upper")])
+    assert [f.facts["problem"] for f in ids_of(findings, "query.filter_differential")] == ["missing"]
+
+
+@pytest.mark.parametrize("term", ["upper", "UPPER", "%", "_s", "off_", "\\%", "é"])
+def test_differential_agrees_with_the_documented_search(world, term):
+    resource = world.live.info.resource("Ticket")
+    assert props.filter_differential(world, "user_a", resource, [("priority__gte", "-5"), ("search", term)]) == []
