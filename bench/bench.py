@@ -7,7 +7,6 @@ hostile-request property, and the cost of one reset after a write.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ def main() -> int:
 
     from hypothesis import HealthCheck, Phase, given, settings
     
+    from compare_schemathesis import reset_cost
     from fuzz.oracles.context import OracleContext
     from fuzz.properties.robustness import check_hostile_request, hostile_requests, known_ids
     from targets.loader import TargetError, load_target, start_live_target
@@ -43,18 +43,7 @@ def main() -> int:
         ceiling = n / (time.perf_counter() - started)
         print(f"in-process GET /tickets/ (the ceiling): {ceiling:7.1f} req/s  ({1000 / ceiling:.2f} ms/req)")
 
-        timings = []
-        for i in range(50):
-            live.request("user_a", "POST", "/tickets/", json_body={"title": f"bench {i}"})
-            t0 = time.perf_counter()
-            live.reset()
-            timings.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        for _ in range(200):
-            live.reset()
-        clean = (time.perf_counter() - t0) / 200
-        print(f"reset after a write: median {statistics.median(timings) * 1000:.2f} ms; "
-              f"reset check with nothing to restore: {clean * 1000:.2f} ms")
+        reset_cost(live)
 
         ctx, ids = OracleContext(live.info), known_ids(live)
         for resource in live.info.resources:
