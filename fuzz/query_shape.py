@@ -176,7 +176,7 @@ def _derived_offset_tag(resource: ResourceSpec, query: list[tuple[str, str]]) ->
         size = int(values.get("size", str(resource.page_default)))
     except ValueError:
         return []
-    return ["page:offset:huge"] if (page - 1) * size >= 2**63 else []
+    return ["page:computed_offset:huge"] if (page - 1) * size >= 2**63 else []
 
 
 def query_shape(resource: ResourceSpec, query: Iterable[tuple[str, str]]) -> str:
