@@ -36,7 +36,7 @@ def _finding(route: str, shape: str) -> Finding:
 
 
 @pytest.fixture
-def test_ledger(tmp_path):
+def isolated_ledger(tmp_path):
     path = tmp_path / "ledger.yaml"
     path.write_text(LEDGER)
     saved = active_ledger()
@@ -48,28 +48,28 @@ def test_ledger(tmp_path):
     findings_module.COLLECTOR = saved_collector
 
 
-def test_known_signature_is_recorded_and_does_not_fail(test_ledger):
+def test_known_signature_is_recorded_and_does_not_fail(isolated_ledger):
     known = report([_finding("/tickets/", "filter:integer:exact:uncoercible search")])
     assert len(known) == 1
-    assert test_ledger.known["TEST-001"].count == 1
+    assert isolated_ledger.known["TEST-001"].count == 1
 
 
-def test_smallest_example_of_a_known_defect_is_kept(test_ledger):
+def test_smallest_example_of_a_known_defect_is_kept(isolated_ledger):
     big = _finding("/tickets/", "filter:integer:exact:uncoercible " + "ordering " * 50)
     small = _finding("/tickets/", "filter:integer:exact:uncoercible")
     report([big])
     report([small])
-    assert test_ledger.known["TEST-001"].count == 2
-    assert test_ledger.known["TEST-001"].finding is small
+    assert isolated_ledger.known["TEST-001"].count == 2
+    assert isolated_ledger.known["TEST-001"].finding is small
 
 
-def test_unmatched_finding_raises(test_ledger):
+def test_unmatched_finding_raises(isolated_ledger):
     with pytest.raises(NewFinding) as info:
         report([_finding("/tickets/", "filter:uuid:exact:uncoercible")])
     assert info.value.finding.facts["query_shape"] == "filter:uuid:exact:uncoercible"
 
 
-def test_entries_outside_their_affected_range_are_inactive(test_ledger):
+def test_entries_outside_their_affected_range_are_inactive(isolated_ledger):
     with pytest.raises(NewFinding):
         report([_finding("/comments/", "")])
 
