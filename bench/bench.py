@@ -22,18 +22,14 @@ def main() -> int:
 
     from hypothesis import HealthCheck, Phase, given, settings
     
-    from compare_schemathesis import reset_cost
+    from compare_schemathesis import reset_cost, start_target
     from fuzz.oracles.context import OracleContext
     from fuzz.properties.robustness import check_hostile_request, hostile_requests, known_ids
-    from targets.loader import TargetError, load_target, start_live_target
-    from targets.postgres import ProviderUnavailable, start_server
 
-    try:
-        server = start_server("auto")
-        live = start_live_target(server, load_target("refapp", args.profile), "bench", "main")
-    except (ProviderUnavailable, TargetError) as exc:
-        print(f"bench: {exc}", file=sys.stderr)
+    started = start_target(args.profile, "bench")
+    if started is None:
         return 3
+    server, live = started
     try:
         print(f"PostgreSQL: {server.provider}, started in {server.start_seconds:.2f} s")
         n = 300

@@ -30,6 +30,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def start_target(profile: str, run_id: str):
+    """Start PostgreSQL and the reference app; a one-line error and ``None`` when either fails."""
+    from targets.loader import TargetError, load_target, start_live_target
+    from targets.postgres import ProviderUnavailable, start_server
+
+    try:
+        server = start_server("auto")
+    except ProviderUnavailable as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return None
+    try:
+        return server, start_live_target(server, load_target("refapp", profile), run_id, "main")
+    except TargetError as exc:
+        server.stop()
+        print(f"bench: {exc}", file=sys.stderr)
+        return None
+
+
 def reset_cost(live) -> None:
     timings = []
     for i in range(50):
@@ -180,19 +198,15 @@ def main() -> int:
     args = parser.parse_args()
 
     from fuzz.openapi import schemathesis_missing
-    from targets.loader import TargetError, load_target, start_live_target
-    from targets.postgres import ProviderUnavailable, start_server
 
     missing = schemathesis_missing()
     if missing:
         print(f"bench: {missing}", file=sys.stderr)
         return 3
-    try:
-        server = start_server("auto")
-        live = start_live_target(server, load_target("refapp", args.profile), "benchcmp", "main")
-    except (ProviderUnavailable, TargetError) as exc:
-        print(f"bench: {exc}", file=sys.stderr)
+    started = start_target(args.profile, "benchcmp")
+    if started is None:
         return 3
+    server, live = started
     try:
         print(f"PostgreSQL: {server.provider}, started in {server.start_seconds:.2f} s; "
               f"budget {args.seconds:.0f} s per side")

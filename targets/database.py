@@ -81,11 +81,13 @@ async def _sync_content_types(dsn: str) -> None:
         Database._instance = saved
 
 
-async def clone_database(server: Any, template: str, name: str) -> None:
+async def clone_database(server: Any, template: str | None, name: str) -> None:
+    """(Re)create ``name``: a copy of ``template``, or an empty database when it is None."""
     admin = await asyncpg.connect(server.admin_dsn)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {_ident(name)} TEMPLATE {_ident(template)}")
+        source = f" TEMPLATE {_ident(template)}" if template else ""
+        await admin.execute(f"CREATE DATABASE {_ident(name)}{source}")
     finally:
         await admin.close()
 

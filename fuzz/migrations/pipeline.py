@@ -39,6 +39,7 @@ from fuzz.migrations.ddl import (
 from fuzz.migrations.expected import ExpectedTable, expected_tables
 from strategies.identifiers import pg_truncate, primary_class
 from strategies.models import SchemaHistory
+from targets.database import clone_database, drop_databases
 
 EXAMPLE_SCHEMA = "fuzz_example"
 GUARD_ENV = "AKSARA_ALLOW_DANGEROUS_MIGRATIONS"
@@ -84,36 +85,27 @@ def _column_kinds(operations: list, models: dict[str, type]) -> str:
 class MigrationLab:
     """A scratch database, a connection and the round trip over it."""
 
-    def __init__(self, admin_dsn: str, dsn_for: Any) -> None:
+    def __init__(self, server: Any) -> None:
         self.loop = asyncio.new_event_loop()
         self.database = f"fuzz_migrations_{os.getpid()}"
-        self._admin_dsn = admin_dsn
+        self._server = server
         self.timings: list[float] = []
-        self.loop.run_until_complete(self._start(dsn_for(self.database)))
+        self.loop.run_until_complete(self._start())
 
     @classmethod
     def on_server(cls, server: Any) -> "MigrationLab":
-        return cls(server.admin_dsn, server.dsn)
+        return cls(server)
 
-    async def _start(self, dsn: str) -> None:
-        admin = await asyncpg.connect(self._admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
-            await admin.execute(f'CREATE DATABASE "{self.database}"')
-        finally:
-            await admin.close()
-        self.conn = await asyncpg.connect(dsn)
+    async def _start(self) -> None:
+        await clone_database(self._server, None, self.database)
+        self.conn = await asyncpg.connect(self._server.dsn(self.database))
         await self.conn.execute("SET statement_timeout = '10s'; SET lock_timeout = '5s'; SET client_min_messages = warning")
         await plant_canary(self.conn)
 
     def close(self) -> None:
         async def stop() -> None:
             await self.conn.close()
-            admin = await asyncpg.connect(self._admin_dsn)
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
-            finally:
-                await admin.close()
+            await drop_databases(self._server, [self.database])
 
         self.loop.run_until_complete(stop())
         self.loop.close()
