@@ -20,8 +20,14 @@ def seeded_ids(live_target):
     return known_ids(live_target)
 
 
+@pytest.fixture(scope="module")
+def request_strategies(live_target, seeded_ids):
+    """One strategy per resource, built once (not per example)."""
+    return {r.name: hostile_requests(live_target.info, seeded_ids, r.name) for r in live_target.info.resources}
+
+
 @given(data=st.data())
-def test_hostile_query_strings(live_target, oracle_context, seeded_ids, resource_name, data):
-    request = data.draw(hostile_requests(live_target.info, seeded_ids, resource_name), label="request")
+def test_hostile_query_strings(live_target, oracle_context, seeded_ids, request_strategies, resource_name, data):
+    request = data.draw(request_strategies[resource_name], label="request")
     COLLECTOR.count_example("http.robustness")
     report(check_hostile_request(live_target, oracle_context, seeded_ids, request))
