@@ -158,9 +158,9 @@ def report(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data (enums, tuples and other subclasses normalised), else its repr."""
     try:
-        json.dumps(value)
-        return value
+        return json.loads(json.dumps(value, allow_nan=True))
     except (TypeError, ValueError):
         return repr(value)
 

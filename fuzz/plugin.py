@@ -13,6 +13,7 @@ Loaded by the root ``conftest.py``. It
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -284,9 +285,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state is None:
         return
     if hasattr(config, "workeroutput"):
-        config.workeroutput["aksara_fuzz_known"] = {
-            k: [r.count, r.finding.to_json()] for k, r in COLLECTOR.known.items()
-        }
+        # plain JSON data only: execnet refuses enums and other subclasses, and a worker that
+        # cannot send its output is lost with every known-defect count it held
+        config.workeroutput["aksara_fuzz_known"] = json.loads(json.dumps(
+            {k: [r.count, r.finding.to_json()] for k, r in COLLECTOR.known.items()}, default=str))
         config.workeroutput["aksara_fuzz_artifacts"] = [(p, n, str(d)) for p, n, d in state.artifacts]
     _teardown(state)
     if config.getoption("known_defects") == "fail" and COLLECTOR.known and session.exitstatus == 0:
