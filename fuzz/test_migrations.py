@@ -14,7 +14,7 @@ from hypothesis import example, given
 from fuzz.findings import COLLECTOR, report
 from fuzz.migrations.oracles import Context, check_guardrail
 from fuzz.migrations.pipeline import MigrationLab
-from strategies.identifiers import CANARY_TABLE
+from targets.pg_identifiers import CANARY_TABLE
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec, schema_histories
 from strategies.raw_sql import dangerous_statements
 

@@ -26,14 +26,7 @@ import keyword
 
 from hypothesis import strategies as st
 
-PG_IDENTIFIER_LIMIT = 63
-CANARY_TABLE = "aksara_fuzz_canary"
-
-RESERVED_WORDS = (
-    "select", "table", "user", "order", "group", "from", "where", "default", "check", "column",
-    "constraint", "primary", "references", "all", "and", "limit", "offset", "end", "case", "desc",
-    "null", "true", "analyse", "union", "grant", "current_user", "session_user", "index", "key",
-)
+from targets.pg_identifiers import CANARY_TABLE, PG_IDENTIFIER_LIMIT, RESERVED_WORDS, byte_length
 
 QUOTING_FRAGMENTS = (
     '"', '""', "'", "''", "\\", "\\'", '\\"', "$$", "$tag$", ";", "--", "/*", "*/", "\\n",
@@ -51,23 +44,6 @@ MULTIBYTE_CHARS = ("é", "ß", "ж", "日", "字", "€", "😀", "𝒳")
 WHITESPACE = (" ", "\t", "\n", "  ")
 
 _SAFE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
-
-
-def pg_truncate(name: str, limit: int = PG_IDENTIFIER_LIMIT) -> str:
-    """The name PostgreSQL stores for ``name``: cut to ``limit`` bytes without splitting a character."""
-    out: list[str] = []
-    used = 0
-    for ch in name:
-        width = len(ch.encode("utf-8"))
-        if used + width > limit:
-            break
-        out.append(ch)
-        used += width
-    return "".join(out)
-
-
-def byte_length(name: str) -> int:
-    return len(name.encode("utf-8"))
 
 
 def identifier_classes(name: str) -> frozenset[str]:

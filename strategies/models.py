@@ -29,12 +29,12 @@ from typing import Any
 from hypothesis import strategies as st
 
 from strategies.identifiers import (
-    CANARY_TABLE,
     case_fold_pairs,
     hostile_identifiers,
     python_identifiers,
     truncation_collision_pairs,
 )
+from targets.pg_identifiers import CANARY_TABLE
 
 NO_DEFAULT = None  # Aksara reads default=None as "no default"
 

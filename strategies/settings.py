@@ -21,12 +21,29 @@ Environment values never contain NUL or lone surrogates (the OS cannot carry the
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 from hypothesis import strategies as st
 
-from fuzz.doctor.spec_model import DoctorInput, ttl_seconds
 from strategies.matrix import matrices, valid_matrices
+
+@dataclass(frozen=True)
+class DoctorInput:
+    """One deployment configuration as the doctor would see it."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    configure: Mapping[str, Any] = field(default_factory=dict)
+    matrix_text: str | None = None
+    #: "env_path" (AKSARA_SECURITY_MATRIX_PATH names the file), "cwd" (security/security_matrix.yml
+    #: in the working directory) or "dangling" (the variable names a file that does not exist).
+    matrix_placement: str = "env_path"
+
+    def describe(self) -> dict:
+        return {"env": dict(self.env), "configure": dict(self.configure),
+                "matrix_placement": self.matrix_placement,
+                "matrix_text": self.matrix_text}
+
 
 ENV_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")
 env_text = st.text(ENV_CHARS, max_size=40)
@@ -225,8 +242,10 @@ def _studio_exposed(inp: DoctorInput) -> DoctorInput:
 
 def _ttl_raised(inp: DoctorInput) -> DoctorInput:
     """A configured TTL made longer than 3600 s (no change when no TTL is configured: that is weaker still)."""
-    current = ttl_seconds(inp.env.get("AKSARA_MCP_TOKEN_TTL_SECONDS"))
-    if current is None or current >= 7200:
+    raw = inp.env.get("AKSARA_MCP_TOKEN_TTL_SECONDS")
+    # the generator's own reading: only a plain positive number of seconds counts as configured
+    current = int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
+    if not current or current >= 7200:
         return inp
     return _set("AKSARA_MCP_TOKEN_TTL_SECONDS", "7200")(inp)
 

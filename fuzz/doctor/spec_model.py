@@ -13,10 +13,12 @@ where the text is silent is a ``READINGS`` entry and is repeated in ``docs/docto
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import yaml
+
+from strategies.settings import DoctorInput
 
 # --------------------------------------------------------------------------- conditions
 
@@ -108,21 +110,7 @@ READINGS = {
 # --------------------------------------------------------------------------- input
 
 
-@dataclass(frozen=True)
-class DoctorInput:
-    """One deployment configuration as the doctor would see it."""
-
-    env: Mapping[str, str] = field(default_factory=dict)
-    configure: Mapping[str, Any] = field(default_factory=dict)
-    matrix_text: str | None = None
-    #: "env_path" (AKSARA_SECURITY_MATRIX_PATH names the file), "cwd" (security/security_matrix.yml
-    #: in the working directory) or "dangling" (the variable names a file that does not exist).
-    matrix_placement: str = "env_path"
-
-    def describe(self) -> dict:
-        return {"env": dict(self.env), "configure": dict(self.configure),
-                "matrix_placement": self.matrix_placement,
-                "matrix_text": self.matrix_text}
+# The input type lives next to its generator (strategies/settings.py); this module only reads it.
 
 
 # --------------------------------------------------------------------------- grammars

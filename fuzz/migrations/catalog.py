@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from strategies.identifiers import CANARY_TABLE
+from targets.pg_identifiers import CANARY_TABLE
 
 CANARY_SCHEMA = "public"
 CANARY_NOTE = "alive"

@@ -14,7 +14,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from strategies.identifiers import RESERVED_WORDS
+from targets.pg_identifiers import RESERVED_WORDS
 
 # PostgreSQL reserved and type/function-name keywords: never usable as bare column names.
 PG_RESERVED = frozenset(RESERVED_WORDS) | frozenset("""

@@ -22,7 +22,7 @@ from typing import Any
 
 from aksara.fields import DateTime, ForeignKey, ManyToMany, OneToOne
 
-from strategies.identifiers import pg_truncate
+from targets.pg_identifiers import pg_truncate
 
 _TYPE_NAMES = {
     "TEXT": "text", "INTEGER": "integer", "BIGINT": "bigint", "SMALLINT": "smallint", "BOOLEAN": "boolean",

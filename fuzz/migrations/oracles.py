@@ -32,7 +32,8 @@ from fuzz.findings import Finding
 from fuzz.migrations.catalog import Catalog, DefaultValue
 from fuzz.migrations.ddl import ParsedStatement
 from fuzz.migrations.expected import ExpectedTable
-from strategies.identifiers import pg_truncate, primary_class
+from strategies.identifiers import primary_class
+from targets.pg_identifiers import pg_truncate
 
 
 @dataclass

@@ -37,7 +37,8 @@ from fuzz.migrations.ddl import (
     record_ddl,
 )
 from fuzz.migrations.expected import ExpectedTable, expected_tables
-from strategies.identifiers import pg_truncate, primary_class
+from strategies.identifiers import primary_class
+from targets.pg_identifiers import pg_truncate
 from strategies.models import SchemaHistory
 from targets.database import clone_database, drop_databases
 

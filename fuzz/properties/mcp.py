@@ -17,11 +17,9 @@ from typing import Any, Callable, Mapping, Sequence
 from fuzz.findings import Finding, with_facts
 from fuzz.oracles import mcp as oracles
 from fuzz.oracles.generic import check_health_after, run_exchange_checks
-from strategies.credentials import (
-    ApprovalCase, ClaimsCase, Tamper, apply_tamper, b64url_strict_decode, claims_json,
-    encode_agent_token,
-)
+from strategies.credentials import ApprovalCase, ClaimsCase, Tamper, apply_tamper, claims_json
 from strategies.jsonrpc import RawMessage, ToolArguments, is_valid
+from targets.agent_tokens import b64url_strict_decode, encode_agent_token
 from targets.mcp_client import McpClient, McpReply, bearer
 
 Verifier = Callable[[str, str], Any]
@@ -46,7 +44,7 @@ def verifier_case(case: ClaimsCase, secret: str, verify: Verifier = aksara_verif
     except Exception as exc:  # noqa: BLE001 - the refusal itself is the observation
         error = exc
     reproducer = (f"from aksara.ai.auth import verify_agent_token\n"
-                  f"from strategies.credentials import encode_agent_token\n"
+                  f"from targets.agent_tokens import encode_agent_token\n"
                   f"claims = {claims_json(claims)}  # times relative to now={now}\n"
                   f"verify_agent_token(encode_agent_token(claims, 's3cret'), 's3cret')")
     findings = oracles.check_lifetime(case, claims, error is None, repr(error) if error else None, reproducer)

@@ -90,7 +90,7 @@ class RefappTarget:
         Optional Target capability used by the credential properties: it lets them present
         any claims set (missing ``exp``, foreign audience, ...) to the live app.
         """
-        from strategies.credentials import AGENT_HEADER, encode_agent_token
+        from targets.agent_tokens import AGENT_HEADER, encode_agent_token
 
         return encode_agent_token(claims, AGENT_SECRET, AGENT_HEADER if header is None else header)
 

@@ -12,9 +12,9 @@ from aksara.ai.auth import verify_agent_token
 from fuzz.oracles.mcp import reference_scope_grants
 from fuzz.properties import mcp as props
 from strategies.credentials import (
-    AGENT_HEADER, ApprovalCase, Claim, ClaimsCase, Tamper, approval_cases, b64url_strict_decode, claims_cases,
-    required_scopes, scope_sets, tampers,
+    ApprovalCase, Claim, ClaimsCase, Tamper, approval_cases, claims_cases, required_scopes, scope_sets, tampers,
 )
+from targets.agent_tokens import AGENT_HEADER, b64url_strict_decode
 
 SECRET = "self-test-secret-0123456789abcdef"
 MODELS = ("ticket", "comment", "category")

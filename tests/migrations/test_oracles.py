@@ -15,7 +15,7 @@ from aksara.migrations import operations as aksara_ops
 
 from fuzz.migrations import oracles
 from fuzz.migrations.pipeline import MigrationLab
-from strategies.identifiers import CANARY_TABLE
+from targets.pg_identifiers import CANARY_TABLE
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 
 
