@@ -27,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NEW_LINE = re.compile(r"(NewFinding: .*)$", re.M)  # a finding that failed the test but got no artifact
 ERROR_LINE = re.compile(r"^E\s+(\w+(?:\.\w+)*(?:Error|Exception|Definition|Flaky\w*)\b.*)$", re.M)
 
 
@@ -59,10 +60,11 @@ def run_once(index: int, seed: int, args: argparse.Namespace, base: Path) -> dic
             for problem in list(case.findall("failure")) + list(case.findall("error")):
                 name = f"{case.get('classname')}.{case.get('name')}"
                 text = (problem.get("message") or "") + "\n" + (problem.text or "")
-                if "NewFinding" in text or any(t and t in name for t in new_tests):
-                    continue
-                match = ERROR_LINE.search(text)
-                errors.append((name, (match.group(1) if match else text.strip().splitlines()[0])[:200]))
+                if any(t and t in name for t in new_tests):
+                    continue  # a finding the report lists with its artifact
+                match = NEW_LINE.search(text) or ERROR_LINE.search(text)
+                first = (text.strip().splitlines() or ["?"])[0]
+                errors.append((name, (match.group(1) if match else first)[:200]))
     return {"seed": seed, "code": code, "seconds": seconds, "new": new, "errors": errors, "dir": str(where)}
 
 
