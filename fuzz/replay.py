@@ -22,6 +22,7 @@ so a replay never passes without having tested anything.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -180,7 +181,7 @@ def replay_migrations(finding: Finding, env: ReplayEnv) -> list[Finding]:
     from fuzz.migrations.pipeline import MigrationLab
 
     call, args = _input(finding)
-    lab = MigrationLab.on_server(env.pg_server)
+    lab = MigrationLab.on_server(env.pg_server, f"fuzz_migrations_replay_{os.getpid()}")  # beside a running lab
     try:
         return getattr(props, call)(lab, **args)
     finally:

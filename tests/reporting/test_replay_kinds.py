@@ -2,8 +2,10 @@
 
 For each kind (HTTP query, write sequence, token, migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
-replay — a subprocess ``pytest fuzz/ --replay <artifact>`` — fails on the build with the fault (same
-cause) and passes on the clean build. The plant is selected for the subprocess with ``-p``.
+replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
+the user's command, a subprocess ``pytest fuzz/ --replay <artifact> -p tests.support.plants.<fault>``;
+the green one runs the same :func:`fuzz.replay.replay_artifact` in this process once the plant is undone
+(a subprocess per replay costs a PostgreSQL and target start; the token test does both in subprocesses).
 """
 
 from __future__ import annotations
@@ -17,24 +19,28 @@ from fuzz.doctor.properties import verdict_case
 from fuzz.doctor.spec_model import DoctorInput
 from fuzz.migrations.pipeline import MigrationLab
 from fuzz.migrations.properties import round_trip_case
-from fuzz.properties import mcp as token_props
 from fuzz.properties import queries as query_props
+from fuzz.replay import replay_artifact
 from fuzz.properties.writes import WriteCase, run_write_case, with_steps
-from strategies.credentials import Claim, ClaimsCase
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import WriteBody
 from strategies.settings import HARDENED_ENV
+from tests.doctor import corrected_doctor
 from tests.reporting.support import run_pytest
 from tests.support.plants import doctor as doctor_plant
 from tests.support.plants import migrations as migration_plant
 from tests.support.plants import query as query_plant
-from tests.support.plants import tokens as token_plant
 from tests.support.plants import writes as write_plant
 
 
 def replay(directory, *plants: str):
     args = [a for plant in plants for a in ("-p", f"tests.support.plants.{plant}")]
-    return run_pytest("fuzz/", "--replay", str(directory), *args)
+    return run_pytest("fuzz/", "--replay", str(directory), "--report-dir", str(directory.parent / "reports"), *args)
+
+
+def replay_here(directory, request) -> None:
+    """The artifact's replay in this process (on the clean build): raises while the violation is there."""
+    replay_artifact(directory, request)
 
 
 def assert_red(result, property_id: str) -> str:
@@ -61,7 +67,7 @@ def record(tmp_path, findings, property_id):
 # -- HTTP query -----------------------------------------------------------------------------------------
 
 def test_query_finding_fails_its_replay_while_the_filter_500s_and_passes_once_fixed(
-        live_target, monkeypatch, tmp_path):
+        live_target, monkeypatch, tmp_path, request):
     query_plant.plant(monkeypatch)
     world = query_props.QueryWorld.build(live_target)
     tickets = live_target.info.resource("Ticket")
@@ -76,12 +82,13 @@ def test_query_finding_fails_its_replay_while_the_filter_500s_and_passes_once_fi
 
     output = assert_red(replay(directory, "query"), "http.no_server_error")
     assert "GET /tickets/" in output and "-> 500" in output  # the transcript of the replayed request
-    assert_green(replay(directory))
+    replay_here(directory, request)
 
 
 # -- write sequence -------------------------------------------------------------------------------------
 
-def test_write_sequence_finding_replays_the_whole_sequence(live_target, oracle_context, monkeypatch, tmp_path):
+def test_write_sequence_finding_replays_the_whole_sequence(live_target, oracle_context, monkeypatch, tmp_path,
+                                                           request):
     """create, then an update of the created row naming a read-only field: the update is the finding."""
     write_plant.plant(monkeypatch)
     create = WriteCase("user_a", "Ticket", "create", WriteBody("valid", {"title": "replayed"}, clean=True))
@@ -100,7 +107,7 @@ def test_write_sequence_finding_replays_the_whole_sequence(live_target, oracle_c
     assert stored["call"] == "write_steps" and len(stored["args"]["steps"]["__tuple__"]) == 2
 
     assert_red(replay(directory, "writes"), "writes.denied_field_exactness")
-    assert_green(replay(directory))
+    replay_here(directory, request)
 
 
 # -- token (through the real plugin) -------------------------------------------------------------------
@@ -121,18 +128,6 @@ def test_token_finding_from_a_fuzz_run_fails_its_replay_on_the_faulty_verifier_o
     assert_green(replay(directory))
 
 
-def test_token_replay_of_a_direct_call_is_red_then_green(monkeypatch, tmp_path):
-    token_plant.plant(monkeypatch)
-    case = ClaimsCase(exp=Claim("expired", offset=-3600), iat=Claim("now", offset=0), aud=Claim("right"),
-                      tenant=Claim("own"), scopes=("mcp:read:ticket",), scope_form="list")
-    directory = record(tmp_path, token_props.verifier_case(case, "replay-secret-0123456789abcdef"),
-                       "tokens.agent_token_lifetime")
-    monkeypatch.undo()
-    assert token_props.verifier_case(case, "replay-secret-0123456789abcdef") == []  # the clean verifier
-    assert_red(replay(directory, "tokens"), "tokens.agent_token_lifetime")
-    assert_green(replay(directory))
-
-
 # -- migration ------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -142,7 +137,7 @@ def lab(pg_server):
     lab.close()
 
 
-def test_migration_finding_fails_its_replay_while_ddl_is_unquoted(lab, monkeypatch, tmp_path):
+def test_migration_finding_fails_its_replay_while_ddl_is_unquoted(lab, monkeypatch, tmp_path, request):
     migration_plant.plant(monkeypatch)
     history = SchemaHistory((SchemaSpec((ModelSpec("FuzzModel0", "Order Lines",
                                                    (FieldSpec("title", "String", max_length=5),)),)),))
@@ -152,12 +147,12 @@ def test_migration_finding_fails_its_replay_while_ddl_is_unquoted(lab, monkeypat
     directory = record(tmp_path, findings, findings[0].property_id)
 
     assert_red(replay(directory, "migrations"), findings[0].property_id)
-    assert_green(replay(directory))
+    replay_here(directory, request)
 
 
 # -- doctor ---------------------------------------------------------------------------------------------
 
-def test_doctor_finding_fails_its_replay_while_the_check_ignores_its_condition(monkeypatch, tmp_path):
+def test_doctor_finding_fails_its_replay_while_the_check_ignores_its_condition(monkeypatch, tmp_path, request):
     doctor_plant.plant(monkeypatch)
     findings = verdict_case(DoctorInput(env=dict(HARDENED_ENV, AKSARA_COOKIE_SECURE="false")))
     monkeypatch.undo()
@@ -165,4 +160,5 @@ def test_doctor_finding_fails_its_replay_while_the_check_ignores_its_condition(m
 
     output = assert_red(replay(directory, "doctor"), "doctor.verdict_matches_spec")
     assert "security.cookies" in output
-    assert_green(replay(directory, "doctor_corrected"))
+    corrected_doctor.install(monkeypatch)  # the clean build: the doctor without its known defects
+    replay_here(directory, request)
