@@ -43,7 +43,7 @@ def _encode(value: Any, sentinels: dict[int, str]) -> Any:
     if isinstance(value, (bytes, bytearray)):
         raw = bytes(value)
         if len(raw) > _LARGE:
-            return {"__bytes_z__": base64.b64encode(zlib.compress(raw, 9)).decode("ascii")}
+            return {"__bytes_z__": base64.b64encode(zlib.compress(raw, 1)).decode("ascii")}
         return {"__bytes__": base64.b64encode(raw).decode("ascii")}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)

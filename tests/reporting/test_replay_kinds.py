@@ -5,7 +5,8 @@ For each kind (HTTP query, write sequence, token, migration, doctor) a fault is 
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
 the user's command, a subprocess ``pytest fuzz/ --replay <artifact> -p tests.support.plants.<fault>``;
 the green one runs the same :func:`fuzz.replay.replay_artifact` in this process once the plant is undone
-(a subprocess per replay costs a PostgreSQL and target start; the token test does both in subprocesses).
+(a subprocess per replay costs a PostgreSQL and target start). tests/reporting/test_replay.py runs a
+green replay through the command line.
 """
 
 from __future__ import annotations
@@ -49,12 +50,6 @@ def assert_red(result, property_id: str) -> str:
     assert f"[{property_id}] still reproduces, same cause" in output, output
     assert "StillReproduces" in output and "1 failed" in output, output
     return output
-
-
-def assert_green(result) -> None:
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "no longer reproduces" in output and "1 passed" in output, output
 
 
 def record(tmp_path, findings, property_id):
@@ -112,7 +107,7 @@ def test_write_sequence_finding_replays_the_whole_sequence(live_target, oracle_c
 
 # -- token (through the real plugin) -------------------------------------------------------------------
 
-def test_token_finding_from_a_fuzz_run_fails_its_replay_on_the_faulty_verifier_only(tmp_path):
+def test_token_finding_from_a_fuzz_run_fails_its_replay_on_the_faulty_verifier_only(tmp_path, request):
     """The property runs in a subprocess with the planted verifier and writes the artifact itself."""
     artifacts = tmp_path / "artifacts"
     run = run_pytest("fuzz/test_tokens.py::test_agent_token_lifetime", "-p", "tests.support.plants.tokens",
@@ -124,8 +119,8 @@ def test_token_finding_from_a_fuzz_run_fails_its_replay_on_the_faulty_verifier_o
     assert data["replay"]["area"] == "tokens" and data["observed"] == "accepted"
 
     output = assert_red(replay(directory, "tokens"), "tokens.agent_token_lifetime")
-    assert "pg_server" not in output  # a pure replay starts no PostgreSQL and no target
-    assert_green(replay(directory))
+    assert "PostgreSQL provider" not in output  # a pure replay starts no PostgreSQL and no target
+    replay_here(directory, request)
 
 
 # -- migration ------------------------------------------------------------------------------------------
