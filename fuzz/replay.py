@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from fuzz.findings import Finding
+from fuzz.findings import Finding, with_facts
 from fuzz.inputs import decode
 from fuzz.oracles.context import OracleContext
 from fuzz.transcript import Exchange
@@ -235,7 +235,9 @@ def exchange_oracle(property_id: str) -> Replayer:
         replayed = replay_exchanges(live, finding)
         live.reset()
         oracle = load_all()[property_id]
-        return [f for exchange in replayed for f in oracle(exchange, env.context)]
+        found = [f for exchange in replayed for f in oracle(exchange, env.context)]
+        # the property's context facts (principal kind, query shape, ...) as recorded; the oracle's own win
+        return with_facts(found, **finding.facts)
 
     return replay
 
