@@ -3,8 +3,8 @@
 Each directory holds ``finding.json`` (the finding as a value), ``requests.sh``
 (the requests as cURL commands against a live server), ``hypothesis.txt`` (seed
 and ``@reproduce_failure`` blob when Hypothesis printed one) and
-``test_replay_<digest>.py``, a standalone pytest file that replays the finding
-against a fresh target and fails while the defect is still there::
+``test_replay_<digest>.py``, a standalone pytest file that re-runs the property's input with
+its oracle (:mod:`fuzz.replay`) and fails while the violation is still there::
 
     pytest fuzz-artifacts/<dir>/test_replay_<digest>.py
 """
@@ -25,7 +25,9 @@ Found by {nodeid_literal}. Run from the aksara-fuzz checkout:
 
     pytest {relpath}
 
-The test fails while the defect still reproduces and prints the transcript.
+It re-runs the property's input (finding.json, "replay") on the installed Aksara with the
+property's own oracle: it fails while the violation is there (saying whether its cause is the
+same) and passes once it is gone.
 """
 
 from pathlib import Path
@@ -33,8 +35,8 @@ from pathlib import Path
 from fuzz.replay import replay_artifact
 
 
-def test_replay_{digest}(live_target):
-    replay_artifact(Path(__file__).parent, live_target)
+def test_replay_{digest}(request):
+    replay_artifact(Path(__file__).parent, request)
 '''
 
 

@@ -13,11 +13,13 @@ pytest fails the test.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from fuzz.transcript import Exchange
 
@@ -33,6 +35,8 @@ class Finding:
     exchanges: Sequence[Exchange] = ()
     facts: Mapping[str, str] = field(default_factory=dict)
     reproducer: str | None = None
+    #: The property's input as JSON (:func:`fuzz.inputs.replay_input`): what :mod:`fuzz.replay` re-runs.
+    replay: Mapping[str, Any] | None = None
 
     def signature_facts(self) -> dict[str, str]:
         """Facts a ledger signature may match: the explicit facts plus the last exchange."""
@@ -73,6 +77,7 @@ class Finding:
             "facts": dict(self.facts),
             "exchanges": [e.to_json() for e in self.exchanges],
             "reproducer": self.reproducer,
+            "replay": self.replay,
         }
 
     def describe(self) -> str:
@@ -137,6 +142,40 @@ COLLECTOR = FindingsCollector()
 def with_facts(findings: Iterable[Finding], **facts: str) -> list[Finding]:
     """The same findings with extra facts (for ledger signatures), explicit facts winning."""
     return [replace(f, facts={**facts, **f.facts}) for f in findings]
+
+
+def with_replay(findings: Iterable[Finding], area: str, call: str, **args: Any) -> list[Finding]:
+    """The same findings carrying the input that produced them (``call(**args)`` of ``area``), for replay."""
+    findings = list(findings)
+    if not findings:
+        return findings
+    from fuzz.inputs import replay_input
+
+    stored = replay_input(area, call, **args)
+    return [f if f.replay is not None else replace(f, replay=stored) for f in findings]
+
+
+def replayable(area: str, *, env: Sequence[str] = (), names: Sequence[str] = ()) -> Callable:
+    """Decorate a property function so its findings carry its input (its arguments but ``env``).
+
+    ``env`` names the arguments that are the environment (world, live target, planted deciders): a
+    replay supplies its own. ``names`` names arguments stored by their ``.name`` (e.g. a resource).
+    """
+    def wrap(fn: Callable) -> Callable:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            findings = fn(*args, **kwargs)
+            if not findings:
+                return findings
+            bound = signature.bind(*args, **kwargs)
+            stored = {k: (v.name if k in names else v) for k, v in bound.arguments.items() if k not in env}
+            return with_replay(findings, area, fn.__name__, **stored)
+
+        return inner
+
+    return wrap
 
 
 def report(findings: Iterable[Finding]) -> list[Finding]:

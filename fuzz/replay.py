@@ -1,26 +1,52 @@
-"""Replay a finding artifact against a fresh target and say whether it still reproduces.
+"""Replay a finding artifact: re-run the property's input against the current Aksara with the same oracle.
 
-HTTP findings are replayed request by request (each principal's credentials are
-re-resolved from the target) and the property's oracle is applied again to the
-replayed exchanges. Findings with a Python ``reproducer`` run it: the reproducer
-raises ``AssertionError`` while the defect is present.
+A finding stores the input of the property that found it (``Finding.replay``, written by
+:func:`fuzz.findings.replayable` / :func:`fuzz.findings.with_replay`): the hostile request, the query
+property call, the write sequence, the authz machine's steps, the MCP call, the token case, the doctor
+configuration, the migration history, the Schemathesis cases. :data:`REPLAYERS` maps every property id
+to the replayer that re-executes such an input on the installed Aksara (and a fresh target where one is
+needed) and returns the findings of the property's own oracles.
+
+:func:`replay_artifact` then decides, for the artifact's own property:
+
+- a violation with the same cause (the same signature facts) -> :class:`StillReproduces` (the test fails);
+- only violations with another cause: fails too, unless every one is a known defect of the ledger
+  (then the recorded cause is gone and the test passes, naming the known ones);
+- no violation -> the test passes.
+
+A finding that stores no input (an artifact written before inputs were stored) falls back to the
+property's exchange oracle when it has one; any other raises :class:`NotReplayable` with the reason,
+so a replay never passes without having tested anything.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from fuzz.findings import Finding
+from fuzz.findings import Finding, with_facts
+from fuzz.inputs import decode
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.registry import load_all
 from fuzz.transcript import Exchange
+
+Replayer = Callable[[Finding, "ReplayEnv"], list[Finding]]
+
+#: Facts that describe a run rather than the cause (timings, exception text with addresses).
+#: ``mode`` is how Schemathesis generated a case (a rebuilt case has none), not what it caused.
+VOLATILE_FACTS = frozenset({"message", "error", "body", "elapsed_ms", "peak_bytes", "mode"})
 
 
 class StillReproduces(AssertionError):
     """The replayed finding still violates its property."""
 
+
+class NotReplayable(AssertionError):
+    """The artifact cannot be replayed (says why): never a silent pass."""
+
+
+# -- loading ------------------------------------------------------------------------------------
 
 def load_finding(directory: Path) -> Finding:
     data = json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8"))
@@ -32,41 +58,336 @@ def load_finding(directory: Path) -> Finding:
         exchanges=tuple(Exchange.from_json(e) for e in data.get("exchanges", [])),
         facts=data.get("facts", {}),
         reproducer=data.get("reproducer"),
+        replay=data.get("replay"),
     )
 
 
+class ReplayEnv:
+    """What a replayer may use, started only when asked for: the live target, PostgreSQL, a context."""
+
+    def __init__(self, source: Any):
+        self._request = source if hasattr(source, "getfixturevalue") else None
+        self._live = None if self._request is not None else source
+
+    @property
+    def live(self) -> Any:
+        if self._live is None:
+            self._live = self._request.getfixturevalue("live_target")
+        return self._live
+
+    @property
+    def pg_server(self) -> Any:
+        if self._request is None:
+            raise NotReplayable("this replay needs PostgreSQL itself: pass the replay test's pytest request")
+        return self._request.getfixturevalue("pg_server")
+
+    @property
+    def context(self) -> OracleContext:
+        return OracleContext(self.live.info)
+
+
+def _input(finding: Finding) -> tuple[str, dict[str, Any]]:
+    stored = finding.replay or {}
+    if stored.get("unstorable"):
+        raise NotReplayable(f"[{finding.property_id}] the input of this finding could not be stored "
+                            f"({stored['unstorable']}); reproduce it with the seed in hypothesis.txt")
+    return stored["call"], decode(stored.get("args", {}))
+
+
+# -- replayers, one per area --------------------------------------------------------------------
+
+def replay_robustness(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The hostile request again, judged by every generic oracle (fuzz/properties/robustness.py)."""
+    from fuzz.properties.robustness import check_hostile_request, known_ids
+
+    _, args = _input(finding)
+    live = env.live
+    live.reset()
+    return check_hostile_request(live, env.context, known_ids(live), args["req"])
+
+
+def replay_queries(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The query property's call again (filters, partition, pivot, ordering, page walk, taint, side channel)."""
+    from fuzz.properties import queries as props
+
+    call, args = _input(finding)
+    live = env.live
+    live.reset()
+    world = props.QueryWorld.build(live)
+    resource = live.info.resource(args.pop("resource"))
+    findings = getattr(props, call)(world, resource=resource, **args)
+    live.reset()
+    return props.judged(world, args["principal"], resource, findings)
+
+
+def replay_writes(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The whole write sequence again from the seed; the last write is judged (fuzz/properties/writes.py)."""
+    from fuzz.properties.writes import write_steps
+
+    _, args = _input(finding)
+    return write_steps(env.live, env.context, **args)
+
+
+def replay_authz(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The authz machine's steps (or the route-inventory call) again, judged like the machine does."""
+    from fuzz.properties import authz as props
+
+    call, args = _input(finding)
+    live = env.live
+    live.reset()
+    try:
+        return getattr(props, call)(live, **args)
+    finally:
+        live.reset()
+
+
+def replay_tokens(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The token case again against the installed verifier, scope deciders or approval manager."""
+    from fuzz.properties import mcp as props
+
+    call, args = _input(finding)
+    return getattr(props, call)(**args)
+
+
+def replay_mcp(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The MCP call again through ``/mcp/`` of a fresh target, with every reply oracle."""
+    from fuzz.properties import mcp as props
+    from fuzz.properties.robustness import known_ids
+
+    call, args = _input(finding)
+    live = env.live
+    if call == "credential_case" and not hasattr(live.target, "mint_agent_token"):
+        raise NotReplayable(f"[{finding.property_id}] the target has no mint_agent_token(claims): "
+                            "the minted credential cannot be signed again")
+    live.reset()
+    world = props.build_world(live, known_ids(live))
+    try:
+        return getattr(props, call)(world, **args)
+    finally:
+        live.reset()
+
+
+def replay_doctor(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The configuration through the installed doctor again, judged against the spec model."""
+    from fuzz.doctor import properties as props
+
+    call, args = _input(finding)
+    return getattr(props, call)(**args)
+
+
+def replay_migrations(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The model history (or ``RunSQL`` spelling) through the installed migration code on PostgreSQL."""
+    from fuzz.migrations import properties as props
+    from fuzz.migrations.pipeline import MigrationLab
+
+    call, args = _input(finding)
+    lab = MigrationLab.on_server(env.pg_server, f"fuzz_migrations_replay_{os.getpid()}")  # beside a running lab
+    try:
+        return getattr(props, call)(lab, **args)
+    finally:
+        lab.close()
+
+
+def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The Schemathesis case (or stateful scenario) again, with every Schemathesis and suite check."""
+    from fuzz.openapi import schemathesis_missing
+
+    missing = schemathesis_missing()
+    if missing:
+        raise NotReplayable(f"[{finding.property_id}] {missing}")
+    from fuzz.openapi import replay as openapi_replay
+
+    call, args = _input(finding)
+    return getattr(openapi_replay, call)(env.live, **args)
+
+
+AREAS: dict[str, Replayer] = {
+    "robustness": replay_robustness,
+    "queries": replay_queries,
+    "writes": replay_writes,
+    "authz": replay_authz,
+    "tokens": replay_tokens,
+    "mcp": replay_mcp,
+    "doctor": replay_doctor,
+    "migrations": replay_migrations,
+    "openapi": replay_openapi,
+}
+
+
+# -- findings without a stored input --------------------------------------------------------------
+
 def replay_exchanges(live: Any, finding: Finding) -> list[Exchange]:
     live.reset()
-    replayed = []
-    for original in finding.exchanges:
-        replayed.append(live.replay(original))
+    replayed = [live.replay(original) for original in finding.exchanges]
     for original, again in zip(finding.exchanges, replayed):
         print(f"original: {original.one_line()}\nreplayed: {again.one_line()}\n  {again.response_text[:300]}")
     return replayed
 
 
-def replay_artifact(directory: Path, live: Any) -> None:
-    """Raise :class:`StillReproduces` while the artifact's finding still holds."""
-    finding = load_finding(directory)
-    if finding.reproducer and not finding.exchanges:
-        namespace: dict[str, Any] = {"__name__": "aksara_fuzz_reproducer"}
-        try:
-            exec(compile(finding.reproducer, str(directory / "finding.json"), "exec"), namespace)
-        except AssertionError as exc:
-            raise StillReproduces(f"[{finding.property_id}] still reproduces: {exc}") from None
-        return
-    replayed = replay_exchanges(live, finding)
-    live.reset()
-    oracle = load_all().get(finding.property_id)
-    if oracle is not None:
-        context = OracleContext(live.info)
-        again = [f for ex in replayed for f in oracle(ex, context)]
-        if again:
-            raise StillReproduces(f"still reproduces:\n{again[0].describe()}")
-        return
-    last, original = replayed[-1], finding.exchanges[-1]
-    if last.status == original.status and last.response_text == original.response_text:
-        raise StillReproduces(
-            f"[{finding.property_id}] same response as when found ({last.status}); "
-            "no exchange oracle is registered for this property, so identity of the response is the test"
-        )
+def exchange_oracle(property_id: str) -> Replayer:
+    """Re-send the recorded exchanges and apply the property's exchange oracle to each."""
+    def replay(finding: Finding, env: ReplayEnv) -> list[Finding]:
+        from fuzz.oracles.registry import load_all
+
+        if not finding.exchanges:
+            raise NotReplayable(f"[{property_id}] the artifact stores neither an input nor an exchange")
+        live = env.live
+        replayed = replay_exchanges(live, finding)
+        live.reset()
+        oracle = load_all()[property_id]
+        found = [f for exchange in replayed for f in oracle(exchange, env.context)]
+        # the property's context facts (principal kind, query shape, ...) as recorded; the oracle's own win
+        return with_facts(found, **finding.facts)
+
+    return replay
+
+
+def no_stored_input(property_id: str) -> Replayer:
+    def replay(finding: Finding, env: ReplayEnv) -> list[Finding]:
+        raise NotReplayable(
+            f"[{property_id}] this artifact stores no input (finding.json has no 'replay': it was written "
+            "before inputs were stored); re-run its property with the seed or blob in hypothesis.txt")
+
+    return replay
+
+
+def by_input(property_id: str, fallback: Replayer | None = None) -> Replayer:
+    """The replayer of the area that produced the finding's input (a generic oracle's finding may come
+    from any area), or ``fallback`` for a finding without an input."""
+    fallback = fallback or no_stored_input(property_id)
+
+    def replay(finding: Finding, env: ReplayEnv) -> list[Finding]:
+        if finding.replay:
+            area = finding.replay.get("area")
+            if area not in AREAS:
+                raise NotReplayable(f"[{property_id}] no replayer for inputs of area {area!r}")
+            return AREAS[area](finding, env)
+        return fallback(finding, env)
+
+    replay.__name__ = f"replay_{property_id.replace('.', '_')}"
+    return replay
+
+
+# -- the registry: every property id -> its replayer -------------------------------------------------
+
+_EXCHANGE_ORACLE_PROPERTIES = ("http.no_server_error", "http.error_envelope", "http.no_leak",
+                               "writes.denied_field_exactness", "tenancy.isolation")
+PROPERTY_IDS = (
+    # generic HTTP oracles (any area's request) and the robustness property's example counter
+    "http.no_server_error", "http.error_envelope", "http.no_leak", "http.safe_method_no_write",
+    "http.health_after", "http.robustness",
+    "query.filter_differential", "query.partition", "query.pivot", "query.ordering", "query.page_walk",
+    "query.injection_taint", "query.hidden_field_side_channel",
+    "writes.denied_field_exactness", "writes.round_trip", "writes.state_integrity",
+    "writes.stored_row_readable", "writes.bounded_cost", "writes.oversized", "writes.single",
+    "writes.sequence_step",
+    "authz.route_requires_auth", "authz.anonymous_no_write", "authz.cross_tenant_denied",
+    "authz.list_own_tenant", "authz.tenant_required", "authz.state_matches_model", "authz.machine",
+    "tokens.agent_token_lifetime", "tokens.verify_raises_valueerror", "tokens.agent_token_integrity",
+    "tokens.scope_algebra", "tokens.approval_binding",
+    "mcp.credential_algebra", "mcp.no_internal_error", "mcp.jsonrpc_response", "mcp.documented_denial",
+    "mcp.output_schema", "mcp.arguments_validated", "mcp.db_change_only_when_allowed",
+    "mcp.tools_list_exact", "mcp.tool_schema_valid", "mcp.tenant_isolation", "mcp.hidden_fields",
+    "mcp.rest_parity", "mcp.tool_call", "mcp.malformed",
+    "doctor.verdict_matches_spec", "doctor.never_crashes", "doctor.monotone",
+    "migrations.generation_valid", "migrations.apply_succeeds", "migrations.catalog_matches",
+    "migrations.idempotent", "migrations.reverse_restores", "migrations.quoting_holds",
+    "migrations.guardrail_blocks", "migrations.round_trip",
+    # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
+    "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
+)
+
+REPLAYERS: dict[str, Replayer] = {
+    pid: by_input(pid, exchange_oracle(pid) if pid in _EXCHANGE_ORACLE_PROPERTIES else None)
+    for pid in PROPERTY_IDS
+}
+
+#: Ids in the suite's sources that name no property, and so have no replayer.
+NOT_PROPERTIES = {
+    **{c: "a condition of the doctor's spec model (fuzz/doctor/spec_model.py): its findings are doctor.*"
+       for c in ("mcp.no_audience", "mcp.no_auth", "mcp.no_ttl", "mcp.tenant_unbound", "mcp.ttl_long",
+                 "mcp.unscoped", "tenancy.no_rls")},
+    "openapi.json": "the OpenAPI document's file name (fuzz/openapi/runner.py), not a property",
+}
+
+
+def replayer_for(property_id: str) -> Replayer:
+    """The registered replayer; ``openapi.<check>`` findings (any Schemathesis check) share the OpenAPI one."""
+    if property_id in REPLAYERS:
+        return REPLAYERS[property_id]
+    if property_id.startswith("openapi."):
+        return REPLAYERS["openapi.fuzzing"]
+    if property_id in NOT_PROPERTIES:
+        raise NotReplayable(f"[{property_id}] is {NOT_PROPERTIES[property_id]}")
+    raise NotReplayable(f"[{property_id}] no replayer is registered for this property (fuzz/replay.py REPLAYERS)")
+
+
+# -- judging the replay ------------------------------------------------------------------------------
+
+def cause(finding: Finding) -> dict[str, str]:
+    """The facts that identify a finding's cause (its signature facts without run-specific ones)."""
+    return {k: str(v) for k, v in finding.facts.items() if k not in VOLATILE_FACTS}
+
+
+def _difference(original: Finding, again: Finding) -> str:
+    a, b = cause(original), cause(again)
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys) or "none"
+
+
+def judge(original: Finding, again: list[Finding]) -> str | None:
+    """Why the replay fails (the cause is still there, or another unknown one is), or None when it passes."""
+    from fuzz.ledger import active_ledger
+
+    same_property = [f for f in again if f.property_id == original.property_id]
+    same_cause = [f for f in same_property if cause(f) == cause(original)]
+    if same_cause:
+        return (f"[{original.property_id}] still reproduces, same cause:\n{same_cause[0].describe()}"
+                + _transcript(same_cause[0]))
+    ledger = active_ledger()
+    unknown = [f for f in same_property if ledger.match(f) is None]
+    for f in same_property:
+        if f not in unknown:
+            print(f"replay: another cause, a known defect ({ledger.match(f).id}): {f.message}")
+    if unknown:
+        return (f"[{original.property_id}] violated again with a DIFFERENT cause "
+                f"(facts that differ: {_difference(original, unknown[0])}):\n{unknown[0].describe()}"
+                + _transcript(unknown[0]))
+    return None
+
+
+def _transcript(finding: Finding) -> str:
+    lines = []
+    if finding.exchanges:
+        lines.append("\ntranscript:")
+        lines += [f"  {e.one_line()}\n    {e.response_text[:300]}" for e in finding.exchanges[-5:]]
+    if finding.reproducer:
+        lines.append("\nreproducer:\n" + finding.reproducer)
+    return "\n".join(lines)
+
+
+def replay(finding: Finding, source: Any) -> list[Finding]:
+    """Re-run ``finding``'s input on the installed Aksara; the findings of the property's oracles."""
+    return replayer_for(finding.property_id)(finding, ReplayEnv(source))
+
+
+def replay_artifact(directory: Path, source: Any) -> None:
+    """Raise :class:`StillReproduces` while the artifact's finding still holds (``source``: the pytest
+    ``request`` of the replay test, or a live target)."""
+    finding = load_finding(Path(directory))
+    say(source, f"replaying [{finding.property_id}] {finding.message}")
+    again = replay(finding, source)
+    failure = judge(finding, again)
+    if failure:
+        raise StillReproduces(failure)
+    say(source, f"replay: [{finding.property_id}] no longer reproduces"
+                + (f" ({len(again)} other finding(s) of other properties)" if again else ""))
+
+
+def say(source: Any, text: str) -> None:
+    """Print past pytest's capture when replaying from a test (the verdict shows on a pass too)."""
+    if hasattr(source, "getfixturevalue"):
+        with source.getfixturevalue("capsys").disabled():
+            print(text)
+    else:
+        print(text)

@@ -19,13 +19,11 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from fuzz.findings import COLLECTOR, report, with_facts
-from fuzz.oracles import authz as oracles
+from fuzz.findings import COLLECTOR, report
 from fuzz.profiles import scaled
 from fuzz.properties import authz as props
 from targets.routes import inventory
 
-SKIPPED_KINDS = ("system", "ai_agent")  # trusted / covered through MCP by the MCP properties
 
 
 @pytest.fixture(scope="module")
@@ -41,109 +39,62 @@ def any_ids(live_target):
 
 def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, any_ids):
     """Each (method, route) once: the whole inventory, not a sample."""
-    profile = live_target.info.profile
     weakest = props.least_privileged(live_target.info)
     for route in routes:
         callers = ["anonymous"] + ([weakest] if weakest and route.kind in props.PRIVILEGED_KINDS else [])
         for caller in callers:
             COLLECTOR.count_example("authz.route_requires_auth")
-            report(with_facts(props.route_requires_auth(live_target, route, any_ids, caller),
-                              route_kind=route.kind, target_profile=profile))
+            report(props.route_call(live_target, route.method, route.path, any_ids, caller))
 
 
 class TenantMachine(RuleBasedStateMachine):
-    """Principals create, read, list, update, delete and act; the model tracks who owns what."""
+    """Draws the steps of :class:`fuzz.properties.authz.TenantSession`; every finding carries the steps so far."""
 
     live = None
 
     def __init__(self):
         super().__init__()
-        self.live.reset()
-        self.model = props.TenantModel.from_db(self.live)
-        info = self.live.info
-        self.principals = [p.name for p in info.principals if p.kind not in SKIPPED_KINDS]
-        self.resources = list(info.resources)
-        self.last = None
+        self.session = props.TenantSession.start(self.live)
+        self.resources = list(self.live.info.resources)
 
-    def _report(self, findings, **facts):
+    def _report(self, findings):
         COLLECTOR.count_example("authz.machine")
-        report(with_facts(findings, target_profile=self.live.info.profile, **facts))
+        report(findings)
 
     @rule(data=st.data())
     def create(self, data):
         resource = data.draw(st.sampled_from(self.resources), label="resource")
-        principal = data.draw(st.sampled_from(self.principals), label="principal")
-        tenant = props.tenant_of(self.live, principal)
-        references, foreign_ref = {}, False
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
+        references = {}
         for fk in (f for f in resource.fields if f.kind == "fk" and f.fk_target):
-            candidates = sorted(self.model.tenants(fk.fk_target).items())
+            candidates = sorted(self.session.model.tenants(fk.fk_target).items())
             if not candidates:
                 return
-            ref_id, ref_tenant = data.draw(st.sampled_from(candidates), label=f"{fk.name} reference")
+            ref_id, _ = data.draw(st.sampled_from(candidates), label=f"{fk.name} reference")
             references[fk.fk_target] = ref_id
-            foreign_ref |= ref_tenant is not None and ref_tenant != tenant
-        body = props.create_body(resource, self.model, references)
-        before = self.live.fingerprint()
-        exchange = self.live.request(principal, "POST", resource.list_path, json_body=body, route=resource.list_path)
-        changed = self.live.changed_since(before)
-        self.last = exchange
-        findings = []
-        kind = self.live.info.principal(principal).kind
-        if kind == "anonymous":
-            findings += oracles.check_anonymous_no_write(exchange, changed)
-        elif resource.tenant_scoped and tenant is None:
-            findings += oracles.check_tenant_required(exchange, "create")
-        elif foreign_ref and exchange.status < 400:
-            findings += oracles.check_cross_tenant_denied(exchange, exchange, [], "reference")
-        if exchange.status == 201:
-            created = exchange.response_json() or {}
-            fks = {f.column: str(created.get(f.column)) for f in resource.fields if f.kind == "fk" and created.get(f.column)}
-            self.model.rows[resource.name][str(created.get("id"))] = (tenant if resource.tenant_scoped else None, fks)
-        self._report(findings, principal_kind=kind, resource=resource.name)
+        self._report(self.session.create(resource, principal, references))
 
     @rule(data=st.data())
     def act(self, data):
         resource = data.draw(st.sampled_from(self.resources), label="resource")
-        rows = sorted(self.model.tenants(resource.name).items())
+        rows = sorted(self.session.model.tenants(resource.name).items())
         if not rows:
             return
-        row_id, row_tenant = data.draw(st.sampled_from(rows), label="row")
-        principal = data.draw(st.sampled_from(self.principals), label="principal")
+        row_id, _ = data.draw(st.sampled_from(rows), label="row")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
         operation = data.draw(st.sampled_from(props.operations(resource)), label="operation")
-        tenant = props.tenant_of(self.live, principal)
-        kind = self.live.info.principal(principal).kind
-        if resource.tenant_scoped and row_tenant != tenant:
-            findings = props.cross_tenant(self.live, principal, resource, operation, row_id)
-            if operation == "delete" and any(f.facts.get("problem") == "allowed" for f in findings):
-                self.model.delete(self.live.info, resource, row_id)  # a known defect let it through
-            self._report(findings, principal_kind=kind, resource=resource.name, operation=operation)
-            return
-        before = self.live.fingerprint()
-        exchange = props.act(self.live, principal, resource, operation, row_id)
-        changed = self.live.changed_since(before)
-        self.last = exchange
-        findings = []
-        if operation == "read":
-            findings += props.replay_as_others(self.live, exchange, resource, row_tenant, self.principals)
-        if kind == "anonymous" and operation != "read":
-            findings += oracles.check_anonymous_no_write(exchange, changed)
-        if operation == "delete" and exchange.status < 300:
-            self.model.delete(self.live.info, resource, row_id)
-        self._report(findings, principal_kind=kind, resource=resource.name, operation=operation)
+        self._report(self.session.act(resource, row_id, principal, operation))
 
     @rule(data=st.data())
     def list_rows(self, data):
         resource = data.draw(st.sampled_from(self.resources), label="resource")
-        principal = data.draw(st.sampled_from(self.principals), label="principal")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
         hint = data.draw(st.sampled_from(props.LIST_HINTS), label="tenant hint")
-        others = [t for t in self.live.info.tenants.values() if t != props.tenant_of(self.live, principal)]
-        findings = props.list_as(self.live, principal, resource, hint, others[0] if others else None, self.model)
-        self._report(findings, principal_kind=self.live.info.principal(principal).kind, resource=resource.name)
+        self._report(self.session.list_rows(resource, principal, hint))
 
     @invariant()
     def database_matches_model(self):
-        expected = {name: {i: t for i, (t, _) in rows.items()} for name, rows in self.model.rows.items()}
-        self._report(oracles.check_state_matches_model(expected, props.db_state(self.live), self.last))
+        self._report(self.session.check_model())
 
 
 def test_tenant_isolation_machine(live_target):

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given
 
 from fuzz.findings import COLLECTOR, report
-from fuzz.migrations.oracles import Context, check_guardrail
 from fuzz.migrations.pipeline import MigrationLab
+from fuzz.migrations.properties import guardrail_case, round_trip_case
 from targets.pg_identifiers import CANARY_TABLE
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec, schema_histories
 from strategies.raw_sql import dangerous_statements
@@ -47,16 +47,11 @@ FK_COLUMN_INJECTION = SchemaHistory(
 def test_migration_round_trip(migration_lab, history):
     """Model histories with hostile identifiers and defaults survive generate -> apply -> catalog -> reverse."""
     COLLECTOR.count_example("migrations.round_trip")
-    report(migration_lab.run(history))
+    report(round_trip_case(migration_lab, history))
 
 
 @given(item=dangerous_statements())
 def test_run_sql_guardrail(migration_lab, item):
     """Every whitespace, comment, case or quoting spelling of a blocked statement is blocked."""
     COLLECTOR.count_example("migrations.guardrail_blocks")
-    outcome = migration_lab.guardrail(item.statement, item.sql, item.canonical)
-    ctx = Context(change="guardrail", reproducer=lambda: (
-        "import asyncio, asyncpg\nfrom aksara.migrations.operations import RunSQL\n"
-        f"op = RunSQL({item.sql!r})\nprint(op.dangerous)  # False: apply() runs it without "
-        "AKSARA_ALLOW_DANGEROUS_MIGRATIONS\n"))
-    report(check_guardrail(outcome, ctx))
+    report(guardrail_case(migration_lab, item))

@@ -7,10 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz.findings import COLLECTOR, report, with_facts
+from fuzz.findings import COLLECTOR, report
 from fuzz.profiles import scaled
 from fuzz.properties import queries as props
-from fuzz.query_shape import query_shape
 from strategies.filters import filterable, search_terms, valid_filters, valid_orderings
 from strategies.pivots import pivot_filters
 from strategies.query import query_strings
@@ -28,10 +27,7 @@ def _draw_principal(data, world, resource):
 def _report(findings, world, principal, resource, property_id):
     COLLECTOR.count_example(property_id)
     world.live.reset()
-    kind = world.live.info.principal(principal).kind
-    shaped = [with_facts([f], query_shape=query_shape(resource, f.exchanges[-1].query))[0] if f.exchanges else f
-              for f in findings]
-    report(with_facts(shaped, principal_kind=kind, resource=resource.name))
+    report(props.judged(world, principal, resource, findings))
 
 
 @given(data=st.data())

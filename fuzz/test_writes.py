@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from fuzz.findings import COLLECTOR, report
 from fuzz.profiles import scaled
-from fuzz.properties.writes import known_rows, oversized_cases, run_write_case, write_cases
+from fuzz.properties.writes import known_rows, oversized_cases, run_write_case, with_steps, write_cases
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +34,16 @@ def test_hostile_write_bodies(live_target, oracle_context, seeded_rows, resource
     """One create, update or custom-action write with any body, as any principal."""
     case = data.draw(write_cases(live_target.info, seeded_rows, resource_name), label="case")
     COLLECTOR.count_example("writes.single")
-    report(run_write_case(live_target, oracle_context, case).findings)
+    outcome = run_write_case(live_target, oracle_context, case)
+    report(with_steps(outcome.findings, [case], [outcome.created_id]))
 
 
 @given(data=st.data())
 def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name, data):
     """create → update → … → read back: each step checked against the state the previous ones left."""
     created: list[str] = []
+    sent: list = []
+    created_by_step: list[str | None] = []
     steps = data.draw(st.integers(2, 4), label="steps")
     try:
         for step in range(steps):
@@ -51,7 +54,9 @@ def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name
             outcome = run_write_case(live_target, oracle_context, case, reset=False)
             if outcome.created_id:
                 created.append(outcome.created_id)
-            report(outcome.findings)
+            sent.append(case)
+            created_by_step.append(outcome.created_id)
+            report(with_steps(outcome.findings, sent, created_by_step))
     finally:
         live_target.reset()
 
@@ -63,4 +68,5 @@ def test_oversized_bodies(live_target, oracle_context, seeded_rows, data):
     resource_name = data.draw(st.sampled_from([r.name for r in live_target.info.resources]), label="resource")
     case = data.draw(oversized_cases(live_target.info, seeded_rows, resource_name), label="case")
     COLLECTOR.count_example("writes.oversized")
-    report(run_write_case(live_target, oracle_context, case, measure_memory=True).findings)
+    outcome = run_write_case(live_target, oracle_context, case, measure_memory=True)
+    report(with_steps(outcome.findings, [case], [outcome.created_id], measure_memory=True))

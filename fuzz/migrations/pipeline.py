@@ -86,16 +86,16 @@ def _column_kinds(operations: list, models: dict[str, type]) -> str:
 class MigrationLab:
     """A scratch database, a connection and the round trip over it."""
 
-    def __init__(self, server: Any) -> None:
+    def __init__(self, server: Any, database: str | None = None) -> None:
         self.loop = asyncio.new_event_loop()
-        self.database = f"fuzz_migrations_{os.getpid()}"
+        self.database = database or f"fuzz_migrations_{os.getpid()}"
         self._server = server
         self.timings: list[float] = []
         self.loop.run_until_complete(self._start())
 
     @classmethod
-    def on_server(cls, server: Any) -> "MigrationLab":
-        return cls(server)
+    def on_server(cls, server: Any, database: str | None = None) -> "MigrationLab":
+        return cls(server, database)
 
     async def _start(self) -> None:
         await clone_database(self._server, None, self.database)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fuzz.findings import Finding, with_facts
+from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.openapi.facts import body_facts
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import check_health_after
@@ -112,6 +112,7 @@ class OpenApiRunner:
         from fuzz.openapi import checks
 
         self.live = live
+        self.last_exchange: Exchange | None = None
         self.context = context or OracleContext(live.info)
         self.schema = load_schema(live)
         from schemathesis.core.result import Ok
@@ -127,7 +128,7 @@ class OpenApiRunner:
         return st.one_of([operation.as_strategy(generation_mode=mode) for mode in GenerationMode])
 
     def judge(self, principal: str, case: Any, *, recorder: Any = None, clean_before: bool = True,
-              phase: str = "fuzzing") -> list[Finding]:
+              phase: str = "fuzzing", record: bool = True) -> list[Finding]:
         """Send ``case`` as ``principal`` and return every finding of every check."""
         from schemathesis.core.failures import FailureGroup
 
@@ -135,6 +136,7 @@ class OpenApiRunner:
         from fuzz.openapi.transport import send_case
 
         exchange, response = send_case(self.live, principal, case)
+        self.last_exchange = exchange
         if recorder is not None:
             recorder.record_response(case_id=case.id, response=response)
         changed = self.live.changes()
@@ -154,7 +156,13 @@ class OpenApiRunner:
                 findings += failure_findings(failure, exchange)
         if exchange.status >= 500:
             findings += check_health_after(self.live.healthy(), exchange)
-        return with_facts(findings, **self.facts(principal, case, exchange, phase))
+        findings = with_facts(findings, **self.facts(principal, case, exchange, phase))
+        if record and findings:
+            from fuzz.openapi.replay import case_data
+
+            findings = with_replay(findings, "openapi", "case_steps", principal=principal, steps=(case_data(case),),
+                                   phase=phase)
+        return findings
 
     def facts(self, principal: str, case: Any, exchange: Exchange, phase: str) -> dict[str, str]:
         facts = {
@@ -191,10 +199,18 @@ def stateful_machine(runner: OpenApiRunner, principal: str, on_findings: Any) ->
         def setup(self) -> None:
             runner.live.reset()
             self._clean = True
+            self._steps: list[dict] = []
+            self._created: list[str | None] = []
 
         def call(self, case: Any, **kwargs: Any) -> Any:
+            from fuzz.openapi.replay import case_data, created_id
+
+            self._steps.append(case_data(case))
             findings = runner.judge(principal, case, recorder=self.recorder, clean_before=self._clean,
-                                    phase="stateful")
+                                    phase="stateful", record=False)
+            self._created.append(created_id(runner.last_exchange))
+            findings = with_replay(findings, "openapi", "case_steps", principal=principal, steps=tuple(self._steps),
+                                   phase="stateful", created=tuple(self._created))
             self._clean = self._clean and not runner.live.changes()
             COLLECTOR.count_example("openapi.stateful")
             on_findings(findings)

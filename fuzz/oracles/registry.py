@@ -17,7 +17,7 @@ EXCHANGE_ORACLES: dict[str, Callable] = {
 
 
 # Modules that register exchange oracles when imported.
-ORACLE_MODULES = ("fuzz.oracles.writes",)
+ORACLE_MODULES = ("fuzz.oracles.writes", "fuzz.openapi.oracles")
 
 
 def register(property_id: str, check: Callable) -> Callable:

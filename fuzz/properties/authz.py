@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from fuzz.findings import Finding
+from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.oracles import authz
 from fuzz.oracles.generic import run_exchange_checks
 from fuzz.oracles.context import OracleContext
@@ -199,3 +199,141 @@ def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str], princi
 
 def db_state(live: Any) -> dict[str, dict[str, str | None]]:
     return {name: {i: t for i, (t, _) in rows.items()} for name, rows in TenantModel.from_db(live).rows.items()}
+
+
+def route_call(live: Any, method: str, route: str, ids: dict[str, str], principal: str = "anonymous") -> list[Finding]:
+    """:func:`route_requires_auth` on the route the app serves as ``method route`` (nothing when it is gone)."""
+    from targets.routes import inventory
+
+    found = next((r for r in inventory(live.app, live.info) if r.method == method and r.path == route), None)
+    if found is None:
+        return []
+    findings = with_facts(route_requires_auth(live, found, ids, principal), route_kind=found.kind,
+                          target_profile=live.info.profile)
+    return with_replay(findings, "authz", "route_call", method=method, route=route, ids=ids, principal=principal)
+
+
+# -- the stateful machine's steps, as plain calls ------------------------------------------------------
+
+SKIPPED_KINDS = ("system", "ai_agent")  # trusted / covered through MCP by the MCP properties
+
+
+@dataclass
+class TenantSession:
+    """Principals create, read, list, update, delete and act; the model tracks who owns what.
+
+    Each step is recorded (``steps``) and every finding carries all the steps so far, so a replay
+    (:func:`machine_steps`) runs the same sequence from the seed.
+    """
+
+    live: Any
+    principals: list[str]
+    model: TenantModel
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    last: Any = None
+
+    @classmethod
+    def start(cls, live: Any) -> "TenantSession":
+        live.reset()
+        principals = [p.name for p in live.info.principals if p.kind not in SKIPPED_KINDS]
+        return cls(live, principals, TenantModel.from_db(live))
+
+    def _judged(self, findings: list[Finding], step: dict[str, Any] | None, **facts: str) -> list[Finding]:
+        if step is not None:
+            self.steps.append(step)
+        findings = with_facts(findings, target_profile=self.live.info.profile, **facts)
+        return with_replay(findings, "authz", "machine_steps", steps=tuple(dict(s) for s in self.steps))
+
+    def create(self, resource: ResourceSpec, principal: str, references: dict[str, str]) -> list[Finding]:
+        """A create with foreign keys to ``references``: anonymous, tenant-less and cross-tenant ones are refused."""
+        live = self.live
+        tenant = tenant_of(live, principal)
+        foreign_ref = False
+        for target, ref_id in references.items():
+            ref_tenant = self.model.tenants(target).get(ref_id)
+            foreign_ref |= ref_tenant is not None and ref_tenant != tenant
+        body = create_body(resource, self.model, references)
+        before = live.fingerprint()
+        exchange = live.request(principal, "POST", resource.list_path, json_body=body, route=resource.list_path)
+        changed = live.changed_since(before)
+        self.last = exchange
+        findings: list[Finding] = []
+        kind = live.info.principal(principal).kind
+        if kind == "anonymous":
+            findings += authz.check_anonymous_no_write(exchange, changed)
+        elif resource.tenant_scoped and tenant is None:
+            findings += authz.check_tenant_required(exchange, "create")
+        elif foreign_ref and exchange.status < 400:
+            findings += authz.check_cross_tenant_denied(exchange, exchange, [], "reference")
+        created_id = None
+        if exchange.status == 201:
+            created = exchange.response_json() or {}
+            fks = {f.column: str(created.get(f.column)) for f in resource.fields
+                   if f.kind == "fk" and created.get(f.column)}
+            created_id = str(created.get("id"))
+            self.model.rows[resource.name][created_id] = (tenant if resource.tenant_scoped else None, fks)
+        step = {"rule": "create", "resource": resource.name, "principal": principal, "references": dict(references),
+                "created": created_id}
+        return self._judged(findings, step, principal_kind=kind, resource=resource.name)
+
+    def act(self, resource: ResourceSpec, row_id: str, principal: str, operation: str) -> list[Finding]:
+        """Read, update, delete or a detail action on a row: foreign rows denied like missing ones."""
+        live = self.live
+        row_tenant = self.model.tenants(resource.name).get(row_id)
+        tenant = tenant_of(live, principal)
+        kind = live.info.principal(principal).kind
+        step = {"rule": "act", "resource": resource.name, "row_id": row_id, "principal": principal,
+                "operation": operation}
+        if resource.tenant_scoped and row_tenant != tenant:
+            findings = cross_tenant(live, principal, resource, operation, row_id)
+            if operation == "delete" and any(f.facts.get("problem") == "allowed" for f in findings):
+                self.model.delete(live.info, resource, row_id)  # a known defect let it through
+            return self._judged(findings, step, principal_kind=kind, resource=resource.name, operation=operation)
+        before = live.fingerprint()
+        exchange = act(live, principal, resource, operation, row_id)
+        changed = live.changed_since(before)
+        self.last = exchange
+        findings: list[Finding] = []
+        if operation == "read":
+            findings += replay_as_others(live, exchange, resource, row_tenant, self.principals)
+        if kind == "anonymous" and operation != "read":
+            findings += authz.check_anonymous_no_write(exchange, changed)
+        if operation == "delete" and exchange.status < 300:
+            self.model.delete(live.info, resource, row_id)
+        return self._judged(findings, step, principal_kind=kind, resource=resource.name, operation=operation)
+
+    def list_rows(self, resource: ResourceSpec, principal: str, hint: str) -> list[Finding]:
+        """A list with a tenant hint pointing at another tenant returns only the principal's rows."""
+        live = self.live
+        others = [t for t in live.info.tenants.values() if t != tenant_of(live, principal)]
+        findings = list_as(live, principal, resource, hint, others[0] if others else None, self.model)
+        step = {"rule": "list", "resource": resource.name, "principal": principal, "hint": hint}
+        return self._judged(findings, step, principal_kind=live.info.principal(principal).kind,
+                            resource=resource.name)
+
+    def check_model(self) -> list[Finding]:
+        """The database holds exactly the rows the model of allowed operations says."""
+        expected = {name: {i: t for i, (t, _) in rows.items()} for name, rows in self.model.rows.items()}
+        return self._judged(authz.check_state_matches_model(expected, db_state(self.live), self.last), None)
+
+
+def machine_steps(live: Any, steps: Sequence[dict[str, Any]]) -> list[Finding]:
+    """The machine's recorded ``steps`` again from the seed (ids the original run created are mapped to
+    the ones created now); the findings of the last step and of the invariant after it."""
+    session = TenantSession.start(live)
+    renamed: dict[str, str] = {}
+    findings: list[Finding] = []
+    for step in steps:
+        resource = live.info.resource(step["resource"])
+        if step["rule"] == "create":
+            references = {k: renamed.get(v, v) for k, v in step["references"].items()}
+            findings = session.create(resource, step["principal"], references)
+            new = session.steps[-1]["created"]
+            if step.get("created") and new:
+                renamed[step["created"]] = new
+        elif step["rule"] == "act":
+            findings = session.act(resource, renamed.get(step["row_id"], step["row_id"]), step["principal"],
+                                   step["operation"])
+        else:
+            findings = session.list_rows(resource, step["principal"], step["hint"])
+    return findings + session.check_model()

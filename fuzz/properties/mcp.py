@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from fuzz.findings import Finding, with_facts
+from fuzz.findings import Finding, replayable, with_facts
 from fuzz.oracles import mcp as oracles
 from fuzz.oracles.generic import check_health_after, run_exchange_checks
 from strategies.credentials import ApprovalCase, ClaimsCase, Tamper, apply_tamper, claims_json
@@ -33,6 +33,7 @@ def aksara_verifier(token: str, secret: str) -> Any:
 
 # -- pure layer -------------------------------------------------------------------------------------
 
+@replayable("tokens", env=("verify",))
 def verifier_case(case: ClaimsCase, secret: str, verify: Verifier = aksara_verifier) -> list[Finding]:
     """Sign ``case``'s claims correctly; the verifier must decide as R1-R4 say."""
     now = int(time.time())
@@ -64,6 +65,7 @@ def _same_bytes(original: str, tampered: str) -> bool:
     return len(a) == len(b) and all(lenient(x) is not None and lenient(x) == lenient(y) for x, y in zip(a, b))
 
 
+@replayable("tokens", env=("verify",))
 def tamper_case(tamper: Tamper, secret: str, verify: Verifier = aksara_verifier) -> list[Finding]:
     """A valid token changed by ``tamper`` must be refused unless its text is unchanged (R5, R6)."""
     now = int(time.time())
@@ -97,6 +99,7 @@ def aksara_scope_deciders(granted: Sequence[str], required: str) -> dict[str, bo
     }
 
 
+@replayable("tokens", env=("deciders",))
 def scope_case(granted: Sequence[str], required: str,
                deciders: Callable[[Sequence[str], str], Mapping[str, bool]] = aksara_scope_deciders) -> list[Finding]:
     """R7: Aksara's scope deciders agree with the reference matcher."""
@@ -105,6 +108,7 @@ def scope_case(granted: Sequence[str], required: str,
     return oracles.check_scope_decisions(granted, required, deciders(granted, required), reproducer)
 
 
+@replayable("tokens", env=("manager_factory",))
 def approval_case(case: ApprovalCase, secret: str, manager_factory: Callable[[str], Any] | None = None
                   ) -> list[Finding]:
     """Issue a grant with ``case``'s mismatch, tamper it, verify it for the real invocation."""
@@ -225,6 +229,7 @@ def _default_arguments(world: McpWorld, tool: Mapping[str, Any]) -> dict[str, An
     return {}
 
 
+@replayable("mcp", env=("world",))
 def credential_case(world: McpWorld, case: ClaimsCase, tool_name: str) -> list[Finding]:
     """Mint ``case``'s claims with the target, call ``tool_name``; the decision must follow R8-R10."""
     live, info = world.live, world.info
@@ -290,6 +295,7 @@ def _references(field_spec: Any, resource: Any) -> bool:
     return field_spec.name.lower() in (resource.name.lower(), resource.table.lower())
 
 
+@replayable("mcp", env=("world",))
 def tools_list_case(world: McpWorld, principal: str, granted: Sequence[str] | None = None) -> list[Finding]:
     """tools/list as ``principal`` (or as a minted agent holding ``granted``): exactly the granted tools."""
     info = world.info
@@ -313,6 +319,7 @@ def tools_list_case(world: McpWorld, principal: str, granted: Sequence[str] | No
     return with_facts(findings, principal_kind=info.principal(principal).kind if granted is None else "minted_agent")
 
 
+@replayable("mcp", env=("world",))
 def tool_call_case(world: McpWorld, principal: str, tool_name: str, args: ToolArguments,
                    headers: Sequence[tuple[str, str]] = ()) -> list[Finding]:
     """One tools/call with generated arguments: every reply oracle, DB effect, tenant isolation."""
@@ -357,6 +364,7 @@ def pk_shape(args: ToolArguments) -> str:
     return "value"
 
 
+@replayable("mcp", env=("world",))
 def malformed_case(world: McpWorld, principal: str, message: RawMessage) -> list[Finding]:
     """Malformed JSON-RPC: no 5xx, no -32603, no internal_error, no table change, app healthy."""
     reply = world.client.send_raw(principal, message.content)
@@ -407,6 +415,7 @@ def _rows(live: Any, table: str) -> list[dict]:
     return sorted(({k: str(v) for k, v in dict(r).items() if k not in skip} for r in rows), key=repr)
 
 
+@replayable("mcp", env=("world",))
 def parity_case(world: McpWorld, principal: str, tool_name: str, arguments: Mapping[str, Any]) -> list[Finding]:
     """The same operation over REST and over MCP, as the same principal, from the same seed state."""
     live = world.live

@@ -16,10 +16,11 @@ from typing import Any, Sequence
 
 from aksara.db import debug as query_log
 
-from fuzz.findings import Finding, with_facts
+from fuzz.findings import Finding, replayable, with_facts
 from fuzz.oracles import queries as oracles
 from fuzz.oracles.generic import run_exchange_checks
 from fuzz.oracles.context import OracleContext
+from fuzz.query_shape import query_shape
 from fuzz.oracles.pg_model import Collation, order_rows, predicate, search_predicate, visible_rows
 from fuzz.transcript import Exchange
 from targets.base import ResourceSpec
@@ -149,6 +150,7 @@ def _model_ids(world: QueryWorld, principal: str, resource: ResourceSpec, filter
     return [str(r["id"]) for r in rows]
 
 
+@replayable("queries", env=("world",), names=("resource",))
 def filter_differential(world: QueryWorld, principal: str, resource: ResourceSpec,
                         filters: Sequence[tuple[str, str]]) -> list[Finding]:
     exchange, ids, count = list_all(world, principal, resource, filters)
@@ -160,6 +162,7 @@ def filter_differential(world: QueryWorld, principal: str, resource: ResourceSpe
     return findings
 
 
+@replayable("queries", env=("world",), names=("resource",))
 def partition(world: QueryWorld, principal: str, resource: ResourceSpec, key: str, value: str) -> list[Finding]:
     base, base_ids, _ = list_all(world, principal, resource, [])
     if base_ids is None:
@@ -175,6 +178,7 @@ def partition(world: QueryWorld, principal: str, resource: ResourceSpec, key: st
     return findings + oracles.check_partition(exchanges, parts, base_ids, key)
 
 
+@replayable("queries", env=("world",), names=("resource",))
 def pivot(world: QueryWorld, principal: str, resource: ResourceSpec, pivot_id: str,
           filters: Sequence[tuple[str, str]]) -> list[Finding]:
     exchange, ids, _ = list_all(world, principal, resource, filters)
@@ -184,6 +188,7 @@ def pivot(world: QueryWorld, principal: str, resource: ResourceSpec, pivot_id: s
     return findings + oracles.check_pivot(exchange, ids, pivot_id, filters)
 
 
+@replayable("queries", env=("world",), names=("resource",))
 def ordering(world: QueryWorld, principal: str, resource: ResourceSpec, terms: Sequence[str],
              filters: Sequence[tuple[str, str]] = ()) -> list[Finding]:
     exchange, ids, _ = list_all(world, principal, resource, [*filters, ("ordering", ",".join(terms))])
@@ -194,6 +199,7 @@ def ordering(world: QueryWorld, principal: str, resource: ResourceSpec, terms: S
     return findings + oracles.check_ordering(exchange, ids, expected, terms)
 
 
+@replayable("queries", env=("world",), names=("resource",))
 def page_walk(world: QueryWorld, principal: str, resource: ResourceSpec, page_size: int,
               filters: Sequence[tuple[str, str]] = ()) -> list[Finding]:
     baseline, ids, _ = list_all(world, principal, resource, [])
@@ -211,6 +217,7 @@ def page_walk(world: QueryWorld, principal: str, resource: ResourceSpec, page_si
         resource=resource.name)
 
 
+@replayable("queries", env=("world",), names=("resource",))
 def injection_taint(world: QueryWorld, principal: str, resource: ResourceSpec,
                     query: Sequence[tuple[str, str]]) -> list[Finding]:
     """Send ``query`` while recording SQL; client values must stay out of statement text."""
@@ -238,6 +245,7 @@ def _summary(exchange: Exchange) -> tuple:
     return exchange.status, count, tuple(ids or ())
 
 
+@replayable("queries", env=("world",), names=("resource",))
 def side_channel(world: QueryWorld, principal: str, resource: ResourceSpec, hidden: str,
                  values: Sequence[str]) -> list[Finding]:
     """Filters and orderings on a field hidden from ``principal`` must not be observable."""
@@ -257,3 +265,11 @@ def forged_cursor(payload: Any, urlsafe: bool = False, pad: bool = True) -> str:
     raw = json.dumps(payload).encode()
     text = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(raw).decode()
     return text if pad else text.rstrip("=")
+
+
+def judged(world: QueryWorld, principal: str, resource: ResourceSpec, findings: Sequence[Finding]) -> list[Finding]:
+    """The findings with the facts ledger signatures match: query shape, principal kind, resource."""
+    kind = world.live.info.principal(principal).kind
+    shaped = [with_facts([f], query_shape=query_shape(resource, f.exchanges[-1].query))[0] if f.exchanges else f
+              for f in findings]
+    return with_facts(shaped, principal_kind=kind, resource=resource.name)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from fuzz.findings import Finding, with_facts
+from fuzz.findings import Finding, replayable, with_facts
 from fuzz.properties import CompactDict
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import check_health_after, check_safe_method_no_write, run_exchange_checks
@@ -54,6 +54,7 @@ def _segment(text: str) -> str:
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
 
 
+@replayable("robustness", env=("live", "context", "ids"))
 def check_hostile_request(live: Any, context: OracleContext, ids: KnownIds, req: HostileRequest) -> list[Finding]:
     """Send ``req``; return every generic-oracle finding (no 5xx, envelope, leak, GET-safe, health)."""
     resource = live.info.resource(req.resource)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from hypothesis import strategies as st
 
-from fuzz.findings import Finding, with_facts
+from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.properties import CompactDict
 from fuzz.oracles import writes as oracle
 from fuzz.oracles.context import OracleContext
@@ -259,3 +259,35 @@ def run_write_case(live: Any, context: OracleContext, case: WriteCase, *, reset:
                  hostile_class=body.hostile_class, clean=str(body.clean), depth_bucket=oracle._bucket(body.depth),
                  field_kinds=",".join(kinds))
     return WriteOutcome(with_facts(findings, **facts), exchange, created_id, peak)
+
+
+def write_steps(live: Any, context: OracleContext, steps: Sequence[WriteCase], created: Sequence[str | None] = (),
+                measure_memory: bool = False) -> list[Finding]:
+    """Run ``steps`` in order from the seed state; the findings of the last one (the one judged).
+
+    ``created`` holds the ids the original run's steps created: later steps naming one get the id the
+    same step created now.
+    """
+    live.reset()
+    renamed: dict[str, str] = {}
+    findings: list[Finding] = []
+    try:
+        for index, case in enumerate(steps):
+            if case.pk in renamed:
+                case = replace(case, pk=renamed[case.pk])
+            last = index == len(steps) - 1
+            outcome = run_write_case(live, context, case, reset=False, measure_memory=measure_memory and last)
+            original = created[index] if index < len(created) else None
+            if original and outcome.created_id:
+                renamed[original] = outcome.created_id
+            findings = outcome.findings
+    finally:
+        live.reset()
+    return findings
+
+
+def with_steps(findings: Sequence[Finding], steps: Sequence[WriteCase], created: Sequence[str | None],
+               measure_memory: bool = False) -> list[Finding]:
+    """The findings carrying the whole write sequence that led to them, for replay."""
+    return with_replay(findings, "writes", "write_steps", steps=tuple(steps), created=tuple(created),
+                       measure_memory=measure_memory)

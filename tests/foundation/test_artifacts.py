@@ -9,7 +9,7 @@ import pytest
 from fuzz.artifacts import write_artifact
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import check_no_server_error
-from fuzz.replay import StillReproduces, load_finding, replay_artifact
+from fuzz.replay import NotReplayable, StillReproduces, load_finding, replay_artifact
 from tests.support.planted import raising_route, started_planted
 
 
@@ -42,11 +42,13 @@ def test_replay_reproduces_on_the_faulty_app_and_passes_on_a_correct_one(planted
     replay_artifact(directory, live_target)
 
 
-def test_replay_runs_python_reproducers(live_target, tmp_path):
+def test_a_finding_without_a_replayable_input_fails_its_replay_with_the_reason(live_target, tmp_path):
+    """Prose reproducers are not executed: a finding needs a stored input (or an exchange oracle)."""
     from fuzz.findings import Finding
 
-    failing = Finding("doctor.x", "m", reproducer="assert 1 + 1 == 3, 'still broken'")
-    with pytest.raises(StillReproduces, match="still broken"):
-        replay_artifact(write_artifact(tmp_path, failing, "n/a"), live_target)
-    fixed = Finding("doctor.x", "m2", reproducer="assert 1 + 1 == 2")
-    replay_artifact(write_artifact(tmp_path, fixed, "n/a"), live_target)
+    unknown = Finding("doctor.x", "m", reproducer="assert 1 + 1 == 2")
+    with pytest.raises(NotReplayable, match="no replayer is registered"):
+        replay_artifact(write_artifact(tmp_path, unknown, "n/a"), live_target)
+    without_input = Finding("doctor.never_crashes", "m2", reproducer="assert 1 + 1 == 2")
+    with pytest.raises(NotReplayable, match="stores no input"):
+        replay_artifact(write_artifact(tmp_path, without_input, "n/a"), live_target)

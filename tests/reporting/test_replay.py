@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from fuzz.artifacts import write_artifact
@@ -26,15 +24,12 @@ def test_replay_of_a_recorded_artifact_shows_the_transcript_and_fails_while_it_r
     exchange, finding = record(live_target, oracle_context, tmp_path, "agent_read", "/tickets/")
     assert finding is not None, exchange.one_line()
     directory = write_artifact(tmp_path / "artifacts", finding, "fuzz/test_example.py::test_example")
-    started = time.perf_counter()
     result = run_pytest("fuzz/", "--replay", str(directory))
-    elapsed = time.perf_counter() - started
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "replayed: agent_read: GET /tickets/ -> 500" in output
     assert "still reproduces" in output
     assert "1 failed" in output
-    assert elapsed < 60, elapsed
 
 
 def test_replay_passes_once_the_defect_is_gone(live_target, oracle_context, tmp_path):

@@ -1,0 +1,27 @@
+"""Migration property bodies: one history or one ``RunSQL`` spelling in, findings out (with their input)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fuzz.findings import Finding, replayable
+from fuzz.migrations.oracles import Context, check_guardrail
+from strategies.models import SchemaHistory
+from strategies.raw_sql import RawStatement
+
+
+@replayable("migrations", env=("lab",))
+def round_trip_case(lab: Any, history: SchemaHistory) -> list[Finding]:
+    """``history`` survives generate -> apply -> catalog -> detect again -> reverse on the real PostgreSQL."""
+    return lab.run(history)
+
+
+@replayable("migrations", env=("lab",))
+def guardrail_case(lab: Any, item: RawStatement) -> list[Finding]:
+    """This spelling of a blocked statement is blocked by ``RunSQL`` as its canonical spelling is."""
+    outcome = lab.guardrail(item.statement, item.sql, item.canonical)
+    ctx = Context(change="guardrail", reproducer=lambda: (
+        "import asyncio, asyncpg\nfrom aksara.migrations.operations import RunSQL\n"
+        f"op = RunSQL({item.sql!r})\nprint(op.dangerous)  # False: apply() runs it without "
+        "AKSARA_ALLOW_DANGEROUS_MIGRATIONS\n"))
+    return check_guardrail(outcome, ctx)
