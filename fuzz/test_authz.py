@@ -19,7 +19,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from fuzz.findings import COLLECTOR, report, with_facts
+from fuzz import catalog
+from fuzz.findings import with_facts
+from fuzz.judging import judge, judges
 from fuzz.oracles import authz as oracles
 from fuzz.profiles import scaled
 from fuzz.properties import authz as props
@@ -39,6 +41,7 @@ def any_ids(live_target):
     return {"pk": next(iter(model.rows[live_target.info.resources[0].name]))}
 
 
+@judges(catalog.AUTHZ_ROUTE_REQUIRES_AUTH, also=(catalog.AUTHZ_ANONYMOUS_NO_WRITE, catalog.HTTP_NO_LEAK))
 def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, any_ids):
     """Each (method, route) once: the whole inventory, not a sample."""
     profile = live_target.info.profile
@@ -46,8 +49,7 @@ def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, a
     for route in routes:
         callers = ["anonymous"] + ([weakest] if weakest and route.kind in props.PRIVILEGED_KINDS else [])
         for caller in callers:
-            COLLECTOR.count_example("authz.route_requires_auth")
-            report(with_facts(props.route_requires_auth(live_target, route, any_ids, caller),
+            judge(with_facts(props.route_requires_auth(live_target, route, any_ids, caller),
                               route_kind=route.kind, target_profile=profile))
 
 
@@ -66,8 +68,7 @@ class TenantMachine(RuleBasedStateMachine):
         self.last = None
 
     def _report(self, findings, **facts):
-        COLLECTOR.count_example("authz.machine")
-        report(with_facts(findings, target_profile=self.live.info.profile, **facts))
+        judge(with_facts(findings, target_profile=self.live.info.profile, **facts))
 
     @rule(data=st.data())
     def create(self, data):
@@ -146,6 +147,8 @@ class TenantMachine(RuleBasedStateMachine):
         self._report(oracles.check_state_matches_model(expected, props.db_state(self.live), self.last))
 
 
+@judges(catalog.AUTHZ_CROSS_TENANT_DENIED, catalog.AUTHZ_LIST_OWN_TENANT, catalog.AUTHZ_TENANT_REQUIRED,
+        catalog.AUTHZ_ANONYMOUS_NO_WRITE, catalog.AUTHZ_STATE_MATCHES_MODEL)
 def test_tenant_isolation_machine(live_target):
     TenantMachine.live = live_target
     try:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.migrations.oracles import Context, check_guardrail
 from fuzz.migrations.pipeline import MigrationLab
 from strategies.identifiers import CANARY_TABLE
@@ -42,21 +43,22 @@ FK_COLUMN_INJECTION = SchemaHistory(
 )
 
 
+@judges(catalog.MIGRATIONS_GENERATION_VALID, catalog.MIGRATIONS_APPLY_SUCCEEDS, catalog.MIGRATIONS_CATALOG_MATCHES,
+        catalog.MIGRATIONS_IDEMPOTENT, catalog.MIGRATIONS_REVERSE_RESTORES, catalog.MIGRATIONS_QUOTING_HOLDS)
 @given(history=schema_histories())
 @example(history=FK_COLUMN_INJECTION)
 def test_migration_round_trip(migration_lab, history):
     """Model histories with hostile identifiers and defaults survive generate -> apply -> catalog -> reverse."""
-    COLLECTOR.count_example("migrations.round_trip")
-    report(migration_lab.run(history))
+    judge(migration_lab.run(history))
 
 
+@judges(catalog.MIGRATIONS_GUARDRAIL_BLOCKS)
 @given(item=dangerous_statements())
 def test_run_sql_guardrail(migration_lab, item):
     """Every whitespace, comment, case or quoting spelling of a blocked statement is blocked."""
-    COLLECTOR.count_example("migrations.guardrail_blocks")
     outcome = migration_lab.guardrail(item.statement, item.sql, item.canonical)
     ctx = Context(change="guardrail", reproducer=lambda: (
         "import asyncio, asyncpg\nfrom aksara.migrations.operations import RunSQL\n"
         f"op = RunSQL({item.sql!r})\nprint(op.dangerous)  # False: apply() runs it without "
         "AKSARA_ALLOW_DANGEROUS_MIGRATIONS\n"))
-    report(check_guardrail(outcome, ctx))
+    judge(check_guardrail(outcome, ctx))
