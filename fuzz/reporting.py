@@ -250,8 +250,9 @@ def _scenario_status(cell: dict[str, Any], min_examples: int) -> tuple[str, str]
     if cell["unknown"] or "failed" in outcomes:
         return "partial", "a new finding or a failed test"
     if cell["examples"] == 0:
-        reasons = "; ".join(sorted(set(cell["reasons"]))) or "its oracle never saw what it needs"
-        return "not_applicable", f"no example was judged: {reasons}"
+        reasons = "; ".join(sorted(set(cell["reasons"]))) or (
+            "its tests passed, but no example reached a case its oracle applies to")
+        return "not_applicable", f"no example was judged ({reasons})"
     if cell["examples"] < min_examples:
         return "partial", f"{cell['examples']} judged examples, fewer than the {min_examples} required"
     return "covered", "no new finding"
