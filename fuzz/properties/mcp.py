@@ -445,4 +445,5 @@ def parity_case(world: McpWorld, principal: str, tool_name: str, arguments: Mapp
     # the reply to a valid call is what the result oracles need most: judge it too
     findings += oracles.check_output_schema(reply, tool)
     findings += oracles.check_tenant_isolation(reply, tool_name, own_tenant(world.info, principal))
-    return with_facts(findings, principal_kind=world.info.principal(principal).kind, operation=method)
+    return with_facts(findings, principal_kind=world.info.principal(principal).kind, operation=method,
+                      pk_shape=pk_shape(ToolArguments("valid", dict(arguments))))
