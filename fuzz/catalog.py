@@ -63,6 +63,7 @@ class Property:
     strategy: str
     expected: str = "deny"  # the security-matrix verdict a violation would contradict
     per_principal: bool = False  # its tests are parametrized by principal: one matrix scenario each
+    applies: str = ""  # when its oracle has something to judge, if not on every example
     replay: str | None = None  # dotted path of its replayer (fuzz/replay.py), when it has its own
 
     def __str__(self) -> str:
@@ -131,7 +132,7 @@ MIGRATIONS_QUOTING_HOLDS = "migrations.quoting_holds"
 MIGRATIONS_GUARDRAIL_BLOCKS = "migrations.guardrail_blocks"
 
 # Schemathesis' own checks, each reported as ``openapi.<check>`` by fuzz/openapi/runner.py
-SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {
+SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {  # name -> (risk, what it checks)
     "not_a_server_error": ("malformed_payloads", "no case makes the app answer 5xx"),
     "status_code_conformance": ("schema_bypass", "every status the app answers is documented"),
     "content_type_conformance": ("schema_bypass", "every response has a documented content type"),
@@ -150,6 +151,17 @@ SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {
                                    "one caller's resource is not served to another"),
 }
 OPENAPI_CHECKS = {name: f"openapi.{name}" for name in SCHEMATHESIS_CHECKS}
+# when a Schemathesis check has something to judge in the cases fuzz/openapi/runner.py sends
+SCHEMATHESIS_APPLIES = {
+    "negative_data_rejection": "a negative (schema-violating) case",
+    "positive_data_acceptance": "a positive (schema-conforming) case",
+    "allow_header_conformance": "a 405 response",
+    "use_after_free": "a stateful step", "ensure_resource_availability": "a stateful step",
+    "object_level_authorization": "a stateful step",
+    "missing_required_header": "an operation with a required header (Aksara's OpenAPI declares none)",
+    "unsupported_method": "a case sent with a method the path does not document (not sent by this runner)",
+    "ignored_auth": "an operation that declares a security scheme (Aksara's OpenAPI declares none)",
+}
 
 _GENERIC = "fuzz.oracles.generic"
 _ROBUST = "fuzz.properties.robustness.hostile_requests"
@@ -205,7 +217,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_QUERY}.check_injection_taint", "strategies.query.query_strings"),
     _p(QUERY_HIDDEN_FIELD_SIDE_CHANNEL, "rest_api", "restricted_field_read_write",
        "Filters and orderings on a field hidden from a principal do not reveal its values.",
-       f"{_QUERY}.check_side_channel", "fuzz.properties.queries.side_channel"),
+       f"{_QUERY}.check_side_channel", "fuzz.properties.queries.side_channel",
+       applies="a principal from whom the resource hides a field, and a successful baseline list"),
 
     _p(WRITES_DENIED_FIELD_EXACTNESS, "rest_api", "restricted_field_read_write",
        "A write of fields the principal may not write is refused with 403 naming exactly those fields.",
@@ -231,7 +244,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_AUTHZ}.check_cross_tenant_denied", _MACHINE),
     _p(AUTHZ_LIST_OWN_TENANT, "tenant_context", "cross_tenant_access",
        "A list returns only the caller's tenant's rows, whatever tenant hint it sends.",
-       f"{_AUTHZ}.check_list_own_tenant", _MACHINE),
+       f"{_AUTHZ}.check_list_own_tenant", _MACHINE,
+       applies="a successful list of a tenant-scoped resource by a principal of a tenant"),
     _p(AUTHZ_TENANT_REQUIRED, "tenant_context", "cross_tenant_access",
        "A principal without a tenant gets no tenant's rows and creates nothing on a tenant-scoped resource.",
        f"{_AUTHZ}.check_tenant_required", _MACHINE),
@@ -244,7 +258,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(TENANCY_ISOLATION, "tenant_context", "cross_tenant_access",
        "No response to a tenant principal contains another tenant's data.",
        "fuzz.openapi.oracles.check_tenant_isolation", "fuzz.openapi.runner.OpenApiRunner.cases",
-       per_principal=True),
+       per_principal=True, applies="a successful response to a principal other than the trusted system principal"),
 
     _p(MCP_TOOLS_LIST_EXACT, "mcp_tools", "mcp_overbroad_credentials",
        "tools/list shows a principal exactly the tools its scopes grant.",
@@ -263,7 +277,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_MCP}.check_documented_denial", "strategies.jsonrpc.tool_arguments"),
     _p(MCP_OUTPUT_SCHEMA, "mcp_tools", "schema_bypass",
        "A successful tool result matches the tool's outputSchema.",
-       f"{_MCP}.check_output_schema", "strategies.jsonrpc.tool_arguments"),
+       f"{_MCP}.check_output_schema", "strategies.jsonrpc.tool_arguments",
+       applies="a successful call of a tool that publishes an outputSchema"),
     _p(MCP_ARGUMENTS_VALIDATED, "mcp_tools", "schema_bypass",
        "A tool never executes arguments outside its inputSchema.",
        f"{_MCP}.check_arguments_validated", "strategies.jsonrpc.tool_arguments"),
@@ -272,7 +287,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_MCP}.check_db_effect", "strategies.jsonrpc.tool_arguments"),
     _p(MCP_TENANT_ISOLATION, "mcp_tools", "cross_tenant_access",
        "A tool result never contains rows of another tenant.",
-       f"{_MCP}.check_tenant_isolation", "strategies.jsonrpc.tool_arguments"),
+       f"{_MCP}.check_tenant_isolation", "strategies.jsonrpc.tool_arguments",
+       applies="a successful tool call by a tenant-bound agent"),
     _p(MCP_HIDDEN_FIELDS, "mcp_tools", "restricted_field_read_write",
        "A tool result never shows an ai_sensitive field.",
        f"{_MCP}.check_hidden_fields", "strategies.jsonrpc.tool_arguments"),
@@ -331,7 +347,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "RunSQL blocks every whitespace, comment, case or quoting spelling of the statements it claims to block.",
        f"{_MIG}.check_guardrail", "strategies.raw_sql.dangerous_statements"),
     *[_p(OPENAPI_CHECKS[name], "generated_schemas", risk, f"Schemathesis {name}: {what}.",
-         "fuzz.openapi.runner.failure_findings", "fuzz.openapi.runner.OpenApiRunner.cases", per_principal=True)
+         "fuzz.openapi.runner.failure_findings", "fuzz.openapi.runner.OpenApiRunner.cases", per_principal=True,
+         applies=SCHEMATHESIS_APPLIES.get(name, ""))
       for name, (risk, what) in SCHEMATHESIS_CHECKS.items()],
 ]}
 

@@ -242,7 +242,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "x"
 
 
-def _scenario_status(cell: dict[str, Any], min_examples: int) -> tuple[str, str]:
+def _scenario_status(cell: dict[str, Any], min_examples: int, applies: str = "") -> tuple[str, str]:
     """(status, why) of one property × principal from what its tests did."""
     outcomes = set(cell["outcomes"])
     if not outcomes:
@@ -251,7 +251,8 @@ def _scenario_status(cell: dict[str, Any], min_examples: int) -> tuple[str, str]
         return "partial", "a new finding or a failed test"
     if cell["examples"] == 0:
         reasons = "; ".join(sorted(set(cell["reasons"]))) or (
-            "its tests passed, but no example reached a case its oracle applies to")
+            "its tests passed, but no example reached a case its oracle applies to"
+            + (f": {applies}" if applies else ""))
         return "not_applicable", f"no example was judged ({reasons})"
     if cell["examples"] < min_examples:
         return "partial", f"{cell['examples']} judged examples, fewer than the {min_examples} required"
@@ -295,7 +296,7 @@ def matrix_evidence(run: RunRecord, min_examples: int) -> dict[str, Any]:
     scenarios, reached, used_risks, actors = [], {}, set(), {}
     for (pid, actor), c in sorted(cells.items()):
         entry = catalog.PROPERTIES[pid]
-        status, why = _scenario_status(c, min_examples)
+        status, why = _scenario_status(c, min_examples, entry.applies)
         reached.setdefault(entry.surface, False)
         reached[entry.surface] = reached[entry.surface] or status != "not_applicable"
         used_risks.add(entry.risk)
