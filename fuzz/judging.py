@@ -81,8 +81,12 @@ def _scope() -> Scope | None:
 
 
 def judged(*property_ids: str) -> None:
-    """Mark that the oracles of ``property_ids`` saw what they need in the current example."""
-    _marks().update(property_ids)
+    """Mark that the oracles of ``property_ids`` saw what they need in the current example.
+
+    Only inside a test declared with ``@judges``: elsewhere (an oracle's own tests) it does nothing.
+    """
+    if _scope() is not None:
+        _marks().update(property_ids)
 
 
 def judge(findings: Iterable[Finding]) -> list[Finding]:

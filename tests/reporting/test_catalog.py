@@ -72,23 +72,42 @@ def test_the_readme_table_is_the_catalogue():
 # -- counting ----------------------------------------------------------------------------------------
 
 def test_judge_counts_marked_and_violated_properties_and_known_budget():
-    before_examples, before_known = TALLY.snapshot()
-    judged(catalog.TOKENS_SCOPE_ALGEBRA)
-    judge([])
-    known = Finding(catalog.TOKENS_AGENT_TOKEN_LIFETIME, "accepted a token without exp",
-                    facts={"exp_class": "missing", "direction": "accepted"})
     from fuzz.ledger import active_ledger
 
-    is_known = active_ledger().match(known) is not None
-    try:
-        judge([known])
-    except NewFinding:
-        pass
-    examples, known_counts = TALLY.snapshot()
-    assert examples[catalog.TOKENS_SCOPE_ALGEBRA] - before_examples.get(catalog.TOKENS_SCOPE_ALGEBRA, 0) == 1
-    assert examples[catalog.TOKENS_AGENT_TOKEN_LIFETIME] - before_examples.get(catalog.TOKENS_AGENT_TOKEN_LIFETIME, 0) == 1
-    gained = known_counts.get(catalog.TOKENS_AGENT_TOKEN_LIFETIME, 0) - before_known.get(catalog.TOKENS_AGENT_TOKEN_LIFETIME, 0)
-    assert gained == (1 if is_known else 0)
+    lifetime = catalog.TOKENS_AGENT_TOKEN_LIFETIME
+    violation = Finding(lifetime, "accepted a token without exp", facts={"exp_class": "missing", "direction": "accepted"})
+    is_known = active_ledger().match(violation) is not None
+
+    @judges(catalog.TOKENS_SCOPE_ALGEBRA, lifetime)
+    def two_examples():
+        judged(catalog.TOKENS_SCOPE_ALGEBRA)  # the oracle saw what it needs
+        judge([])
+        judged(catalog.HTTP_NO_LEAK)  # outside its declaration: an error, below
+        try:
+            judge([violation])  # a violation is a judgment of its property
+        except NewFinding:
+            pass
+
+    judged(catalog.TOKENS_SCOPE_ALGEBRA)  # outside any @judges test: ignored
+    before_examples, before_known = TALLY.snapshot()
+    with pytest.raises(UndeclaredProperty):
+        two_examples()
+
+    @judges(catalog.TOKENS_SCOPE_ALGEBRA, lifetime)
+    def honest():
+        judged(catalog.TOKENS_SCOPE_ALGEBRA)
+        judge([])
+        try:
+            judge([violation])
+        except NewFinding:
+            pass
+
+    honest()
+    examples, known = TALLY.snapshot()
+    gained = {pid: examples.get(pid, 0) - before_examples.get(pid, 0) for pid in examples}
+    assert gained[catalog.TOKENS_SCOPE_ALGEBRA] == 2  # once per test: the stray mark before them is not counted
+    assert gained[lifetime] == 1
+    assert known.get(lifetime, 0) - before_known.get(lifetime, 0) == (1 if is_known else 0)
 
 
 def test_a_test_that_judged_nothing_is_skipped_with_the_reason_and_undeclared_ids_are_errors():
