@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fuzz import catalog, reporting
+from fuzz import catalog
 from fuzz.findings import Finding, NewFinding
 from fuzz.judging import TALLY, UndeclaredProperty, judge, judged, judges
 from tests.reporting.support import ROOT, run_pytest
