@@ -115,7 +115,6 @@ class FindingsCollector:
         self._lock = threading.Lock()
         self.known: dict[str, KnownRecord] = {}
         self.new: list[tuple[str, Finding]] = []
-        self.examples: dict[str, int] = {}
 
     def record_known(self, defect_id: str, finding: Finding) -> None:
         with self._lock:
@@ -130,10 +129,6 @@ class FindingsCollector:
     def record_new(self, nodeid: str, finding: Finding) -> None:
         with self._lock:
             self.new.append((nodeid, finding))
-
-    def count_example(self, property_id: str) -> None:
-        with self._lock:
-            self.examples[property_id] = self.examples.get(property_id, 0) + 1
 
 
 COLLECTOR = FindingsCollector()

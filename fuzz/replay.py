@@ -117,7 +117,7 @@ def replay_queries(finding: Finding, env: ReplayEnv) -> list[Finding]:
     resource = live.info.resource(args.pop("resource"))
     findings = getattr(props, call)(world, resource=resource, **args)
     live.reset()
-    return props.judged(world, args["principal"], resource, findings)
+    return props.with_example_facts(world, args["principal"], resource, findings)
 
 
 def replay_writes(finding: Finding, env: ReplayEnv) -> list[Finding]:

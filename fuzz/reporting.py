@@ -1,17 +1,20 @@
 """The findings report (Markdown, JSON, SARIF) and the security-matrix evidence of one fuzz run.
 
 :class:`RunRecord` is what a session leaves behind: one :class:`TestRecord` per property
-test (outcome, seconds, examples counted per property id, its principal and resource
-parameters), the known-defect hits, the new findings with their artifact directories,
-and the active ledger. The writers are pure functions of it:
+test (outcome, seconds, the catalogue properties it declares, the examples it judged of each
+and how many of those only known defects violated, its principal and resource parameters),
+the known-defect hits, the new findings with their artifact directories, and the active
+ledger. The writers are pure functions of it and read surfaces and risks from
+:mod:`fuzz.catalog`:
 
-- :func:`write_markdown` / :func:`write_json` — per property: examples, time, findings
-  new and known with their artifacts; per active ledger defect: whether this run reproduced
-  it (``reproduced``) or never hit it (``not seen in this run``).
+- :func:`write_markdown` / :func:`write_json` — per catalogue property: judged examples, the
+  budget known defects consumed, time, findings new and known with their artifacts; per
+  active ledger defect: whether this run reproduced it (``reproduced``) or never hit it
+  (``not seen in this run``).
 - :func:`write_sarif` — one SARIF 2.1.0 result per finding, for code-scanning dashboards.
 - :func:`matrix_evidence` — a document in Aksara's security-matrix format: one scenario per
-  property × principal × surface, ``covered`` only when it ran at least ``min_examples``
-  examples and found nothing unknown (``partial`` otherwise, ``planned`` when skipped).
+  catalogue property (× principal for per-principal properties), with a stable id from the
+  property id; see :func:`matrix_evidence` for the statuses.
 """
 
 from __future__ import annotations
@@ -25,38 +28,9 @@ from typing import Any
 
 import yaml
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+from fuzz import catalog
 
-# property family (id prefix) -> (surface id, surface name, category)
-SURFACES = {
-    "http": ("rest", "Generated REST API", "api"),
-    "writes": ("rest", "Generated REST API", "api"),
-    "queries": ("rest", "Generated REST API", "api"),
-    "tenancy": ("rest", "Generated REST API", "api"),
-    "authz": ("rest", "Generated REST API", "api"),
-    "openapi": ("openapi", "Generated OpenAPI contract", "api"),
-    "mcp": ("mcp", "MCP tools", "ai"),
-    "tokens": ("mcp", "MCP tools", "ai"),
-    "doctor": ("doctor", "aksara doctor production checks", "operations"),
-    "migration": ("migrations", "Generated migrations", "database"),
-    "migrations": ("migrations", "Generated migrations", "database"),
-}
-# property family -> (risk id, severity, description) from the Threat Model's primary risks
-RISKS = {
-    "http": ("malformed_input", "high", "Malformed payloads and hostile parameters crash or confuse the app"),
-    "queries": ("query_injection", "critical", "SQL and identifier handling of filters, ordering and search"),
-    "writes": ("field_policy_bypass", "high", "Writes of read-only, tenant or AI-denied fields"),
-    "tenancy": ("cross_tenant_access", "critical", "One tenant reads or changes another tenant's data"),
-    "authz": ("cross_tenant_access", "critical", "One tenant reads or changes another tenant's data"),
-    "openapi": ("contract_drift", "medium", "The generated API contract and the app's behaviour disagree"),
-    "mcp": ("agent_overreach", "critical", "AI agents act beyond their scopes, tenant or audience"),
-    "tokens": ("agent_overreach", "critical", "AI agents act beyond their scopes, tenant or audience"),
-    "doctor": ("insecure_configuration", "high", "A production deployment with insecure settings passes its checks"),
-    "migration": ("unsafe_ddl", "high", "Unsafe identifier or default handling in generated DDL"),
-    "migrations": ("unsafe_ddl", "high", "Unsafe identifier or default handling in generated DDL"),
-}
-OTHER_SURFACE = ("other", "Other properties", "other")
-OTHER_RISK = ("other", "medium", "Properties outside the Threat Model's named risks")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 @dataclass
@@ -68,10 +42,12 @@ class TestRecord:
     nodeid: str
     outcome: str = "passed"  # passed | failed | skipped
     seconds: float = 0.0
-    examples: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, int] = field(default_factory=dict)  # judged examples per property id
     principal: str | None = None
     resource: str | None = None
     skip_reason: str = ""
+    known_examples: dict[str, int] = field(default_factory=dict)  # of those, every violation known
+    declared: list[str] = field(default_factory=list)  # the property ids its @judges declares
 
 
 @dataclass
@@ -107,40 +83,45 @@ class RunRecord:
     seconds: float = 0.0
 
 
-def family(property_id: str) -> str:
-    return property_id.split(".", 1)[0]
-
-
-def property_of_test(test: TestRecord) -> str:
-    """The property a test that counted no example stands for: its test function."""
-    name = test.nodeid.split("[", 1)[0]
-    return "test:" + Path(name.rsplit("::", 1)[-1]).name
+def properties_of(test: TestRecord) -> list[str]:
+    """The property ids a test stands for: those it declares, and any it judged."""
+    return list(dict.fromkeys([*test.declared, *test.examples]))
 
 
 def property_rows(run: RunRecord) -> list[dict[str, Any]]:
-    """Per property id: tests, examples, seconds, outcome, new and known findings."""
+    """Per catalogue property (and any other id seen): tests, judged examples, known-defect budget, findings."""
     rows: dict[str, dict[str, Any]] = {}
 
     def row(pid: str) -> dict[str, Any]:
-        return rows.setdefault(pid, {"property": pid, "tests": [], "examples": 0, "seconds": 0.0,
-                                     "failed": 0, "skipped": 0, "new": [], "known": []})
+        entry = catalog.PROPERTIES.get(pid)
+        return rows.setdefault(pid, {
+            "property": pid, "in_catalogue": entry is not None,
+            "surface": entry.surface if entry else None, "risk": entry.risk if entry else None,
+            "tests": [], "examples": 0, "known_examples": 0, "known_budget": 0.0, "seconds": 0.0,
+            "failed": 0, "skipped": 0, "skip_reasons": [], "new": [], "known": []})
 
+    for pid in catalog.PROPERTIES:
+        row(pid)
     for test in run.tests:
-        counted = test.examples or {property_of_test(test): 0}
-        share = test.seconds / max(1, len(counted))
-        for pid, n in counted.items():
+        pids = properties_of(test)
+        share = test.seconds / max(1, len(pids))
+        for pid in pids:
             r = row(pid)
             r["tests"].append(test.nodeid)
-            r["examples"] += n
+            r["examples"] += test.examples.get(pid, 0)
+            r["known_examples"] += test.known_examples.get(pid, 0)
             r["seconds"] += share
             r["failed"] += test.outcome == "failed"
             r["skipped"] += test.outcome == "skipped"
+            if test.outcome == "skipped" and test.skip_reason not in r["skip_reasons"]:
+                r["skip_reasons"].append(test.skip_reason)
     for new in run.new:
         row(new.property_id)["new"].append({"artifact": new.artifact, "test": new.nodeid, "message": new.message})
     for hit in run.known:
         row(hit.property_id)["known"].append({"defect": hit.defect_id, "count": hit.count, "title": hit.title})
     for r in rows.values():
         r["seconds"] = round(r["seconds"], 3)
+        r["known_budget"] = round(r["known_examples"] / r["examples"], 3) if r["examples"] else 0.0
     return sorted(rows.values(), key=lambda r: r["property"])
 
 
@@ -184,14 +165,19 @@ def render_markdown(run: RunRecord) -> str:
         f"({run.max_examples} examples/property), started {run.started}, {run.seconds:.1f} s.", "",
         f"New findings: **{len(run.new)}**; known defects hit: **{len(run.known)}**.", "",
         "## Properties", "",
-        "| property | examples | time (s) | tests | new | known |",
-        "|---|---:|---:|---:|---|---|",
+        "Examples are those the property's oracle judged; *known budget* is the share of them whose every "
+        "violation was a known defect.", "",
+        "| property | surface | risk | examples | known budget | time (s) | tests | new | known |",
+        "|---|---|---|---:|---:|---:|---:|---|---|",
     ]
     for r in props:
         new = "<br>".join(f"`{n['artifact']}`" for n in r["new"]) or "—"
         known = "<br>".join(f"{k['defect']} ×{k['count']}" for k in r["known"]) or "—"
         tests = f"{len(r['tests'])}" + (f" ({r['skipped']} skipped)" if r["skipped"] else "")
-        lines.append(f"| {_cell(r['property'])} | {r['examples']} | {r['seconds']:.1f} | {tests} | {new} | {known} |")
+        budget = f"{r['known_examples']} ({r['known_budget']:.0%})" if r["examples"] else "—"
+        name = r["property"] if r["in_catalogue"] else f"{r['property']} (not in the catalogue)"
+        lines.append(f"| {_cell(name)} | {r['surface'] or '—'} | {r['risk'] or '—'} | {r['examples']} | {budget} "
+                     f"| {r['seconds']:.1f} | {tests} | {new} | {known} |")
     skipped = [t for t in run.tests if t.outcome == "skipped"]
     if skipped:
         lines += ["", "## Skipped", ""]
@@ -256,52 +242,84 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "x"
 
 
+def _scenario_status(cell: dict[str, Any], min_examples: int, applies: str = "") -> tuple[str, str]:
+    """(status, why) of one property × principal from what its tests did."""
+    outcomes = set(cell["outcomes"])
+    if not outcomes:
+        return "planned", "no test of it ran in this session"
+    if cell["unknown"] or "failed" in outcomes:
+        return "partial", "a new finding or a failed test"
+    if cell["examples"] == 0:
+        reasons = "; ".join(sorted(set(cell["reasons"]))) or (
+            "its tests passed, but no example reached a case its oracle applies to"
+            + (f": {applies}" if applies else ""))
+        return "not_applicable", f"no example was judged ({reasons})"
+    if cell["examples"] < min_examples:
+        return "partial", f"{cell['examples']} judged examples, fewer than the {min_examples} required"
+    return "covered", "no new finding"
+
+
 def matrix_evidence(run: RunRecord, min_examples: int) -> dict[str, Any]:
-    """The run as a security matrix (Aksara's format): one scenario per property × principal × surface."""
-    new_by_test = {(n.nodeid, n.property_id) for n in run.new}
-    failed_tests = {t.nodeid for t in run.tests if t.outcome == "failed"}
-    cells: dict[tuple[str, str, str], dict[str, Any]] = {}
-    surfaces: dict[str, dict[str, Any]] = {}
-    risks: dict[str, dict[str, Any]] = {}
-    actors: dict[str, dict[str, Any]] = {}
+    """The run as a security matrix (Aksara's format): one scenario per catalogue property (× principal).
+
+    Surfaces and risks are the catalogue's (the Threat Model's trust boundaries and primary risks).
+    A scenario is ``covered`` when its tests passed, found nothing new and judged at least
+    ``min_examples`` examples; ``partial`` when a test failed or found something new (or judged too
+    few); ``not_applicable`` when its tests ran (or skipped with a reason) but no example reached
+    what its oracle needs; ``planned`` when none of its tests ran in this session.
+    """
+    new = {(n.nodeid, n.property_id) for n in run.new}
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def cell(pid: str, actor: str) -> dict[str, Any]:
+        return cells.setdefault((pid, actor), {"examples": 0, "known_examples": 0, "outcomes": [],
+                                               "unknown": False, "reasons": [], "tests": []})
+
     for test in run.tests:
-        for pid, n in (test.examples or {property_of_test(test): 0}).items():
-            fam = family(pid) if not pid.startswith("test:") else "other"
-            sid, sname, category = SURFACES.get(fam, OTHER_SURFACE)
-            if test.resource:
-                sid, sname = f"{sid}.{_slug(test.resource)}", f"{sname}: {test.resource}"
-            surfaces.setdefault(sid, {"id": sid, "name": sname, "category": category, "implemented": True,
-                                      "description": f"{sname}, fuzzed by aksara-fuzz"})
-            rid, severity, rdesc = RISKS.get(fam, OTHER_RISK)
-            risks.setdefault(rid, {"id": rid, "severity": severity, "description": rdesc})
-            actor = test.principal or "any"
-            actors.setdefault(actor, {"id": actor, "description": (
-                f"principal {actor} of the fuzzed target" if actor != "any" else "every principal the property draws")})
-            cell = cells.setdefault((pid, actor, sid), {"examples": 0, "skipped": True, "unknown": False,
-                                                        "risk": rid, "tests": []})
-            cell["examples"] += n
-            cell["skipped"] = cell["skipped"] and test.outcome == "skipped"
-            cell["unknown"] = cell["unknown"] or (test.nodeid, pid) in new_by_test or (
-                test.nodeid in failed_tests and not test.examples)
-            cell["tests"].append(test.nodeid)
-    scenarios = []
-    for (pid, actor, sid), cell in sorted(cells.items()):
-        if cell["skipped"]:
-            status = "planned"
-        elif cell["examples"] >= min_examples and not cell["unknown"]:
-            status = "covered"
-        else:
-            status = "partial"
+        for pid in properties_of(test):
+            entry = catalog.PROPERTIES.get(pid)
+            if entry is None:
+                continue  # not a catalogue property: listed in report.json, no scenario
+            actor = test.principal if entry.per_principal and test.principal else "any"
+            c = cell(pid, actor)
+            c["examples"] += test.examples.get(pid, 0)
+            c["known_examples"] += test.known_examples.get(pid, 0)
+            c["outcomes"].append(test.outcome)
+            c["unknown"] = c["unknown"] or (test.nodeid, pid) in new
+            if test.outcome == "skipped" and test.skip_reason:
+                c["reasons"].append(test.skip_reason)
+            c["tests"].append(test.nodeid)
+    for pid in catalog.PROPERTIES:
+        if not any(key[0] == pid for key in cells):
+            cell(pid, "any")
+
+    scenarios, reached, used_risks, actors = [], {}, set(), {}
+    for (pid, actor), c in sorted(cells.items()):
+        entry = catalog.PROPERTIES[pid]
+        status, why = _scenario_status(c, min_examples, entry.applies)
+        reached.setdefault(entry.surface, False)
+        reached[entry.surface] = reached[entry.surface] or status != "not_applicable"
+        used_risks.add(entry.risk)
+        actors.setdefault(actor, {"id": actor, "description": (
+            f"principal {actor} of the fuzzed target" if actor != "any" else "every principal the property draws")})
         scenarios.append({
-            "id": f"{_slug(pid)}__{_slug(actor)}__{_slug(sid)}",
-            "surface": sid, "actor": actor, "risk": cell["risk"],
-            "expected": "block" if family(pid) == "doctor" else "deny",
+            "id": _slug(pid) if actor == "any" else f"{_slug(pid)}__{_slug(actor)}",
+            "surface": entry.surface, "actor": actor, "risk": entry.risk, "expected": entry.expected,
             "status": status,
-            "description": (f"{pid} as {actor} on {sid}: {cell['examples']} examples "
-                            f"(needed {min_examples}), {'an unknown finding' if cell['unknown'] else 'no unknown finding'}"),
-            "examples": cell["examples"],
-            "tests": sorted(set(cell["tests"])),
+            "description": (f"{pid}: {entry.claim} {c['examples']} judged examples "
+                            f"({c['known_examples']} only known defects), {why}."),
+            "property": pid,
+            "examples": c["examples"],
+            "tests": sorted(set(c["tests"])),
         })
+    surfaces = []
+    for sid, is_reached in sorted(reached.items()):
+        name, category, boundary = catalog.SURFACES[sid]
+        surfaces.append({"id": sid, "name": name, "category": category, "implemented": is_reached,
+                         "description": (f"{boundary}; fuzzed by aksara-fuzz" if is_reached else
+                                         f"{boundary}; not served by this target (every property not applicable)")})
+    risks = [{"id": rid, "severity": catalog.RISKS[rid][1], "description": catalog.RISKS[rid][0]}
+             for rid in sorted(used_risks)]
     return {
         "version": 1,
         "metadata": {
@@ -313,9 +331,9 @@ def matrix_evidence(run: RunRecord, min_examples: int) -> dict[str, Any]:
             "round": 1,
             "min_examples": min_examples,
         },
-        "surfaces": sorted(surfaces.values(), key=lambda s: s["id"]),
+        "surfaces": surfaces,
         "actors": sorted(actors.values(), key=lambda a: a["id"]),
-        "risks": sorted(risks.values(), key=lambda r: r["id"]),
+        "risks": risks,
         "scenarios": scenarios,
     }
 

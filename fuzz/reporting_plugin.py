@@ -2,9 +2,9 @@
 
 Loaded by the root ``conftest.py`` next to :mod:`fuzz.plugin`. It
 
-- counts, per test, the examples each property counted (:data:`fuzz.findings.COLLECTOR`)
-  and passes them on as the report's ``user_properties`` (so they reach the xdist
-  controller and pytest's JUnit XML);
+- takes, per test, the examples it judged of each catalogue property and those whose every
+  violation was a known defect (:data:`fuzz.judging.TALLY`) and passes them on as the report's
+  ``user_properties`` (so they reach the xdist controller and pytest's JUnit XML);
 - at session end of a fuzz run writes ``report.md``, ``report.json`` (and ``report.sarif``
   with ``--sarif``) and the security-matrix evidence (:mod:`fuzz.reporting`);
 - ``--replay ARTIFACT`` runs only the artifact's replay test against a fresh target;
@@ -14,7 +14,6 @@ Loaded by the root ``conftest.py`` next to :mod:`fuzz.plugin`. It
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,12 @@ from typing import Any
 import pytest
 
 from fuzz.findings import COLLECTOR
+from fuzz.judging import TALLY
 
 EXAMPLES_KEY = "aksara_fuzz_examples"
+KNOWN_KEY = "aksara_fuzz_known_examples"
 PARAMS_KEY = "aksara_fuzz_params"
+DECLARED_KEY = "aksara_fuzz_declared"
 DEFAULT_REPORT_DIR = "fuzz-reports"
 
 
@@ -35,7 +37,7 @@ class ReportState:
 
 
 STATE_KEY = pytest.StashKey[ReportState]()
-BEFORE_KEY = pytest.StashKey[dict]()
+BEFORE_KEY = pytest.StashKey[tuple]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,7 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--matrix-evidence", default=None,
                     help="security-matrix evidence YAML (default <report-dir>/security_matrix.yml)")
     group.addoption("--matrix-min-examples", type=int, default=None,
-                    help="examples a scenario needs to be 'covered' (default a quarter of the profile's)")
+                    help="judged examples a matrix scenario needs to be 'covered' (default 1: any judged "
+                         "example, with every test of it passed and nothing new found)")
     group.addoption("--replay", default=None, metavar="ARTIFACT",
                     help="replay one finding artifact (its directory or test_replay_*.py) against a fresh target")
     group.addoption("--example-db-readonly", action="store_true", default=False,
@@ -89,7 +92,7 @@ def _params(item: pytest.Item) -> dict[str, str]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
-    item.stash[BEFORE_KEY] = dict(COLLECTOR.examples)
+    item.stash[BEFORE_KEY] = TALLY.snapshot()
     yield
 
 
@@ -97,11 +100,17 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     outcome = yield
     report = outcome.get_result()
+    declared = getattr(getattr(item, "function", None), "judges", None)
+    if declared and (call.when == "call" or report.skipped):
+        report.user_properties.append((DECLARED_KEY, json.dumps(list(declared))))
     if call.when != "call":
         return
-    before = item.stash.get(BEFORE_KEY, {})
-    counted = {k: v - before.get(k, 0) for k, v in COLLECTOR.examples.items() if v - before.get(k, 0) > 0}
+    before_examples, before_known = item.stash.get(BEFORE_KEY, ({}, {}))
+    examples, known = TALLY.snapshot()
+    counted = {k: v - before_examples.get(k, 0) for k, v in examples.items() if v - before_examples.get(k, 0) > 0}
+    known = {k: v - before_known.get(k, 0) for k, v in known.items() if v - before_known.get(k, 0) > 0}
     report.user_properties.append((EXAMPLES_KEY, json.dumps(counted, sort_keys=True)))
+    report.user_properties.append((KNOWN_KEY, json.dumps(known, sort_keys=True)))
     report.user_properties.append((PARAMS_KEY, json.dumps(_params(item), sort_keys=True)))
 
 
@@ -125,6 +134,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "setup" and report.skipped:
         record = _record(state, report.nodeid)
         record.outcome, record.skip_reason = "skipped", _skip_reason(report)
+        record.declared = json.loads(dict(report.user_properties).get(DECLARED_KEY, "[]"))
     elif report.when == "call":
         record = _record(state, report.nodeid)
         record.seconds = report.duration
@@ -133,6 +143,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             record.skip_reason = _skip_reason(report)
         props = dict(report.user_properties)
         record.examples = json.loads(props.get(EXAMPLES_KEY, "{}"))
+        record.known_examples = json.loads(props.get(KNOWN_KEY, "{}"))
+        record.declared = json.loads(props.get(DECLARED_KEY, "[]"))
         params = json.loads(props.get(PARAMS_KEY, "{}"))
         record.principal, record.resource = params.get("principal"), params.get("resource")
     elif report.failed and report.nodeid in state.tests:
@@ -201,10 +213,8 @@ def build_run(config: pytest.Config, state: ReportState) -> Any:
 
 
 def min_examples(config: pytest.Config) -> int:
-    from hypothesis import settings
-
     chosen = config.getoption("matrix_min_examples")
-    return chosen if chosen is not None else max(1, math.ceil(settings.default.max_examples / 4))
+    return chosen if chosen is not None else 1
 
 
 def write_reports(config: pytest.Config, state: ReportState) -> list[Path]:

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import authz as props
 from targets.routes import inventory
@@ -37,14 +38,14 @@ def any_ids(live_target):
     return {"pk": next(iter(model.rows[live_target.info.resources[0].name]))}
 
 
+@judges(catalog.AUTHZ_ROUTE_REQUIRES_AUTH, also=(catalog.AUTHZ_ANONYMOUS_NO_WRITE, catalog.HTTP_NO_LEAK))
 def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, any_ids):
     """Each (method, route) once: the whole inventory, not a sample."""
     weakest = props.least_privileged(live_target.info)
     for route in routes:
         callers = ["anonymous"] + ([weakest] if weakest and route.kind in props.PRIVILEGED_KINDS else [])
         for caller in callers:
-            COLLECTOR.count_example("authz.route_requires_auth")
-            report(props.route_call(live_target, route.method, route.path, any_ids, caller))
+            judge(props.route_call(live_target, route.method, route.path, any_ids, caller))
 
 
 class TenantMachine(RuleBasedStateMachine):
@@ -58,8 +59,7 @@ class TenantMachine(RuleBasedStateMachine):
         self.resources = list(self.live.info.resources)
 
     def _report(self, findings):
-        COLLECTOR.count_example("authz.machine")
-        report(findings)
+        judge(findings)
 
     @rule(data=st.data())
     def create(self, data):
@@ -97,6 +97,8 @@ class TenantMachine(RuleBasedStateMachine):
         self._report(self.session.check_model())
 
 
+@judges(catalog.AUTHZ_CROSS_TENANT_DENIED, catalog.AUTHZ_LIST_OWN_TENANT, catalog.AUTHZ_TENANT_REQUIRED,
+        catalog.AUTHZ_ANONYMOUS_NO_WRITE, catalog.AUTHZ_STATE_MATCHES_MODEL)
 def test_tenant_isolation_machine(live_target):
     TenantMachine.live = live_target
     try:

@@ -9,30 +9,35 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fuzz import catalog
 from fuzz.doctor.properties import monotone_case, unloadable_case, verdict_case
 from fuzz.doctor.spec_model import COMMANDS
-from fuzz.findings import report
+from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from strategies.settings import doctor_inputs, unloadable_inputs, weakenings
 
 
+@judges(catalog.DOCTOR_VERDICT_MATCHES_SPEC, catalog.DOCTOR_NEVER_CRASHES)
 @given(inp=doctor_inputs())
 def test_verdict_matches_spec_in_process(inp):
-    report(verdict_case(inp))
+    judge(verdict_case(inp))
 
 
+@judges(catalog.DOCTOR_VERDICT_MATCHES_SPEC, catalog.DOCTOR_NEVER_CRASHES)
 @scaled(0.15)  # each example starts three aksara processes (~1.2 s)
 @given(inp=doctor_inputs())
 def test_verdict_matches_spec_cli(inp):
-    report(verdict_case(inp, "cli"))
+    judge(verdict_case(inp, "cli"))
 
 
+@judges(catalog.DOCTOR_MONOTONE)
 @given(inp=doctor_inputs(), weakening=weakenings(), command=st.sampled_from(COMMANDS[1:]))
 def test_weakening_never_passes_a_failing_verdict(inp, weakening, command):
-    report(monotone_case(inp, weakening, command))
+    judge(monotone_case(inp, weakening, command))
 
 
+@judges(catalog.DOCTOR_NEVER_CRASHES)
 @scaled(0.1)  # one aksara process per example
 @given(inp=unloadable_inputs(), command=st.sampled_from(COMMANDS))
 def test_cli_diagnoses_configurations_aksara_refuses(inp, command):
-    report(unloadable_case(inp, command))
+    judge(unloadable_case(inp, command))

@@ -4,7 +4,8 @@ Properties: ``mcp.tools_list_exact`` and ``mcp.tool_schema_valid`` (tools/list p
 granted scope set), ``mcp.no_internal_error``, ``mcp.jsonrpc_response``, ``mcp.documented_denial``,
 ``mcp.output_schema``, ``mcp.arguments_validated``, ``mcp.db_change_only_when_allowed``,
 ``mcp.tenant_isolation``, ``mcp.hidden_fields`` (tools/call with valid and hostile arguments from each
-tool's inputSchema, unknown tools, malformed JSON-RPC) and ``mcp.rest_parity``. Sessions are cached
+tool's inputSchema, unknown tools, malformed JSON-RPC) and ``mcp.rest_parity`` (whose valid calls the
+output-schema and tenant-isolation oracles judge too). Sessions are cached
 per principal. Readings: docs/mcp.md.
 """
 
@@ -14,13 +15,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import mcp as props
 from strategies.credentials import scope_sets
 from strategies.jsonrpc import ToolArguments, malformed_messages, tool_arguments, valid_arguments
 
 UNKNOWN_TOOLS = ("no_such_tool", "ticket_list ", "TICKET_LIST", "ticket_drop", "__import__")
+HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_HEALTH_AFTER)
+REPLY = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL, *HTTP)
+TOOL_CALL = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL,
+             catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_ARGUMENTS_VALIDATED, catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED,
+             catalog.MCP_TENANT_ISOLATION, catalog.MCP_HIDDEN_FIELDS)
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +40,23 @@ def mcp_world(live_target):
     return props.build_world(live_target, known_ids(live_target))
 
 
+@judges(catalog.MCP_TOOLS_LIST_EXACT, catalog.MCP_TOOL_SCHEMA_VALID, also=REPLY)
 def test_tools_list_per_principal(live_target, mcp_world):
     for principal in live_target.info.principals:
-        COLLECTOR.count_example("mcp.tools_list_exact")
-        report(props.tools_list_case(mcp_world, principal.name))
+        judge(props.tools_list_case(mcp_world, principal.name))
 
 
+@judges(catalog.MCP_TOOLS_LIST_EXACT, catalog.MCP_TOOL_SCHEMA_VALID, also=REPLY)
 @scaled(0.25)
 @given(granted=st.data())
 def test_tools_list_per_scope_set(live_target, mcp_world, granted):
     if not hasattr(live_target.target, "mint_agent_token"):
         pytest.skip("the target has no mint_agent_token(claims) capability")
     scopes = granted.draw(scope_sets([r.name for r in live_target.info.resources]), label="granted")
-    COLLECTOR.count_example("mcp.tools_list_exact")
-    report(props.tools_list_case(mcp_world, "anonymous", scopes))
+    judge(props.tools_list_case(mcp_world, "anonymous", scopes))
 
 
+@judges(*TOOL_CALL, also=HTTP)
 @given(data=st.data())
 def test_tool_calls(live_target, mcp_world, data):
     principal = data.draw(st.sampled_from([p.name for p in live_target.info.principals]), label="principal")
@@ -59,19 +67,20 @@ def test_tool_calls(live_target, mcp_world, data):
     else:
         args = data.draw(tool_arguments(tool.get("inputSchema") or {}, props.ids_for_arguments(mcp_world, tool)),
                          label="arguments")
-    COLLECTOR.count_example("mcp.tool_call")
-    report(props.tool_call_case(mcp_world, principal, name, args))
+    judge(props.tool_call_case(mcp_world, principal, name, args))
 
 
+@judges(catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED,
+        also=REPLY)
 @scaled(0.25)
 @given(data=st.data())
 def test_malformed_jsonrpc(live_target, mcp_world, data):
     principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
     message = data.draw(malformed_messages(sorted(mcp_world.catalogue)), label="message")
-    COLLECTOR.count_example("mcp.malformed")
-    report(props.malformed_case(mcp_world, principal, message))
+    judge(props.malformed_case(mcp_world, principal, message))
 
 
+@judges(catalog.MCP_REST_PARITY, also=(catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_TENANT_ISOLATION))
 @given(data=st.data())
 def test_rest_mcp_parity(live_target, mcp_world, data):
     principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
@@ -79,5 +88,4 @@ def test_rest_mcp_parity(live_target, mcp_world, data):
     tool = mcp_world.catalogue[name]
     args = data.draw(valid_arguments(tool.get("inputSchema") or {}, props.ids_for_arguments(mcp_world, tool)),
                      label="arguments")
-    COLLECTOR.count_example("mcp.rest_parity")
-    report(props.parity_case(mcp_world, principal, name, args.arguments))
+    judge(props.parity_case(mcp_world, principal, name, args.arguments))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.migrations.pipeline import MigrationLab
 from fuzz.migrations.properties import guardrail_case, round_trip_case
 from targets.pg_identifiers import CANARY_TABLE
@@ -42,16 +43,17 @@ FK_COLUMN_INJECTION = SchemaHistory(
 )
 
 
+@judges(catalog.MIGRATIONS_GENERATION_VALID, catalog.MIGRATIONS_APPLY_SUCCEEDS, catalog.MIGRATIONS_CATALOG_MATCHES,
+        catalog.MIGRATIONS_IDEMPOTENT, catalog.MIGRATIONS_REVERSE_RESTORES, catalog.MIGRATIONS_QUOTING_HOLDS)
 @given(history=schema_histories())
 @example(history=FK_COLUMN_INJECTION)
 def test_migration_round_trip(migration_lab, history):
     """Model histories with hostile identifiers and defaults survive generate -> apply -> catalog -> reverse."""
-    COLLECTOR.count_example("migrations.round_trip")
-    report(round_trip_case(migration_lab, history))
+    judge(round_trip_case(migration_lab, history))
 
 
+@judges(catalog.MIGRATIONS_GUARDRAIL_BLOCKS)
 @given(item=dangerous_statements())
 def test_run_sql_guardrail(migration_lab, item):
     """Every whitespace, comment, case or quoting spelling of a blocked statement is blocked."""
-    COLLECTOR.count_example("migrations.guardrail_blocks")
-    report(guardrail_case(migration_lab, item))
+    judge(guardrail_case(migration_lab, item))

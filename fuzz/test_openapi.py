@@ -15,13 +15,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.openapi import schemathesis_missing
 
 MISSING = schemathesis_missing()
 if MISSING:
     pytest.skip(MISSING, allow_module_level=True)
+
+
+SUITE = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK,
+         catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.HTTP_HEALTH_AFTER, catalog.TENANCY_ISOLATION,
+         catalog.WRITES_STATE_INTEGRITY, catalog.WRITES_DENIED_FIELD_EXACTNESS)
+SCHEMATHESIS = tuple(catalog.OPENAPI_CHECKS.values())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -42,19 +49,20 @@ def openapi_runner(live_target, oracle_context):
         pytest.fail(f"the target's OpenAPI document cannot be loaded: {exc}")
 
 
+@judges(*SCHEMATHESIS, also=SUITE)
 @given(data=st.data())
 def test_openapi_fuzzing(openapi_runner, principal, data):
     operation = data.draw(st.sampled_from(openapi_runner.operations), label="operation")
     case = data.draw(openapi_runner.cases(operation), label="case")
     openapi_runner.live.reset()
-    COLLECTOR.count_example("openapi.fuzzing")
-    report(openapi_runner.judge(principal, case))
+    judge(openapi_runner.judge(principal, case))
 
 
+@judges(*SCHEMATHESIS, also=SUITE)
 def test_openapi_stateful(openapi_runner, principal):
     from fuzz.openapi.runner import stateful_machine
 
-    machine = stateful_machine(openapi_runner, principal, report)
+    machine = stateful_machine(openapi_runner, principal, judge)
     # a scenario is up to stateful_step_count requests: a tenth of the profile's scenarios costs about
     # as much as the fuzzing test of the same principal
     run_state_machine_as_test(machine, settings=scaled(0.1,

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import queries as props
 from strategies.filters import filterable, search_terms, valid_filters, valid_orderings
@@ -24,12 +25,15 @@ def _draw_principal(data, world, resource):
     return data.draw(st.sampled_from(world.principals_for(resource)), label="principal")
 
 
-def _report(findings, world, principal, resource, property_id):
-    COLLECTOR.count_example(property_id)
+HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK)
+
+
+def _report(findings, world, principal, resource):
     world.live.reset()
-    report(props.judged(world, principal, resource, findings))
+    judge(props.with_example_facts(world, principal, resource, findings))
 
 
+@judges(catalog.QUERY_FILTER_DIFFERENTIAL, also=HTTP)
 @given(data=st.data())
 def test_filters_match_an_independent_model(world, resource_name, data):
     resource = world.live.info.resource(resource_name)
@@ -39,10 +43,10 @@ def test_filters_match_an_independent_model(world, resource_name, data):
                                       exclude=world.hidden_fields(principal, resource)), label="filters")
     if resource.search_fields and data.draw(st.booleans(), label="with search"):
         filters = [*filters, ("search", data.draw(search_terms(resource, rows), label="search"))]
-    _report(props.filter_differential(world, principal, resource, filters), world, principal, resource,
-            "query.filter_differential")
+    _report(props.filter_differential(world, principal, resource, filters), world, principal, resource)
 
 
+@judges(catalog.QUERY_PARTITION, also=HTTP)
 @given(data=st.data())
 def test_comparisons_partition_the_list(world, resource_name, data):
     resource = world.live.info.resource(resource_name)
@@ -57,10 +61,10 @@ def test_comparisons_partition_the_list(world, resource_name, data):
         resource.__class__(**{**resource.__dict__, "fields": (field,), "router_filter_fields": (field.name,)}),
         rows, False, max_size=1).filter(lambda fs: "__" not in fs[0][0] or fs[0][0].endswith(("__gt", "__lte"))),
         label="value")
-    _report(props.partition(world, principal, resource, field.name, value), world, principal, resource,
-            "query.partition")
+    _report(props.partition(world, principal, resource, field.name, value), world, principal, resource)
 
 
+@judges(catalog.QUERY_PIVOT, also=HTTP)
 @given(data=st.data())
 def test_a_row_matches_filters_built_from_its_own_values(world, resource_name, data):
     resource = world.live.info.resource(resource_name)
@@ -70,10 +74,10 @@ def test_a_row_matches_filters_built_from_its_own_values(world, resource_name, d
         return
     row = data.draw(st.sampled_from(rows), label="pivot row")
     filters = data.draw(pivot_filters(resource, row, world.collation.byte_order), label="filters")
-    _report(props.pivot(world, principal, resource, str(row["id"]), filters), world, principal, resource,
-            "query.pivot")
+    _report(props.pivot(world, principal, resource, str(row["id"]), filters), world, principal, resource)
 
 
+@judges(catalog.QUERY_ORDERING, also=HTTP)
 @given(data=st.data())
 def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
     resource = world.live.info.resource(resource_name)
@@ -82,27 +86,29 @@ def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
     principal = _draw_principal(data, world, resource)
     terms = data.draw(valid_orderings(resource, world.collation.byte_order,
                                       exclude=world.hidden_fields(principal, resource)), label="ordering")
-    _report(props.ordering(world, principal, resource, terms), world, principal, resource, "query.ordering")
+    _report(props.ordering(world, principal, resource, terms), world, principal, resource)
 
 
+@judges(catalog.QUERY_PAGE_WALK, also=HTTP)
 @scaled(0.5)
 @given(data=st.data())
 def test_page_walks_return_every_row_once(world, resource_name, data):
     resource = world.live.info.resource(resource_name)
     principal = _draw_principal(data, world, resource)
     size = data.draw(st.integers(1, resource.page_max) | st.sampled_from([1, 2, 7]), label="page size")
-    _report(props.page_walk(world, principal, resource, size), world, principal, resource, "query.page_walk")
+    _report(props.page_walk(world, principal, resource, size), world, principal, resource)
 
 
+@judges(catalog.QUERY_INJECTION_TAINT, also=HTTP)
 @given(data=st.data())
 def test_client_values_never_reach_sql_text(world, resource_name, data):
     resource = world.live.info.resource(resource_name)
     principal = _draw_principal(data, world, resource)
     query = data.draw(query_strings(resource), label="query")
-    _report(props.injection_taint(world, principal, resource, query), world, principal, resource,
-            "query.injection_taint")
+    _report(props.injection_taint(world, principal, resource, query), world, principal, resource)
 
 
+@judges(catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL, also=HTTP)
 @given(data=st.data())
 def test_hidden_fields_are_not_observable_through_queries(world, resource_name, data):
     resource = world.live.info.resource(resource_name)
@@ -112,5 +118,4 @@ def test_hidden_fields_are_not_observable_through_queries(world, resource_name, 
     principal, hidden = data.draw(st.sampled_from(candidates), label="principal, hidden field")
     values = data.draw(st.lists(st.text(min_size=1, max_size=6).filter(lambda t: "\x00" not in t),
                                 min_size=1, max_size=2), label="values")
-    _report(props.side_channel(world, principal, resource, hidden, values), world, principal, resource,
-            "query.hidden_field_side_channel")
+    _report(props.side_channel(world, principal, resource, hidden, values), world, principal, resource)

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.properties.robustness import check_hostile_request, hostile_requests, known_ids
 
 
@@ -26,8 +27,9 @@ def request_strategies(live_target, seeded_ids):
     return {r.name: hostile_requests(live_target.info, seeded_ids, r.name) for r in live_target.info.resources}
 
 
+@judges(catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK,
+        catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.HTTP_HEALTH_AFTER)
 @given(data=st.data())
 def test_hostile_query_strings(live_target, oracle_context, seeded_ids, request_strategies, resource_name, data):
     request = data.draw(request_strategies[resource_name], label="request")
-    COLLECTOR.count_example("http.robustness")
-    report(check_hostile_request(live_target, oracle_context, seeded_ids, request))
+    judge(check_hostile_request(live_target, oracle_context, seeded_ids, request))

@@ -12,36 +12,40 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.properties import mcp as props
 from strategies.credentials import approval_cases, claims_cases, required_scopes, scope_sets, tampers
 
 SECRET = "token-algebra-secret-0123456789abcdef"
 MODELS = ("ticket", "comment", "category")
+LIVE = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL,
+        catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_HIDDEN_FIELDS, catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED,
+        catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK)
 
 
+@judges(catalog.TOKENS_AGENT_TOKEN_LIFETIME, catalog.TOKENS_VERIFY_RAISES_VALUEERROR)
 @given(case=claims_cases(MODELS))
 def test_agent_token_lifetime(case):
-    COLLECTOR.count_example("tokens.agent_token_lifetime")
-    report(props.verifier_case(case, SECRET))
+    judge(props.verifier_case(case, SECRET))
 
 
+@judges(catalog.TOKENS_AGENT_TOKEN_INTEGRITY)
 @given(tamper=tampers())
 def test_agent_token_integrity(tamper):
-    COLLECTOR.count_example("tokens.agent_token_integrity")
-    report(props.tamper_case(tamper, SECRET))
+    judge(props.tamper_case(tamper, SECRET))
 
 
+@judges(catalog.TOKENS_SCOPE_ALGEBRA)
 @given(granted=scope_sets(MODELS), required=required_scopes(MODELS))
 def test_scope_algebra(granted, required):
-    COLLECTOR.count_example("tokens.scope_algebra")
-    report(props.scope_case(granted, required))
+    judge(props.scope_case(granted, required))
 
 
+@judges(catalog.TOKENS_APPROVAL_BINDING)
 @given(case=approval_cases())
 def test_approval_binding(case):
-    COLLECTOR.count_example("tokens.approval_binding")
-    report(props.approval_case(case, SECRET))
+    judge(props.approval_case(case, SECRET))
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,7 @@ def mcp_world(live_target):
     return props.build_world(live_target, known_ids(live_target))
 
 
+@judges(catalog.MCP_CREDENTIAL_ALGEBRA, also=LIVE)
 @given(data=st.data())
 def test_live_credential_algebra(live_target, mcp_world, data):
     if not hasattr(live_target.target, "mint_agent_token"):
@@ -59,5 +64,4 @@ def test_live_credential_algebra(live_target, mcp_world, data):
     models = [r.name for r in live_target.info.resources]
     case = data.draw(claims_cases(models), label="claims")
     tool = data.draw(st.sampled_from(sorted(mcp_world.catalogue)), label="tool")
-    COLLECTOR.count_example("mcp.credential_algebra")
-    report(props.credential_case(mcp_world, case, tool))
+    judge(props.credential_case(mcp_world, case, tool))

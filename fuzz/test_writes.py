@@ -19,9 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzz.findings import COLLECTOR, report
+from fuzz import catalog
+from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties.writes import known_rows, oversized_cases, run_write_case, with_steps, write_cases
+
+
+WRITES = (catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_ROUND_TRIP, catalog.WRITES_STATE_INTEGRITY,
+          catalog.WRITES_STORED_ROW_READABLE, catalog.WRITES_BOUNDED_COST)
+HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_HEALTH_AFTER)
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +35,16 @@ def seeded_rows(live_target):
     return known_rows(live_target)
 
 
+@judges(*WRITES, also=HTTP)
 @given(data=st.data())
 def test_hostile_write_bodies(live_target, oracle_context, seeded_rows, resource_name, data):
     """One create, update or custom-action write with any body, as any principal."""
     case = data.draw(write_cases(live_target.info, seeded_rows, resource_name), label="case")
-    COLLECTOR.count_example("writes.single")
     outcome = run_write_case(live_target, oracle_context, case)
-    report(with_steps(outcome.findings, [case], [outcome.created_id]))
+    judge(with_steps(outcome.findings, [case], [outcome.created_id]))
 
 
+@judges(*WRITES, also=HTTP)
 @given(data=st.data())
 def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name, data):
     """create → update → … → read back: each step checked against the state the previous ones left."""
@@ -50,23 +57,22 @@ def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name
             operations = ("create",) if step == 0 else ("create", "update", "update", "update")
             case = data.draw(write_cases(live_target.info, seeded_rows, resource_name, created=created,
                                          operations=operations), label=f"step {step}")
-            COLLECTOR.count_example("writes.sequence_step")
             outcome = run_write_case(live_target, oracle_context, case, reset=False)
             if outcome.created_id:
                 created.append(outcome.created_id)
             sent.append(case)
             created_by_step.append(outcome.created_id)
-            report(with_steps(outcome.findings, sent, created_by_step))
+            judge(with_steps(outcome.findings, sent, created_by_step))
     finally:
         live_target.reset()
 
 
 # Each example sends 1-50 MB and traces memory: a handful per run keeps CI cheap.
+@judges(catalog.WRITES_BOUNDED_COST, also=(*WRITES, *HTTP))
 @settings(scaled(0.05), deadline=None)
 @given(data=st.data())
 def test_oversized_bodies(live_target, oracle_context, seeded_rows, data):
     resource_name = data.draw(st.sampled_from([r.name for r in live_target.info.resources]), label="resource")
     case = data.draw(oversized_cases(live_target.info, seeded_rows, resource_name), label="case")
-    COLLECTOR.count_example("writes.oversized")
     outcome = run_write_case(live_target, oracle_context, case, measure_memory=True)
-    report(with_steps(outcome.findings, [case], [outcome.created_id], measure_memory=True))
+    judge(with_steps(outcome.findings, [case], [outcome.created_id], measure_memory=True))

@@ -17,7 +17,9 @@ from fuzz.doctor.runner import DoctorRun
 from fuzz.doctor.spec_model import (
     BLOCK, CONDITIONS, MODE_INDEPENDENT, WARN, DoctorInput, Verdict, matrix_problems,
 )
+from fuzz import catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 
 #: Which doctor result reports each spec condition (the doctor's vocabulary, not its logic).
 CHECK_OF = {
@@ -99,7 +101,8 @@ def check_verdict_matches_spec(inp: DoctorInput, run: DoctorRun, expected: Verdi
     """
     if run.error or run.config_rejected or run.exit_code is None:
         return []
-    prop = "doctor.verdict_matches_spec"
+    judged(catalog.DOCTOR_VERDICT_MATCHES_SPEC)
+    prop = catalog.DOCTOR_VERDICT_MATCHES_SPEC
     findings = []
     by_check: dict[str, set[str]] = {c: set() for c in CHECKS}
     for cond in expected.conditions:
@@ -153,11 +156,12 @@ def check_never_crashes(inp: DoctorInput, run: DoctorRun) -> list[Finding]:
     """The doctor gives a diagnosis for every configuration: no exception, no traceback, a JSON
     report from the CLI and exit code 0 or 1 (reading R17: a configuration Aksara refuses to load
     is still diagnosed, never answered with a traceback)."""
+    judged(catalog.DOCTOR_NEVER_CRASHES)
     if run.error:
-        return [_finding("doctor.never_crashes", f"{run.command} ({run.via}) crashed: {run.error}", inp, run,
+        return [_finding(catalog.DOCTOR_NEVER_CRASHES, f"{run.command} ({run.via}) crashed: {run.error}", inp, run,
                          direction="crash", observed=run.error)]
     if run.exit_code not in (0, 1, None):
-        return [_finding("doctor.never_crashes", f"{run.command} exited {run.exit_code}", inp, run,
+        return [_finding(catalog.DOCTOR_NEVER_CRASHES, f"{run.command} exited {run.exit_code}", inp, run,
                          direction="crash", observed=run.exit_code)]
     return []
 
@@ -169,12 +173,15 @@ def check_monotone(inp: DoctorInput, weakened: DoctorInput, weakening: str, befo
     Compared on the exit code of the same command; a check that reported block/fail before
     the weakening and pass after it is named in the finding.
     """
-    if before.exit_code != 1 or after.exit_code != 0 or before.error or after.error:
+    if before.exit_code != 1 or before.error or after.error:
+        return []
+    judged(catalog.DOCTOR_MONOTONE)
+    if after.exit_code != 0:
         return []
     relieved = sorted(c for c, s in before.statuses.items()
                       if s in ("block", "fail") and after.statuses.get(c) in ("warn", "pass"))
     finding = Finding(
-        "doctor.monotone",
+        catalog.DOCTOR_MONOTONE,
         f"{before.command}: weakening {weakening!r} turned exit 1 into exit 0 (checks relieved: {relieved})",
         observed={"before": before.statuses, "after": after.statuses}, expected="exit code stays 1",
         facts={"command": before.command, "weakening": weakening, "check": ",".join(relieved) or "none",

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
+from fuzz import catalog as property_catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 from fuzz.migrations.catalog import Catalog, DefaultValue
 from fuzz.migrations.ddl import ParsedStatement
 from fuzz.migrations.expected import ExpectedTable
@@ -85,10 +87,11 @@ def value_class(value: Any) -> str:
 
 def check_rejection(exc: BaseException, ctx: Context, stage: str) -> list[Finding]:
     """A definition may be refused only with a ``ValueError`` carrying a message; anything else is a crash."""
+    judged(property_catalog.MIGRATIONS_GENERATION_VALID)
     if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError) and str(exc).strip():
         return []
     return [ctx.finding(
-        "migrations.generation_valid", f"{stage} crashed instead of rejecting with a clear error: {_exc_text(exc)}",
+        property_catalog.MIGRATIONS_GENERATION_VALID, f"{stage} crashed instead of rejecting with a clear error: {_exc_text(exc)}",
         observed=_exc_text(exc), expected="ValueError naming the problem, or a valid migration",
         stage=stage, problem="crash", exception=type(exc).__name__, error=str(exc)[:300],
     )]
@@ -97,18 +100,19 @@ def check_rejection(exc: BaseException, ctx: Context, stage: str) -> list[Findin
 def check_source(source_error: BaseException | None, memory_ddl: Sequence[str], loaded_ddl: Sequence[str] | None,
                  ctx: Context, names: str = "") -> list[Finding]:
     """Generated migration source compiles, loads, and describes exactly the in-memory operations' DDL."""
+    judged(property_catalog.MIGRATIONS_GENERATION_VALID)
     if source_error is not None:
         cause = source_error.__cause__ or source_error
         problem = "source_syntax" if isinstance(cause, SyntaxError) else "source_load"
         return [ctx.finding(
-            "migrations.generation_valid", f"generated migration source does not load: {_exc_text(cause)}",
+            property_catalog.MIGRATIONS_GENERATION_VALID, f"generated migration source does not load: {_exc_text(cause)}",
             observed=_exc_text(cause), expected="an importable migration file",
             stage="generate", problem=problem, exception=type(cause).__name__, error=str(cause)[:300], names=names,
         )]
     if loaded_ddl is not None and list(loaded_ddl) != list(memory_ddl):
         diff = next((i for i, (a, b) in enumerate(zip(memory_ddl, loaded_ddl)) if a != b), min(len(memory_ddl), len(loaded_ddl)))
         return [ctx.finding(
-            "migrations.generation_valid", "the migration file's operations differ from the detected operations",
+            property_catalog.MIGRATIONS_GENERATION_VALID, "the migration file's operations differ from the detected operations",
             observed=list(loaded_ddl)[diff:diff + 1], expected=list(memory_ddl)[diff:diff + 1],
             stage="generate", problem="source_mismatch", names=names,
         )]
@@ -117,17 +121,18 @@ def check_source(source_error: BaseException | None, memory_ddl: Sequence[str], 
 
 def check_ddl_parses(parsed: Sequence[ParsedStatement], ctx: Context) -> list[Finding]:
     """Each executed string parses as PostgreSQL (sqlglot) and holds exactly one statement."""
+    judged(property_catalog.MIGRATIONS_GENERATION_VALID)
     findings = []
     for statement in parsed:
         if statement.error is not None:
             findings.append(ctx.finding(
-                "migrations.generation_valid", f"generated DDL does not parse as PostgreSQL: {statement.error}",
+                property_catalog.MIGRATIONS_GENERATION_VALID, f"generated DDL does not parse as PostgreSQL: {statement.error}",
                 observed=statement.sql[:500], expected="DDL sqlglot parses", stage="generate", problem="ddl_parse",
                 sql=statement.sql[:4000],
             ))
         elif not statement.single:
             findings.append(ctx.finding(
-                "migrations.quoting_holds", f"one DDL string holds {len(statement.kinds)} statements {statement.kinds}",
+                property_catalog.MIGRATIONS_QUOTING_HOLDS, f"one DDL string holds {len(statement.kinds)} statements {statement.kinds}",
                 observed=statement.sql[:500], expected="one statement per executed string",
                 stage="canary", problem="multi_statement", sql=statement.sql[:4000],
             ))
@@ -138,13 +143,14 @@ def check_ddl_parses(parsed: Sequence[ParsedStatement], ctx: Context) -> list[Fi
 
 def check_apply(error: BaseException | None, ctx: Context, names: str = "") -> list[Finding]:
     """Generated DDL applies on PostgreSQL."""
+    judged(property_catalog.MIGRATIONS_APPLY_SUCCEEDS)
     if error is None:
         return []
     cause = error
     while cause.__cause__ is not None:
         cause = cause.__cause__
     return [ctx.finding(
-        "migrations.apply_succeeds", f"generated migration fails on PostgreSQL: {_exc_text(cause)}",
+        property_catalog.MIGRATIONS_APPLY_SUCCEEDS, f"generated migration fails on PostgreSQL: {_exc_text(cause)}",
         observed=_exc_text(cause), expected="the migration applies",
         stage="apply", exception=type(cause).__name__, sqlstate=getattr(cause, "sqlstate", "") or "",
         error=str(cause)[:300], names=names,
@@ -153,9 +159,10 @@ def check_apply(error: BaseException | None, ctx: Context, names: str = "") -> l
 
 def check_canary(state: str, ctx: Context) -> list[Finding]:
     """The canary table outside the example schema is intact."""
+    judged(property_catalog.MIGRATIONS_QUOTING_HOLDS)
     if state == "alive":
         return []
-    return [ctx.finding("migrations.quoting_holds", f"the canary table did not survive: {state}",
+    return [ctx.finding(property_catalog.MIGRATIONS_QUOTING_HOLDS, f"the canary table did not survive: {state}",
                         observed=state, expected="alive", stage="canary", problem="canary")]
 
 
@@ -196,10 +203,11 @@ def _has_unique(table, columns: tuple[str, ...]) -> bool:
 def check_catalog(tables: Sequence[ExpectedTable], catalog: Catalog,
                   defaults: Mapping[tuple[str, str], DefaultValue], ctx: Context) -> list[Finding]:
     """The catalog holds exactly the declared objects (see :mod:`fuzz.migrations.expected` for readings)."""
+    judged(property_catalog.MIGRATIONS_CATALOG_MATCHES)
     findings: list[Finding] = []
 
     def add(problem: str, message: str, name: str = "", **facts: Any) -> None:
-        findings.append(ctx.finding("migrations.catalog_matches", message, stage="catalog", problem=problem,
+        findings.append(ctx.finding(property_catalog.MIGRATIONS_CATALOG_MATCHES, message, stage="catalog", problem=problem,
                                     identifier_class=primary_class(name) if name else "plain", name=name, **facts))
 
     by_stored: dict[str, list[ExpectedTable]] = {}
@@ -303,11 +311,12 @@ def check_idempotent(operations: Sequence[Any], ctx: Context, column_kinds: str 
 
     ``column_kinds`` names the runtime field classes of the columns the operations touch (a fact only).
     """
+    judged(property_catalog.MIGRATIONS_IDEMPOTENT)
     if not operations:
         return []
     described = [op.describe() for op in operations]
     return [ctx.finding(
-        "migrations.idempotent", f"change detection is not idempotent: {len(operations)} operation(s) again",
+        property_catalog.MIGRATIONS_IDEMPOTENT, f"change detection is not idempotent: {len(operations)} operation(s) again",
         observed=described[:5], expected=[], stage="idempotence",
         operations=",".join(sorted({type(op).__name__ for op in operations})), column_kinds=column_kinds,
     )]
@@ -329,12 +338,13 @@ def _catalog_diff(before: Catalog, after: Catalog) -> list[str]:
 def check_reverse(before: Catalog, restored: Catalog | None, error: BaseException | None,
                   ctx: Context, operations: str = "") -> list[Finding]:
     """Applying every operation's ``reverse()`` in reverse order restores the previous catalog."""
+    judged(property_catalog.MIGRATIONS_REVERSE_RESTORES)
     if error is not None:
-        return [ctx.finding("migrations.reverse_restores", f"reversing the migration fails: {_exc_text(error)}",
+        return [ctx.finding(property_catalog.MIGRATIONS_REVERSE_RESTORES, f"reversing the migration fails: {_exc_text(error)}",
                             observed=_exc_text(error), stage="reverse", problem="reverse_error",
                             exception=type(error).__name__, error=str(error)[:300], operations=operations)]
     if restored is not None and restored.key() != before.key():
-        return [ctx.finding("migrations.reverse_restores", "reversing the migration does not restore the catalog",
+        return [ctx.finding(property_catalog.MIGRATIONS_REVERSE_RESTORES, "reversing the migration does not restore the catalog",
                             observed=_catalog_diff(before, restored), expected="the previous catalog",
                             stage="reverse", problem="not_restored", operations=operations)]
     return []
@@ -353,13 +363,14 @@ class GuardrailOutcome:
 
 def check_guardrail(outcome: GuardrailOutcome, ctx: Context) -> list[Finding]:
     """A variant PostgreSQL treats like a blocked statement must be blocked like its canonical spelling."""
+    judged(property_catalog.MIGRATIONS_GUARDRAIL_BLOCKS)
     if not outcome.canonical_blocked:
-        return [ctx.finding("migrations.guardrail_blocks", f"the canonical {outcome.statement} is not blocked",
+        return [ctx.finding(property_catalog.MIGRATIONS_GUARDRAIL_BLOCKS, f"the canonical {outcome.statement} is not blocked",
                             observed="ran", expected="blocked", stage="guardrail", statement=outcome.statement,
                             variant="canonical")]
     if outcome.effective and not outcome.blocked:
         return [ctx.finding(
-            "migrations.guardrail_blocks",
+            property_catalog.MIGRATIONS_GUARDRAIL_BLOCKS,
             f"RunSQL ran a {outcome.statement} spelled {outcome.variant!r} without "
             "AKSARA_ALLOW_DANGEROUS_MIGRATIONS",
             observed="executed", expected="DANGEROUS MIGRATION BLOCKED", stage="guardrail",

@@ -19,7 +19,9 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable, Iterator
 
+from fuzz import catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.registry import register
 from fuzz.transcript import Exchange
@@ -55,13 +57,15 @@ def check_tenant_isolation(exchange: Exchange, context: OracleContext) -> list[F
     own = tenants.get(principal.tenant) if principal.tenant else None
     foreign = {tid: label for label, tid in tenants.items() if tid != own}
     names = tenant_field_names(context.info)
+    if names:
+        judged(catalog.TENANCY_ISOLATION)
     body = exchange.response_json()
     for where, obj in _objects(body):
         for name in names & obj.keys():
             value = str(obj[name])
             if value in foreign:
                 return [Finding(
-                    "tenancy.isolation",
+                    catalog.TENANCY_ISOLATION,
                     f"{exchange.method} {exchange.route or exchange.path} showed {principal.name} "
                     f"(tenant {principal.tenant or 'none'}) an object of tenant {foreign[value]}",
                     observed=f"{where}.{name} = {value}",
@@ -73,7 +77,7 @@ def check_tenant_isolation(exchange: Exchange, context: OracleContext) -> list[F
     return []
 
 
-register("tenancy.isolation", check_tenant_isolation)
+register(catalog.TENANCY_ISOLATION, check_tenant_isolation)
 
 
 def _optional(module: str, name: str) -> Callable | None:
@@ -92,11 +96,11 @@ def write_oracles() -> tuple[Callable | None, Callable | None]:
 
 def oracle_names() -> list[str]:
     """Property ids of the suite oracles this checkout runs on OpenAPI exchanges."""
-    names = ["http.no_server_error", "http.error_envelope", "http.no_leak", "http.safe_method_no_write",
-             "tenancy.isolation"]
+    names = [catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK,
+             catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.TENANCY_ISOLATION]
     state_integrity, denied_fields = write_oracles()
     if state_integrity is not None:
-        names.append("writes.state_integrity")
+        names.append(catalog.WRITES_STATE_INTEGRITY)
     if denied_fields is not None:
-        names.append("writes.denied_field_exactness")
+        names.append(catalog.WRITES_DENIED_FIELD_EXACTNESS)
     return names

@@ -17,7 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fuzz import catalog
 from fuzz.findings import Finding, with_facts, with_replay
+from fuzz.judging import judged
 from fuzz.openapi.facts import body_facts
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import check_health_after
@@ -87,6 +89,34 @@ def failure_findings(failure: Any, exchange: Exchange) -> list[Finding]:
     )]
 
 
+# Schemathesis checks that judge every response; the others judge only some cases (below)
+EVERY_RESPONSE_CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+                         "response_headers_conformance", "response_schema_conformance")
+STATEFUL_CHECKS = ("use_after_free", "ensure_resource_availability", "object_level_authorization")
+
+
+def schemathesis_judged(case: Any, exchange: Exchange, phase: str) -> list[str]:
+    """The catalogue ids of the Schemathesis checks that have something to judge in this case.
+
+    Every response is judged for its status, content type, headers and schema; a negative case
+    for rejection and a positive one for acceptance; a 405 for its Allow header; a stateful step
+    for the resource-lifecycle checks. (``missing_required_header``, ``unsupported_method`` and
+    ``ignored_auth`` need cases this runner does not send, so they are judged only when they
+    report a violation.)
+    """
+    names = list(EVERY_RESPONSE_CHECKS)
+    mode = case.meta.generation.mode.value if case.meta is not None else None
+    if mode == "negative":
+        names.append("negative_data_rejection")
+    elif mode == "positive":
+        names.append("positive_data_acceptance")
+    if exchange.status == 405:
+        names.append("allow_header_conformance")
+    if phase == "stateful":
+        names += STATEFUL_CHECKS
+    return [catalog.OPENAPI_CHECKS[n] for n in names]
+
+
 def resource_for(info: Any, route: str) -> Any:
     matches = [r for r in info.resources
                if route == r.prefix.rstrip("/") or route.startswith(r.prefix.rstrip("/") + "/")]
@@ -143,12 +173,13 @@ class OpenApiRunner:
         checks.BINDING.context = self.context
         checks.BINDING.record(case.id, checks.CaseRecord(exchange, changed, clean_before))
         findings: list[Finding] = []
+        judged(*schemathesis_judged(case, exchange, phase))
         try:
             case.validate_response(response, recorder=recorder)
         except FailureGroup as group:
             failures = list(group.exceptions)
             suite_caught_5xx = any(isinstance(f, checks.SuiteOracleFailure)
-                                   and any(x.property_id == "http.no_server_error" for x in f.findings)
+                                   and any(x.property_id == catalog.HTTP_NO_SERVER_ERROR for x in f.findings)
                                    for f in failures)
             for failure in failures:
                 if suite_caught_5xx and type(failure).__name__ in STATUS_ONLY_FAILURES:
@@ -189,10 +220,8 @@ def stateful_machine(runner: OpenApiRunner, principal: str, on_findings: Any) ->
 
     Each scenario starts from the seed (reset in ``setup``); the steps of a scenario
     share state, so state integrity is judged only while nothing has changed yet.
-    ``on_findings`` receives each step's findings (``fuzz.findings.report``).
+    ``on_findings`` receives each step's findings (``fuzz.judging.judge``).
     """
-    from fuzz.findings import COLLECTOR
-
     base = runner.schema.as_state_machine()
 
     class SuiteStateMachine(base):  # type: ignore[misc, valid-type]
@@ -212,7 +241,6 @@ def stateful_machine(runner: OpenApiRunner, principal: str, on_findings: Any) ->
             findings = with_replay(findings, "openapi", "case_steps", principal=principal, steps=tuple(self._steps),
                                    phase="stateful", created=tuple(self._created))
             self._clean = self._clean and not runner.live.changes()
-            COLLECTOR.count_example("openapi.stateful")
             on_findings(findings)
             return self.recorder.find_response(case_id=case.id)
 

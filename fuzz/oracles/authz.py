@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from fuzz import catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 from fuzz.transcript import Exchange
 
 DENIED = frozenset({401, 403, 404, 405})
@@ -36,6 +38,7 @@ def _facts(exchange: Exchange, **more: Any) -> dict[str, str]:
 
 def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "anonymous") -> list[Finding]:
     """A caller without rights is turned away from a non-public route before anything else happens."""
+    judged(catalog.AUTHZ_ROUTE_REQUIRES_AUTH)
     if exchange.status in DENIED:
         return []
     if exchange.status < 400:
@@ -44,7 +47,7 @@ def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "a
         problem = "error"
     else:
         problem = "validated_before_auth"
-    return [Finding("authz.route_requires_auth",
+    return [Finding(catalog.AUTHZ_ROUTE_REQUIRES_AUTH,
                     f"{principal} {exchange.method} {exchange.route} answered {exchange.status} ({problem})",
                     observed=exchange.status, expected="401/403/404/405", exchanges=(exchange,),
                     facts=_facts(exchange, problem=problem, route_kind=kind, caller=principal))]
@@ -53,22 +56,23 @@ def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "a
 def check_cross_tenant_denied(exchange: Exchange, nonexistent: Exchange, changed: Sequence[str],
                               operation: str) -> list[Finding]:
     """Another tenant's row: denied like a missing row, and nothing changes."""
+    judged(catalog.AUTHZ_CROSS_TENANT_DENIED)
     findings = []
     if exchange.status not in (403, 404):
         findings.append(Finding(
-            "authz.cross_tenant_denied", f"{operation} of another tenant's row answered {exchange.status}",
+            catalog.AUTHZ_CROSS_TENANT_DENIED, f"{operation} of another tenant's row answered {exchange.status}",
             observed=exchange.status, expected="403 or 404", exchanges=(exchange,),
             facts=_facts(exchange, problem="allowed" if exchange.status < 400 else "status", operation=operation)))
     elif nonexistent.status != exchange.status:
         findings.append(Finding(
-            "authz.cross_tenant_denied",
+            catalog.AUTHZ_CROSS_TENANT_DENIED,
             f"{operation} of another tenant's row answered {exchange.status}, a missing id {nonexistent.status}: "
             "the difference reveals that the row exists",
             observed=exchange.status, expected=nonexistent.status, exchanges=(nonexistent, exchange),
             facts=_facts(exchange, problem="existence_revealed", operation=operation)))
     if changed:
         findings.append(Finding(
-            "authz.cross_tenant_denied", f"denied {operation} still changed {', '.join(changed)}",
+            catalog.AUTHZ_CROSS_TENANT_DENIED, f"denied {operation} still changed {', '.join(changed)}",
             observed=list(changed), expected=[], exchanges=(exchange,),
             facts=_facts(exchange, problem="changed_db", operation=operation)))
     return findings
@@ -80,17 +84,19 @@ def check_list_own_tenant(exchange: Exchange, row_tenants: Mapping[str, str | No
     body = exchange.response_json()
     if exchange.status != 200 or not isinstance(body, dict):
         return []
+    judged(catalog.AUTHZ_LIST_OWN_TENANT)
     foreign = [str(r.get("id")) for r in body.get("results") or [] if isinstance(r, dict)
                and row_tenants.get(str(r.get("id")), tenant) != tenant]
     if not foreign:
         return []
-    return [Finding("authz.list_own_tenant", f"list returned {len(foreign)} row(s) of another tenant",
+    return [Finding(catalog.AUTHZ_LIST_OWN_TENANT, f"list returned {len(foreign)} row(s) of another tenant",
                     observed=[i[:8] for i in foreign[:10]], expected="only the principal's tenant",
                     exchanges=(exchange,), facts=_facts(exchange, problem="foreign_rows", hint=hint))]
 
 
 def check_tenant_required(exchange: Exchange, operation: str) -> list[Finding]:
     """No tenant context: a denial or nothing, never data."""
+    judged(catalog.AUTHZ_TENANT_REQUIRED)
     body = exchange.response_json()
     if operation == "list":
         rows = body.get("results") if exchange.status == 200 and isinstance(body, dict) else None
@@ -101,16 +107,18 @@ def check_tenant_required(exchange: Exchange, operation: str) -> list[Finding]:
         if exchange.status >= 400:
             return []
         problem, observed = "allowed_without_tenant", exchange.status
-    return [Finding("authz.tenant_required", f"{operation} without a tenant context succeeded ({observed})",
+    return [Finding(catalog.AUTHZ_TENANT_REQUIRED, f"{operation} without a tenant context succeeded ({observed})",
                     observed=observed, expected="a denial or an empty list", exchanges=(exchange,),
                     facts=_facts(exchange, problem=problem, operation=operation))]
 
 
 def check_anonymous_no_write(exchange: Exchange, changed: Sequence[str]) -> list[Finding]:
+    """An anonymous caller's write is refused and changes nothing."""
+    judged(catalog.AUTHZ_ANONYMOUS_NO_WRITE)
     if exchange.status >= 400 and not changed:
         return []
     problem = "changed_db" if changed else "accepted"
-    return [Finding("authz.anonymous_no_write", f"anonymous {exchange.method} answered {exchange.status}",
+    return [Finding(catalog.AUTHZ_ANONYMOUS_NO_WRITE, f"anonymous {exchange.method} answered {exchange.status}",
                     observed={"status": exchange.status, "changed": list(changed)}, expected="401/403, no change",
                     exchanges=(exchange,), facts=_facts(exchange, problem=problem))]
 
@@ -119,6 +127,7 @@ def check_state_matches_model(expected: Mapping[str, Mapping[str, str | None]],
                               actual: Mapping[str, Mapping[str, str | None]],
                               last: Exchange | None) -> list[Finding]:
     """The database holds exactly the modelled rows, each in its tenant."""
+    judged(catalog.AUTHZ_STATE_MATCHES_MODEL)
     findings = []
     for table, rows in expected.items():
         got = actual.get(table, {})
@@ -128,7 +137,7 @@ def check_state_matches_model(expected: Mapping[str, Mapping[str, str | None]],
         if missing or extra or moved:
             problem = "moved_tenant" if moved else "extra" if extra else "missing"
             findings.append(Finding(
-                "authz.state_matches_model",
+                catalog.AUTHZ_STATE_MATCHES_MODEL,
                 f"{table}: {len(missing)} missing, {len(extra)} unexpected, {len(moved)} in another tenant",
                 observed={"missing": missing[:5], "extra": extra[:5], "moved": moved[:5]}, expected="the model",
                 exchanges=(last,) if last else (), facts={"table": table, "problem": problem,

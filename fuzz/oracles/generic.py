@@ -18,7 +18,9 @@ import re
 from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote
 
+from fuzz import catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 from fuzz.oracles.context import OracleContext
 from fuzz.transcript import Exchange
 
@@ -58,10 +60,11 @@ def _facts(exchange: Exchange, **more: str) -> dict[str, str]:
 
 def check_no_server_error(exchange: Exchange, context: OracleContext) -> list[Finding]:
     """No request, however hostile, makes the app answer 5xx or raise."""
+    judged(catalog.HTTP_NO_SERVER_ERROR)
     if exchange.status < 500:
         return []
     return [Finding(
-        "http.no_server_error",
+        catalog.HTTP_NO_SERVER_ERROR,
         f"{exchange.method} {exchange.route or exchange.path} answered {exchange.status}",
         observed=exchange.status,
         expected="a status below 500 (a 4xx for bad input)",
@@ -74,6 +77,7 @@ def check_error_envelope(exchange: Exchange, context: OracleContext) -> list[Fin
     """Every REST error is Aksara's JSON envelope with the response's own status."""
     if exchange.status < 400 or context.is_mcp(exchange.path):
         return []
+    judged(catalog.HTTP_ERROR_ENVELOPE)
     content_type = dict((k.lower(), v) for k, v in exchange.response_headers).get("content-type", "")
     body = exchange.response_json()
     problem = None
@@ -90,7 +94,7 @@ def check_error_envelope(exchange: Exchange, context: OracleContext) -> list[Fin
     if problem is None:
         return []
     return [Finding(
-        "http.error_envelope",
+        catalog.HTTP_ERROR_ENVELOPE,
         f"{exchange.method} {exchange.route or exchange.path} -> {exchange.status}: {problem}",
         observed=exchange.response_text[:500],
         expected='{"error": {"status": N, "message": str, "type": str}}',
@@ -122,12 +126,13 @@ def _without_caller_text(text: str, exchange: Exchange) -> str:
 
 def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
     """No secret anywhere; no SQL, traceback, file path or driver name in an error."""
+    judged(catalog.HTTP_NO_LEAK)
     text = exchange.response_text + "\n" + "\n".join(f"{k}: {v}" for k, v in exchange.response_headers)
     findings = []
     for secret in context.secrets:
         if secret in text:
             findings.append(Finding(
-                "http.no_leak", "response contains a configured secret",
+                catalog.HTTP_NO_LEAK, "response contains a configured secret",
                 observed=f"secret of length {len(secret)} at offset {text.find(secret)}",
                 expected="no secret in any response", exchanges=(exchange,),
                 facts=_facts(exchange, leak="secret"),
@@ -140,7 +145,7 @@ def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
             match = pattern.search(scrubbed)
             if match:
                 findings.append(Finding(
-                    "http.no_leak", f"error response leaks {kind} text: {match.group(0)[:80]!r}",
+                    catalog.HTTP_NO_LEAK, f"error response leaks {kind} text: {match.group(0)[:80]!r}",
                     observed=scrubbed[max(0, match.start() - 80): match.end() + 80],
                     expected=f"no {kind} text in error responses", exchanges=(exchange,),
                     facts=_facts(exchange, leak=kind, match=match.group(0)[:200]),
@@ -151,10 +156,13 @@ def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
 
 def check_safe_method_no_write(exchange: Exchange, changed_tables: Sequence[str]) -> list[Finding]:
     """A safe method (GET/HEAD/OPTIONS) leaves every table as it was."""
-    if exchange.method not in SAFE_METHODS or not changed_tables:
+    if exchange.method not in SAFE_METHODS:
+        return []
+    judged(catalog.HTTP_SAFE_METHOD_NO_WRITE)
+    if not changed_tables:
         return []
     return [Finding(
-        "http.safe_method_no_write",
+        catalog.HTTP_SAFE_METHOD_NO_WRITE,
         f"{exchange.method} {exchange.route or exchange.path} changed {', '.join(changed_tables)}",
         observed=list(changed_tables), expected=[], exchanges=(exchange,),
         facts=_facts(exchange, tables=",".join(changed_tables)),
@@ -163,11 +171,12 @@ def check_safe_method_no_write(exchange: Exchange, changed_tables: Sequence[str]
 
 def check_health_after(health: Exchange, previous: Exchange | None) -> list[Finding]:
     """After any request the app still answers its health route with 200."""
+    judged(catalog.HTTP_HEALTH_AFTER)
     if health.status == 200:
         return []
     exchanges = (previous, health) if previous is not None else (health,)
     return [Finding(
-        "http.health_after", f"health route answered {health.status} after the request",
+        catalog.HTTP_HEALTH_AFTER, f"health route answered {health.status} after the request",
         observed=health.status, expected=200, exchanges=exchanges,
         facts={"route": health.path, "status": str(health.status)},
     )]

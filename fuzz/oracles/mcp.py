@@ -44,7 +44,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from jsonschema.validators import validator_for
 
+from fuzz import catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 from targets.mcp_client import McpReply
 
 CREDENTIAL_CODES = frozenset({"unauthenticated", "invalid_principal_type", "credential_expired", "wrong_audience",
@@ -171,10 +173,12 @@ def check_lifetime(case: Any, claims: Mapping[str, Any], accepted: bool, error: 
                    reproducer: str) -> list[Finding]:
     """An agent token is accepted exactly when R1-R3 say so (``either`` cases are not judged)."""
     verdict = lifetime_verdict(case)
+    if verdict.must != "either":
+        judged(catalog.TOKENS_AGENT_TOKEN_LIFETIME)
     if verdict.must == "either" or (verdict.must == "accept") == accepted:
         return []
     return [Finding(
-        "tokens.agent_token_lifetime",
+        catalog.TOKENS_AGENT_TOKEN_LIFETIME,
         f"verify_agent_token {'accepted' if accepted else 'refused'} a token whose claims say "
         f"{verdict.must} ({', '.join(sorted(verdict.reasons)) or 'valid lifetime'})",
         observed="accepted" if accepted else f"refused: {error}", expected=verdict.must,
@@ -196,10 +200,12 @@ def _claim_repr(claims: Mapping[str, Any], key: str) -> str:
 
 def check_verify_error_type(case: Any, exc: BaseException | None, reproducer: str) -> list[Finding]:
     """R4: ``verify_agent_token`` refuses with ``ValueError`` only."""
+    if exc is not None:
+        judged(catalog.TOKENS_VERIFY_RAISES_VALUEERROR)
     if exc is None or isinstance(exc, ValueError):
         return []
     return [Finding(
-        "tokens.verify_raises_valueerror",
+        catalog.TOKENS_VERIFY_RAISES_VALUEERROR,
         f"verify_agent_token raised {type(exc).__name__} instead of ValueError",
         observed=f"{type(exc).__name__}: {exc}", expected="ValueError",
         facts={"exception": type(exc).__name__, "exp_class": case.exp.kind if case else "",
@@ -215,10 +221,12 @@ def check_tamper(tamper: Any, original: str, tampered: str, accepted: bool, same
     ``same_bytes`` says whether the tampered token decodes to the same header, payload and
     signature bytes (a non-canonical encoding); it is a fact, not an excuse.
     """
+    if tampered != original:
+        judged(catalog.TOKENS_AGENT_TOKEN_INTEGRITY)
     if tampered == original or not accepted:
         return []
     return [Finding(
-        "tokens.agent_token_integrity",
+        catalog.TOKENS_AGENT_TOKEN_INTEGRITY,
         f"verify_agent_token accepted a token changed by {tamper.kind}",
         observed="accepted", expected="refused",
         facts={"tamper": tamper.kind, "part": str(tamper.part), "same_bytes": str(same_bytes).lower(),
@@ -231,6 +239,7 @@ def check_tamper(tamper: Any, original: str, tampered: str, accepted: bool, same
 def check_scope_decisions(granted: Sequence[str], required: str, decisions: Mapping[str, bool],
                           reproducer: str) -> list[Finding]:
     """R7: every scope decider agrees with :func:`reference_scope_grants`."""
+    judged(catalog.TOKENS_SCOPE_ALGEBRA)
     expected = reference_set_grants(granted, required)
     findings = []
     for decider, allowed in decisions.items():
@@ -240,7 +249,7 @@ def check_scope_decisions(granted: Sequence[str], required: str, decisions: Mapp
                         and reference_scope_grants(g, required) != expected), "") if expected else next(
             (g for g in granted if isinstance(g, str) and "*" in g), "")
         findings.append(Finding(
-            "tokens.scope_algebra",
+            catalog.TOKENS_SCOPE_ALGEBRA,
             f"{decider}: granted {list(granted)!r} {'authorizes' if allowed else 'does not authorize'} {required!r}",
             observed=allowed, expected=expected,
             facts={"decider": decider, "direction": "over_grant" if allowed else "under_grant",
@@ -278,9 +287,10 @@ def check_approval(case: Any, changed: bool, outcome: str | None, exc: BaseExcep
     ``outcome`` is the ``ApprovalError.code`` (``None`` when accepted); ``changed`` says whether the
     tampering changed the token text.
     """
+    judged(catalog.TOKENS_APPROVAL_BINDING)
     facts = {"mismatch": case.mismatch, "tamper": case.tamper.kind if case.tamper else "none"}
     if exc is not None:
-        return [Finding("tokens.approval_binding", f"ApprovalManager.verify raised {type(exc).__name__}",
+        return [Finding(catalog.TOKENS_APPROVAL_BINDING, f"ApprovalManager.verify raised {type(exc).__name__}",
                         observed=repr(exc), expected="ApprovalError", facts={**facts, "exception": type(exc).__name__},
                         reproducer=reproducer)]
     expected = APPROVAL_CODES[case.mismatch]
@@ -292,7 +302,7 @@ def check_approval(case: Any, changed: bool, outcome: str | None, exc: BaseExcep
         allowed = {expected}
     if outcome in allowed:
         return []
-    return [Finding("tokens.approval_binding", f"approval grant ({facts['mismatch']}, {facts['tamper']}) gave "
+    return [Finding(catalog.TOKENS_APPROVAL_BINDING, f"approval grant ({facts['mismatch']}, {facts['tamper']}) gave "
                     f"{outcome or 'acceptance'}", observed=outcome or "accepted", expected=sorted(map(str, allowed)),
                     facts=facts, reproducer=reproducer)]
 
@@ -319,6 +329,7 @@ def tool_facts(reply: McpReply, tool: str | None = None, **more: str) -> dict[st
 
 def check_no_internal_error(reply: McpReply, tool: str | None = None) -> list[Finding]:
     """No HTTP 5xx, JSON-RPC -32603 or ``internal_error`` tool result: each counts as a server error."""
+    judged(catalog.MCP_NO_INTERNAL_ERROR)
     problem = None
     if reply.exchange.status >= 500:
         problem = f"HTTP {reply.exchange.status}"
@@ -328,7 +339,7 @@ def check_no_internal_error(reply: McpReply, tool: str | None = None) -> list[Fi
         problem = f"tool result {reply.tool_error_code}"
     if problem is None:
         return []
-    return [Finding("mcp.no_internal_error", f"MCP {tool or 'request'} answered {problem}", observed=problem,
+    return [Finding(catalog.MCP_NO_INTERNAL_ERROR, f"MCP {tool or 'request'} answered {problem}", observed=problem,
                     expected="a result or a documented client/authorization error", exchanges=reply.exchanges,
                     facts=tool_facts(reply, tool, problem=problem), reproducer=reply.transcript())]
 
@@ -338,6 +349,7 @@ def check_jsonrpc_response(reply: McpReply) -> list[Finding]:
     request = reply.request
     if not isinstance(request, dict) or "id" not in request or 400 <= reply.exchange.status < 500:
         return []
+    judged(catalog.MCP_JSONRPC_RESPONSE)
     message = reply.message
     problem = None
     if not isinstance(message, dict):
@@ -348,7 +360,7 @@ def check_jsonrpc_response(reply: McpReply) -> list[Finding]:
         problem = "response must carry exactly one of result/error"
     if problem is None:
         return []
-    return [Finding("mcp.jsonrpc_response", problem, observed=reply.exchange.response_text[:500],
+    return [Finding(catalog.MCP_JSONRPC_RESPONSE, problem, observed=reply.exchange.response_text[:500],
                     expected="a JSON-RPC 2.0 response", exchanges=reply.exchanges,
                     facts=tool_facts(reply, problem=problem), reproducer=reply.transcript())]
 
@@ -358,6 +370,7 @@ def check_documented_denial(reply: McpReply, tool: str | None = None) -> list[Fi
     result = reply.result
     if not isinstance(result, dict) or not result.get("isError"):
         return []
+    judged(catalog.MCP_DOCUMENTED_DENIAL)
     structured = result.get("structuredContent")
     problem = None
     if not isinstance(structured, dict) or structured.get("ok") is not False or not isinstance(
@@ -373,7 +386,7 @@ def check_documented_denial(reply: McpReply, tool: str | None = None) -> list[Fi
             problem = f"undocumented error code {error['code']!r}"
     if problem is None:
         return []
-    return [Finding("mcp.documented_denial", problem, observed=structured, expected="documented tool error",
+    return [Finding(catalog.MCP_DOCUMENTED_DENIAL, problem, observed=structured, expected="documented tool error",
                     exchanges=reply.exchanges, facts=tool_facts(reply, tool, problem=problem),
                     reproducer=reply.transcript())]
 
@@ -388,12 +401,13 @@ def check_output_schema(reply: McpReply, tool: Mapping[str, Any]) -> list[Findin
     schema = tool.get("outputSchema")
     if not reply.tool_succeeded or not isinstance(schema, dict):
         return []
+    judged(catalog.MCP_OUTPUT_SCHEMA)
     structured = reply.result.get("structuredContent")
     errors = sorted(validator_for(schema)(schema).iter_errors(structured), key=lambda e: list(e.absolute_path))
     if not errors:
         return []
     first = errors[0]
-    return [Finding("mcp.output_schema", f"{tool['name']} result violates its outputSchema: {first.message[:200]}",
+    return [Finding(catalog.MCP_OUTPUT_SCHEMA, f"{tool['name']} result violates its outputSchema: {first.message[:200]}",
                     observed=first.message[:500], expected="structuredContent valid for outputSchema",
                     exchanges=reply.exchanges,
                     facts=tool_facts(reply, tool["name"], rule=str(first.validator),
@@ -406,10 +420,11 @@ def check_arguments_validated(reply: McpReply, tool: Mapping[str, Any], argument
     """Arguments the ``inputSchema`` rejects never reach execution."""
     if arguments_valid:
         return []
+    judged(catalog.MCP_ARGUMENTS_VALIDATED)
     code = reply.tool_error_code
     if code in SCHEMA_CODES | CREDENTIAL_CODES or reply.error is not None or reply.exchange.status >= 400:
         return []
-    return [Finding("mcp.arguments_validated", f"{tool['name']} executed arguments outside its inputSchema ({kind})",
+    return [Finding(catalog.MCP_ARGUMENTS_VALIDATED, f"{tool['name']} executed arguments outside its inputSchema ({kind})",
                     observed=code or "success", expected="schema_mismatch or forbidden_field",
                     exchanges=reply.exchanges, facts=tool_facts(reply, tool["name"], arguments=kind),
                     reproducer=reply.transcript())]
@@ -418,6 +433,7 @@ def check_arguments_validated(reply: McpReply, tool: Mapping[str, Any], argument
 def check_db_effect(reply: McpReply, tool: Mapping[str, Any], changed: Sequence[str],
                     allowed_tables: Sequence[str]) -> list[Finding]:
     """Refused calls and read tools change nothing; a successful write touches only its own tables."""
+    judged(catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED)
     if not changed:
         return []
     method = str((tool.get("_meta") or {}).get("aksara/httpMethod", "")).upper()
@@ -430,7 +446,7 @@ def check_db_effect(reply: McpReply, tool: Mapping[str, Any], changed: Sequence[
         problem = f"read tool changed {', '.join(changed)}"
     else:
         problem = f"refused call changed {', '.join(changed)}"
-    return [Finding("mcp.db_change_only_when_allowed", f"{tool.get('name')}: {problem}", observed=list(changed),
+    return [Finding(catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED, f"{tool.get('name')}: {problem}", observed=list(changed),
                     expected=list(allowed_tables) if reply.tool_succeeded else [], exchanges=reply.exchanges,
                     facts=tool_facts(reply, str(tool.get("name")), tables=",".join(changed)),
                     reproducer=reply.transcript())]
@@ -444,19 +460,21 @@ def check_credential_decision(reply: McpReply, verdict: Verdict, tool: str, case
     refused = refused_by_app or code in CREDENTIAL_CODES
     facts = tool_facts(reply, tool, **case_facts, verdict=verdict.must,
                        reasons=",".join(sorted(verdict.reasons)), doubts=",".join(sorted(verdict.doubts)))
+    if verdict.must != "either":
+        judged(catalog.MCP_CREDENTIAL_ALGEBRA)
     if verdict.must == "reject" and not refused:
-        return [Finding("mcp.credential_algebra", f"{tool}: a credential that must be refused "
+        return [Finding(catalog.MCP_CREDENTIAL_ALGEBRA, f"{tool}: a credential that must be refused "
                         f"({', '.join(sorted(verdict.reasons))}) passed the MCP checks",
                         observed=code or "executed", expected="refused", exchanges=reply.exchanges,
                         facts={**facts, "direction": "accepted"}, reproducer=reply.transcript())]
     if verdict.must == "accept" and refused:
-        return [Finding("mcp.credential_algebra", f"{tool}: a valid credential was refused ({code or 'HTTP 401'})",
+        return [Finding(catalog.MCP_CREDENTIAL_ALGEBRA, f"{tool}: a valid credential was refused ({code or 'HTTP 401'})",
                         observed=code or "HTTP 401", expected="accepted", exchanges=reply.exchanges,
                         facts={**facts, "direction": "refused"}, reproducer=reply.transcript())]
     if verdict.must == "reject" and code in CREDENTIAL_CODES:
         applicable = codes_for(verdict.reasons | verdict.doubts)
         if code not in applicable:
-            return [Finding("mcp.credential_algebra", f"{tool}: refused with {code}, but the reasons are "
+            return [Finding(catalog.MCP_CREDENTIAL_ALGEBRA, f"{tool}: refused with {code}, but the reasons are "
                             f"{', '.join(sorted(verdict.reasons))}", observed=code, expected=sorted(applicable),
                             exchanges=reply.exchanges, facts={**facts, "direction": "wrong_code"},
                             reproducer=reply.transcript())]
@@ -491,18 +509,19 @@ def check_tools_list(reply: McpReply, principal: str, scopes: Sequence[str] | No
     """A scoped MCP principal (``scopes`` not None) is listed exactly the catalogue tools its scopes grant."""
     result = reply.result
     if not isinstance(result, dict) or not isinstance(result.get("tools"), list):
-        return [Finding("mcp.tools_list_exact", f"tools/list for {principal} gave no tool list",
+        return [Finding(catalog.MCP_TOOLS_LIST_EXACT, f"tools/list for {principal} gave no tool list",
                         observed=reply.exchange.response_text[:300], expected="a tools list",
                         exchanges=reply.exchanges, facts=tool_facts(reply, problem="no_list"),
                         reproducer=reply.transcript())]
     if scopes is None:
         return []
+    judged(catalog.MCP_TOOLS_LIST_EXACT)
     listed = {t.get("name") for t in result["tools"]}
     expected = {t["name"] for t in catalogue if (rs := required_scope(t, info)) and reference_set_grants(scopes, rs)}
     extra, missing = sorted(listed - expected), sorted(expected - listed)
     if not extra and not missing:
         return []
-    return [Finding("mcp.tools_list_exact", f"tools/list for scopes {list(scopes)!r}: extra {extra}, missing {missing}",
+    return [Finding(catalog.MCP_TOOLS_LIST_EXACT, f"tools/list for scopes {list(scopes)!r}: extra {extra}, missing {missing}",
                     observed=sorted(listed), expected=sorted(expected), exchanges=reply.exchanges,
                     facts=tool_facts(reply, direction="over_grant" if extra else "under_grant",
                                      wildcard_position=_wildcard_position(scopes), granted=" ".join(scopes)),
@@ -513,6 +532,8 @@ def check_tool_schemas(reply: McpReply, info: Any) -> list[Finding]:
     """Every listed schema is valid JSON Schema and names no ``ai_sensitive`` field."""
     result = reply.result
     tools = result.get("tools") if isinstance(result, dict) else None
+    if tools:
+        judged(catalog.MCP_TOOL_SCHEMA_VALID)
     findings = []
     for tool in tools or []:
         resource = tool_resource(tool, info)
@@ -530,7 +551,7 @@ def check_tool_schemas(reply: McpReply, info: Any) -> list[Finding]:
             if problem is None and named:
                 problem = f"names ai_sensitive field(s) {', '.join(sorted(named))}"
             if problem:
-                findings.append(Finding("mcp.tool_schema_valid", f"{tool.get('name')} {key}: {problem}",
+                findings.append(Finding(catalog.MCP_TOOL_SCHEMA_VALID, f"{tool.get('name')} {key}: {problem}",
                                         observed=problem, expected="valid schema without hidden fields",
                                         exchanges=reply.exchanges,
                                         facts=tool_facts(reply, str(tool.get("name")), schema=key, problem=problem),
@@ -570,11 +591,12 @@ def check_tenant_isolation(reply: McpReply, tool: str, own_tenant: str | None) -
     """A tenant-bound agent's successful results carry only its own tenant's rows."""
     if not reply.tool_succeeded or own_tenant is None:
         return []
+    judged(catalog.MCP_TENANT_ISOLATION)
     foreign = sorted({str(v) for v in _walk(reply.result.get("structuredContent"), "tenant_id")
                       if v is not None and str(v) != own_tenant})
     if not foreign:
         return []
-    return [Finding("mcp.tenant_isolation", f"{tool} returned rows of tenant(s) {', '.join(foreign)}",
+    return [Finding(catalog.MCP_TENANT_ISOLATION, f"{tool} returned rows of tenant(s) {', '.join(foreign)}",
                     observed=foreign, expected=[own_tenant], exchanges=reply.exchanges,
                     facts=tool_facts(reply, tool, foreign_tenants=",".join(foreign)), reproducer=reply.transcript())]
 
@@ -582,12 +604,14 @@ def check_tenant_isolation(reply: McpReply, tool: str, own_tenant: str | None) -
 def check_hidden_fields(reply: McpReply, tool: str, hidden: Iterable[str]) -> list[Finding]:
     """No ``ai_sensitive`` field name appears in any MCP result (success or error)."""
     result = reply.result
-    if not isinstance(result, dict):
+    hidden = list(hidden)
+    if not isinstance(result, dict) or not hidden:
         return []
+    judged(catalog.MCP_HIDDEN_FIELDS)
     shown = sorted(name for name in hidden if _walk(result.get("structuredContent"), name))
     if not shown:
         return []
-    return [Finding("mcp.hidden_fields", f"{tool} result shows ai_sensitive field(s) {', '.join(shown)}",
+    return [Finding(catalog.MCP_HIDDEN_FIELDS, f"{tool} result shows ai_sensitive field(s) {', '.join(shown)}",
                     observed=shown, expected=[], exchanges=reply.exchanges,
                     facts=tool_facts(reply, tool, fields=",".join(shown)), reproducer=reply.transcript())]
 
@@ -636,12 +660,13 @@ def check_parity(operation: str, rest: Any, reply: McpReply, rest_data: Any, mcp
     facts = tool_facts(reply, operation, rest_status=str(rest.status), rest_decision=left, mcp_decision=right)
     if right == "schema":
         return []
+    judged(catalog.MCP_REST_PARITY)
     if (left == "allowed") != (right == "allowed"):
-        return [Finding("mcp.rest_parity", f"{operation}: REST {left} ({rest.status}) but MCP {right}",
+        return [Finding(catalog.MCP_REST_PARITY, f"{operation}: REST {left} ({rest.status}) but MCP {right}",
                         observed=right, expected=left, exchanges=exchanges,
                         facts={**facts, "difference": "decision"}, reproducer=reply.transcript())]
     if left == "allowed" and rest_data != mcp_data:
-        return [Finding("mcp.rest_parity", f"{operation}: REST and MCP returned different data",
+        return [Finding(catalog.MCP_REST_PARITY, f"{operation}: REST and MCP returned different data",
                         observed=_short_repr(mcp_data), expected=_short_repr(rest_data), exchanges=exchanges,
                         facts={**facts, "difference": "data"}, reproducer=reply.transcript())]
     return []

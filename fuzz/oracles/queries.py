@@ -27,7 +27,9 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+from fuzz import catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 from fuzz.transcript import Exchange
 
 
@@ -48,15 +50,16 @@ def check_filter_differential(exchange: Exchange, got_ids: Sequence[str] | None,
     """A valid filter is accepted and returns exactly the rows the model says, with that count."""
     params = " ".join(k for k, _ in filters)
     if exchange.status != 200 or got_ids is None:
-        return [Finding("query.filter_differential",
+        return [Finding(catalog.QUERY_FILTER_DIFFERENTIAL,
                         f"a valid filter was refused with {exchange.status}",
                         observed=exchange.status, expected=200, exchanges=(exchange,),
                         facts=_facts(exchange, problem="refused", filters=params))]
+    judged(catalog.QUERY_FILTER_DIFFERENTIAL)
     got, want = set(got_ids), set(expected_ids)
     findings = []
     if got != want:
         findings.append(Finding(
-            "query.filter_differential",
+            catalog.QUERY_FILTER_DIFFERENTIAL,
             f"filter returned {len(got)} rows, the model {len(want)} "
             f"({len(got - want)} extra, {len(want - got)} missing)",
             observed={"extra": _short(sorted(got - want)), "missing": _short(sorted(want - got))},
@@ -64,7 +67,7 @@ def check_filter_differential(exchange: Exchange, got_ids: Sequence[str] | None,
             facts=_facts(exchange, problem="extra" if got - want else "missing", filters=params),
         ))
     elif count is not None and count != len(want):
-        findings.append(Finding("query.filter_differential", f"count {count} but {len(want)} rows match",
+        findings.append(Finding(catalog.QUERY_FILTER_DIFFERENTIAL, f"count {count} but {len(want)} rows match",
                                 observed=count, expected=len(want), exchanges=(exchange,),
                                 facts=_facts(exchange, problem="count", filters=params)))
     return findings
@@ -75,16 +78,17 @@ def check_partition(exchanges: Sequence[Exchange], parts: Sequence[Sequence[str]
     """``gt``, ``lte`` and ``isnull`` of one comparison partition the unfiltered list."""
     if any(p is None for p in parts):
         bad = next(e for e, p in zip(exchanges, parts) if p is None)
-        return [Finding("query.partition", f"a partition query was refused with {bad.status}",
+        return [Finding(catalog.QUERY_PARTITION, f"a partition query was refused with {bad.status}",
                         observed=bad.status, expected=200, exchanges=tuple(exchanges),
                         facts=_facts(bad, problem="refused", field=key))]
+    judged(catalog.QUERY_PARTITION)
     sets = [set(p) for p in parts]  # type: ignore[arg-type]
     union = set().union(*sets)
     overlap = (sets[0] & sets[1]) | (sets[0] & sets[2]) | (sets[1] & sets[2])
     if union == set(everything) and not overlap:
         return []
     return [Finding(
-        "query.partition",
+        catalog.QUERY_PARTITION,
         f"{key}: gt/lte/isnull parts cover {len(union)} of {len(set(everything))} rows, {len(overlap)} twice",
         observed={"missing": _short(sorted(set(everything) - union)), "overlap": _short(sorted(overlap)),
                   "extra": _short(sorted(union - set(everything)))},
@@ -96,10 +100,12 @@ def check_partition(exchanges: Sequence[Exchange], parts: Sequence[Sequence[str]
 def check_pivot(exchange: Exchange, got_ids: Sequence[str] | None, pivot_id: str,
                 filters: Sequence[tuple[str, str]]) -> list[Finding]:
     """The pivot row satisfies the filter built from its own values, so it is returned."""
+    if got_ids is not None:
+        judged(catalog.QUERY_PIVOT)
     if got_ids is not None and pivot_id in got_ids:
         return []
     problem = "refused" if got_ids is None else "missing"
-    return [Finding("query.pivot", f"pivot row {pivot_id[:8]} not returned ({problem})",
+    return [Finding(catalog.QUERY_PIVOT, f"pivot row {pivot_id[:8]} not returned ({problem})",
                     observed=exchange.status if got_ids is None else _short(got_ids), expected=pivot_id,
                     exchanges=(exchange,),
                     facts=_facts(exchange, problem=problem, filters=" ".join(k for k, _ in filters)))]
@@ -109,9 +115,10 @@ def check_ordering(exchange: Exchange, got_ids: Sequence[str] | None, expected_i
                    terms: Sequence[str]) -> list[Finding]:
     """A total ordering returns exactly the model's sequence."""
     if got_ids is None:
-        return [Finding("query.ordering", f"an allowed ordering was refused with {exchange.status}",
+        return [Finding(catalog.QUERY_ORDERING, f"an allowed ordering was refused with {exchange.status}",
                         observed=exchange.status, expected=200, exchanges=(exchange,),
                         facts=_facts(exchange, problem="refused", ordering=",".join(terms)))]
+    judged(catalog.QUERY_ORDERING)
     if list(got_ids) == list(expected_ids):
         return []
     if set(got_ids) != set(expected_ids):
@@ -119,7 +126,7 @@ def check_ordering(exchange: Exchange, got_ids: Sequence[str] | None, expected_i
     else:
         problem = "order"
     first = next((i for i, (a, b) in enumerate(zip(got_ids, expected_ids)) if a != b), None)
-    return [Finding("query.ordering", f"ordering {','.join(terms)}: {problem} differ from the model "
+    return [Finding(catalog.QUERY_ORDERING, f"ordering {','.join(terms)}: {problem} differ from the model "
                     f"(first difference at position {first})",
                     observed=_short(got_ids), expected=_short(expected_ids), exchanges=(exchange,),
                     facts=_facts(exchange, problem=problem, ordering=",".join(terms)))]
@@ -134,26 +141,27 @@ def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]
     last = exchanges[-1] if exchanges else None
     if any(e.status != 200 for e in exchanges):
         bad = next(e for e in exchanges if e.status != 200)
-        return [Finding("query.page_walk", f"page request answered {bad.status}", observed=bad.status,
+        return [Finding(catalog.QUERY_PAGE_WALK, f"page request answered {bad.status}", observed=bad.status,
                         expected=200, exchanges=tuple(exchanges[-3:]), facts=_facts(bad, problem="refused", **facts))]
+    judged(catalog.QUERY_PAGE_WALK)
     duplicates = sorted({i for i in walked if walked.count(i) > 1})
     missing = sorted(set(expected_ids) - set(walked))
     extra = sorted(set(walked) - set(expected_ids))
     if duplicates or missing or extra:
         problem = "duplicate" if duplicates else "missing" if missing else "extra"
         findings.append(Finding(
-            "query.page_walk", f"{paginator} walk with page size {page_size}: {len(missing)} missing, "
+            catalog.QUERY_PAGE_WALK, f"{paginator} walk with page size {page_size}: {len(missing)} missing, "
             f"{len(duplicates)} repeated, {len(extra)} extra of {len(expected_ids)}",
             observed={"missing": _short(missing), "repeated": _short(duplicates), "extra": _short(extra)},
             expected="every row exactly once", exchanges=tuple(exchanges[-3:]),
             facts=_facts(last, problem=problem, **facts)))
     elif ordered and walked != list(expected_ids):
-        findings.append(Finding("query.page_walk", f"{paginator} walk returns rows out of order",
+        findings.append(Finding(catalog.QUERY_PAGE_WALK, f"{paginator} walk returns rows out of order",
                                 observed=_short(walked), expected=_short(expected_ids),
                                 exchanges=tuple(exchanges[-3:]), facts=_facts(last, problem="order", **facts)))
     oversized = [i for i, page in enumerate(pages) if len(page) > page_size]
     if oversized:
-        findings.append(Finding("query.page_walk", f"page {oversized[0]} has {len(pages[oversized[0]])} rows "
+        findings.append(Finding(catalog.QUERY_PAGE_WALK, f"page {oversized[0]} has {len(pages[oversized[0]])} rows "
                                 f"> page size {page_size}", observed=len(pages[oversized[0]]), expected=page_size,
                                 exchanges=(exchanges[oversized[0]],),
                                 facts=_facts(exchanges[oversized[0]], problem="oversized", **facts)))
@@ -161,7 +169,7 @@ def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]
     for index, (exchange, count, page) in enumerate(zip(exchanges, counts, pages)):
         wanted = len(expected_ids) - seen if paginator == "cursor" else len(expected_ids)
         if count is not None and count != wanted:
-            findings.append(Finding("query.page_walk", f"page {index}: count {count}, expected {wanted}",
+            findings.append(Finding(catalog.QUERY_PAGE_WALK, f"page {index}: count {count}, expected {wanted}",
                                     observed=count, expected=wanted, exchanges=(exchange,),
                                     facts=_facts(exchange, problem="count", **facts)))
             break
@@ -186,7 +194,9 @@ def sql_residue(sql: str) -> str:
 def check_injection_taint(exchange: Exchange, statements: Sequence[str], client_values: Sequence[str],
                           canary_intact: bool) -> list[Finding]:
     """Client values never appear in SQL text (outside the framework's own identifiers and
-    keywords); the canary table is untouched."""
+    keywords); the canary table is untouched. Judged only for a request that reached SQL."""
+    if statements:
+        judged(catalog.QUERY_INJECTION_TAINT)
     findings = []
     residues = [sql_residue(sql) for sql in statements]
     for value in client_values:
@@ -195,12 +205,12 @@ def check_injection_taint(exchange: Exchange, statements: Sequence[str], client_
         for sql, residue in zip(statements, residues):
             if value in residue:
                 findings.append(Finding(
-                    "query.injection_taint", "a client-supplied value appears in SQL text",
+                    catalog.QUERY_INJECTION_TAINT, "a client-supplied value appears in SQL text",
                     observed=sql[:400], expected="the value only as a bound parameter", exchanges=(exchange,),
                     facts=_facts(exchange, problem="tainted_sql", value=value[:80])))
                 return findings
     if not canary_intact:
-        findings.append(Finding("query.injection_taint", "the canary table changed or disappeared",
+        findings.append(Finding(catalog.QUERY_INJECTION_TAINT, "the canary table changed or disappeared",
                                 observed="canary changed", expected="canary intact", exchanges=(exchange,),
                                 facts=_facts(exchange, problem="canary")))
     return findings
@@ -209,11 +219,13 @@ def check_injection_taint(exchange: Exchange, statements: Sequence[str], client_
 def check_side_channel(field: str, baseline: Exchange, probes: Sequence[Exchange],
                        summarise: Any) -> list[Finding]:
     """Responses to requests differing only in a hidden field's value are indistinguishable."""
+    if baseline.status == 200:
+        judged(catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL)
     reference = summarise(baseline)
     for probe in probes:
         if summarise(probe) != reference:
             return [Finding(
-                "query.hidden_field_side_channel",
+                catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL,
                 f"a filter or ordering on hidden field {field!r} changes the response",
                 observed=summarise(probe), expected=reference, exchanges=(baseline, probe),
                 facts=_facts(probe, field=field, problem="observable"))]

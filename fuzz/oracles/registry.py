@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+from fuzz import catalog
 from fuzz.oracles import generic
 
 EXCHANGE_ORACLES: dict[str, Callable] = {
-    "http.no_server_error": generic.check_no_server_error,
-    "http.error_envelope": generic.check_error_envelope,
-    "http.no_leak": generic.check_no_leak,
+    catalog.HTTP_NO_SERVER_ERROR: generic.check_no_server_error,
+    catalog.HTTP_ERROR_ENVELOPE: generic.check_error_envelope,
+    catalog.HTTP_NO_LEAK: generic.check_no_leak,
 }
 
 

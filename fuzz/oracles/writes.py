@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
 
+from fuzz import catalog
 from fuzz.findings import Finding
+from fuzz.judging import judged
 from fuzz.oracles.registry import register
 from fuzz.transcript import Exchange
 
@@ -201,6 +203,8 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
       beyond the bounded-cost limits.
     """
     status = exchange.status
+    if expectation.must_reject or status == 403:
+        judged(catalog.WRITES_DENIED_FIELD_EXACTNESS)
     findings: list[Finding] = []
     nested = sorted(p for p in expectation.denied if "." in p or "[" in p)
     if 200 <= status < 300:
@@ -208,7 +212,7 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
         if stray:
             steps, position = _nested_extent(nested)
             findings.append(Finding(
-                "writes.denied_field_exactness",
+                catalog.WRITES_DENIED_FIELD_EXACTNESS,
                 f"{exchange.method} {exchange.route or exchange.path} accepted keys the principal may not write: "
                 f"{[_short_path(k) for k in stray[:5]]}",
                 observed=status, expected={"status": 403, "denied_fields": sorted(expectation.denied)},
@@ -225,7 +229,7 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
             missing = sorted(want - set(reported))
             steps, position = _nested_extent(p for p in missing if "." in p or "[" in p)
             findings.append(Finding(
-                "writes.denied_field_exactness",
+                catalog.WRITES_DENIED_FIELD_EXACTNESS,
                 f"403 denied_fields {[_short_path(p) for p in sorted(reported)[:6]]} differ from the expected "
                 f"{[_short_path(p) for p in sorted(want)[:6]]}",
                 observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
@@ -240,7 +244,7 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
     wrongly_extra = sorted(set(extra) - set(expectation.unknown) - set(expectation.server_keys))
     if wrongly_extra:
         findings.append(Finding(
-            "writes.denied_field_exactness",
+            catalog.WRITES_DENIED_FIELD_EXACTNESS,
             f"422 rejects writable keys as unknown: {wrongly_extra}",
             observed=extra, expected=sorted(expectation.unknown | expectation.server_keys), exchanges=(exchange,),
             facts=_facts(exchange, problem="writable_rejected_as_extra"),
@@ -250,7 +254,7 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
     if (clean and within_bounds and policy_only and not schema_faults
             and status not in ROUTE_DENIAL and status != 404 and status < 500):
         findings.append(Finding(
-            "writes.denied_field_exactness",
+            catalog.WRITES_DENIED_FIELD_EXACTNESS,
             f"a body whose only fault is denied fields {sorted(policy_only)[:5]} got {status} without denied_fields",
             observed=status, expected={"status": 403, "denied_fields": sorted(expectation.denied)},
             exchanges=(exchange,),
@@ -297,6 +301,8 @@ def check_action_ignores_denied(exchange: Exchange, expectation: Expectation, be
     """A custom action given a body never stores a field the principal may not write."""
     if before is None or after is None or not (200 <= exchange.status < 300):
         return []
+    if expectation.denied:
+        judged(catalog.WRITES_DENIED_FIELD_EXACTNESS)
     changed = []
     for key in expectation.denied:
         spec = next((f for f in resource.fields if key in payload_names(f)), None)
@@ -305,7 +311,7 @@ def check_action_ignores_denied(exchange: Exchange, expectation: Expectation, be
     if not changed:
         return []
     return [Finding(
-        "writes.denied_field_exactness", f"action stored denied fields {sorted(changed)}",
+        catalog.WRITES_DENIED_FIELD_EXACTNESS, f"action stored denied fields {sorted(changed)}",
         observed=sorted(changed), expected=[], exchanges=(exchange,),
         facts=_facts(exchange, problem="action_stored_denied"),
     )]
@@ -435,6 +441,7 @@ def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
     """
     if not (200 <= exchange.status < 300) or stored is None:
         return []
+    judged(catalog.WRITES_ROUND_TRIP)
     findings: list[Finding] = []
     by_key = {name: spec for spec in resource.fields for name in payload_names(spec)}
     for key, value in sent.items():
@@ -458,7 +465,7 @@ def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
                 continue
             problem = "null_not_stored" if value is None else f"{name}_differs"
             findings.append(Finding(
-                "writes.round_trip",
+                catalog.WRITES_ROUND_TRIP,
                 f"{exchange.method} {exchange.route or exchange.path}: {key} sent {_short(value)} "
                 f"but {name} is {_short(seen)}",
                 observed={name: _short(seen)}, expected=_short(reference), exchanges=(exchange,),
@@ -473,7 +480,7 @@ def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
             old, new = stored_form(spec, before.get(spec.column)), stored_form(spec, stored.get(spec.column))
             if not same_value(old, new):
                 findings.append(Finding(
-                    "writes.round_trip", f"update changed omitted field {spec.name}: {_short(old)} -> {_short(new)}",
+                    catalog.WRITES_ROUND_TRIP, f"update changed omitted field {spec.name}: {_short(old)} -> {_short(new)}",
                     observed=_short(new), expected=_short(old), exchanges=(exchange,),
                     facts=_facts(exchange, problem="omitted_field_changed", field_kind=spec.kind, field=spec.name),
                 ))
@@ -484,10 +491,13 @@ def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
 
 def check_state_integrity(exchange: Exchange, changed_tables: Sequence[str]) -> list[Finding]:
     """A rejected write (any 4xx or 5xx) leaves every table exactly as it was before it."""
-    if exchange.status < 400 or not changed_tables:
+    if exchange.status < 400:
+        return []
+    judged(catalog.WRITES_STATE_INTEGRITY)
+    if not changed_tables:
         return []
     return [Finding(
-        "writes.state_integrity",
+        catalog.WRITES_STATE_INTEGRITY,
         f"{exchange.method} {exchange.route or exchange.path} answered {exchange.status} but changed "
         f"{', '.join(changed_tables)}",
         observed=list(changed_tables), expected=[], exchanges=(exchange,),
@@ -497,12 +507,13 @@ def check_state_integrity(exchange: Exchange, changed_tables: Sequence[str]) -> 
 
 def check_readable_after_write(write: Exchange, reads: Sequence[Exchange]) -> list[Finding]:
     """After a write that stored something (accepted, or failed but committed), reads still work (no 5xx)."""
+    judged(catalog.WRITES_STORED_ROW_READABLE)
     broken = [r for r in reads if r.status >= 500]
     if not broken:
         return []
     read = broken[0]
     return [Finding(
-        "writes.stored_row_readable",
+        catalog.WRITES_STORED_ROW_READABLE,
         f"after {write.method} {write.route or write.path} -> {write.status}, "
         f"{read.method} {read.route or read.path} answers {read.status}",
         observed=read.status, expected="a status below 500", exchanges=(write, read),
@@ -524,13 +535,14 @@ def check_bounded_cost(exchange: Exchange, *, body_size: int, depth: int, peak_b
     when measured, peak traced memory stays under ``MEMORY_BASE_BYTES +
     MEMORY_PER_BODY_BYTE × body size``; the app answers its health route afterwards.
     """
+    judged(catalog.WRITES_BOUNDED_COST)
     findings: list[Finding] = []
     too_big, too_deep = body_size > BODY_LIMIT_BYTES, depth > DEPTH_LIMIT
     facts = dict(size=_bucket(body_size, (BODY_LIMIT_BYTES, 10**7, 5 * 10**7)), depth=_bucket(depth))
     if enforce_limits and (too_big or too_deep) and exchange.status < 400:
         what = "oversized" if too_big else "deep"
         findings.append(Finding(
-            "writes.bounded_cost",
+            catalog.WRITES_BOUNDED_COST,
             f"a {what} body ({body_size} bytes, depth {depth}) got {exchange.status} instead of 400/413/422",
             observed=exchange.status, expected=[400, 413, 422], exchanges=(exchange,),
             facts=_facts(exchange, problem=f"{what}_accepted", **facts),
@@ -538,7 +550,7 @@ def check_bounded_cost(exchange: Exchange, *, body_size: int, depth: int, peak_b
     seconds = exchange.elapsed_ms / 1000
     if seconds > TIME_LIMIT_SECONDS:
         findings.append(Finding(
-            "writes.bounded_cost", f"write took {seconds:.2f}s (bound {TIME_LIMIT_SECONDS}s)",
+            catalog.WRITES_BOUNDED_COST, f"write took {seconds:.2f}s (bound {TIME_LIMIT_SECONDS}s)",
             observed=round(seconds, 3), expected=TIME_LIMIT_SECONDS, exchanges=(exchange,),
             facts=_facts(exchange, problem="slow", **facts),
         ))
@@ -546,7 +558,7 @@ def check_bounded_cost(exchange: Exchange, *, body_size: int, depth: int, peak_b
         bound = MEMORY_BASE_BYTES + MEMORY_PER_BODY_BYTE * body_size
         if peak_bytes > bound:
             findings.append(Finding(
-                "writes.bounded_cost",
+                catalog.WRITES_BOUNDED_COST,
                 f"write peaked at {peak_bytes / 2**20:.1f} MiB for a {body_size / 2**20:.2f} MiB body "
                 f"(bound {bound / 2**20:.1f} MiB)",
                 observed=peak_bytes, expected=bound, exchanges=(exchange,),
@@ -554,7 +566,7 @@ def check_bounded_cost(exchange: Exchange, *, body_size: int, depth: int, peak_b
             ))
     if healthy_after is not None and healthy_after.status != 200:
         findings.append(Finding(
-            "writes.bounded_cost", f"health route answered {healthy_after.status} after the write",
+            catalog.WRITES_BOUNDED_COST, f"health route answered {healthy_after.status} after the write",
             observed=healthy_after.status, expected=200, exchanges=(exchange, healthy_after),
             facts=_facts(exchange, problem="unhealthy_after", **facts),
         ))
@@ -586,4 +598,4 @@ def check_denied_fields_exchange(exchange: Exchange, context: Any) -> list[Findi
     return check_denied_fields(exchange, expected_denials(resource, kind, document), clean=False)
 
 
-register("writes.denied_field_exactness", check_denied_fields_exchange)
+register(catalog.WRITES_DENIED_FIELD_EXACTNESS, check_denied_fields_exchange)

@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from fuzz import catalog
 from fuzz.findings import Finding, replayable, with_facts
+from fuzz.judging import judged
 from fuzz.oracles import mcp as oracles
 from fuzz.oracles.generic import check_health_after, run_exchange_checks
 from strategies.credentials import ApprovalCase, ClaimsCase, Tamper, apply_tamper, claims_json
@@ -330,8 +332,9 @@ def tool_call_case(world: McpWorld, principal: str, tool_name: str, args: ToolAr
         world.client.rpc(principal, "tools/call", {"name": tool_name, "arguments": args.arguments}, headers=headers)
     findings = _reply_checks(world, reply, tool, principal)
     if tool is None:
+        judged(catalog.MCP_DOCUMENTED_DENIAL)
         if reply.tool_error_code not in ("unknown_tool",) and reply.error is None:
-            findings.append(Finding("mcp.documented_denial", f"unknown tool {tool_name!r} was not refused as unknown",
+            findings.append(Finding(catalog.MCP_DOCUMENTED_DENIAL, f"unknown tool {tool_name!r} was not refused as unknown",
                                     observed=reply.tool_error_code or "success", expected="unknown_tool",
                                     exchanges=reply.exchanges, facts=oracles.tool_facts(reply, tool_name),
                                     reproducer=reply.transcript()))
@@ -370,8 +373,9 @@ def malformed_case(world: McpWorld, principal: str, message: RawMessage) -> list
     reply = world.client.send_raw(principal, message.content)
     findings = _reply_checks(world, reply, None, principal)
     changed = world.live.changes()
+    judged(catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED)
     if changed:
-        findings.append(Finding("mcp.db_change_only_when_allowed", f"malformed {message.kind} changed "
+        findings.append(Finding(catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED, f"malformed {message.kind} changed "
                                 f"{', '.join(changed)}", observed=changed, expected=[], exchanges=reply.exchanges,
                                 facts=oracles.tool_facts(reply, tables=",".join(changed)),
                                 reproducer=reply.transcript()))
@@ -445,4 +449,8 @@ def parity_case(world: McpWorld, principal: str, tool_name: str, arguments: Mapp
         mcp_data = _rows(live, resource.table) if resource else None
         live.reset()
     findings = oracles.check_parity(tool_name, rest, reply, rest_data, mcp_data)
-    return with_facts(findings, principal_kind=world.info.principal(principal).kind, operation=method)
+    # the reply to a valid call is what the result oracles need most: judge it too
+    findings += oracles.check_output_schema(reply, tool)
+    findings += oracles.check_tenant_isolation(reply, tool_name, own_tenant(world.info, principal))
+    return with_facts(findings, principal_kind=world.info.principal(principal).kind, operation=method,
+                      pk_shape=pk_shape(ToolArguments("valid", dict(arguments))))

@@ -67,7 +67,7 @@ def test_query_finding_fails_its_replay_while_the_filter_500s_and_passes_once_fi
     world = query_props.QueryWorld.build(live_target)
     tickets = live_target.info.resource("Ticket")
     filters = [("title__icontains", "50%")]
-    findings = query_props.judged(world, "user_a", tickets,
+    findings = query_props.with_example_facts(world, "user_a", tickets,
                                   query_props.filter_differential(world, "user_a", tickets, filters))
     live_target.reset()
     directory = record(tmp_path, findings, "http.no_server_error")  # the filter oracle leaves a 5xx to this one

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import json
 
-from fuzz import reporting
+from fuzz import catalog, reporting
 from fuzz.reporting import KnownHit, NewRecord, RunRecord, TestRecord
 from tests.reporting.support import run_pytest
 
 
 def sample_run() -> RunRecord:
+    status_codes = catalog.OPENAPI_CHECKS["status_code_conformance"]
     return RunRecord(
         aksara_version="0.7.2", target="refapp (hardened)", fuzz_profile="ci", max_examples=60,
         tests=[
             TestRecord("fuzz/test_openapi.py::test_openapi_fuzzing[user_a]", "passed", 2.5,
-                       {"openapi.fuzzing": 60}, principal="user_a"),
+                       {status_codes: 60}, principal="user_a", declared=[status_codes]),
             TestRecord("fuzz/test_openapi.py::test_openapi_fuzzing[user_b]", "failed", 4.0,
-                       {"openapi.fuzzing": 12}, principal="user_b"),
+                       {status_codes: 12}, principal="user_b", declared=[status_codes]),
             TestRecord("fuzz/test_robustness.py::test_hostile_query_strings[Ticket]", "passed", 1.0,
-                       {"http.robustness": 60}, resource="Ticket"),
-            TestRecord("fuzz/test_other.py", "skipped", 0.0, {}, skip_reason="Schemathesis is not installed"),
+                       {catalog.HTTP_NO_SERVER_ERROR: 60}, resource="Ticket",
+                       known_examples={catalog.HTTP_NO_SERVER_ERROR: 6}, declared=[catalog.HTTP_NO_SERVER_ERROR]),
+            TestRecord("fuzz/test_queries.py::test_hidden_fields_are_not_observable_through_queries[Comment]",
+                       "skipped", 0.0, {}, resource="Comment",
+                       skip_reason="judged no example of query.hidden_field_side_channel: 15 example(s) ran",
+                       declared=[catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL]),
         ],
-        known=[KnownHit("AKSARA-READ-001", "http.no_server_error", 7, "AI principals get 500")],
-        new=[NewRecord("openapi.fuzzing", "fuzz/test_openapi.py::test_openapi_fuzzing[user_b]",
+        known=[KnownHit("AKSARA-READ-001", catalog.HTTP_NO_SERVER_ERROR, 7, "AI principals get 500")],
+        new=[NewRecord(status_codes, "fuzz/test_openapi.py::test_openapi_fuzzing[user_b]",
                        "fuzz-artifacts/http.no_leak-0123456789", "error response leaks sql text")],
         ledger=[{"id": "AKSARA-READ-001", "title": "AI principals get 500", "property": "http.no_server_error"},
                 {"id": "AKSARA-QUERY-001", "title": "uncoercible filter -> 500", "property": "http.no_server_error"}],
@@ -30,15 +35,20 @@ def sample_run() -> RunRecord:
     )
 
 
-def test_property_rows_sum_examples_time_and_findings():
+def test_property_rows_sum_examples_time_known_budget_and_findings():
     rows = {r["property"]: r for r in reporting.property_rows(sample_run())}
-    assert rows["openapi.fuzzing"]["examples"] == 72
-    assert rows["openapi.fuzzing"]["seconds"] == 6.5
-    assert rows["openapi.fuzzing"]["failed"] == 1
-    assert rows["openapi.fuzzing"]["new"][0]["artifact"] == "fuzz-artifacts/http.no_leak-0123456789"
-    assert rows["http.no_server_error"]["known"] == [{"defect": "AKSARA-READ-001", "count": 7,
-                                                       "title": "AI principals get 500"}]
-    assert rows["test:test_other.py"]["skipped"] == 1
+    assert set(catalog.PROPERTIES) <= set(rows)  # every catalogue property has a row
+    status_codes = rows["openapi.status_code_conformance"]
+    assert status_codes["examples"] == 72 and status_codes["surface"] == "generated_schemas"
+    assert status_codes["seconds"] == 6.5
+    assert status_codes["failed"] == 1
+    assert status_codes["new"][0]["artifact"] == "fuzz-artifacts/http.no_leak-0123456789"
+    http = rows["http.no_server_error"]
+    assert http["known"] == [{"defect": "AKSARA-READ-001", "count": 7, "title": "AI principals get 500"}]
+    assert (http["examples"], http["known_examples"], http["known_budget"]) == (60, 6, 0.1)
+    hidden = rows["query.hidden_field_side_channel"]
+    assert hidden["skipped"] == 1 and hidden["examples"] == 0 and "judged no example" in hidden["skip_reasons"][0]
+    assert rows["query.pivot"]["tests"] == [] and rows["query.pivot"]["in_catalogue"]
 
 
 def test_every_ledger_defect_says_whether_it_reproduced():
@@ -49,8 +59,9 @@ def test_every_ledger_defect_says_whether_it_reproduced():
 
 def test_markdown_lists_properties_skips_new_findings_and_defects():
     text = reporting.render_markdown(sample_run())
-    assert "| openapi.fuzzing | 72 | 6.5 | 2 |" in text
-    assert "Schemathesis is not installed" in text
+    assert "| openapi.status_code_conformance | generated_schemas | schema_bypass | 72 | 0 (0%) | 6.5 | 2 |" in text
+    assert "| http.no_server_error | rest_api | malformed_payloads | 60 | 6 (10%) |" in text
+    assert "judged no example of query.hidden_field_side_channel" in text
     assert "pytest fuzz/ --replay fuzz-artifacts/http.no_leak-0123456789" in text
     assert "| AKSARA-QUERY-001 | http.no_server_error | not seen in this run | 0 |" in text
 
@@ -73,14 +84,18 @@ def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads((report_dir / "report.json").read_text())
     rows = {r["property"]: r for r in data["properties"]}
-    assert rows["openapi.fuzzing"]["examples"] == 15  # the dev profile's budget, counted by the property
-    assert rows["openapi.fuzzing"]["seconds"] > 0
+    status_codes = rows["openapi.status_code_conformance"]
+    assert status_codes["examples"] == 15  # the dev profile's budget: every response judges the status code
+    assert status_codes["seconds"] > 0
+    assert 0 <= status_codes["known_budget"] <= 1
     assert data["tests"][0]["principal"] == "user_a"
-    # the known defects the run hit are listed with their property and count
+    # only catalogue properties are counted; the known defects the run hit are listed with their count
+    assert all(r["in_catalogue"] for r in data["properties"] if r["examples"])
     assert all(k["count"] > 0 for r in data["properties"] for k in r["known"])
     assert {d["status"] for d in data["defects"]} <= {"reproduced", "not seen in this run"}
-    assert "| openapi.fuzzing | 15 |" in (report_dir / "report.md").read_text()
+    assert "| openapi.status_code_conformance | generated_schemas | schema_bypass | 15 |" in (
+        report_dir / "report.md").read_text()
     assert (report_dir / "report.sarif").is_file()
     assert "test_openapi_fuzzing[user_a]" in (report_dir / "junit.xml").read_text()
-    assert "openapi_fuzzing__user_a__openapi" in (report_dir / "security_matrix.yml").read_text()
+    assert "openapi_status_code_conformance__user_a" in (report_dir / "security_matrix.yml").read_text()
     assert "aksara-fuzz reports:" in result.stdout

@@ -1,0 +1,462 @@
+"""The catalogue: the one place a property of the suite is declared.
+
+Each :class:`Property` has its id (a constant of this module, used by oracles, properties, tests,
+the ledger and the reports instead of a repeated string), the Threat Model's trust-boundary
+``surface`` and primary ``risk`` it evidences, a one-sentence ``claim``, the dotted path of its
+``oracle`` function and of its ``strategy``, and a ``replay`` slot for the replayer of its
+findings. The fuzz tests that drive a property are the ones that declare it with
+:func:`fuzz.judging.judges`; :func:`tests_of` reads them from the test modules.
+
+``python -m fuzz.catalog`` prints the catalogue as a table; ``--json`` as JSON (with the tests);
+``--markdown`` as the README's "What is checked" table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+# -- the Threat Model (spec/001): trust boundaries as surfaces, primary risks by name ---------------
+
+# surface id -> (name, category, the Threat Model's trust boundary or asset it stands for)
+SURFACES: dict[str, tuple[str, str, str]] = {
+    "rest_api": ("Generated REST APIs", "api", "External clients to generated REST APIs"),
+    "tenant_context": ("Tenant context", "api",
+                       "Request tenant context to trusted server-side tenant context"),
+    "generated_schemas": ("Generated schemas", "api", "Generated schemas to runtime enforcement"),
+    "mcp_tools": ("Generated MCP tools", "ai", "AI/MCP agents to generated tools"),
+    "migrations": ("Generated migrations", "database", "Migration generation to database execution"),
+    "diagnostics": ("Security diagnostics", "operations",
+                    "Security diagnostics and logs (aksara doctor) against the production settings"),
+}
+
+# risk id -> (the Threat Model's primary risk, severity)
+RISKS: dict[str, tuple[str, str]] = {
+    "broken_authentication": ("Broken authentication", "critical"),
+    "broken_object_level_authorization": ("Broken object-level authorization", "critical"),
+    "cross_tenant_access": ("Cross-tenant access", "critical"),
+    "restricted_field_read_write": ("Restricted field read/write", "high"),
+    "schema_bypass": ("Schema bypass through raw payloads", "high"),
+    "mcp_overbroad_credentials": ("MCP overbroad credentials", "critical"),
+    "studio_admin_exposure": ("Studio/admin exposure", "high"),
+    "sql_injection": ("SQL injection or unsafe identifier handling", "critical"),
+    "malformed_payloads": ("Malformed or oversized payloads", "high"),
+    "secret_leakage": ("Secret leakage", "high"),
+    "insecure_configuration": ("Insecure production configuration", "high"),
+}
+
+
+@dataclass(frozen=True)
+class Property:
+    """One property: what it claims, where in the Threat Model it belongs, what judges and drives it."""
+
+    id: str
+    surface: str
+    risk: str
+    claim: str
+    oracle: str
+    strategy: str
+    expected: str = "deny"  # the security-matrix verdict a violation would contradict
+    per_principal: bool = False  # its tests are parametrized by principal: one matrix scenario each
+    applies: str = ""  # when its oracle has something to judge, if not on every example
+    replay: str | None = None  # dotted path of its replayer (fuzz/replay.py), when it has its own
+
+    def __str__(self) -> str:
+        return self.id
+
+
+# -- property ids ----------------------------------------------------------------------------------
+
+HTTP_NO_SERVER_ERROR = "http.no_server_error"
+HTTP_ERROR_ENVELOPE = "http.error_envelope"
+HTTP_NO_LEAK = "http.no_leak"
+HTTP_SAFE_METHOD_NO_WRITE = "http.safe_method_no_write"
+HTTP_HEALTH_AFTER = "http.health_after"
+
+QUERY_FILTER_DIFFERENTIAL = "query.filter_differential"
+QUERY_PARTITION = "query.partition"
+QUERY_PIVOT = "query.pivot"
+QUERY_ORDERING = "query.ordering"
+QUERY_PAGE_WALK = "query.page_walk"
+QUERY_INJECTION_TAINT = "query.injection_taint"
+QUERY_HIDDEN_FIELD_SIDE_CHANNEL = "query.hidden_field_side_channel"
+
+WRITES_DENIED_FIELD_EXACTNESS = "writes.denied_field_exactness"
+WRITES_ROUND_TRIP = "writes.round_trip"
+WRITES_STATE_INTEGRITY = "writes.state_integrity"
+WRITES_STORED_ROW_READABLE = "writes.stored_row_readable"
+WRITES_BOUNDED_COST = "writes.bounded_cost"
+
+AUTHZ_ROUTE_REQUIRES_AUTH = "authz.route_requires_auth"
+AUTHZ_CROSS_TENANT_DENIED = "authz.cross_tenant_denied"
+AUTHZ_LIST_OWN_TENANT = "authz.list_own_tenant"
+AUTHZ_TENANT_REQUIRED = "authz.tenant_required"
+AUTHZ_ANONYMOUS_NO_WRITE = "authz.anonymous_no_write"
+AUTHZ_STATE_MATCHES_MODEL = "authz.state_matches_model"
+TENANCY_ISOLATION = "tenancy.isolation"
+
+MCP_TOOLS_LIST_EXACT = "mcp.tools_list_exact"
+MCP_TOOL_SCHEMA_VALID = "mcp.tool_schema_valid"
+MCP_NO_INTERNAL_ERROR = "mcp.no_internal_error"
+MCP_JSONRPC_RESPONSE = "mcp.jsonrpc_response"
+MCP_DOCUMENTED_DENIAL = "mcp.documented_denial"
+MCP_OUTPUT_SCHEMA = "mcp.output_schema"
+MCP_ARGUMENTS_VALIDATED = "mcp.arguments_validated"
+MCP_DB_CHANGE_ONLY_WHEN_ALLOWED = "mcp.db_change_only_when_allowed"
+MCP_TENANT_ISOLATION = "mcp.tenant_isolation"
+MCP_HIDDEN_FIELDS = "mcp.hidden_fields"
+MCP_REST_PARITY = "mcp.rest_parity"
+MCP_CREDENTIAL_ALGEBRA = "mcp.credential_algebra"
+
+TOKENS_AGENT_TOKEN_LIFETIME = "tokens.agent_token_lifetime"
+TOKENS_VERIFY_RAISES_VALUEERROR = "tokens.verify_raises_valueerror"
+TOKENS_AGENT_TOKEN_INTEGRITY = "tokens.agent_token_integrity"
+TOKENS_SCOPE_ALGEBRA = "tokens.scope_algebra"
+TOKENS_APPROVAL_BINDING = "tokens.approval_binding"
+
+DOCTOR_VERDICT_MATCHES_SPEC = "doctor.verdict_matches_spec"
+DOCTOR_NEVER_CRASHES = "doctor.never_crashes"
+DOCTOR_MONOTONE = "doctor.monotone"
+
+MIGRATIONS_GENERATION_VALID = "migrations.generation_valid"
+MIGRATIONS_APPLY_SUCCEEDS = "migrations.apply_succeeds"
+MIGRATIONS_CATALOG_MATCHES = "migrations.catalog_matches"
+MIGRATIONS_IDEMPOTENT = "migrations.idempotent"
+MIGRATIONS_REVERSE_RESTORES = "migrations.reverse_restores"
+MIGRATIONS_QUOTING_HOLDS = "migrations.quoting_holds"
+MIGRATIONS_GUARDRAIL_BLOCKS = "migrations.guardrail_blocks"
+
+# Schemathesis' own checks, each reported as ``openapi.<check>`` by fuzz/openapi/runner.py
+SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {  # name -> (risk, what it checks)
+    "not_a_server_error": ("malformed_payloads", "no case makes the app answer 5xx"),
+    "status_code_conformance": ("schema_bypass", "every status the app answers is documented"),
+    "content_type_conformance": ("schema_bypass", "every response has a documented content type"),
+    "response_headers_conformance": ("schema_bypass", "every response carries its documented headers"),
+    "response_schema_conformance": ("schema_bypass", "every response body matches its documented schema"),
+    "negative_data_rejection": ("schema_bypass", "input the schema forbids is rejected"),
+    "positive_data_acceptance": ("schema_bypass", "input the schema allows is accepted"),
+    "missing_required_header": ("schema_bypass", "a request without a required header is rejected"),
+    "unsupported_method": ("schema_bypass", "an undocumented method on a documented path is refused"),
+    "allow_header_conformance": ("schema_bypass", "a 405 lists the path's methods in Allow"),
+    "use_after_free": ("broken_object_level_authorization", "a deleted resource is gone for every later call"),
+    "ensure_resource_availability": ("broken_object_level_authorization",
+                                     "a created resource is available to the calls that follow"),
+    "ignored_auth": ("broken_authentication", "an operation that declares authentication enforces it"),
+    "object_level_authorization": ("broken_object_level_authorization",
+                                   "one caller's resource is not served to another"),
+}
+OPENAPI_CHECKS = {name: f"openapi.{name}" for name in SCHEMATHESIS_CHECKS}
+# when a Schemathesis check has something to judge in the cases fuzz/openapi/runner.py sends
+SCHEMATHESIS_APPLIES = {
+    "negative_data_rejection": "a negative (schema-violating) case",
+    "positive_data_acceptance": "a positive (schema-conforming) case",
+    "allow_header_conformance": "a 405 response",
+    "use_after_free": "a stateful step", "ensure_resource_availability": "a stateful step",
+    "object_level_authorization": "a stateful step",
+    "missing_required_header": "an operation with a required header (Aksara's OpenAPI declares none)",
+    "unsupported_method": "a case sent with a method the path does not document (not sent by this runner)",
+    "ignored_auth": "an operation that declares a security scheme (Aksara's OpenAPI declares none)",
+}
+
+_GENERIC = "fuzz.oracles.generic"
+_ROBUST = "fuzz.properties.robustness.hostile_requests"
+_QUERY = "fuzz.oracles.queries"
+_WRITES = "fuzz.oracles.writes"
+_WRITE_CASES = "fuzz.properties.writes.write_cases"
+_AUTHZ = "fuzz.oracles.authz"
+_MACHINE = "fuzz.test_authz.TenantMachine"
+_MCP = "fuzz.oracles.mcp"
+_CREDS = "strategies.credentials"
+_DOCTOR = "fuzz.doctor.oracles"
+_MIG = "fuzz.migrations.oracles"
+
+
+def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str, **kw: Any) -> Property:
+    return Property(pid, surface, risk, claim, oracle, strategy, **kw)
+
+
+PROPERTIES: dict[str, Property] = {p.id: p for p in [
+    _p(HTTP_NO_SERVER_ERROR, "rest_api", "malformed_payloads",
+       "No request, however hostile, makes the app answer 5xx or raise.",
+       f"{_GENERIC}.check_no_server_error", _ROBUST),
+    _p(HTTP_ERROR_ENVELOPE, "rest_api", "malformed_payloads",
+       "Every REST error response is Aksara's JSON error envelope with the response's own status.",
+       f"{_GENERIC}.check_error_envelope", _ROBUST),
+    _p(HTTP_NO_LEAK, "rest_api", "secret_leakage",
+       "No response contains a secret, and no error response SQL, a traceback, a source path or a driver name.",
+       f"{_GENERIC}.check_no_leak", _ROBUST),
+    _p(HTTP_SAFE_METHOD_NO_WRITE, "rest_api", "malformed_payloads",
+       "A GET, HEAD or OPTIONS request changes no table.",
+       f"{_GENERIC}.check_safe_method_no_write", _ROBUST),
+    _p(HTTP_HEALTH_AFTER, "rest_api", "malformed_payloads",
+       "After any request the app still answers its health route with 200.",
+       f"{_GENERIC}.check_health_after", _ROBUST),
+
+    _p(QUERY_FILTER_DIFFERENTIAL, "rest_api", "sql_injection",
+       "A list filtered by valid filters (and search) returns exactly the rows an independent model selects.",
+       f"{_QUERY}.check_filter_differential", "strategies.filters.valid_filters"),
+    _p(QUERY_PARTITION, "rest_api", "sql_injection",
+       "field__gt=v, field__lte=v and field__isnull=true partition the unfiltered list.",
+       f"{_QUERY}.check_partition", "strategies.filters.valid_filters"),
+    _p(QUERY_PIVOT, "rest_api", "sql_injection",
+       "A row matches every filter built from its own values.",
+       f"{_QUERY}.check_pivot", "strategies.pivots.pivot_filters"),
+    _p(QUERY_ORDERING, "rest_api", "sql_injection",
+       "An allowed ordering sorts the list by the requested keys, as the database collation does.",
+       f"{_QUERY}.check_ordering", "strategies.filters.valid_orderings"),
+    _p(QUERY_PAGE_WALK, "rest_api", "malformed_payloads",
+       "Walking every page of a paginator returns every visible row exactly once, in order.",
+       f"{_QUERY}.check_page_walk", "fuzz.properties.queries.walk_pages"),
+    _p(QUERY_INJECTION_TAINT, "rest_api", "sql_injection",
+       "No client-supplied filter, ordering or search value reaches SQL statement text.",
+       f"{_QUERY}.check_injection_taint", "strategies.query.query_strings"),
+    _p(QUERY_HIDDEN_FIELD_SIDE_CHANNEL, "rest_api", "restricted_field_read_write",
+       "Filters and orderings on a field hidden from a principal do not reveal its values.",
+       f"{_QUERY}.check_side_channel", "fuzz.properties.queries.side_channel",
+       applies="a principal from whom the resource hides a field, and a successful baseline list"),
+
+    _p(WRITES_DENIED_FIELD_EXACTNESS, "rest_api", "restricted_field_read_write",
+       "A write of fields the principal may not write is refused with 403 naming exactly those fields.",
+       f"{_WRITES}.check_denied_fields", _WRITE_CASES),
+    _p(WRITES_ROUND_TRIP, "rest_api", "schema_bypass",
+       "What an accepted write returns, stores and later reads equals what was sent, after normalisation.",
+       f"{_WRITES}.check_round_trip", _WRITE_CASES),
+    _p(WRITES_STATE_INTEGRITY, "rest_api", "malformed_payloads",
+       "A refused or failed write leaves every table exactly as it was.",
+       f"{_WRITES}.check_state_integrity", _WRITE_CASES),
+    _p(WRITES_STORED_ROW_READABLE, "rest_api", "malformed_payloads",
+       "A stored row never makes later list or detail reads fail.",
+       f"{_WRITES}.check_readable_after_write", _WRITE_CASES),
+    _p(WRITES_BOUNDED_COST, "rest_api", "malformed_payloads",
+       "Oversized and deep bodies are rejected with 400/413/422 within the time and memory bounds.",
+       f"{_WRITES}.check_bounded_cost", "fuzz.properties.writes.oversized_cases"),
+
+    _p(AUTHZ_ROUTE_REQUIRES_AUTH, "rest_api", "broken_authentication",
+       "Every non-public route (admin and Studio included) turns away a caller without rights before anything else.",
+       f"{_AUTHZ}.check_route_requires_auth", "targets.routes.inventory"),
+    _p(AUTHZ_CROSS_TENANT_DENIED, "tenant_context", "cross_tenant_access",
+       "Another tenant's row is denied like a missing row, and nothing changes.",
+       f"{_AUTHZ}.check_cross_tenant_denied", _MACHINE),
+    _p(AUTHZ_LIST_OWN_TENANT, "tenant_context", "cross_tenant_access",
+       "A list returns only the caller's tenant's rows, whatever tenant hint it sends.",
+       f"{_AUTHZ}.check_list_own_tenant", _MACHINE,
+       applies="a successful list of a tenant-scoped resource by a principal of a tenant"),
+    _p(AUTHZ_TENANT_REQUIRED, "tenant_context", "cross_tenant_access",
+       "A principal without a tenant gets no tenant's rows and creates nothing on a tenant-scoped resource.",
+       f"{_AUTHZ}.check_tenant_required", _MACHINE),
+    _p(AUTHZ_ANONYMOUS_NO_WRITE, "rest_api", "broken_authentication",
+       "Anonymous callers never create, update or delete.",
+       f"{_AUTHZ}.check_anonymous_no_write", _MACHINE),
+    _p(AUTHZ_STATE_MATCHES_MODEL, "rest_api", "broken_object_level_authorization",
+       "The database holds exactly the rows the model of allowed operations says, each in its creator's tenant.",
+       f"{_AUTHZ}.check_state_matches_model", _MACHINE),
+    _p(TENANCY_ISOLATION, "tenant_context", "cross_tenant_access",
+       "No response to a tenant principal contains another tenant's data.",
+       "fuzz.openapi.oracles.check_tenant_isolation", "fuzz.openapi.runner.OpenApiRunner.cases",
+       per_principal=True, applies="a successful response to a principal other than the trusted system principal"),
+
+    _p(MCP_TOOLS_LIST_EXACT, "mcp_tools", "mcp_overbroad_credentials",
+       "tools/list shows a principal exactly the tools its scopes grant.",
+       f"{_MCP}.check_tools_list", f"{_CREDS}.scope_sets"),
+    _p(MCP_TOOL_SCHEMA_VALID, "mcp_tools", "schema_bypass",
+       "Every listed tool's input and output schemas are valid JSON Schema that hide no restricted field.",
+       f"{_MCP}.check_tool_schemas", f"{_CREDS}.scope_sets"),
+    _p(MCP_NO_INTERNAL_ERROR, "mcp_tools", "malformed_payloads",
+       "No tool call or JSON-RPC message makes the MCP endpoint fail internally.",
+       f"{_MCP}.check_no_internal_error", "strategies.jsonrpc.tool_arguments"),
+    _p(MCP_JSONRPC_RESPONSE, "mcp_tools", "malformed_payloads",
+       "Every MCP answer is a well-formed JSON-RPC response to the request.",
+       f"{_MCP}.check_jsonrpc_response", "strategies.jsonrpc.malformed_messages"),
+    _p(MCP_DOCUMENTED_DENIAL, "mcp_tools", "broken_authentication",
+       "A refused tool call is the documented structured tool error.",
+       f"{_MCP}.check_documented_denial", "strategies.jsonrpc.tool_arguments"),
+    _p(MCP_OUTPUT_SCHEMA, "mcp_tools", "schema_bypass",
+       "A successful tool result matches the tool's outputSchema.",
+       f"{_MCP}.check_output_schema", "strategies.jsonrpc.tool_arguments",
+       applies="a successful call of a tool that publishes an outputSchema"),
+    _p(MCP_ARGUMENTS_VALIDATED, "mcp_tools", "schema_bypass",
+       "A tool never executes arguments outside its inputSchema.",
+       f"{_MCP}.check_arguments_validated", "strategies.jsonrpc.tool_arguments"),
+    _p(MCP_DB_CHANGE_ONLY_WHEN_ALLOWED, "mcp_tools", "broken_object_level_authorization",
+       "A tool call changes the database only when it is an allowed, successful write.",
+       f"{_MCP}.check_db_effect", "strategies.jsonrpc.tool_arguments"),
+    _p(MCP_TENANT_ISOLATION, "mcp_tools", "cross_tenant_access",
+       "A tool result never contains rows of another tenant.",
+       f"{_MCP}.check_tenant_isolation", "strategies.jsonrpc.tool_arguments",
+       applies="a successful tool call by a tenant-bound agent"),
+    _p(MCP_HIDDEN_FIELDS, "mcp_tools", "restricted_field_read_write",
+       "A tool result never shows an ai_sensitive field.",
+       f"{_MCP}.check_hidden_fields", "strategies.jsonrpc.tool_arguments"),
+    _p(MCP_REST_PARITY, "mcp_tools", "broken_object_level_authorization",
+       "A tool call and the REST route it stands for make the same decision and return the same data.",
+       f"{_MCP}.check_parity", "strategies.jsonrpc.valid_arguments"),
+    _p(MCP_CREDENTIAL_ALGEBRA, "mcp_tools", "mcp_overbroad_credentials",
+       "The live MCP endpoint accepts exactly the credentials whose expiry, scope, audience and tenant allow the call.",
+       f"{_MCP}.check_credential_decision", f"{_CREDS}.claims_cases"),
+
+    _p(TOKENS_AGENT_TOKEN_LIFETIME, "mcp_tools", "mcp_overbroad_credentials",
+       "verify_agent_token accepts a token exactly while it is unexpired and well-formed.",
+       f"{_MCP}.check_lifetime", f"{_CREDS}.claims_cases"),
+    _p(TOKENS_VERIFY_RAISES_VALUEERROR, "mcp_tools", "broken_authentication",
+       "verify_agent_token refuses a bad token with ValueError, never another exception.",
+       f"{_MCP}.check_verify_error_type", f"{_CREDS}.claims_cases"),
+    _p(TOKENS_AGENT_TOKEN_INTEGRITY, "mcp_tools", "broken_authentication",
+       "Any change to a signed agent token's bytes makes it invalid.",
+       f"{_MCP}.check_tamper", f"{_CREDS}.tampers"),
+    _p(TOKENS_SCOPE_ALGEBRA, "mcp_tools", "mcp_overbroad_credentials",
+       "Aksara's scope checks grant exactly what the reference scope algebra grants.",
+       f"{_MCP}.check_scope_decisions", f"{_CREDS}.scope_sets"),
+    _p(TOKENS_APPROVAL_BINDING, "mcp_tools", "mcp_overbroad_credentials",
+       "An approval grant authorizes only the exact call it was issued for, once.",
+       f"{_MCP}.check_approval", f"{_CREDS}.approval_cases"),
+
+    _p(DOCTOR_VERDICT_MATCHES_SPEC, "diagnostics", "insecure_configuration",
+       "aksara doctor's verdict on a configuration is the Production Hardening specification's verdict.",
+       f"{_DOCTOR}.check_verdict_matches_spec", "strategies.settings.doctor_inputs", expected="block"),
+    _p(DOCTOR_NEVER_CRASHES, "diagnostics", "insecure_configuration",
+       "aksara doctor diagnoses every configuration, loadable or not, without crashing.",
+       f"{_DOCTOR}.check_never_crashes", "strategies.settings.unloadable_inputs", expected="block"),
+    _p(DOCTOR_MONOTONE, "diagnostics", "insecure_configuration",
+       "Weakening a configuration never turns a failing doctor verdict into a passing one.",
+       f"{_DOCTOR}.check_monotone", "strategies.settings.weakenings", expected="block"),
+
+    _p(MIGRATIONS_GENERATION_VALID, "migrations", "sql_injection",
+       "Generation rejects hostile models cleanly or yields loadable migration source and parseable DDL.",
+       f"{_MIG}.check_source", "strategies.models.schema_histories"),
+    _p(MIGRATIONS_APPLY_SUCCEEDS, "migrations", "sql_injection",
+       "The generated DDL of accepted models applies to PostgreSQL.",
+       f"{_MIG}.check_apply", "strategies.models.schema_histories"),
+    _p(MIGRATIONS_CATALOG_MATCHES, "migrations", "sql_injection",
+       "After applying, the database catalog holds exactly what the models declare.",
+       f"{_MIG}.check_catalog", "strategies.models.schema_histories"),
+    _p(MIGRATIONS_IDEMPOTENT, "migrations", "sql_injection",
+       "Detecting changes again after applying finds nothing to do.",
+       f"{_MIG}.check_idempotent", "strategies.models.schema_histories"),
+    _p(MIGRATIONS_REVERSE_RESTORES, "migrations", "sql_injection",
+       "Reversing the operations restores the previous catalog.",
+       f"{_MIG}.check_reverse", "strategies.models.schema_histories"),
+    _p(MIGRATIONS_QUOTING_HOLDS, "migrations", "sql_injection",
+       "No identifier or default escapes its quoting (the canary table survives).",
+       f"{_MIG}.check_canary", "strategies.identifiers.CANARY_TABLE"),
+    _p(MIGRATIONS_GUARDRAIL_BLOCKS, "migrations", "sql_injection",
+       "RunSQL blocks every whitespace, comment, case or quoting spelling of the statements it claims to block.",
+       f"{_MIG}.check_guardrail", "strategies.raw_sql.dangerous_statements"),
+    *[_p(OPENAPI_CHECKS[name], "generated_schemas", risk, f"Schemathesis {name}: {what}.",
+         "fuzz.openapi.runner.failure_findings", "fuzz.openapi.runner.OpenApiRunner.cases", per_principal=True,
+         applies=SCHEMATHESIS_APPLIES.get(name, ""))
+      for name, (risk, what) in SCHEMATHESIS_CHECKS.items()],
+]}
+
+assert all(p.surface in SURFACES and p.risk in RISKS for p in PROPERTIES.values())
+
+
+def get(property_id: str) -> Property:
+    """The catalogue entry of ``property_id`` (KeyError when it is not declared)."""
+    return PROPERTIES[property_id]
+
+
+def resolve(dotted: str) -> Any:
+    """The object a dotted path names: the longest importable module prefix, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(f"nothing importable in {dotted!r}")
+
+
+FUZZ_DIR = Path(__file__).resolve().parent
+
+
+def fuzz_test_modules() -> list[str]:
+    return sorted(f"fuzz.{p.stem}" for p in FUZZ_DIR.glob("test_*.py"))
+
+
+def declared_tests() -> dict[str, tuple[str, ...]]:
+    """Test node id (file::function) -> the property ids its ``@judges`` declares."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name in fuzz_test_modules():
+        try:
+            module = importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - a module that skips itself (missing extra) declares nothing
+            continue
+        for attr, obj in vars(module).items():
+            ids = getattr(obj, "judges", None)
+            if attr.startswith("test") and isinstance(ids, tuple):
+                out[f"fuzz/{name.split('.', 1)[1]}.py::{attr}"] = ids
+    return out
+
+
+def tests_of(declared: dict[str, tuple[str, ...]] | None = None) -> dict[str, list[str]]:
+    """Property id -> the fuzz tests that judge it."""
+    declared = declared_tests() if declared is None else declared
+    out: dict[str, list[str]] = {pid: [] for pid in PROPERTIES}
+    for test, ids in declared.items():
+        for pid in ids:
+            out.setdefault(pid, []).append(test)
+    return out
+
+
+def entries(with_tests: bool = True) -> list[dict[str, Any]]:
+    tests = tests_of() if with_tests else {}
+    rows = []
+    for p in PROPERTIES.values():
+        row = asdict(p)
+        row["surface_name"], row["risk_name"] = SURFACES[p.surface][0], RISKS[p.risk][0]
+        row["severity"] = RISKS[p.risk][1]
+        if with_tests:
+            row["tests"] = tests.get(p.id, [])
+        rows.append(row)
+    return rows
+
+
+def render_markdown(rows: Iterable[dict[str, Any]] | None = None) -> str:
+    """The README's "What is checked" table."""
+    rows = entries() if rows is None else rows
+    lines = ["| property | surface | risk | claim | tests |", "|---|---|---|---|---|"]
+    for r in rows:
+        tests = ", ".join(sorted({t.split("::", 1)[0].removeprefix("fuzz/") for t in r["tests"]})) or "—"
+        lines.append(f"| `{r['id']}` | {r['surface_name']} | {r['risk_name']} | {r['claim']} | {tests} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_table(rows: Iterable[dict[str, Any]]) -> str:
+    rows = list(rows)
+    width = max(len(r["id"]) for r in rows)
+    lines = [f"{'property':{width}}  {'surface':18} {'risk':34} tests"]
+    for r in rows:
+        lines.append(f"{r['id']:{width}}  {r['surface']:18} {r['risk']:34} {len(r['tests'])}")
+        lines.append(f"{'':{width}}  {r['claim']}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fuzz.catalog", description="The suite's property catalogue.")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="the catalogue as JSON")
+    group.add_argument("--markdown", action="store_true", help="the README's 'What is checked' table")
+    args = parser.parse_args(argv)
+    rows = entries()
+    if args.json:
+        sys.stdout.write(json.dumps({"surfaces": {k: dict(zip(("name", "category", "boundary"), v))
+                                                  for k, v in SURFACES.items()},
+                                     "risks": {k: dict(zip(("name", "severity"), v)) for k, v in RISKS.items()},
+                                     "properties": rows}, indent=2) + "\n")
+    elif args.markdown:
+        sys.stdout.write(render_markdown(rows))
+    else:
+        sys.stdout.write(render_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

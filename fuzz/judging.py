@@ -1,0 +1,166 @@
+"""How a fuzz test counts what it judged: one way, per catalogue property, honestly.
+
+- An oracle (or the property body that feeds it) calls :func:`judged` with the ids of the
+  properties whose oracle actually saw what it needs in this example — the filter
+  differential a successful list, the round trip an accepted write, the error envelope an
+  error response. A property that reports a violation has judged the example too.
+- The test hands each example's findings to :func:`judge`: the example is counted under
+  every property it judged (and, when every violation of a property was a known defect, as
+  budget that known defects consumed); then the findings are reported
+  (:func:`fuzz.findings.report`: known ones recorded, a new one fails the test).
+- ``@judges(catalog.X, catalog.Y, also=(catalog.Z,))`` declares which catalogue properties a
+  test judges: its own (positional) and those it judges along the way (``also``, e.g. the
+  generic HTTP oracles on every exchange). A test that judged no example of any of its own
+  properties ends SKIPPED with the reason, never passed; a test that judges a property it did
+  not declare is an error.
+
+Counts are per process (:data:`TALLY`); the reporting plugin takes each test's share.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from fuzz import catalog
+from fuzz.findings import Finding, report
+
+
+class UndeclaredProperty(AssertionError):
+    """A test judged a property its ``@judges`` does not declare."""
+
+
+@dataclass
+class Tally:
+    """Judged examples per property id, and those whose every violation was a known defect."""
+
+    examples: dict[str, int] = field(default_factory=dict)
+    known: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, judged: Iterable[str], known: Iterable[str]) -> None:
+        with self.lock:
+            for pid in judged:
+                self.examples[pid] = self.examples.get(pid, 0) + 1
+            for pid in known:
+                self.known[pid] = self.known.get(pid, 0) + 1
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+        with self.lock:
+            return dict(self.examples), dict(self.known)
+
+
+TALLY = Tally()
+
+
+@dataclass
+class Scope:
+    """One running test declared with ``@judges``."""
+
+    declared: tuple[str, ...]
+    own: tuple[str, ...] = ()
+    ran: int = 0  # examples started (Hypothesis examples, or judge() calls of a sweep)
+    judged_calls: int = 0
+    counted: dict[str, int] = field(default_factory=dict)
+
+
+_LOCAL = threading.local()
+
+
+def _marks() -> set[str]:
+    marks = getattr(_LOCAL, "marks", None)
+    if marks is None:
+        marks = _LOCAL.marks = set()
+    return marks
+
+
+def _scope() -> Scope | None:
+    return getattr(_LOCAL, "scope", None)
+
+
+def judged(*property_ids: str) -> None:
+    """Mark that the oracles of ``property_ids`` saw what they need in the current example.
+
+    Only inside a test declared with ``@judges``: elsewhere (an oracle's own tests) it does nothing.
+    """
+    if _scope() is not None:
+        _marks().update(property_ids)
+
+
+def judge(findings: Iterable[Finding]) -> list[Finding]:
+    """Count the current example under every property it judged, then report its findings."""
+    from fuzz.ledger import active_ledger
+
+    findings = list(findings)
+    marks = _marks()
+    ids = set(marks) | {f.property_id for f in findings}
+    marks.clear()
+    scope = _scope()
+    if scope is not None:
+        undeclared = sorted(ids - set(scope.declared))
+        if undeclared:
+            raise UndeclaredProperty(f"judged {', '.join(undeclared)}, which the test's @judges does not declare")
+        scope.judged_calls += 1
+        for pid in ids:
+            scope.counted[pid] = scope.counted.get(pid, 0) + 1
+    ledger = active_ledger()
+    violated = {f.property_id for f in findings}
+    unknown = {f.property_id for f in findings if ledger.match(f) is None}
+    TALLY.count(ids, violated - unknown)
+    return report(findings)
+
+
+def _example_started() -> None:
+    _marks().clear()
+    scope = _scope()
+    if scope is not None:
+        scope.ran += 1
+
+
+def skip_reason(scope: Scope) -> str:
+    ran = f"{scope.ran} example(s) ran" if scope.ran else f"{scope.judged_calls} case(s) ran"
+    return (f"judged no example of {', '.join(scope.own)}: {ran}, and none reached what "
+            f"{'its oracle needs' if len(scope.own) == 1 else 'their oracles need'} "
+            "(e.g. a successful response, an applicable field or principal)")
+
+
+def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the catalogue properties a fuzz test judges (outermost decorator, above @given/@settings)."""
+    property_ids = tuple(dict.fromkeys([*own, *also]))
+    missing = [p for p in property_ids if p not in catalog.PROPERTIES]
+    if missing or not own:
+        raise ValueError(f"@judges needs catalogue property ids; not in fuzz/catalog.py: {missing}")
+
+    def decorate(test: Callable[..., Any]) -> Callable[..., Any]:
+        handle = getattr(test, "hypothesis", None)
+        if handle is not None and hasattr(handle, "inner_test"):
+            inner = handle.inner_test
+
+            @functools.wraps(inner)
+            def each_example(*args: Any, **kwargs: Any) -> Any:
+                _example_started()
+                return inner(*args, **kwargs)
+
+            handle.inner_test = each_example
+
+        @functools.wraps(test)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            import pytest
+
+            scope = Scope(property_ids, tuple(own))
+            previous, _LOCAL.scope = _scope(), scope
+            _marks().clear()
+            try:
+                result = test(*args, **kwargs)
+            finally:
+                _LOCAL.scope = previous
+            if not any(scope.counted.get(p) for p in own):
+                pytest.skip(skip_reason(scope))
+            return result
+
+        run.judges = tuple(property_ids)  # type: ignore[attr-defined]
+        return run
+
+    return decorate
