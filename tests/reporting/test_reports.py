@@ -21,11 +21,15 @@ def sample_run() -> RunRecord:
                        {"http.robustness": 60}, resource="Ticket"),
             TestRecord("fuzz/test_other.py", "skipped", 0.0, {}, skip_reason="Schemathesis is not installed"),
         ],
-        known=[KnownHit("AKSARA-READ-001", "http.no_server_error", 7, "AI principals get 500")],
+        known=[KnownHit("AKSARA-READ-001", "http.no_server_error", 7, "AI principals get 500", owner="aksara")],
         new=[NewRecord("openapi.fuzzing", "fuzz/test_openapi.py::test_openapi_fuzzing[user_b]",
                        "fuzz-artifacts/http.no_leak-0123456789", "error response leaks sql text")],
-        ledger=[{"id": "AKSARA-READ-001", "title": "AI principals get 500", "property": "http.no_server_error"},
-                {"id": "AKSARA-QUERY-001", "title": "uncoercible filter -> 500", "property": "http.no_server_error"}],
+        ledger=[{"id": "AKSARA-READ-001", "title": "AI principals get 500", "property": "http.no_server_error",
+                 "owner": "aksara"},
+                {"id": "AKSARA-QUERY-001", "title": "uncoercible filter -> 500", "property": "http.no_server_error",
+                 "owner": "aksara"},
+                {"id": "AKSARA-QUERY-011", "title": "icontains=1 coerced", "property": "query.pivot",
+                 "owner": "documented"}],
         seconds=7.5,
     )
 
@@ -37,7 +41,7 @@ def test_property_rows_sum_examples_time_and_findings():
     assert rows["openapi.fuzzing"]["failed"] == 1
     assert rows["openapi.fuzzing"]["new"][0]["artifact"] == "fuzz-artifacts/http.no_leak-0123456789"
     assert rows["http.no_server_error"]["known"] == [{"defect": "AKSARA-READ-001", "count": 7,
-                                                       "title": "AI principals get 500"}]
+                                                       "title": "AI principals get 500", "owner": "aksara"}]
     assert rows["test:test_other.py"]["skipped"] == 1
 
 
@@ -45,6 +49,7 @@ def test_every_ledger_defect_says_whether_it_reproduced():
     defects = {d["id"]: d for d in reporting.defect_rows(sample_run())}
     assert defects["AKSARA-READ-001"]["status"] == "reproduced" and defects["AKSARA-READ-001"]["count"] == 7
     assert defects["AKSARA-QUERY-001"]["status"] == "not seen in this run"
+    assert defects["AKSARA-QUERY-011"]["owner"] == "documented"
 
 
 def test_markdown_lists_properties_skips_new_findings_and_defects():
@@ -52,7 +57,8 @@ def test_markdown_lists_properties_skips_new_findings_and_defects():
     assert "| openapi.fuzzing | 72 | 6.5 | 2 |" in text
     assert "Schemathesis is not installed" in text
     assert "pytest fuzz/ --replay fuzz-artifacts/http.no_leak-0123456789" in text
-    assert "| AKSARA-QUERY-001 | http.no_server_error | not seen in this run | 0 |" in text
+    assert "| AKSARA-QUERY-001 | aksara | http.no_server_error | not seen in this run | 0 |" in text
+    assert "| AKSARA-QUERY-011 | documented | query.pivot |" in text
 
 
 def test_sarif_has_an_error_per_new_finding_and_a_warning_per_known_defect(tmp_path):
@@ -78,6 +84,9 @@ def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     assert data["tests"][0]["principal"] == "user_a"
     # the known defects the run hit are listed with their property and count
     assert all(k["count"] > 0 for r in data["properties"] for k in r["known"])
+    # every known defect says whose it is
+    assert all(k["owner"] in ("aksara", "app", "documented") for r in data["properties"] for k in r["known"])
+    assert data["defects"] and all(d["owner"] in ("aksara", "app", "documented") for d in data["defects"])
     assert {d["status"] for d in data["defects"]} <= {"reproduced", "not seen in this run"}
     assert "| openapi.fuzzing | 15 |" in (report_dir / "report.md").read_text()
     assert (report_dir / "report.sarif").is_file()
