@@ -22,7 +22,6 @@ from typing import Any
 from aksara.api import ModelSerializer, ModelViewSet, action
 from aksara.api.filters import AksaraFilterBackend, OrderingFilter, SearchFilter
 from aksara.api.pagination import CursorPagination, PageNumberPagination
-from aksara.exceptions import ValidationError
 from aksara.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from fastapi import HTTPException, Request
 
@@ -104,7 +103,11 @@ class CommentViewSet(ModelViewSet):
     stream_enabled = False
 
     async def validate_ticket(self, data: dict[str, Any], request: Request) -> None:
-        """A comment may only point at a ticket of the caller's own tenant (same answer for a missing one)."""
+        """A comment may only point at a ticket of the caller's own tenant.
+
+        Another tenant's ticket gets the answer a missing one gets (404), so the reference
+        reveals nothing, as for another tenant's id in the path.
+        """
         ticket_id = data.get("ticket_id")
         if ticket_id is None:
             return
@@ -112,7 +115,7 @@ class CommentViewSet(ModelViewSet):
         tenant = getattr(principal, "tenant_id", None)
         ticket = await Ticket.objects.filter(id=ticket_id).first()
         if ticket is None or tenant is None or str(ticket.tenant_id) != str(tenant):
-            raise ValidationError("Invalid ticket", errors={"ticket_id": "Choose a ticket of your tenant"})
+            raise HTTPException(status_code=404, detail="Ticket not found")
 
     async def create(self, data: dict[str, Any], request: Request) -> dict[str, Any]:
         self.check_permissions(request)
