@@ -22,7 +22,17 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 DEFAULT_LEDGER = Path(__file__).with_name("ledger.yaml")
-REQUIRED_KEYS = ("id", "title", "property", "affected", "signature", "reproducer")
+REQUIRED_KEYS = ("id", "title", "owner", "property", "affected", "signature", "examples", "reproducer")
+OWNERS = ("aksara", "app", "documented")
+#: Entries whose ``examples`` come with the crash-state signatures (server errors, 500 tool results).
+#: Until those land they may lack ``examples``; every other entry must have them.
+EXAMPLES_PENDING = frozenset({
+    "AKSARA-READ-001", "AKSARA-QUERY-001", "AKSARA-QUERY-002", "AKSARA-QUERY-003", "AKSARA-QUERY-004",
+    "AKSARA-QUERY-005", "AKSARA-QUERY-006", "AKSARA-QUERY-007", "AKSARA-QUERY-008", "AKSARA-QUERY-010",
+    "AKSARA-WRITE-001", "AKSARA-WRITE-002", "AKSARA-WRITE-009", "AKSARA-WRITE-010", "AKSARA-WRITE-011",
+    "AKSARA-WRITE-012", "AKSARA-WRITE-013", "AKSARA-PAGE-001", "AKSARA-DATETIME-001",
+    "AKSARA-MCP-004", "AKSARA-MCP-009", "AKSARA-MCP-012",
+})
 
 
 class LedgerError(ValueError):
@@ -37,6 +47,9 @@ class KnownDefect:
     affected: SpecifierSet
     signature: dict[str, re.Pattern[str]]
     reproducer: str
+    owner: str = "aksara"
+    doc: str = ""
+    examples: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: str = ""
     source: str = ""
 
@@ -68,6 +81,25 @@ class Ledger:
         return next((d for d in self.defects if d.id == defect_id), None)
 
 
+def _examples(entry: dict[str, Any], where: str) -> dict[str, dict[str, str]]:
+    """``examples`` as {"match": facts, "no_match": facts}, facts being fact name -> string."""
+    examples = entry.get("examples")
+    if examples is None and entry["id"] in EXAMPLES_PENDING:
+        return {}
+    if not isinstance(examples, dict) or set(examples) != {"match", "no_match"}:
+        raise LedgerError(f"{where}: examples must be a mapping with exactly 'match' and 'no_match'")
+    parsed = {}
+    for kind in ("match", "no_match"):
+        facts = examples[kind]
+        if not isinstance(facts, dict) or not facts:
+            raise LedgerError(f"{where}: examples.{kind} must be a non-empty mapping of fact -> string")
+        bad = sorted(str(k) for k, v in facts.items() if not isinstance(v, str))
+        if bad:
+            raise LedgerError(f"{where}: examples.{kind} values must be strings (quote {', '.join(bad)})")
+        parsed[kind] = {str(k): v for k, v in facts.items()}
+    return parsed
+
+
 def parse_entries(entries: Iterable[Any], source: str) -> list[KnownDefect]:
     defects = []
     seen: set[str] = set()
@@ -75,23 +107,32 @@ def parse_entries(entries: Iterable[Any], source: str) -> list[KnownDefect]:
         where = f"{source}: entry {index + 1}"
         if not isinstance(entry, dict):
             raise LedgerError(f"{where} is not a mapping")
-        missing = [k for k in REQUIRED_KEYS if k not in entry]
+        missing = [k for k in REQUIRED_KEYS if k not in entry
+                   and not (k == "examples" and entry.get("id") in EXAMPLES_PENDING)]
         if missing:
             raise LedgerError(f"{where} ({entry.get('id', '?')}) lacks {', '.join(missing)}")
         if entry["id"] in seen:
             raise LedgerError(f"{where}: duplicate id {entry['id']}")
         seen.add(entry["id"])
+        where = f"{where} ({entry['id']})"
+        owner = str(entry["owner"])
+        if owner not in OWNERS:
+            raise LedgerError(f"{where}: owner must be one of {', '.join(OWNERS)}, not {owner!r}")
+        doc = str(entry.get("doc") or "").strip()
+        if owner == "documented" and not doc:
+            raise LedgerError(f"{where}: owner documented needs a doc reference")
+        examples = _examples(entry, where)
         try:
             affected = SpecifierSet(str(entry["affected"]))
         except InvalidSpecifier as exc:
-            raise LedgerError(f"{where} ({entry['id']}): bad affected range: {exc}") from None
+            raise LedgerError(f"{where}: bad affected range: {exc}") from None
         signature = entry["signature"]
         if not isinstance(signature, dict) or not signature:
-            raise LedgerError(f"{where} ({entry['id']}): signature must be a non-empty mapping")
+            raise LedgerError(f"{where}: signature must be a non-empty mapping")
         try:
             compiled = {str(k): re.compile(str(v), re.S) for k, v in signature.items()}
         except re.error as exc:
-            raise LedgerError(f"{where} ({entry['id']}): bad signature regex: {exc}") from None
+            raise LedgerError(f"{where}: bad signature regex: {exc}") from None
         defects.append(
             KnownDefect(
                 id=str(entry["id"]),
@@ -100,6 +141,9 @@ def parse_entries(entries: Iterable[Any], source: str) -> list[KnownDefect]:
                 affected=affected,
                 signature=compiled,
                 reproducer=str(entry["reproducer"]),
+                owner=owner,
+                doc=doc,
+                examples=examples,
                 notes=str(entry.get("notes", "")),
                 source=source,
             )
@@ -115,7 +159,7 @@ def load_ledger(paths: Iterable[Path], version: str) -> Ledger:
         except OSError as exc:
             raise LedgerError(f"cannot read ledger {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
-            raise LedgerError(f"ledger {path} is not valid YAML: {exc}") from None
+            raise LedgerError(f"ledger {path} is not valid YAML: {' '.join(str(exc).split())}") from None
         defects.extend(parse_entries(data.get("defects", []) or [], str(path)))
     ids = [d.id for d in defects]
     duplicates = {i for i in ids if ids.count(i) > 1}

@@ -353,12 +353,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     ledger = active_ledger()
     tr = terminalreporter
     tr.section("aksara-fuzz findings")
-    tr.write_line(f"{'property':32} {'status':7} {'count':>5}  defect / artifact")
+    tr.write_line(f"{'property':32} {'status':7} {'count':>5}  {'owner':10} defect / artifact")
     for defect_id, record in sorted(COLLECTOR.known.items()):
         defect = ledger.by_id(defect_id)
         title = defect.title if defect else ""
-        tr.write_line(f"{record.finding.property_id:32} {'known':7} {record.count:>5}  {defect_id}: {title}")
+        owner = defect.owner if defect else "?"
+        tr.write_line(f"{record.finding.property_id:32} {'known':7} {record.count:>5}  {owner:10} {defect_id}: {title}")
     for prop, nodeid, directory in state.artifacts:
-        tr.write_line(f"{prop:32} {'NEW':7} {1:>5}  {directory}  ({nodeid})")
+        tr.write_line(f"{prop:32} {'NEW':7} {1:>5}  {'—':10} {directory}  ({nodeid})")
     if COLLECTOR.known and config.getoption("known_defects") == "fail":
         tr.write_line("--known-defects=fail: known defects fail this run", red=True)

@@ -65,6 +65,7 @@ class KnownHit:
     count: int
     title: str = ""
     example: str = ""
+    owner: str = ""
 
 
 @dataclass
@@ -78,7 +79,7 @@ class RunRecord:
     tests: list[TestRecord] = field(default_factory=list)
     known: list[KnownHit] = field(default_factory=list)
     new: list[NewRecord] = field(default_factory=list)
-    ledger: list[dict[str, str]] = field(default_factory=list)  # id, title, property
+    ledger: list[dict[str, str]] = field(default_factory=list)  # id, title, property, owner
     started: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     seconds: float = 0.0
 
@@ -118,7 +119,8 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
     for new in run.new:
         row(new.property_id)["new"].append({"artifact": new.artifact, "test": new.nodeid, "message": new.message})
     for hit in run.known:
-        row(hit.property_id)["known"].append({"defect": hit.defect_id, "count": hit.count, "title": hit.title})
+        row(hit.property_id)["known"].append({"defect": hit.defect_id, "count": hit.count, "title": hit.title,
+                                              "owner": hit.owner})
     for r in rows.values():
         r["seconds"] = round(r["seconds"], 3)
         r["known_budget"] = round(r["known_examples"] / r["examples"], 3) if r["examples"] else 0.0
@@ -187,9 +189,13 @@ def render_markdown(run: RunRecord) -> str:
         for n in run.new:
             lines.append(f"- **{n.property_id}** in `{n.nodeid}`: {_cell(n.message)}  \n"
                          f"  artifact `{n.artifact}` — replay: `pytest fuzz/ --replay {n.artifact}`")
-    lines += ["", "## Known defects", "", "| defect | property | this run | hits | title |", "|---|---|---|---:|---|"]
+    lines += ["", "## Known defects", "",
+              "Owner: `aksara` a framework defect, `app` the target's own choice, `documented` behaviour "
+              "Aksara's docs describe.", "",
+              "| defect | owner | property | this run | hits | title |", "|---|---|---|---|---:|---|"]
     for d in defect_rows(run):
-        lines.append(f"| {d['id']} | {_cell(d['property'])} | {d['status']} | {d['count']} | {_cell(d['title'])} |")
+        lines.append(f"| {d['id']} | {d.get('owner') or '—'} | {_cell(d['property'])} | {d['status']} | {d['count']} "
+                     f"| {_cell(d['title'])} |")
     return "\n".join(lines) + "\n"
 
 

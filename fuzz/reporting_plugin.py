@@ -194,13 +194,14 @@ def build_run(config: pytest.Config, state: ReportState) -> Any:
         fuzz_profile=config.getoption("fuzz_profile"),
         max_examples=settings.default.max_examples,
         tests=sorted(state.tests.values(), key=lambda t: t.nodeid),
-        ledger=[{"id": d.id, "title": d.title, "property": d.property_id} for d in ledger.active()],
+        ledger=[{"id": d.id, "title": d.title, "property": d.property_id, "owner": d.owner} for d in ledger.active()],
         seconds=time.perf_counter() - state.started,
     )
     for defect_id, record in sorted(COLLECTOR.known.items()):
         defect = ledger.by_id(defect_id)
         run.known.append(KnownHit(defect_id, record.finding.property_id, record.count,
-                                  defect.title if defect else "", record.finding.message))
+                                  defect.title if defect else "", record.finding.message,
+                                  defect.owner if defect else ""))
     fuzz_state = config.stash.get(FUZZ_STATE_KEY, None)
     for prop, nodeid, directory in (fuzz_state.artifacts if fuzz_state else []):
         message = ""

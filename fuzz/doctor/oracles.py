@@ -6,7 +6,10 @@ ledger signatures match on: ``command``, ``check`` (the doctor's result id),
 (``missed_block``, ``missed_warning``, ``spurious_block``, ``spurious_warning``,
 ``unreported``, ``exit_code``, ``release_ready``, ``crash``, ``non_monotone``),
 ``observed_title`` (the doctor's title for that result), ``matrix_problems`` (kinds of
-matrix defects the model saw) and ``via`` (api or cli).
+matrix defects the model saw), ``secret_weakness`` (why the spec finds the configured secret
+weak: ``missing``, ``blank``, ``short``, ``placeholder``, ``low_variety``; empty when it is
+acceptable; ``placeholder`` and ``low_variety`` are only given to secrets of 32+ characters)
+and ``via`` (api or cli).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 
 from fuzz.doctor.runner import DoctorRun
 from fuzz.doctor.spec_model import (
-    BLOCK, CONDITIONS, MODE_INDEPENDENT, WARN, DoctorInput, Verdict, matrix_problems,
+    BLOCK, CONDITIONS, MODE_INDEPENDENT, WARN, DoctorInput, Verdict, effective, matrix_problems,
 )
 from fuzz import catalog
 from fuzz.findings import Finding
@@ -84,6 +87,7 @@ def _finding(prop, message, inp, run, *, check="", conditions=(), direction, exp
         "direction": direction, "via": run.via,
         "observed_title": (run.titles or {}).get(check, ""),
         "matrix_problems": matrix_problem_kinds(inp), "error": run.error or "",
+        "secret_weakness": effective(inp).secret_weakness or "",
     }
     return Finding(prop, message, observed=observed, expected=expected, facts=facts,
                    reproducer=reproducer(inp, run.command, run.via))

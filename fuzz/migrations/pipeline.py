@@ -83,6 +83,57 @@ def _column_kinds(operations: list, models: dict[str, type]) -> str:
     return ",".join(sorted(kinds))
 
 
+class _StatementRecorder:
+    """A connection that remembers the last statement it executed and forwards everything."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.last = ""
+
+    async def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        self.last = sql
+        return await self._conn.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def _field_kind(operation: Any) -> str:
+    field_op = getattr(operation, "new_field", None) or getattr(operation, "field", None)
+    return type(field_op).__name__ if field_op is not None else ""
+
+
+async def failing_operation(conn: Any, operations: list) -> dict[str, str]:
+    """Which operation of a failed migration PostgreSQL rejects: replay them one by one in a savepoint.
+
+    The facts name the cause, not what the history contains: the failing operation's class
+    (``failed_operation``), the field operation it carries (``failed_field_kind``), the Python type
+    of an ``AlterFieldDefault``'s new default (``failed_default_type``) and the rejected statement
+    (``failed_statement``). Empty when no single operation fails on its own.
+    """
+    facts = {"failed_operation": "", "failed_field_kind": "", "failed_default_type": "", "failed_statement": ""}
+    recorder = _StatementRecorder(conn)
+    savepoint = conn.transaction()
+    await savepoint.start()
+    try:
+        for operation in operations:
+            recorder.last = ""
+            try:
+                await operation.apply(recorder)
+            except Exception:  # noqa: BLE001 - the first rejected operation is the cause
+                facts.update(
+                    failed_operation=type(operation).__name__,
+                    failed_field_kind=_field_kind(operation),
+                    failed_default_type=(type(operation.new_default).__name__
+                                         if type(operation).__name__ == "AlterFieldDefault" else ""),
+                    failed_statement=" ".join(recorder.last.split())[:4000],
+                )
+                break
+    finally:
+        await savepoint.rollback()
+    return facts
+
+
 class MigrationLab:
     """A scratch database, a connection and the round trip over it."""
 
@@ -184,8 +235,6 @@ class MigrationLab:
         ctx.facts["unquoted_fk"] = "yes" if any(hostile_unquoted_fk(s) for s in memory_ddl) else "no"
         ctx.facts["source_hostile_names"] = (
             "yes" if any(needs_python_escaping(n) for n in operation_names(operations)) else "no")
-        ctx.facts["alter_default_types"] = ",".join(sorted({
-            type(op.new_default).__name__ for op in operations if type(op).__name__ == "AlterFieldDefault"}))
         result.findings += oracles.check_ddl_parses([parse_statement(s) for s in memory_ddl], ctx)
 
         path, source_ok = None, True
@@ -217,6 +266,7 @@ class MigrationLab:
                         await operation.apply(self.conn)
         except Exception as exc:  # noqa: BLE001
             apply_error = exc
+            ctx.facts.update(await failing_operation(self.conn, operations))
         result.findings += oracles.check_canary(await canary_state(self.conn), ctx)
         result.findings += oracles.check_apply(apply_error, ctx, names)
         if apply_error is not None:

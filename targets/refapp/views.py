@@ -7,6 +7,11 @@
 - ``/categories``: cursor pagination (ordered by id, as Aksara's docs require), a
   ``ModelSerializer``, readable by anyone, writable by staff only.
 
+Two application rules Aksara's docs make the application's job are followed: an agent
+token's MCP scopes also govern its REST calls (``AgentScopes``, as in the MCP tutorial's
+permission class), and a comment's ``ticket_id`` must name a ticket of the caller's tenant
+(the tenancy guide: "validate related-object ownership before accepting a foreign key").
+
 Default orderings end with ``id``, the unique tie-breaker Aksara's docs recommend.
 """
 
@@ -35,10 +40,23 @@ class StaffWritesOthersRead(BasePermission):
         return bool(user is not None and getattr(user, "is_staff", False))
 
 
+class AgentScopes(BasePermission):
+    """An AI principal needs the model's MCP scope on REST as well: read for safe methods, write otherwise."""
+
+    message = "This agent token does not grant the scope this request needs."
+
+    def has_permission(self, request: Any, view: Any = None) -> bool:
+        principal = getattr(request.state, "principal", None)
+        if principal is None or not getattr(principal, "is_ai_agent", False) or view is None:
+            return True
+        access = "read" if self.is_safe_method(request) else "write"
+        return principal.has_scope(f"mcp:{access}:{view.model.__name__.lower()}")
+
+
 class TicketViewSet(ModelViewSet):
     model = Ticket
     prefix = "/tickets"
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, AgentScopes]
     filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
     filterable_fields = [
         "title", "status", "body", "priority", "views", "amount", "score", "is_urgent",
@@ -49,7 +67,7 @@ class TicketViewSet(ModelViewSet):
     search_fields = ["title", "body"]
     stream_enabled = False
 
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdminUser])
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdminUser, AgentScopes])
     async def close(self, request: Request, pk: str) -> dict[str, Any]:
         """Close a ticket (staff only)."""
         queryset = self.get_queryset(request=request)
@@ -76,13 +94,38 @@ class TicketViewSet(ModelViewSet):
 class CommentViewSet(ModelViewSet):
     model = Comment
     prefix = "/comments"
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, AgentScopes]
     pagination_class = PageNumberPagination
     filter_backends = [AksaraFilterBackend, OrderingFilter]
     filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
     ordering_fields = ["id", "author", "created_at"]
     ordering = ["created_at", "id"]
     stream_enabled = False
+
+    async def validate_ticket(self, data: dict[str, Any], request: Request) -> None:
+        """A comment may only point at a ticket of the caller's own tenant.
+
+        Another tenant's ticket gets the answer a missing one gets (404), so the reference
+        reveals nothing, as for another tenant's id in the path.
+        """
+        ticket_id = data.get("ticket_id")
+        if ticket_id is None:
+            return
+        principal = getattr(request.state, "principal", None)
+        tenant = getattr(principal, "tenant_id", None)
+        ticket = await Ticket.objects.filter(id=ticket_id).first()
+        if ticket is None or tenant is None or str(ticket.tenant_id) != str(tenant):
+            raise HTTPException(status_code=404, detail="Ticket not found")
+
+    async def create(self, data: dict[str, Any], request: Request) -> dict[str, Any]:
+        self.check_permissions(request)
+        await self.validate_ticket(data, request)
+        return await super().create(data, request)
+
+    async def update(self, pk: str, data: dict[str, Any], request: Request) -> dict[str, Any]:
+        self.check_permissions(request)
+        await self.validate_ticket(data, request)
+        return await super().update(pk, data, request)
 
 
 class CategorySerializer(ModelSerializer):
@@ -95,7 +138,7 @@ class CategorySerializer(ModelSerializer):
 class CategoryViewSet(ModelViewSet):
     model = Category
     prefix = "/categories"
-    permission_classes = [StaffWritesOthersRead]
+    permission_classes = [StaffWritesOthersRead, AgentScopes]
     pagination_class = CursorPagination
     filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
     filterable_fields = ["name", "sort_order"]

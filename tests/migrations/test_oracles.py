@@ -7,6 +7,7 @@ a disabled guardrail); the round trip then runs on the real PostgreSQL.
 
 from __future__ import annotations
 
+import datetime
 import decimal
 
 import pytest
@@ -219,3 +220,39 @@ def test_guardrail_oracle_catches_the_real_whitespace_bypass(lab):
     outcome = lab.guardrail("DELETE FROM", "DELETE  FROM victim", "DELETE FROM victim")
     assert outcome.canonical_blocked and outcome.effective and not outcome.blocked
     assert oracles.check_guardrail(outcome, oracles.Context())[0].facts["statement"] == "DELETE FROM"
+
+
+# ----------------------------------------------------------------------------- the cause of a failed apply
+
+def test_a_failed_apply_names_the_operation_that_failed(lab):
+    """A Date default dropped by CreateTable comes back as an AlterFieldDefault PostgreSQL rejects."""
+    from fuzz.ledger import active_ledger
+
+    dated = SchemaSpec((model(0, FieldSpec("due", "Date", default=datetime.date(2020, 1, 2)), table="events"),))
+    failed = [f for f in lab.run(history(dated, dated)) if f.property_id == "migrations.apply_succeeds"]
+    assert len(failed) == 1, [f.describe() for f in failed]
+    facts = failed[0].facts
+    assert (facts["failed_operation"], facts["failed_field_kind"], facts["failed_default_type"]) == (
+        "AlterFieldDefault", "DateField", "date")
+    assert facts["failed_statement"].endswith('ALTER COLUMN "due" SET DEFAULT 2020-01-02')
+    assert active_ledger().match(failed[0]).id == "AKSARA-MIGRATE-007"
+
+
+def test_a_step_that_contains_an_alter_default_but_fails_elsewhere_is_not_that_defect(lab):
+    """A new table whose FK column collides fails in CreateTable, before the step's AlterFieldDefault runs."""
+    from fuzz.ledger import active_ledger
+
+    events = model(0, FieldSpec("due", "Date", default=datetime.date(2020, 1, 2)), table="events")
+    books = model(2, FieldSpec("author", "ForeignKey", target=1), FieldSpec("author_id", "String", max_length=10),
+                  table="books")
+    after = SchemaSpec((events, model(1, FieldSpec("name", "String", max_length=20), table="authors"), books))
+    failed = [f for f in lab.run(history(SchemaSpec((events,)), after))
+              if f.property_id == "migrations.apply_succeeds"]
+    assert len(failed) == 1, [f.describe() for f in failed]
+    facts = failed[0].facts
+    # the step contains the AlterFieldDefault of a date that AKSARA-MIGRATE-007 is about ...
+    assert "AlterFieldDefault" in facts["operations"].split(",")
+    # ... but what PostgreSQL rejected is the new table's duplicate column
+    assert (facts["failed_operation"], facts["exception"], facts["sqlstate"]) == (
+        "CreateTable", "DuplicateColumnError", "42701")
+    assert active_ledger().match(failed[0]).id == "AKSARA-MIGRATE-014"

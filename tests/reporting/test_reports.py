@@ -26,11 +26,15 @@ def sample_run() -> RunRecord:
                        skip_reason="judged no example of query.hidden_field_side_channel: 15 example(s) ran",
                        declared=[catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL]),
         ],
-        known=[KnownHit("AKSARA-READ-001", catalog.HTTP_NO_SERVER_ERROR, 7, "AI principals get 500")],
+        known=[KnownHit("AKSARA-READ-001", catalog.HTTP_NO_SERVER_ERROR, 7, "AI principals get 500", owner="aksara")],
         new=[NewRecord(status_codes, "fuzz/test_openapi.py::test_openapi_fuzzing[user_b]",
                        "fuzz-artifacts/http.no_leak-0123456789", "error response leaks sql text")],
-        ledger=[{"id": "AKSARA-READ-001", "title": "AI principals get 500", "property": "http.no_server_error"},
-                {"id": "AKSARA-QUERY-001", "title": "uncoercible filter -> 500", "property": "http.no_server_error"}],
+        ledger=[{"id": "AKSARA-READ-001", "title": "AI principals get 500", "property": "http.no_server_error",
+                 "owner": "aksara"},
+                {"id": "AKSARA-QUERY-001", "title": "uncoercible filter -> 500", "property": "http.no_server_error",
+                 "owner": "aksara"},
+                {"id": "AKSARA-QUERY-011", "title": "icontains=1 coerced", "property": "query.pivot",
+                 "owner": "documented"}],
         seconds=7.5,
     )
 
@@ -44,7 +48,8 @@ def test_property_rows_sum_examples_time_known_budget_and_findings():
     assert status_codes["failed"] == 1
     assert status_codes["new"][0]["artifact"] == "fuzz-artifacts/http.no_leak-0123456789"
     http = rows["http.no_server_error"]
-    assert http["known"] == [{"defect": "AKSARA-READ-001", "count": 7, "title": "AI principals get 500"}]
+    assert http["known"] == [{"defect": "AKSARA-READ-001", "count": 7, "title": "AI principals get 500",
+                             "owner": "aksara"}]
     assert (http["examples"], http["known_examples"], http["known_budget"]) == (60, 6, 0.1)
     hidden = rows["query.hidden_field_side_channel"]
     assert hidden["skipped"] == 1 and hidden["examples"] == 0 and "judged no example" in hidden["skip_reasons"][0]
@@ -55,6 +60,7 @@ def test_every_ledger_defect_says_whether_it_reproduced():
     defects = {d["id"]: d for d in reporting.defect_rows(sample_run())}
     assert defects["AKSARA-READ-001"]["status"] == "reproduced" and defects["AKSARA-READ-001"]["count"] == 7
     assert defects["AKSARA-QUERY-001"]["status"] == "not seen in this run"
+    assert defects["AKSARA-QUERY-011"]["owner"] == "documented"
 
 
 def test_markdown_lists_properties_skips_new_findings_and_defects():
@@ -63,7 +69,8 @@ def test_markdown_lists_properties_skips_new_findings_and_defects():
     assert "| http.no_server_error | rest_api | malformed_payloads | 60 | 6 (10%) |" in text
     assert "judged no example of query.hidden_field_side_channel" in text
     assert "pytest fuzz/ --replay fuzz-artifacts/http.no_leak-0123456789" in text
-    assert "| AKSARA-QUERY-001 | http.no_server_error | not seen in this run | 0 |" in text
+    assert "| AKSARA-QUERY-001 | aksara | http.no_server_error | not seen in this run | 0 |" in text
+    assert "| AKSARA-QUERY-011 | documented | query.pivot |" in text
 
 
 def test_sarif_has_an_error_per_new_finding_and_a_warning_per_known_defect(tmp_path):
@@ -92,6 +99,9 @@ def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     # only catalogue properties are counted; the known defects the run hit are listed with their count
     assert all(r["in_catalogue"] for r in data["properties"] if r["examples"])
     assert all(k["count"] > 0 for r in data["properties"] for k in r["known"])
+    # every known defect says whose it is
+    assert all(k["owner"] in ("aksara", "app", "documented") for r in data["properties"] for k in r["known"])
+    assert data["defects"] and all(d["owner"] in ("aksara", "app", "documented") for d in data["defects"])
     assert {d["status"] for d in data["defects"]} <= {"reproduced", "not seen in this run"}
     assert "| openapi.status_code_conformance | generated_schemas | schema_bypass | 15 |" in (
         report_dir / "report.md").read_text()
