@@ -80,6 +80,20 @@ class Finding:
             "replay": self.replay,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Finding":
+        """The finding :meth:`to_json` wrote (artifacts, worker output)."""
+        return cls(
+            property_id=data["property"],
+            message=data["message"],
+            observed=data.get("observed"),
+            expected=data.get("expected"),
+            exchanges=tuple(Exchange.from_json(e) for e in data.get("exchanges", [])),
+            facts=data.get("facts", {}),
+            reproducer=data.get("reproducer"),
+            replay=data.get("replay"),
+        )
+
     def describe(self) -> str:
         lines = [f"[{self.property_id}] {self.message}"]
         if self.expected is not None:

@@ -285,10 +285,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state is None:
         return
     if hasattr(config, "workeroutput"):
-        # plain JSON data only: execnet refuses enums and other subclasses, and a worker that
+        # one ASCII JSON string: execnet refuses enums and lone surrogates, and a worker that
         # cannot send its output is lost with every known-defect count it held
-        config.workeroutput["aksara_fuzz_known"] = json.loads(json.dumps(
-            {k: [r.count, r.finding.to_json()] for k, r in COLLECTOR.known.items()}, default=str))
+        config.workeroutput["aksara_fuzz_known"] = json.dumps(
+            {k: [r.count, r.finding.to_json()] for k, r in COLLECTOR.known.items()}, default=str)
         config.workeroutput["aksara_fuzz_artifacts"] = [(p, n, str(d)) for p, n, d in state.artifacts]
     _teardown(state)
     if config.getoption("known_defects") == "fail" and COLLECTOR.known and session.exitstatus == 0:
@@ -299,13 +299,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """Merge a worker's known-defect hits and artifacts into the controller's summary."""
     from fuzz.findings import Finding
-    from fuzz.transcript import Exchange
 
     output = getattr(node, "workeroutput", {}) or {}
-    for defect_id, (count, data) in output.get("aksara_fuzz_known", {}).items():
-        finding = Finding(data["property"], data["message"], data.get("observed"), data.get("expected"),
-                          tuple(Exchange.from_json(e) for e in data.get("exchanges", [])),
-                          data.get("facts", {}), data.get("reproducer"))
+    for defect_id, (count, data) in json.loads(output.get("aksara_fuzz_known", "{}")).items():
+        finding = Finding.from_json(data)
         for _ in range(count):
             COLLECTOR.record_known(defect_id, finding)
     state = node.config.stash[STATE_KEY]

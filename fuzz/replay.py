@@ -49,17 +49,7 @@ class NotReplayable(AssertionError):
 # -- loading ------------------------------------------------------------------------------------
 
 def load_finding(directory: Path) -> Finding:
-    data = json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8"))
-    return Finding(
-        property_id=data["property"],
-        message=data["message"],
-        observed=data.get("observed"),
-        expected=data.get("expected"),
-        exchanges=tuple(Exchange.from_json(e) for e in data.get("exchanges", [])),
-        facts=data.get("facts", {}),
-        reproducer=data.get("reproducer"),
-        replay=data.get("replay"),
-    )
+    return Finding.from_json(json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8")))
 
 
 class ReplayEnv:
