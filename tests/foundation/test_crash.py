@@ -135,6 +135,7 @@ def test_a_cursor_whose_id_is_not_a_uuid_is_its_own_known_defect(live_target):
     by_cursor = hostile(live_target, "user_a", "Category", [("cursor", cursor)])
     by_filter = hostile(live_target, "user_a", "Category", [("id", "abc")])
     assert by_cursor and by_filter
+    assert by_cursor[0].exchanges[-1].status == 500
     assert by_cursor[0].signature_facts()["crash_state"] == by_filter[0].signature_facts()["crash_state"]
     assert active_ledger().match(by_cursor[0]).id == "AKSARA-PAGE-002"
     assert active_ledger().match(by_filter[0]).id == "AKSARA-QUERY-001"
