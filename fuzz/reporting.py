@@ -80,6 +80,7 @@ class NewRecord:
     nodeid: str
     artifact: str
     message: str = ""
+    crash_state: str = ""
 
 
 @dataclass
@@ -89,6 +90,7 @@ class KnownHit:
     count: int
     title: str = ""
     example: str = ""
+    crash_state: str = ""
 
 
 @dataclass
@@ -136,9 +138,13 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
             r["failed"] += test.outcome == "failed"
             r["skipped"] += test.outcome == "skipped"
     for new in run.new:
-        row(new.property_id)["new"].append({"artifact": new.artifact, "test": new.nodeid, "message": new.message})
+        crash = {"crash_state": new.crash_state} if new.crash_state else {}
+        row(new.property_id)["new"].append({"artifact": new.artifact, "test": new.nodeid, "message": new.message,
+                                            **crash})
     for hit in run.known:
-        row(hit.property_id)["known"].append({"defect": hit.defect_id, "count": hit.count, "title": hit.title})
+        crash = {"crash_state": hit.crash_state} if hit.crash_state else {}
+        row(hit.property_id)["known"].append({"defect": hit.defect_id, "count": hit.count, "title": hit.title,
+                                              **crash})
     for r in rows.values():
         r["seconds"] = round(r["seconds"], 3)
     return sorted(rows.values(), key=lambda r: r["property"])
