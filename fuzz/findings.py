@@ -21,7 +21,10 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from fuzz.transcript import Exchange
+from targets.crash import CrashState
+from targets.transcript import Exchange
+
+CRASH_FACTS = tuple(CrashState(exception="").facts())
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,19 @@ class Finding:
     replay: Mapping[str, Any] | None = None
 
     def signature_facts(self) -> dict[str, str]:
-        """Facts a ledger signature may match: the explicit facts plus the last exchange."""
+        """Facts a ledger signature may match: the explicit facts plus the last exchange and its crash.
+
+        The crash facts (``exception``, ``crash_frames``, ``crash_stack``, ``crash_state``,
+        ``sqlstate``, ``sql_operation``, ``crash_message``, ``crash_wrapper``) identify a
+        server error by its cause (see :mod:`targets.crash`); they are empty strings
+        when the last exchange made the app raise nothing.
+        """
         facts = {"property": self.property_id, "message": self.message}
+        facts.update(dict.fromkeys(CRASH_FACTS, ""))
         if self.exchanges:
             last = self.exchanges[-1]
+            if last.crash is not None:
+                facts.update(last.crash.facts())
             facts.update(
                 principal=last.principal,
                 method=last.method,
@@ -54,6 +66,11 @@ class Finding:
             )
         facts.update({k: str(v) for k, v in self.facts.items()})
         return facts
+
+    def crash_facts(self) -> dict[str, str]:
+        """The crash facts of the last exchange (empty when it made the app raise nothing)."""
+        crash = self.exchanges[-1].crash if self.exchanges else None
+        return crash.facts() if crash is not None else {}
 
     def size(self) -> int:
         """A rough size used to keep the smallest example of a known defect."""
@@ -75,6 +92,7 @@ class Finding:
             "observed": _jsonable(self.observed),
             "expected": _jsonable(self.expected),
             "facts": dict(self.facts),
+            "crash": self.crash_facts(),
             "exchanges": [e.to_json() for e in self.exchanges],
             "reproducer": self.reproducer,
             "replay": self.replay,

@@ -24,15 +24,6 @@ from packaging.version import Version
 DEFAULT_LEDGER = Path(__file__).with_name("ledger.yaml")
 REQUIRED_KEYS = ("id", "title", "owner", "property", "affected", "signature", "examples", "reproducer")
 OWNERS = ("aksara", "app", "documented")
-#: Entries whose ``examples`` come with the crash-state signatures (server errors, 500 tool results).
-#: Until those land they may lack ``examples``; every other entry must have them.
-EXAMPLES_PENDING = frozenset({
-    "AKSARA-READ-001", "AKSARA-QUERY-001", "AKSARA-QUERY-002", "AKSARA-QUERY-003", "AKSARA-QUERY-004",
-    "AKSARA-QUERY-005", "AKSARA-QUERY-006", "AKSARA-QUERY-007", "AKSARA-QUERY-008", "AKSARA-QUERY-010",
-    "AKSARA-WRITE-001", "AKSARA-WRITE-002", "AKSARA-WRITE-009", "AKSARA-WRITE-010", "AKSARA-WRITE-011",
-    "AKSARA-WRITE-012", "AKSARA-WRITE-013", "AKSARA-PAGE-001", "AKSARA-DATETIME-001",
-    "AKSARA-MCP-004", "AKSARA-MCP-009", "AKSARA-MCP-012",
-})
 
 
 class LedgerError(ValueError):
@@ -84,8 +75,6 @@ class Ledger:
 def _examples(entry: dict[str, Any], where: str) -> dict[str, dict[str, str]]:
     """``examples`` as {"match": facts, "no_match": facts}, facts being fact name -> string."""
     examples = entry.get("examples")
-    if examples is None and entry["id"] in EXAMPLES_PENDING:
-        return {}
     if not isinstance(examples, dict) or set(examples) != {"match", "no_match"}:
         raise LedgerError(f"{where}: examples must be a mapping with exactly 'match' and 'no_match'")
     parsed = {}
@@ -107,8 +96,7 @@ def parse_entries(entries: Iterable[Any], source: str) -> list[KnownDefect]:
         where = f"{source}: entry {index + 1}"
         if not isinstance(entry, dict):
             raise LedgerError(f"{where} is not a mapping")
-        missing = [k for k in REQUIRED_KEYS if k not in entry
-                   and not (k == "examples" and entry.get("id") in EXAMPLES_PENDING)]
+        missing = [k for k in REQUIRED_KEYS if k not in entry]
         if missing:
             raise LedgerError(f"{where} ({entry.get('id', '?')}) lacks {', '.join(missing)}")
         if entry["id"] in seen:

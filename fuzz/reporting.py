@@ -56,6 +56,7 @@ class NewRecord:
     nodeid: str
     artifact: str
     message: str = ""
+    crash_state: str = ""
 
 
 @dataclass
@@ -66,6 +67,7 @@ class KnownHit:
     title: str = ""
     example: str = ""
     owner: str = ""
+    crash_state: str = ""
 
 
 @dataclass
@@ -117,10 +119,13 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
             if test.outcome == "skipped" and test.skip_reason not in r["skip_reasons"]:
                 r["skip_reasons"].append(test.skip_reason)
     for new in run.new:
-        row(new.property_id)["new"].append({"artifact": new.artifact, "test": new.nodeid, "message": new.message})
+        crash = {"crash_state": new.crash_state} if new.crash_state else {}
+        row(new.property_id)["new"].append({"artifact": new.artifact, "test": new.nodeid, "message": new.message,
+                                            **crash})
     for hit in run.known:
+        crash = {"crash_state": hit.crash_state} if hit.crash_state else {}
         row(hit.property_id)["known"].append({"defect": hit.defect_id, "count": hit.count, "title": hit.title,
-                                              "owner": hit.owner})
+                                              "owner": hit.owner, **crash})
     for r in rows.values():
         r["seconds"] = round(r["seconds"], 3)
         r["known_budget"] = round(r["known_examples"] / r["examples"], 3) if r["examples"] else 0.0

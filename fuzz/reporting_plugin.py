@@ -201,15 +201,18 @@ def build_run(config: pytest.Config, state: ReportState) -> Any:
         defect = ledger.by_id(defect_id)
         run.known.append(KnownHit(defect_id, record.finding.property_id, record.count,
                                   defect.title if defect else "", record.finding.message,
-                                  defect.owner if defect else ""))
+                                  defect.owner if defect else "",
+                                  record.finding.crash_facts().get("crash_state", "")))
     fuzz_state = config.stash.get(FUZZ_STATE_KEY, None)
     for prop, nodeid, directory in (fuzz_state.artifacts if fuzz_state else []):
-        message = ""
+        message = crash_state = ""
         try:
-            message = json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8"))["message"]
-        except (OSError, ValueError, KeyError):
+            data = json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8"))
+            message = data["message"]
+            crash_state = (data.get("crash") or {}).get("crash_state", "")
+        except (OSError, ValueError, KeyError, AttributeError):
             pass
-        run.new.append(NewRecord(prop, nodeid, str(directory), message))
+        run.new.append(NewRecord(prop, nodeid, str(directory), message, crash_state))
     return run
 
 

@@ -5,7 +5,8 @@
 query runs on it through :meth:`LiveTarget.run`, so properties stay plain
 synchronous Hypothesis tests. Requests go through ``httpx.ASGITransport``, always
 with ``Accept: application/json``, and come back as
-:class:`fuzz.transcript.Exchange` values. Query strings are sent as raw bytes so
+:class:`targets.transcript.Exchange` values, with the crash state of a
+request that made the app raise (:mod:`targets.crash`). Query strings are sent as raw bytes so
 NUL bytes and lone surrogates reach the app exactly as generated.
 """
 
@@ -19,9 +20,10 @@ from urllib.parse import quote
 
 import httpx
 
-from fuzz.transcript import Exchange
 from targets.base import TargetInfo
+from targets.crash import instrument
 from targets.database import WorkerDatabase
+from targets.transcript import Exchange
 
 ACCEPT_JSON = ("accept", "application/json")
 
@@ -44,6 +46,7 @@ class LiveTarget:
         self.db = database
         self.loop = loop
         self.info: TargetInfo = target.info
+        self.crashes = instrument(app)
         self._lifespan_task: asyncio.Task | None = None
         self._lifespan_stop: asyncio.Event | None = None
         self.client = httpx.AsyncClient(
@@ -125,6 +128,7 @@ class LiveTarget:
                 sent_headers.append(("content-type", "application/json"))
         url = httpx.URL(path=path, query=encode_query(query))
         request = self.client.build_request(method, url, headers=sent_headers, content=body)
+        self.crashes.clear()
         started = time.perf_counter()
         try:
             response = await self.client.send(request)
@@ -150,6 +154,7 @@ class LiveTarget:
             response_headers=response_headers,
             response_text=text,
             elapsed_ms=elapsed * 1000,
+            crash=self.crashes.crash(),
         )
 
     def request(self, principal: str, method: str, path: str, **kwargs: Any) -> Exchange:

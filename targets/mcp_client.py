@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 PROTOCOL_VERSION = "2025-06-18"
 MCP_HEADERS = (

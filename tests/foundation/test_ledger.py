@@ -9,7 +9,7 @@ import pytest
 from fuzz import findings as findings_module
 from fuzz.findings import Finding, NewFinding, report
 from fuzz.ledger import (
-    DEFAULT_LEDGER, EXAMPLES_PENDING, OWNERS, LedgerError, active_ledger, load_ledger, set_active_ledger,
+    DEFAULT_LEDGER, OWNERS, LedgerError, active_ledger, load_ledger, set_active_ledger,
 )
 from fuzz.transcript import Exchange
 
@@ -152,19 +152,17 @@ SHIPPED = load_ledger([DEFAULT_LEDGER], "0.7.2").defects
 
 @pytest.mark.parametrize("defect", SHIPPED, ids=[d.id for d in SHIPPED])
 def test_every_signature_matches_its_example_and_not_its_neighbour(defect):
-    if not defect.examples:
-        # Only the server-error entries whose crash-state signatures and examples come with that change
-        # may lack examples, and only until it lands: AKSARA-READ-001, QUERY-001..008, QUERY-010,
-        # WRITE-001, -002, -009..-013, PAGE-001, DATETIME-001, MCP-004, -009, -012 (EXAMPLES_PENDING).
-        assert defect.id in EXAMPLES_PENDING, f"{defect.id} has no examples"
-        return
+    assert defect.examples, f"{defect.id} has no examples"
     assert defect.matches(_Facts(defect.property_id, defect.examples["match"])), (
         f"{defect.id}: the signature does not match its own example")
     assert not defect.matches(_Facts(defect.property_id, defect.examples["no_match"])), (
         f"{defect.id}: the signature also matches the neighbouring example (too wide)")
 
 
-def test_examples_are_pending_only_for_the_listed_server_error_entries():
-    ids = {d.id for d in SHIPPED}
-    assert EXAMPLES_PENDING <= ids, sorted(EXAMPLES_PENDING - ids)
-    assert {d.id for d in SHIPPED if not d.examples} <= EXAMPLES_PENDING
+def test_every_example_is_claimed_by_its_own_entry_under_first_match():
+    """No earlier entry shadows a later one: the ledger gives each entry's own example to that entry."""
+    ledger = load_ledger([DEFAULT_LEDGER], "0.7.2")
+    for defect in ledger.active():
+        matched = ledger.match(_Facts(defect.property_id, defect.examples["match"]))
+        assert matched is not None and matched.id == defect.id, (
+            f"{defect.id}'s example is claimed by {matched.id if matched else 'nothing'}")
