@@ -64,7 +64,7 @@ class Property:
     expected: str = "deny"  # the security-matrix verdict a violation would contradict
     per_principal: bool = False  # its tests are parametrized by principal: one matrix scenario each
     applies: str = ""  # when its oracle has something to judge, if not on every example
-    replay: str | None = None  # dotted path of its replayer (fuzz/replay.py), when it has its own
+    replay: str = "fuzz.replay.replayer_for"  # replays its findings: re-runs the stored input, same oracle
 
     def __str__(self) -> str:
         return self.id

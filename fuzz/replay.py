@@ -316,7 +316,10 @@ def replayer_for(property_id: str) -> Replayer:
 
 def cause(finding: Finding) -> dict[str, str]:
     """The facts that identify a finding's cause (its signature facts without run-specific ones)."""
-    return {k: str(v) for k, v in finding.facts.items() if k not in VOLATILE_FACTS}
+    facts = {k: str(v) for k, v in finding.facts.items() if k not in VOLATILE_FACTS}
+    crash = finding.crash_facts()  # a server error's cause is its crash state, not its message
+    facts.update({k: crash[k] for k in ("exception", "crash_frames", "sqlstate", "sql_operation") if crash.get(k)})
+    return facts
 
 
 def _difference(original: Finding, again: Finding) -> str:

@@ -32,7 +32,7 @@ def test_every_property_has_a_surface_a_risk_and_an_oracle_and_strategy_that_imp
         assert p["claim"].endswith(".") and len(p["claim"]) > 20, p
         assert callable(catalog.resolve(p["oracle"])), p["oracle"]
         assert catalog.resolve(p["strategy"]) is not None, p["strategy"]
-        assert "replay" in p
+        assert callable(catalog.resolve(p["replay"])(p["id"])), p["id"]  # a replayer for its findings
     # the risks are the Threat Model's primary risks, by name
     spec = next((ROOT.parent.parent / "shared" / "spec").glob("001_*.txt"), None) if (
         ROOT.parent.parent / "shared" / "spec").is_dir() else None
