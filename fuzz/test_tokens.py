@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz.findings import COLLECTOR, report
+from targets import features
 from fuzz.properties import mcp as props
 from strategies.credentials import approval_cases, claims_cases, required_scopes, scope_sets, tampers
 
@@ -32,12 +33,14 @@ def test_agent_token_integrity(tamper):
     report(props.tamper_case(tamper, SECRET))
 
 
+@pytest.mark.aksara_features("principal", "scope_check", "policy_engine")
 @given(granted=scope_sets(MODELS), required=required_scopes(MODELS))
 def test_scope_algebra(granted, required):
     COLLECTOR.count_example("tokens.scope_algebra")
     report(props.scope_case(granted, required))
 
 
+@pytest.mark.aksara_features("principal", "mcp_approval")
 @given(case=approval_cases())
 def test_approval_binding(case):
     COLLECTOR.count_example("tokens.approval_binding")
@@ -48,6 +51,8 @@ def test_approval_binding(case):
 def mcp_world(live_target):
     from fuzz.properties.robustness import known_ids
 
+    if not live_target.info.mcp_path:
+        pytest.skip(features.missing("mcp") or "the target does not expose MCP")
     live_target.reset()
     return props.build_world(live_target, known_ids(live_target))
 

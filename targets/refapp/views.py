@@ -8,6 +8,11 @@
   ``ModelSerializer``, readable by anyone, writable by staff only.
 
 Default orderings end with ``id``, the unique tie-breaker Aksara's docs recommend.
+
+The classes adapt to the installed release (``targets.features``): where it has no
+``AksaraFilterBackend`` the older ``DjangoFilterBackend`` (same allowlist, same lookups)
+takes its place, and a paginator the release lacks is left out (the viewset falls back
+to limit/offset). :func:`build_viewsets` builds them for the features detected now.
 """
 
 from __future__ import annotations
@@ -15,12 +20,31 @@ from __future__ import annotations
 from typing import Any
 
 from aksara.api import ModelSerializer, ModelViewSet, action
-from aksara.api.filters import AksaraFilterBackend, OrderingFilter, SearchFilter
-from aksara.api.pagination import CursorPagination, PageNumberPagination
+from aksara.api import filters as aksara_filters
+from aksara.api import pagination as aksara_pagination
 from aksara.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from fastapi import HTTPException, Request
 
+from targets import features
 from targets.refapp.models import Category, Comment, Ticket
+
+
+def filter_backend() -> type | None:
+    """Aksara's allowlist filter backend, or the older release's equivalent, or ``None``."""
+    for feature, name in (("filter_backend", "AksaraFilterBackend"), ("django_filter_backend", "DjangoFilterBackend")):
+        if features.has(feature):
+            return getattr(aksara_filters, name)
+    return None
+
+
+def paginator(name: str) -> type | None:
+    """The named Aksara paginator class when the release has it."""
+    return getattr(aksara_pagination, name) if features.has(f"paginator:{name}") else None
+
+
+def _backends(*extra: type) -> list[type]:
+    backend = filter_backend()
+    return ([backend] if backend is not None else []) + list(extra)
 
 
 class StaffWritesOthersRead(BasePermission):
@@ -35,56 +59,6 @@ class StaffWritesOthersRead(BasePermission):
         return bool(user is not None and getattr(user, "is_staff", False))
 
 
-class TicketViewSet(ModelViewSet):
-    model = Ticket
-    prefix = "/tickets"
-    permission_classes = [IsAuthenticated]
-    filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
-    filterable_fields = [
-        "title", "status", "body", "priority", "views", "amount", "score", "is_urgent",
-        "due_date", "resolved_at", "external_ref", "meta", "approved", "created_at",
-    ]
-    ordering_fields = ["id", "title", "status", "priority", "views", "amount", "score", "due_date", "created_at"]
-    ordering = ["-created_at", "id"]
-    search_fields = ["title", "body"]
-    stream_enabled = False
-
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdminUser])
-    async def close(self, request: Request, pk: str) -> dict[str, Any]:
-        """Close a ticket (staff only)."""
-        queryset = self.get_queryset(request=request)
-        try:
-            ticket = await queryset.filter(id=pk).first()
-        except ValueError:
-            raise HTTPException(status_code=400, detail="Invalid id format")
-        if ticket is None:
-            raise HTTPException(status_code=404, detail="Ticket not found")
-        ticket.status = "closed"
-        await ticket.save()
-        return self._serialize(ticket, request=request)
-
-    @action(detail=False, methods=["get"])
-    async def summary(self, request: Request) -> dict[str, Any]:
-        """Count the caller's tickets per status."""
-        queryset = self.get_queryset(request=request)
-        counts = {}
-        for status in ("open", "pending", "closed"):
-            counts[status] = await queryset.filter(status=status).count()
-        return {"counts": counts}
-
-
-class CommentViewSet(ModelViewSet):
-    model = Comment
-    prefix = "/comments"
-    permission_classes = [IsAuthenticated]
-    pagination_class = PageNumberPagination
-    filter_backends = [AksaraFilterBackend, OrderingFilter]
-    filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
-    ordering_fields = ["id", "author", "created_at"]
-    ordering = ["created_at", "id"]
-    stream_enabled = False
-
-
 class CategorySerializer(ModelSerializer):
     class Meta:
         model = Category
@@ -92,20 +66,77 @@ class CategorySerializer(ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class CategoryViewSet(ModelViewSet):
-    model = Category
-    prefix = "/categories"
-    permission_classes = [StaffWritesOthersRead]
-    pagination_class = CursorPagination
-    filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
-    filterable_fields = ["name", "sort_order"]
-    # Aksara's cursor continues with id__gt: its docs require ascending id ordering.
-    ordering_fields = ["id"]
-    ordering = ["id"]
-    search_fields = ["name", "description"]
-    list_serializer_class = CategorySerializer
-    retrieve_serializer_class = CategorySerializer
-    stream_enabled = False
+def build_viewsets() -> list[type]:
+    """The reference viewsets, built for the Aksara features detected now."""
+
+    class TicketViewSet(ModelViewSet):
+        model = Ticket
+        prefix = "/tickets"
+        permission_classes = [IsAuthenticated]
+        filter_backends = _backends(aksara_filters.SearchFilter, aksara_filters.OrderingFilter)
+        filterable_fields = [
+            "title", "status", "body", "priority", "views", "amount", "score", "is_urgent",
+            "due_date", "resolved_at", "external_ref", "meta", "approved", "created_at",
+        ]
+        ordering_fields = ["id", "title", "status", "priority", "views", "amount", "score", "due_date", "created_at"]
+        ordering = ["-created_at", "id"]
+        search_fields = ["title", "body"]
+        stream_enabled = False
+
+        @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdminUser])
+        async def close(self, request: Request, pk: str) -> dict[str, Any]:
+            """Close a ticket (staff only)."""
+            queryset = self.get_queryset(request=request)
+            try:
+                ticket = await queryset.filter(id=pk).first()
+            except ValueError:
+                raise HTTPException(status_code=400, detail="Invalid id format")
+            if ticket is None:
+                raise HTTPException(status_code=404, detail="Ticket not found")
+            ticket.status = "closed"
+            await ticket.save()
+            return self._serialize(ticket, request=request)
+
+        @action(detail=False, methods=["get"])
+        async def summary(self, request: Request) -> dict[str, Any]:
+            """Count the caller's tickets per status."""
+            queryset = self.get_queryset(request=request)
+            counts = {}
+            for status in ("open", "pending", "closed"):
+                counts[status] = await queryset.filter(status=status).count()
+            return {"counts": counts}
+
+    class CommentViewSet(ModelViewSet):
+        model = Comment
+        prefix = "/comments"
+        permission_classes = [IsAuthenticated]
+        pagination_class = paginator("PageNumberPagination")
+        filter_backends = _backends(aksara_filters.OrderingFilter)
+        filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
+        ordering_fields = ["id", "author", "created_at"]
+        ordering = ["created_at", "id"]
+        stream_enabled = False
+
+    class CategoryViewSet(ModelViewSet):
+        model = Category
+        prefix = "/categories"
+        permission_classes = [StaffWritesOthersRead]
+        pagination_class = paginator("CursorPagination")
+        filter_backends = _backends(aksara_filters.SearchFilter, aksara_filters.OrderingFilter)
+        filterable_fields = ["name", "sort_order"]
+        # Aksara's cursor continues with id__gt: its docs require ascending id ordering.
+        ordering_fields = ["id"]
+        ordering = ["id"]
+        search_fields = ["name", "description"]
+        list_serializer_class = CategorySerializer
+        retrieve_serializer_class = CategorySerializer
+        stream_enabled = False
+
+    built = [TicketViewSet, CommentViewSet, CategoryViewSet]
+    for cls in built:
+        cls.__qualname__ = cls.__name__
+    return built
 
 
-VIEWSETS = [TicketViewSet, CommentViewSet, CategoryViewSet]
+VIEWSETS = build_viewsets()
+TicketViewSet, CommentViewSet, CategoryViewSet = VIEWSETS
