@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,7 @@ def ensure_venv(version: str) -> Path:
     pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check",
                           f"aksara-framework=={version}"], capture_output=True, text=True)
     if pip.returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)
         raise ReleaseError(f"cannot install aksara-framework=={version}: {_last_line(pip.stderr or pip.stdout)}")
     found = installed_version(python)
     if found != version:
