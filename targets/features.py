@@ -51,7 +51,18 @@ _feature("policy_engine", "the field policy engine (aksara.security.policy.Polic
          _importable("aksara.security.policy", "PolicyEngine"))
 _feature("scope_check", "MCP scope checks (aksara.security.mcp.require_scope)",
          _importable("aksara.security.mcp", "require_scope"))
-_feature("doctor", "security checks (aksara.security.checks)", _importable("aksara.security.checks"))
+
+
+def _release_checks() -> bool:
+    try:
+        from aksara.security.checks import run_security_checks
+    except ImportError:
+        return False
+    return "release_candidate" in inspect.signature(run_security_checks).parameters
+
+
+_feature("doctor", "release-mode security checks (aksara.security.checks.run_security_checks(release_candidate=...))",
+         _release_checks)
 _feature("security_matrix", "security matrices (aksara.security.matrix)", _importable("aksara.security.matrix"))
 _feature("agent_tokens", "HMAC agent tokens (aksara.ai.auth.sign_agent_token)",
          _importable("aksara.ai.auth", "sign_agent_token"))

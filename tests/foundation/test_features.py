@@ -76,7 +76,7 @@ def test_the_installed_release_has_what_the_reference_app_uses():
 
 
 @pytest.mark.parametrize("needed, named", [("mcp_approval", "MCP approval tokens"),
-                                           ("doctor", "security checks (aksara.security.checks)")])
+                                           ("doctor", "release-mode security checks")])
 def test_a_property_needing_an_absent_feature_skips_naming_it(monkeypatch, request, needed, named):
     simulate_absent(monkeypatch, OLD_RELEASE)
     request.node.add_marker(pytest.mark.aksara_features("agent_tokens", needed))
