@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -69,6 +70,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ledger", action="append", default=[],
                     help="extra defect ledger YAML (repeatable); the built-in ledger is always loaded")
     group.addoption("--artifacts-dir", default="fuzz-artifacts", help="where finding artifacts are written")
+    group.addoption("--aksara-version", default=None, metavar="X.Y.Z",
+                    help="run this same command against that Aksara release, in a cached per-release "
+                         "virtual environment (~/.cache/aksara-fuzz/venvs/); the interpreter's Aksara is untouched")
     group.addoption("--example-db", default=".hypothesis/examples",
                     help="Hypothesis example database: a directory, or redis://host:port/db shared across machines")
 
@@ -81,8 +85,29 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """With ``--aksara-version``, re-run the same command inside that release's environment."""
+    wanted = config.getoption("aksara_version", None)
+    if not wanted:
+        return None
+    from aksara import __version__ as installed
+
+    if wanted == installed:
+        return None
+    from fuzz.releases import ReleaseError, rerun
+
+    try:
+        return rerun(wanted, list(config.invocation_params.args), config.invocation_params.dir)
+    except ReleaseError as exc:
+        sys.stderr.write(f"aksara-fuzz: {exc}\n")
+        return pytest.ExitCode.USAGE_ERROR
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow_property: an expensive property that runs a scaled budget")
+    config.addinivalue_line("markers", "aksara_features(*names): the Aksara features (targets/features.py) the "
+                                       "test needs; it skips, naming the first missing one, on a release without")
     from aksara import __version__ as aksara_version
 
     os.environ.setdefault("AKSARA_SUPPRESS_RUNTIME_BRAND", "1")
@@ -206,6 +231,16 @@ def _load_target(config: pytest.Config) -> Any:
         except TargetError as exc:
             raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
     return state.target
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test whose ``aksara_features`` the installed Aksara lacks, naming the missing feature."""
+    from targets import features
+
+    for marker in item.iter_markers("aksara_features"):
+        reason = features.first_missing(*marker.args)
+        if reason:
+            pytest.skip(reason)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

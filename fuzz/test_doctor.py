@@ -6,6 +6,7 @@ The bulk runs the doctor in-process; a scaled-down sample runs the real CLI with
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ from fuzz.doctor.spec_model import COMMANDS
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from strategies.settings import doctor_inputs, unloadable_inputs, weakenings
+
+pytestmark = pytest.mark.aksara_features("doctor")
 
 
 @judges(catalog.DOCTOR_VERDICT_MATCHES_SPEC, catalog.DOCTOR_NEVER_CRASHES)

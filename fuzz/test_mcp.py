@@ -19,6 +19,7 @@ from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import mcp as props
+from targets import features
 from strategies.credentials import scope_sets
 from strategies.jsonrpc import ToolArguments, malformed_messages, tool_arguments, valid_arguments
 
@@ -35,7 +36,7 @@ def mcp_world(live_target):
     from fuzz.properties.robustness import known_ids
 
     if not live_target.info.mcp_path:
-        pytest.skip("the target does not expose MCP")
+        pytest.skip(features.missing("mcp") or "the target does not expose MCP")
     live_target.reset()
     return props.build_world(live_target, known_ids(live_target))
 

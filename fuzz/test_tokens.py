@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from fuzz import catalog
 from fuzz.judging import judge, judges
+from targets import features
 from fuzz.properties import mcp as props
 from strategies.credentials import approval_cases, claims_cases, required_scopes, scope_sets, tampers
 
@@ -37,12 +38,14 @@ def test_agent_token_integrity(tamper):
 
 
 @judges(catalog.TOKENS_SCOPE_ALGEBRA)
+@pytest.mark.aksara_features("principal", "scope_check", "policy_engine")
 @given(granted=scope_sets(MODELS), required=required_scopes(MODELS))
 def test_scope_algebra(granted, required):
     judge(props.scope_case(granted, required))
 
 
 @judges(catalog.TOKENS_APPROVAL_BINDING)
+@pytest.mark.aksara_features("principal", "mcp_approval")
 @given(case=approval_cases())
 def test_approval_binding(case):
     judge(props.approval_case(case, SECRET))
@@ -52,6 +55,8 @@ def test_approval_binding(case):
 def mcp_world(live_target):
     from fuzz.properties.robustness import known_ids
 
+    if not live_target.info.mcp_path:
+        pytest.skip(features.missing("mcp") or "the target does not expose MCP")
     live_target.reset()
     return props.build_world(live_target, known_ids(live_target))
 

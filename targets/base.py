@@ -201,9 +201,17 @@ def describe_field(name: str, field_obj: Any, tenant_scoped: bool) -> FieldSpec:
 def describe_viewset(viewset_cls: type) -> ResourceSpec:
     """Describe an Aksara ``ModelViewSet`` class from its own metadata."""
     from aksara.api.actions import get_action_metadata
-    from aksara.api.filters import AksaraFilterBackend
-    from aksara.api.pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination
+    from aksara.api import filters as aksara_filters
+    from aksara.api import pagination as aksara_pagination
     from aksara.tenancy import is_tenant_model
+
+    # Older releases lack some paginators and call the allowlist backend DjangoFilterBackend.
+    never = type("Absent", (), {})
+    LimitOffsetPagination = getattr(aksara_pagination, "LimitOffsetPagination", never)
+    PageNumberPagination = getattr(aksara_pagination, "PageNumberPagination", never)
+    CursorPagination = getattr(aksara_pagination, "CursorPagination", never)
+    allowlist_backends = tuple(getattr(aksara_filters, n) for n in ("AksaraFilterBackend", "DjangoFilterBackend")
+                               if hasattr(aksara_filters, n))
 
     model = viewset_cls.model
     tenant_scoped = is_tenant_model(model)
@@ -221,7 +229,7 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
     else:
         paginator, page_max, page_default = "custom", viewset_cls.max_limit, viewset_cls.default_limit
     backends = list(viewset_cls.filter_backends or [])
-    has_filter_backend = any(isinstance(b, type) and issubclass(b, AksaraFilterBackend) for b in backends)
+    has_filter_backend = any(isinstance(b, type) and issubclass(b, allowlist_backends) for b in backends)
     ordering = viewset_cls.ordering
     if isinstance(ordering, str):
         ordering = [ordering]

@@ -56,7 +56,12 @@ def classify(path: str, info: TargetInfo) -> str:
 
 def inventory(app: Any, info: TargetInfo) -> list[RouteInfo]:
     """Every (method, path) the app routes, HEAD and OPTIONS folded into GET."""
-    from aksara.routing import iter_routes
+    from targets import features
+
+    if features.has("route_iter"):
+        from aksara.routing import iter_routes
+    else:
+        iter_routes = _iter_routes
 
     routes: list[RouteInfo] = []
     for route in iter_routes(app):
@@ -69,3 +74,12 @@ def inventory(app: Any, info: TargetInfo) -> list[RouteInfo]:
                 continue
             routes.append(RouteInfo(method, path, classify(path, info), info.is_public(method, path)))
     return sorted(set(routes), key=lambda r: (r.path, r.method))
+
+
+def _iter_routes(app: Any) -> Any:
+    """The routing table as FastAPI exposes it, for releases without ``aksara.routing``."""
+    from fastapi import routing
+
+    routes = getattr(app, "routes", ()) or ()
+    contexts = getattr(routing, "iter_route_contexts", None)
+    return contexts(routes) if contexts is not None else iter(routes)

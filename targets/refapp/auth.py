@@ -6,6 +6,10 @@ The middleware sets everything Aksara reads: ``request.state.principal``, ``user
 ``is_ai_agent``, ``tenant_id``, ``auth_method`` and the tenant context variable that
 drives PostgreSQL row-level security. A bearer token that does not verify gets a
 401 in Aksara's JSON error envelope.
+
+Releases without ``aksara.security`` (before 0.5.50) have no ``Principal``: there the
+app's own :class:`AppPrincipal` carries the same facts and Aksara reads
+``request.state.user`` / ``is_ai_agent`` / ``tenant_id`` as before.
 """
 
 from __future__ import annotations
@@ -17,8 +21,64 @@ from typing import Any, Callable
 from aksara.ai.auth import verify_agent_token
 from aksara.context_state import tenant_id_var
 from aksara.identity import AnonymousUser
-from aksara.security.context import principal_from_mcp_claims
-from aksara.security.principal import Principal
+
+from targets import features
+
+
+@dataclass(frozen=True)
+class AppPrincipal:
+    """The app's own principal where the release has no ``aksara.security.principal``."""
+
+    kind: str
+    id: str | None = None
+    tenant_id: str | None = None
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    auth_method: str = "anonymous"
+
+    @property
+    def is_ai_agent(self) -> bool:
+        return self.kind == "ai_agent"
+
+
+def _principal_class() -> Any:
+    if features.has("principal"):
+        from aksara.security.principal import Principal
+
+        return Principal
+    return None
+
+
+def anonymous_principal() -> Any:
+    principal_cls = _principal_class()
+    return principal_cls.anonymous() if principal_cls else AppPrincipal("anonymous")
+
+
+def user_principal(user_id: str, tenant_id: str | None, roles: tuple[str, ...]) -> Any:
+    principal_cls = _principal_class()
+    if principal_cls:
+        return principal_cls.for_user(user_id, tenant_id=tenant_id, roles=roles, auth_method="jwt")
+    return AppPrincipal("user", user_id, tenant_id, roles, auth_method="jwt")
+
+
+def system_principal(tenant_id: str | None) -> Any:
+    principal_cls = _principal_class()
+    if principal_cls:
+        return principal_cls.system("aksara-fuzz system principal", tenant_id=tenant_id)
+    return AppPrincipal("system", "system", tenant_id, ("system",), auth_method="system")
+
+
+def agent_principal(claims: dict[str, Any]) -> Any:
+    """Aksara's mapping of MCP token claims to a principal, or the same facts read directly."""
+    if features.has("mcp_claims"):
+        from aksara.security.context import principal_from_mcp_claims
+
+        return principal_from_mcp_claims(claims)
+    scopes = claims.get("scopes") or ()
+    roles = claims.get("roles") or ()
+    return AppPrincipal("ai_agent", str(claims.get("agent_id") or claims.get("sub")), claims.get("tenant_id"),
+                        tuple(roles) if isinstance(roles, (list, tuple)) else (),
+                        tuple(scopes) if isinstance(scopes, (list, tuple)) else (), auth_method="agent_token")
 
 
 @dataclass(frozen=True)
@@ -35,28 +95,29 @@ class FuzzUser:
 
 @dataclass(frozen=True)
 class Identity:
-    principal: Principal
+    principal: Any
     user: Any
     tenant_id: str | None
 
 
-ANONYMOUS = Identity(Principal.anonymous(), AnonymousUser(), None)
+def anonymous_identity() -> Identity:
+    return Identity(anonymous_principal(), AnonymousUser(), None)
 
 
 def identity_for_user(user_id: str, tenant_id: str | None, staff: bool) -> Identity:
     roles = ("staff",) if staff else ("user",)
-    principal = Principal.for_user(user_id, tenant_id=tenant_id, roles=roles, auth_method="jwt")
+    principal = user_principal(user_id, tenant_id, roles)
     return Identity(principal, FuzzUser(user_id, tenant_id, is_staff=staff, is_superuser=staff), tenant_id)
 
 
 def identity_for_system(tenant_id: str | None = None) -> Identity:
-    principal = Principal.system("aksara-fuzz system principal", tenant_id=tenant_id)
+    principal = system_principal(tenant_id)
     user = FuzzUser("system", tenant_id, is_staff=True, is_superuser=True)
     return Identity(principal, user, tenant_id)
 
 
 def identity_for_agent_claims(claims: dict[str, Any]) -> Identity:
-    principal = principal_from_mcp_claims(claims)
+    principal = agent_principal(claims)
     user = FuzzUser(str(claims.get("sub") or claims.get("agent_id")), principal.tenant_id)
     return Identity(principal, user, principal.tenant_id)
 
@@ -68,6 +129,7 @@ class TokenResolver:
         self.static = static
         self.agent_secret = agent_secret
         self.clock_skew = clock_skew
+        self.anonymous = anonymous_identity()
 
     def __call__(self, token: str) -> Identity | None:
         if token in self.static:
@@ -94,12 +156,13 @@ class BearerAuthMiddleware:
     def __init__(self, app: Any, resolver: Callable[[str], Identity | None]):
         self.app = app
         self.resolver = resolver
+        self.anonymous = getattr(resolver, "anonymous", None) or anonymous_identity()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        identity = ANONYMOUS
+        identity = self.anonymous
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
                 raw = value.decode("latin-1")

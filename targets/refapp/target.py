@@ -9,6 +9,10 @@ audience is configured.
 
 The schema comes from Aksara's own migration autodetector, generated and
 applied from Python; seed data is deterministic (faker with a fixed seed).
+
+The target adapts to the installed release by feature detection (``targets.features``):
+MCP is enabled only where Aksara has it (``info.mcp_path`` is ``None`` otherwise), and
+settings the release's ``Settings`` does not accept are left out.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from targets import features
 from targets.base import PrincipalSpec, TargetInfo, describe_viewset
 from targets.refapp import seed
 
@@ -50,9 +55,10 @@ class RefappTarget:
         if profile not in PROFILES:
             raise ValueError(f"unknown target profile {profile!r}; choose {', '.join(PROFILES)}")
         self.profile = profile
-        from targets.refapp.views import VIEWSETS
+        from targets.refapp.views import build_viewsets
 
-        self.viewsets = VIEWSETS
+        self.viewsets = build_viewsets()
+        self.mcp = features.has("mcp")
         self._agent_tokens = {
             "agent_read": self.agent_token("agent-read", READ_SCOPES),
             "agent_write": self.agent_token("agent-write", WRITE_SCOPES),
@@ -60,11 +66,11 @@ class RefappTarget:
         self.info = TargetInfo(
             name="refapp",
             profile=profile,
-            resources=tuple(describe_viewset(v) for v in VIEWSETS),
+            resources=tuple(describe_viewset(v) for v in self.viewsets),
             principals=self._principals(),
             tenants={"A": TENANT_A, "B": TENANT_B},
             health_path="/health",
-            mcp_path="/mcp/",
+            mcp_path="/mcp/" if self.mcp else None,
             public_paths=("/health", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/"),
             # Categories are a public catalogue: anyone reads, staff writes (StaffWritesOthersRead).
             public_routes=(("GET", "/categories/"), ("GET", "/categories/{pk}")),
@@ -123,16 +129,18 @@ class RefappTarget:
 
     # -- settings and app ------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
+        """The settings this profile wants, less the keywords the installed ``Settings`` refuses."""
         hardened = self.profile == "hardened"
-        return dict(
+        wanted = dict(
             debug=False,
             tasks_enabled=False,
-            mcp_enabled=True,
+            mcp_enabled=self.mcp,
             mcp_require_scoped_tokens=True,
             mcp_token_audience=AUDIENCE if hardened else None,
             mcp_approval_secret=APPROVAL_SECRET,
             enable_studio=False,
         )
+        return features.supported_settings(wanted)
 
     def configure(self) -> None:
         import aksara
@@ -181,6 +189,7 @@ class RefappTarget:
         with tempfile.TemporaryDirectory(prefix="aksara-fuzz-migrations-") as tmp:
             mig_dir = Path(tmp)
             _, ops = detect_changes(discover_migrations(mig_dir), dict(MODELS))
+            ops = dependency_order(ops, [m.__tablename__ for m in MODELS.values()])
             create_migration_file(mig_dir, "initial", operations_to_code(ops))
             await apply_migrations(conn, mig_dir, include_internal=True, verbose=False)
         tenant_tables = [m.__tablename__ for m in MODELS.values() if "tenant_id" in m._fields]
@@ -190,10 +199,39 @@ class RefappTarget:
             await conn.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
             await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
             await conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+            if not features.has("startup_ddl_guard"):
+                # The release runs CREATE TABLE IF NOT EXISTS at every start, which needs CREATE
+                # on the schema even when the table exists, and then writes its content-type
+                # table, created after this (see docs/release-triage.md).
+                await conn.execute(f"GRANT CREATE ON SCHEMA public TO {APP_ROLE}")
+                await conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                                   f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE}")
+                await conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {APP_ROLE}")
             for table in tenant_tables:
                 await _ensure_rls(conn, table)
                 await conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
         await seed.insert_seed(conn, {"A": TENANT_A, "B": TENANT_B})
+
+
+def dependency_order(ops: list[Any], tables: list[str]) -> list[Any]:
+    """``ops`` with each ``CreateTable`` (and the operations after it) in ``tables`` order.
+
+    ``tables`` lists referenced tables before the tables that reference them (MODELS is
+    declared that way). Aksara before 0.5.54 emits tables in name order, so a foreign key
+    to a later table fails; newer releases already emit this order and nothing moves.
+    """
+    head: list[Any] = []
+    groups: list[tuple[str | None, list[Any]]] = []
+    for op in ops:
+        if type(op).__name__ == "CreateTable":
+            groups.append((getattr(op, "name", None), [op]))
+        elif groups:
+            groups[-1][1].append(op)
+        else:
+            head.append(op)
+    rank = {table: i for i, table in enumerate(tables)}
+    groups.sort(key=lambda group: rank.get(group[0], len(rank)))
+    return head + [op for _, group in groups for op in group]
 
 
 async def _ensure_app_role(conn: Any) -> None:

@@ -13,6 +13,11 @@ permission class), and a comment's ``ticket_id`` must name a ticket of the calle
 (the tenancy guide: "validate related-object ownership before accepting a foreign key").
 
 Default orderings end with ``id``, the unique tie-breaker Aksara's docs recommend.
+
+The classes adapt to the installed release (``targets.features``): where it has no
+``AksaraFilterBackend`` the older ``DjangoFilterBackend`` (same allowlist, same lookups)
+takes its place, and a paginator the release lacks is left out (the viewset falls back
+to limit/offset). :func:`build_viewsets` builds them for the features detected now.
 """
 
 from __future__ import annotations
@@ -20,12 +25,31 @@ from __future__ import annotations
 from typing import Any
 
 from aksara.api import ModelSerializer, ModelViewSet, action
-from aksara.api.filters import AksaraFilterBackend, OrderingFilter, SearchFilter
-from aksara.api.pagination import CursorPagination, PageNumberPagination
+from aksara.api import filters as aksara_filters
+from aksara.api import pagination as aksara_pagination
 from aksara.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from fastapi import HTTPException, Request
 
+from targets import features
 from targets.refapp.models import Category, Comment, Ticket
+
+
+def filter_backend() -> type | None:
+    """Aksara's allowlist filter backend, or the older release's equivalent, or ``None``."""
+    for feature, name in (("filter_backend", "AksaraFilterBackend"), ("django_filter_backend", "DjangoFilterBackend")):
+        if features.has(feature):
+            return getattr(aksara_filters, name)
+    return None
+
+
+def paginator(name: str) -> type | None:
+    """The named Aksara paginator class when the release has it."""
+    return getattr(aksara_pagination, name) if features.has(f"paginator:{name}") else None
+
+
+def _backends(*extra: type) -> list[type]:
+    backend = filter_backend()
+    return ([backend] if backend is not None else []) + list(extra)
 
 
 class StaffWritesOthersRead(BasePermission):
@@ -50,82 +74,9 @@ class AgentScopes(BasePermission):
         if principal is None or not getattr(principal, "is_ai_agent", False) or view is None:
             return True
         access = "read" if self.is_safe_method(request) else "write"
-        return principal.has_scope(f"mcp:{access}:{view.model.__name__.lower()}")
-
-
-class TicketViewSet(ModelViewSet):
-    model = Ticket
-    prefix = "/tickets"
-    permission_classes = [IsAuthenticated, AgentScopes]
-    filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
-    filterable_fields = [
-        "title", "status", "body", "priority", "views", "amount", "score", "is_urgent",
-        "due_date", "resolved_at", "external_ref", "meta", "approved", "created_at",
-    ]
-    ordering_fields = ["id", "title", "status", "priority", "views", "amount", "score", "due_date", "created_at"]
-    ordering = ["-created_at", "id"]
-    search_fields = ["title", "body"]
-    stream_enabled = False
-
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdminUser, AgentScopes])
-    async def close(self, request: Request, pk: str) -> dict[str, Any]:
-        """Close a ticket (staff only)."""
-        queryset = self.get_queryset(request=request)
-        try:
-            ticket = await queryset.filter(id=pk).first()
-        except ValueError:
-            raise HTTPException(status_code=400, detail="Invalid id format")
-        if ticket is None:
-            raise HTTPException(status_code=404, detail="Ticket not found")
-        ticket.status = "closed"
-        await ticket.save()
-        return self._serialize(ticket, request=request)
-
-    @action(detail=False, methods=["get"])
-    async def summary(self, request: Request) -> dict[str, Any]:
-        """Count the caller's tickets per status."""
-        queryset = self.get_queryset(request=request)
-        counts = {}
-        for status in ("open", "pending", "closed"):
-            counts[status] = await queryset.filter(status=status).count()
-        return {"counts": counts}
-
-
-class CommentViewSet(ModelViewSet):
-    model = Comment
-    prefix = "/comments"
-    permission_classes = [IsAuthenticated, AgentScopes]
-    pagination_class = PageNumberPagination
-    filter_backends = [AksaraFilterBackend, OrderingFilter]
-    filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
-    ordering_fields = ["id", "author", "created_at"]
-    ordering = ["created_at", "id"]
-    stream_enabled = False
-
-    async def validate_ticket(self, data: dict[str, Any], request: Request) -> None:
-        """A comment may only point at a ticket of the caller's own tenant.
-
-        Another tenant's ticket gets the answer a missing one gets (404), so the reference
-        reveals nothing, as for another tenant's id in the path.
-        """
-        ticket_id = data.get("ticket_id")
-        if ticket_id is None:
-            return
-        principal = getattr(request.state, "principal", None)
-        tenant = getattr(principal, "tenant_id", None)
-        ticket = await Ticket.objects.filter(id=ticket_id).first()
-        if ticket is None or tenant is None or str(ticket.tenant_id) != str(tenant):
-            raise HTTPException(status_code=404, detail="Ticket not found")
-
-    async def create(self, data: dict[str, Any], request: Request) -> dict[str, Any]:
-        self.check_permissions(request)
-        await self.validate_ticket(data, request)
-        return await super().create(data, request)
-
-    async def update(self, pk: str, data: dict[str, Any], request: Request) -> dict[str, Any]:
-        self.check_permissions(request)
-        await self.validate_ticket(data, request)
-        return await super().update(pk, data, request)
+        scope = f"mcp:{access}:{view.model.__name__.lower()}"
+        has_scope = getattr(principal, "has_scope", None)  # releases without Aksara's Principal: exact scopes
+        return has_scope(scope) if has_scope is not None else scope in (getattr(principal, "scopes", ()) or ())
 
 
 class CategorySerializer(ModelSerializer):
@@ -135,20 +86,102 @@ class CategorySerializer(ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class CategoryViewSet(ModelViewSet):
-    model = Category
-    prefix = "/categories"
-    permission_classes = [StaffWritesOthersRead, AgentScopes]
-    pagination_class = CursorPagination
-    filter_backends = [AksaraFilterBackend, SearchFilter, OrderingFilter]
-    filterable_fields = ["name", "sort_order"]
-    # Aksara's cursor continues with id__gt: its docs require ascending id ordering.
-    ordering_fields = ["id"]
-    ordering = ["id"]
-    search_fields = ["name", "description"]
-    list_serializer_class = CategorySerializer
-    retrieve_serializer_class = CategorySerializer
-    stream_enabled = False
+def build_viewsets() -> list[type]:
+    """The reference viewsets, built for the Aksara features detected now."""
+
+    class TicketViewSet(ModelViewSet):
+        model = Ticket
+        prefix = "/tickets"
+        permission_classes = [IsAuthenticated, AgentScopes]
+        filter_backends = _backends(aksara_filters.SearchFilter, aksara_filters.OrderingFilter)
+        filterable_fields = [
+            "title", "status", "body", "priority", "views", "amount", "score", "is_urgent",
+            "due_date", "resolved_at", "external_ref", "meta", "approved", "created_at",
+        ]
+        ordering_fields = ["id", "title", "status", "priority", "views", "amount", "score", "due_date", "created_at"]
+        ordering = ["-created_at", "id"]
+        search_fields = ["title", "body"]
+        stream_enabled = False
+
+        @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdminUser, AgentScopes])
+        async def close(self, request: Request, pk: str) -> dict[str, Any]:
+            """Close a ticket (staff only)."""
+            queryset = self.get_queryset(request=request)
+            try:
+                ticket = await queryset.filter(id=pk).first()
+            except ValueError:
+                raise HTTPException(status_code=400, detail="Invalid id format")
+            if ticket is None:
+                raise HTTPException(status_code=404, detail="Ticket not found")
+            ticket.status = "closed"
+            await ticket.save()
+            return self._serialize(ticket, request=request)
+
+        @action(detail=False, methods=["get"])
+        async def summary(self, request: Request) -> dict[str, Any]:
+            """Count the caller's tickets per status."""
+            queryset = self.get_queryset(request=request)
+            counts = {}
+            for status in ("open", "pending", "closed"):
+                counts[status] = await queryset.filter(status=status).count()
+            return {"counts": counts}
+
+    class CommentViewSet(ModelViewSet):
+        model = Comment
+        prefix = "/comments"
+        permission_classes = [IsAuthenticated, AgentScopes]
+        pagination_class = paginator("PageNumberPagination")
+        filter_backends = _backends(aksara_filters.OrderingFilter)
+        filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
+        ordering_fields = ["id", "author", "created_at"]
+        ordering = ["created_at", "id"]
+        stream_enabled = False
+
+        async def validate_ticket(self, data: dict[str, Any], request: Request) -> None:
+            """A comment may only point at a ticket of the caller's own tenant.
+
+            Another tenant's ticket gets the answer a missing one gets (404), so the reference
+            reveals nothing, as for another tenant's id in the path.
+            """
+            ticket_id = data.get("ticket_id")
+            if ticket_id is None:
+                return
+            principal = getattr(request.state, "principal", None)
+            tenant = getattr(principal, "tenant_id", None)
+            ticket = await Ticket.objects.filter(id=ticket_id).first()
+            if ticket is None or tenant is None or str(ticket.tenant_id) != str(tenant):
+                raise HTTPException(status_code=404, detail="Ticket not found")
+
+        async def create(self, data: dict[str, Any], request: Request) -> dict[str, Any]:
+            self.check_permissions(request)
+            await self.validate_ticket(data, request)
+            return await super().create(data, request)
+
+        async def update(self, pk: str, data: dict[str, Any], request: Request) -> dict[str, Any]:
+            self.check_permissions(request)
+            await self.validate_ticket(data, request)
+            return await super().update(pk, data, request)
+
+    class CategoryViewSet(ModelViewSet):
+        model = Category
+        prefix = "/categories"
+        permission_classes = [StaffWritesOthersRead, AgentScopes]
+        pagination_class = paginator("CursorPagination")
+        filter_backends = _backends(aksara_filters.SearchFilter, aksara_filters.OrderingFilter)
+        filterable_fields = ["name", "sort_order"]
+        # Aksara's cursor continues with id__gt: its docs require ascending id ordering.
+        ordering_fields = ["id"]
+        ordering = ["id"]
+        search_fields = ["name", "description"]
+        list_serializer_class = CategorySerializer
+        retrieve_serializer_class = CategorySerializer
+        stream_enabled = False
+
+    built = [TicketViewSet, CommentViewSet, CategoryViewSet]
+    for cls in built:
+        cls.__qualname__ = cls.__name__
+    return built
 
 
-VIEWSETS = [TicketViewSet, CommentViewSet, CategoryViewSet]
+VIEWSETS = build_viewsets()
+TicketViewSet, CommentViewSet, CategoryViewSet = VIEWSETS
