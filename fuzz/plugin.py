@@ -328,24 +328,35 @@ def fresh_target(live_target: Any) -> Any:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     outcome = yield
     report = outcome.get_result()
-    if call.excinfo is None or not isinstance(call.excinfo.value, NewFinding):
+    findings = _new_findings(call.excinfo.value) if call.excinfo is not None else []
+    if not findings:
         return
-    finding = call.excinfo.value.finding
     state = item.config.stash[STATE_KEY]
     root = Path(item.config.getoption("artifacts_dir"))
     text = report.longreprtext if hasattr(report, "longreprtext") else ""
     notes = "\n".join(getattr(call.excinfo.value, "__notes__", []) or [])
-    try:
-        directory = write_artifact(root, finding, item.nodeid, text + "\n" + notes,
-                                   meta={"target_profile": item.config.getoption("target_profile"),
-                                         "fuzz_profile": item.config.getoption("fuzz_profile")})
-    except OSError as exc:
-        report.sections.append(("aksara-fuzz", f"could not write artifact: {exc}"))
-        return
-    COLLECTOR.record_new(item.nodeid, finding)
-    state.artifacts.append((finding.property_id, item.nodeid, directory))
-    report.sections.append(("aksara-fuzz artifact", f"{directory}\nreplay: pytest {directory}"))
-    report.user_properties.append(("aksara_fuzz_artifact", str(directory)))
+    for finding in findings:  # every new finding of the failing example gets its own artifact
+        try:
+            directory = write_artifact(root, finding, item.nodeid, text + "\n" + notes,
+                                       meta={"target_profile": item.config.getoption("target_profile"),
+                                             "fuzz_profile": item.config.getoption("fuzz_profile")})
+        except OSError as exc:
+            report.sections.append(("aksara-fuzz", f"could not write artifact: {exc}"))
+            continue
+        COLLECTOR.record_new(item.nodeid, finding)
+        state.artifacts.append((finding.property_id, item.nodeid, directory))
+        report.sections.append(("aksara-fuzz artifact", f"{directory}\nreplay: pytest {directory}"))
+        report.user_properties.append(("aksara_fuzz_artifact", str(directory)))
+
+
+def _new_findings(error: BaseException) -> list[Any]:
+    """The new findings an outcome carries (Hypothesis groups several distinct failures)."""
+    if isinstance(error, NewFinding):
+        return list(error.findings)
+    inner = getattr(error, "exceptions", None)  # an exception group (Python 3.11+)
+    if isinstance(error, BaseException) and isinstance(inner, (list, tuple)):
+        return [f for exc in inner if isinstance(exc, BaseException) for f in _new_findings(exc)]
+    return []
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
