@@ -34,7 +34,7 @@ SQL_PATTERNS = [
 ]
 TRACE_PATTERNS = [
     re.compile(r"Traceback \(most recent call last\)"),
-    re.compile(r'File "[^"]+", line \d+'),
+    re.compile(r'File \\?"[^"\\]+\\?", line \d+'),  # also inside a JSON string (escaped quotes)
     re.compile(r"\b\w+(Error|Exception): [^\n]*\n\s+at\b"),
 ]
 PATH_PATTERNS = [
