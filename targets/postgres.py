@@ -24,6 +24,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -136,14 +137,16 @@ def _kill_postmaster(pgdata: Path, wait: float = 10.0) -> None:
 
 def _write_owner(root: Path) -> None:
     pid = os.getpid()
-    (root / OWNER_FILE).write_text(json.dumps({"pid": pid, "start": _process_start(pid)}))
+    owner = {"pid": pid, "start": _process_start(pid), "host": socket.gethostname()}
+    (root / OWNER_FILE).write_text(json.dumps(owner))
 
 
 def reap_orphans(tmp: str | None = None) -> list[str]:
     """Stop and remove the servers of suite runs that died without cleaning up; return their directories.
 
     A server counts as orphaned when the process named in its ``owner.json`` no longer runs;
-    servers of live runs (other users' included) and directories without an owner file are left alone."""
+    servers of live runs (other users' included), of another host and directories without an owner file
+    are left alone."""
     reaped = []
     for root in sorted(Path(tmp or tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*")):
         try:
@@ -151,8 +154,8 @@ def reap_orphans(tmp: str | None = None) -> list[str]:
             pid, started = int(owner["pid"]), owner.get("start")
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if _running(pid, started):
-            continue
+        if owner.get("host", socket.gethostname()) != socket.gethostname() or _running(pid, started):
+            continue  # another machine's (or container's) run: its pids mean nothing here
         _kill_postmaster(root / "data")
         shutil.rmtree(root, ignore_errors=True)
         reaped.append(str(root))
