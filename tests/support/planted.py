@@ -10,6 +10,7 @@ Only one Aksara app can own ``Database._instance`` at a time, so
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any, Callable, Iterator
 
 from aksara.db.engine import Database
@@ -35,7 +36,10 @@ class PlantedTarget(RefappTarget):
 @contextlib.contextmanager
 def started_planted(server: Any, profile: str, extend: Callable[[Any], None], name: str) -> Iterator[Any]:
     saved = Database._instance
-    live = start_live_target(server, PlantedTarget(profile, extend), f"planted_{name}", "t")
+    # xdist may run one module's tests on both workers: each gets its own clone (a shared name would
+    # let one worker's set-up drop the database the other is using)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "t")
+    live = start_live_target(server, PlantedTarget(profile, extend), f"planted_{name}", worker)
     try:
         yield live
     finally:
