@@ -5,10 +5,10 @@ violation: the property it broke, what was observed and expected, the HTTP
 exchanges that led to it (or a Python reproducer for non-HTTP properties) and a
 few string ``facts`` that ledger signatures match on.
 
-Properties call :func:`report` with the findings of their oracles. A finding
-that matches a known defect in the ledger is recorded and the search goes on;
-any other finding raises :class:`NewFinding`, so Hypothesis shrinks it and
-pytest fails the test.
+Properties call :func:`report` with every finding of their oracles for one
+example. Each is judged on its own: one that matches a known defect in the ledger
+is recorded and the search goes on; the others together raise :class:`NewFinding`,
+so Hypothesis shrinks the example and pytest fails the test.
 """
 
 from __future__ import annotations
@@ -124,11 +124,18 @@ class Finding:
 
 
 class NewFinding(AssertionError):
-    """Raised for a finding that matches no known defect: the test fails on it."""
+    """Raised for the findings of an example that match no known defect: the test fails on them.
 
-    def __init__(self, finding: Finding):
+    ``finding`` is the first; ``findings`` lists every unknown one of the example."""
+
+    def __init__(self, finding: Finding, *more: Finding):
         self.finding = finding
-        super().__init__(finding.describe())
+        self.findings = (finding, *more)
+        if not more:
+            super().__init__(finding.describe())
+        else:
+            super().__init__(f"{len(self.findings)} new findings in one example:\n"
+                             + "\n".join(f.describe() for f in self.findings))
 
 
 @dataclass
@@ -206,7 +213,8 @@ def replayable(area: str, *, env: Sequence[str] = (), names: Sequence[str] = ())
 
 
 def report(findings: Iterable[Finding]) -> list[Finding]:
-    """Record known-defect findings; raise :class:`NewFinding` on the first unknown one.
+    """Judge every finding on its own: record each known one, then raise :class:`NewFinding`
+    naming every unknown one (a known finding never hides a new one, nor a new one a known one).
 
     Returns the known findings, so a property may add them to its own statistics.
     """
@@ -214,12 +222,16 @@ def report(findings: Iterable[Finding]) -> list[Finding]:
 
     ledger = active_ledger()
     known: list[Finding] = []
+    new: list[Finding] = []
     for finding in findings:
         defect = ledger.match(finding)
         if defect is None:
-            raise NewFinding(finding)
+            new.append(finding)
+            continue
         COLLECTOR.record_known(defect.id, finding)
         known.append(finding)
+    if new:
+        raise NewFinding(*new)
     return known
 
 

@@ -8,14 +8,19 @@ Loaded by the root ``conftest.py``. It
   gives every worker its own clone of a migrated, seeded template;
 - turns each :class:`fuzz.findings.NewFinding` into an artifact directory;
 - prints the header (aksara version, provider, profile, seed) and a findings table,
-  and with ``--known-defects=fail`` fails the run on known defects too.
+  and with ``--known-defects=fail`` fails the run on known defects too;
+- on SIGTERM or SIGINT stops every PostgreSQL server the run started and exits with one
+  line (128 + signal number); xdist workers die with their controller; at start it
+  stops the servers a killed run left behind (``targets.postgres.reap_orphans``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +34,9 @@ from fuzz import profiles
 from fuzz.artifacts import write_artifact
 from fuzz.findings import COLLECTOR, NewFinding
 from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger, set_active_ledger
-from targets.postgres import PROVIDERS, PgServer, ProviderUnavailable, start_server
+from targets.client import LiveTarget
+from targets.postgres import (PROVIDERS, PgServer, ProviderUnavailable, reap_orphans, start_server,
+                              stop_started_servers)
 
 EXIT_SETUP_ERROR = 3
 
@@ -47,6 +54,7 @@ class FuzzState:
     worker: str = "main"
     artifacts: list[tuple[str, str, Path]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    reaped: list[str] = field(default_factory=list)
 
 
 STATE_KEY = pytest.StashKey[FuzzState]()
@@ -131,6 +139,10 @@ def pytest_configure(config: pytest.Config) -> None:
     state = FuzzState(run_id=(workerinput or {}).get("aksara_fuzz_run_id") or uuid.uuid4().hex[:8])
     state.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     config.stash[STATE_KEY] = state
+    _install_signal_handlers(config)
+    LiveTarget.echo_banners = config.option.verbose > 0  # Aksara's console banners only with -v
+    if workerinput is None:
+        state.reaped = reap_orphans()
     _load_target(config)  # a target that does not load is a usage error, reported here in one line
     if workerinput and workerinput.get("aksara_fuzz_admin_dsn"):
         state.server = PgServer(
@@ -141,6 +153,61 @@ def pytest_configure(config: pytest.Config) -> None:
         _start_server(config, state)
         if state.server_error:
             raise pytest.UsageError(f"aksara-fuzz: {state.server_error}")
+
+
+def _install_signal_handlers(config: pytest.Config) -> None:
+    """SIGTERM/SIGINT: stop the servers this process started, say so in one line, exit 128+signal.
+
+    A worker exits silently (its controller owns the server and speaks for the run), and asks
+    the kernel for SIGTERM when its controller dies, so no worker outlives the run."""
+    worker = hasattr(config, "workerinput")
+    if worker:
+        _die_with_parent()
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_signal(signum: int, frame: Any) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # a second signal must not interrupt the clean-up
+        stopped = stop_started_servers()
+        if not worker:
+            name = signal.Signals(signum).name
+            line = f"aksara-fuzz: interrupted by {name}"
+            line += f"; stopped {stopped} PostgreSQL server(s) the run started" if stopped else ""
+            _write_terminal(config, line)
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send this process SIGTERM when its parent (the xdist controller) dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)  # the controller is already gone
+
+
+def _write_terminal(config: pytest.Config, line: str) -> None:
+    """One line on the real terminal, even while pytest captures the test's output."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    try:
+        if capman is not None:
+            capman.suspend_global_capture(in_=True)
+    except Exception:  # noqa: BLE001 - the line matters more than the capture state
+        pass
+    try:
+        sys.stderr.write("\n" + line + "\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _start_server(config: pytest.Config, state: FuzzState) -> None:
@@ -178,6 +245,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
     if state.server is not None:
         lines.append(_server_line(state.server))
+    if state.reaped:
+        lines.append(f"aksara-fuzz: stopped {len(state.reaped)} PostgreSQL server(s) left by a killed run")
     return lines
 
 
@@ -294,24 +363,35 @@ def fresh_target(live_target: Any) -> Any:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     outcome = yield
     report = outcome.get_result()
-    if call.excinfo is None or not isinstance(call.excinfo.value, NewFinding):
+    findings = _new_findings(call.excinfo.value) if call.excinfo is not None else []
+    if not findings:
         return
-    finding = call.excinfo.value.finding
     state = item.config.stash[STATE_KEY]
     root = Path(item.config.getoption("artifacts_dir"))
     text = report.longreprtext if hasattr(report, "longreprtext") else ""
     notes = "\n".join(getattr(call.excinfo.value, "__notes__", []) or [])
-    try:
-        directory = write_artifact(root, finding, item.nodeid, text + "\n" + notes,
-                                   meta={"target_profile": item.config.getoption("target_profile"),
-                                         "fuzz_profile": item.config.getoption("fuzz_profile")})
-    except OSError as exc:
-        report.sections.append(("aksara-fuzz", f"could not write artifact: {exc}"))
-        return
-    COLLECTOR.record_new(item.nodeid, finding)
-    state.artifacts.append((finding.property_id, item.nodeid, directory))
-    report.sections.append(("aksara-fuzz artifact", f"{directory}\nreplay: pytest {directory}"))
-    report.user_properties.append(("aksara_fuzz_artifact", str(directory)))
+    for finding in findings:  # every new finding of the failing example gets its own artifact
+        try:
+            directory = write_artifact(root, finding, item.nodeid, text + "\n" + notes,
+                                       meta={"target_profile": item.config.getoption("target_profile"),
+                                             "fuzz_profile": item.config.getoption("fuzz_profile")})
+        except OSError as exc:
+            report.sections.append(("aksara-fuzz", f"could not write artifact: {exc}"))
+            continue
+        COLLECTOR.record_new(item.nodeid, finding)
+        state.artifacts.append((finding.property_id, item.nodeid, directory))
+        report.sections.append(("aksara-fuzz artifact", f"{directory}\nreplay: pytest {directory}"))
+        report.user_properties.append(("aksara_fuzz_artifact", str(directory)))
+
+
+def _new_findings(error: BaseException) -> list[Any]:
+    """The new findings an outcome carries (Hypothesis groups several distinct failures)."""
+    if isinstance(error, NewFinding):
+        return list(error.findings)
+    inner = getattr(error, "exceptions", None)  # an exception group (Python 3.11+)
+    if isinstance(error, BaseException) and isinstance(inner, (list, tuple)):
+        return [f for exc in inner if isinstance(exc, BaseException) for f in _new_findings(exc)]
+    return []
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

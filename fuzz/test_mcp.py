@@ -43,8 +43,10 @@ def mcp_world(live_target):
 
 @judges(catalog.MCP_TOOLS_LIST_EXACT, catalog.MCP_TOOL_SCHEMA_VALID, also=REPLY)
 def test_tools_list_per_principal(live_target, mcp_world):
-    for principal in live_target.info.principals:
-        judge(props.tools_list_case(mcp_world, principal.name))
+    findings = []
+    for principal in live_target.info.principals:  # every principal listed before any finding is judged
+        findings += props.tools_list_case(mcp_world, principal.name)
+    judge(findings)
 
 
 @judges(catalog.MCP_TOOLS_LIST_EXACT, catalog.MCP_TOOL_SCHEMA_VALID, also=REPLY)

@@ -13,7 +13,10 @@ NUL bytes and lone surrogates reach the app exactly as generated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+import logging
 import time
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
@@ -26,6 +29,25 @@ from targets.database import WorkerDatabase
 from targets.transcript import Exchange
 
 ACCEPT_JSON = ("accept", "application/json")
+BANNER_LOG = logging.getLogger("aksara_fuzz.banners")
+
+
+@contextlib.contextmanager
+def aksara_banners(echo: bool):
+    """Aksara ``print()``s its start/stop banners; unless ``echo``, send them to a debug log instead.
+
+    Only stdout is redirected: errors are raised (and logged) by Aksara, never printed."""
+    if echo:
+        yield
+        return
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            yield
+    finally:
+        for line in buffer.getvalue().splitlines():
+            if line.strip():
+                BANNER_LOG.debug("%s", line.strip())
 
 
 def encode_query(pairs: Iterable[tuple[str, str]]) -> bytes:
@@ -39,6 +61,8 @@ def encode_query(pairs: Iterable[tuple[str, str]]) -> bytes:
 
 class LiveTarget:
     """A started target: app, database clone, principals, and a request method."""
+
+    echo_banners = False  # the plugin turns Aksara's console banners on with -v
 
     def __init__(self, target: Any, app: Any, database: WorkerDatabase, loop: asyncio.AbstractEventLoop):
         self.target = target
@@ -84,7 +108,8 @@ class LiveTarget:
         started, self._lifespan_stop = asyncio.Event(), asyncio.Event()
         self._lifespan_task = asyncio.ensure_future(self._run_lifespan(started, self._lifespan_stop))
         waiter = asyncio.ensure_future(started.wait())
-        await asyncio.wait({waiter, self._lifespan_task}, return_when=asyncio.FIRST_COMPLETED)
+        with aksara_banners(self.echo_banners):
+            await asyncio.wait({waiter, self._lifespan_task}, return_when=asyncio.FIRST_COMPLETED)
         if self._lifespan_task.done():
             waiter.cancel()
             self._lifespan_task.result()  # re-raise the startup error
@@ -97,7 +122,8 @@ class LiveTarget:
         if self._lifespan_task is not None and self._lifespan_stop is not None:
             task, self._lifespan_task = self._lifespan_task, None
             self._lifespan_stop.set()
-            await task
+            with aksara_banners(self.echo_banners):
+                await task
         await self.db.close()
 
     def headers_for(self, principal: str) -> list[tuple[str, str]]:

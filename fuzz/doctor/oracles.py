@@ -143,17 +143,33 @@ def check_verdict_matches_spec(inp: DoctorInput, run: DoctorRun, expected: Verdi
                 prop, f"{run.command}: {check} is {observed!r} but the spec's conditions are {sorted(held) or 'none'}",
                 inp, run, check=check, conditions=conds, direction=direction,
                 expected=sorted(held), observed=observed))
-    if findings:
-        return findings
-    if run.exit_code != expected.exit_code:
+    # A disagreeing check explains a wrong exit code only when the doctor's own statuses imply that
+    # exit code (R15); an exit code its own statuses contradict is a fault of its own, judged too.
+    implied = _implied_exit_code(run)
+    explained = bool(findings) and (implied is None or implied == run.exit_code)
+    if run.exit_code != expected.exit_code and not explained:
         findings.append(_finding(prop, f"{run.command} exited {run.exit_code}, spec expects {expected.exit_code}",
                                  inp, run, conditions=expected.conditions, direction="exit_code",
                                  expected=expected.exit_code, observed=run.exit_code))
-    elif run.command != "security-check" and run.release_ready != expected.release_ready:
+    elif run.command != "security-check" and run.release_ready != expected.release_ready and (
+            run.exit_code == expected.exit_code or run.release_ready != _implied_release_ready(run)):
         findings.append(_finding(prop, f"release_ready is {run.release_ready}, spec expects {expected.release_ready}",
                                  inp, run, conditions=expected.conditions, direction="release_ready",
                                  expected=expected.release_ready, observed=run.release_ready))
     return findings
+
+
+def _implied_exit_code(run: DoctorRun) -> int | None:
+    """The exit code R15 gives for the doctor's own per-check statuses (None for security-check)."""
+    if run.command == "security-check" or not set(run.statuses.values()) <= {"pass", "warn", "fail", "block", "skip"}:
+        return None  # no documented aggregation to hold the exit code to
+    failing = ("block", "fail", "warn") if run.command.endswith("--release") else ("block", "fail")
+    return int(any(status in failing for status in run.statuses.values()))
+
+
+def _implied_release_ready(run: DoctorRun) -> bool | None:
+    """R15: release_ready is "exit code 0" under --release, else null."""
+    return (run.exit_code == 0) if run.command.endswith("--release") else None
 
 
 def check_never_crashes(inp: DoctorInput, run: DoctorRun) -> list[Finding]:

@@ -109,14 +109,16 @@ def check_source(source_error: BaseException | None, memory_ddl: Sequence[str], 
             observed=_exc_text(cause), expected="an importable migration file",
             stage="generate", problem=problem, exception=type(cause).__name__, error=str(cause)[:300], names=names,
         )]
-    if loaded_ddl is not None and list(loaded_ddl) != list(memory_ddl):
-        diff = next((i for i, (a, b) in enumerate(zip(memory_ddl, loaded_ddl)) if a != b), min(len(memory_ddl), len(loaded_ddl)))
-        return [ctx.finding(
-            property_catalog.MIGRATIONS_GENERATION_VALID, "the migration file's operations differ from the detected operations",
-            observed=list(loaded_ddl)[diff:diff + 1], expected=list(memory_ddl)[diff:diff + 1],
-            stage="generate", problem="source_mismatch", names=names,
-        )]
-    return []
+    if loaded_ddl is None or list(loaded_ddl) == list(memory_ddl):
+        return []
+    memory, loaded = list(memory_ddl), list(loaded_ddl)
+    return [ctx.finding(  # every differing statement judged, not only the first
+        property_catalog.MIGRATIONS_GENERATION_VALID, f"the migration file's operations differ from the detected operations "
+        f"(statement {diff})",
+        observed=loaded[diff:diff + 1], expected=memory[diff:diff + 1],
+        stage="generate", problem="source_mismatch", names=names,
+    ) for diff in range(max(len(memory), len(loaded)))
+        if memory[diff:diff + 1] != loaded[diff:diff + 1]]
 
 
 def check_ddl_parses(parsed: Sequence[ParsedStatement], ctx: Context) -> list[Finding]:
@@ -364,16 +366,17 @@ class GuardrailOutcome:
 def check_guardrail(outcome: GuardrailOutcome, ctx: Context) -> list[Finding]:
     """A variant PostgreSQL treats like a blocked statement must be blocked like its canonical spelling."""
     judged(property_catalog.MIGRATIONS_GUARDRAIL_BLOCKS)
+    findings = []
     if not outcome.canonical_blocked:
-        return [ctx.finding(property_catalog.MIGRATIONS_GUARDRAIL_BLOCKS, f"the canonical {outcome.statement} is not blocked",
-                            observed="ran", expected="blocked", stage="guardrail", statement=outcome.statement,
-                            variant="canonical")]
-    if outcome.effective and not outcome.blocked:
-        return [ctx.finding(
+        findings.append(ctx.finding(property_catalog.MIGRATIONS_GUARDRAIL_BLOCKS, f"the canonical {outcome.statement} is not blocked",
+                                    observed="ran", expected="blocked", stage="guardrail",
+                                    statement=outcome.statement, variant="canonical"))
+    if outcome.effective and not outcome.blocked:  # judged whether or not the canonical spelling is blocked
+        findings.append(ctx.finding(
             property_catalog.MIGRATIONS_GUARDRAIL_BLOCKS,
             f"RunSQL ran a {outcome.statement} spelled {outcome.variant!r} without "
             "AKSARA_ALLOW_DANGEROUS_MIGRATIONS",
             observed="executed", expected="DANGEROUS MIGRATION BLOCKED", stage="guardrail",
             statement=outcome.statement, variant=outcome.variant,
-        )]
-    return []
+        ))
+    return findings

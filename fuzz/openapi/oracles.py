@@ -60,11 +60,12 @@ def check_tenant_isolation(exchange: Exchange, context: OracleContext) -> list[F
     if names:
         judged(catalog.TENANCY_ISOLATION)
     body = exchange.response_json()
+    findings: dict[tuple[str, str], Finding] = {}  # one per (field, foreign tenant): each judged
     for where, obj in _objects(body):
         for name in names & obj.keys():
             value = str(obj[name])
-            if value in foreign:
-                return [Finding(
+            if value in foreign and (name, value) not in findings:
+                findings[(name, value)] = Finding(
                     catalog.TENANCY_ISOLATION,
                     f"{exchange.method} {exchange.route or exchange.path} showed {principal.name} "
                     f"(tenant {principal.tenant or 'none'}) an object of tenant {foreign[value]}",
@@ -73,8 +74,8 @@ def check_tenant_isolation(exchange: Exchange, context: OracleContext) -> list[F
                     exchanges=(exchange,),
                     facts={"route": exchange.route or exchange.path, "status": str(exchange.status),
                            "principal_tenant": principal.tenant or "none", "object_tenant": foreign[value]},
-                )]
-    return []
+                )
+    return list(findings.values())
 
 
 register(catalog.TENANCY_ISOLATION, check_tenant_isolation)

@@ -17,11 +17,18 @@ Readings (the threat model's controls, as a security reviewer would hold them):
 - ``authz.anonymous_no_write``: anonymous callers never create, update or delete.
 - ``authz.state_matches_model``: the database holds exactly the rows the model of allowed
   operations says, each in the tenant that created it (nothing changed by a denied request).
+
+Redirects: a 3xx is never "served". A redirect whose ``Location`` is a login page (a path
+segment such as ``login``, ``signin``, ``auth`` or ``sso``) is a refusal, like a 401. Any other
+redirect says nothing yet: the property follows it (:func:`redirect_location`) and the oracle
+judges where the chain ends; a 3xx without a ``Location`` it can follow is judged as served.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from fuzz import catalog
 from fuzz.findings import Finding
@@ -29,6 +36,38 @@ from fuzz.judging import judged
 from fuzz.transcript import Exchange
 
 DENIED = frozenset({401, 403, 404, 405})
+LOGIN_SEGMENT = re.compile(r"^(log-?in|sign-?in|auth|authenticate|authorize|sso)$", re.I)
+MAX_REDIRECTS = 5
+
+
+def redirect_location(exchange: Exchange) -> str | None:
+    """The path (and query) a 3xx points to on the same host, or None (not a redirect, or off-site)."""
+    if not 300 <= exchange.status < 400:
+        return None
+    location = next((v for k, v in exchange.response_headers if k.lower() == "location"), None)
+    if not location:
+        return None
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc not in ("testserver", "localhost", "127.0.0.1"):
+        return None
+    path = parts.path or exchange.path
+    if not path.startswith("/"):
+        path = exchange.path.rsplit("/", 1)[0] + "/" + path
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def is_login_redirect(exchange: Exchange) -> bool:
+    """A 3xx whose Location is a login page: the app asks the caller to authenticate (a refusal)."""
+    if not 300 <= exchange.status < 400:
+        return False
+    location = next((v for k, v in exchange.response_headers if k.lower() == "location"), "")
+    path = urlsplit(location).path
+    return any(LOGIN_SEGMENT.match(segment) for segment in path.split("/") if segment)
+
+
+def refused(exchange: Exchange) -> bool:
+    """401/403/404/405, or a redirect to a login page."""
+    return exchange.status in DENIED or is_login_redirect(exchange)
 
 
 def _facts(exchange: Exchange, **more: Any) -> dict[str, str]:
@@ -36,10 +75,15 @@ def _facts(exchange: Exchange, **more: Any) -> dict[str, str]:
             **{k: str(v) for k, v in more.items()}}
 
 
-def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "anonymous") -> list[Finding]:
-    """A caller without rights is turned away from a non-public route before anything else happens."""
+def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "anonymous",
+                              redirects: Sequence[Exchange] = ()) -> list[Finding]:
+    """A caller without rights is turned away from a non-public route before anything else happens.
+
+    ``exchange`` is where the request ended; ``redirects`` the 3xx answers that led there (the
+    finding shows the whole chain, and is about the route first asked for)."""
     judged(catalog.AUTHZ_ROUTE_REQUIRES_AUTH)
-    if exchange.status in DENIED:
+    first = redirects[0] if redirects else exchange
+    if refused(exchange):
         return []
     if exchange.status < 400:
         problem = "served"
@@ -47,10 +91,14 @@ def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "a
         problem = "error"
     else:
         problem = "validated_before_auth"
+    via = f" after redirects to {exchange.path}" if redirects else ""
     return [Finding(catalog.AUTHZ_ROUTE_REQUIRES_AUTH,
-                    f"{principal} {exchange.method} {exchange.route} answered {exchange.status} ({problem})",
-                    observed=exchange.status, expected="401/403/404/405", exchanges=(exchange,),
-                    facts=_facts(exchange, problem=problem, route_kind=kind, caller=principal))]
+                    f"{principal} {first.method} {first.route} answered {exchange.status}{via} ({problem})",
+                    observed=exchange.status, expected="401/403/404/405 or a redirect to a login page",
+                    exchanges=(*redirects, exchange),
+                    facts={**_facts(exchange, problem=problem, route_kind=kind, caller=principal),
+                           "route": first.route or first.path,
+                           **({"redirected_to": exchange.path} if redirects else {})})]
 
 
 def check_cross_tenant_denied(exchange: Exchange, nonexistent: Exchange, changed: Sequence[str],
@@ -58,11 +106,13 @@ def check_cross_tenant_denied(exchange: Exchange, nonexistent: Exchange, changed
     """Another tenant's row: denied like a missing row, and nothing changes."""
     judged(catalog.AUTHZ_CROSS_TENANT_DENIED)
     findings = []
-    if exchange.status not in (403, 404):
+    denied = exchange.status in (403, 404) or is_login_redirect(exchange)
+    if not denied:
+        allowed = exchange.status < 400
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED, f"{operation} of another tenant's row answered {exchange.status}",
             observed=exchange.status, expected="403 or 404", exchanges=(exchange,),
-            facts=_facts(exchange, problem="allowed" if exchange.status < 400 else "status", operation=operation)))
+            facts=_facts(exchange, problem="allowed" if allowed else "status", operation=operation)))
     elif nonexistent.status != exchange.status:
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED,
@@ -104,7 +154,7 @@ def check_tenant_required(exchange: Exchange, operation: str) -> list[Finding]:
             return []
         problem, observed = "rows_without_tenant", f"{len(rows)} rows"
     else:
-        if exchange.status >= 400:
+        if exchange.status >= 400 or is_login_redirect(exchange):
             return []
         problem, observed = "allowed_without_tenant", exchange.status
     return [Finding(catalog.AUTHZ_TENANT_REQUIRED, f"{operation} without a tenant context succeeded ({observed})",
@@ -113,9 +163,9 @@ def check_tenant_required(exchange: Exchange, operation: str) -> list[Finding]:
 
 
 def check_anonymous_no_write(exchange: Exchange, changed: Sequence[str]) -> list[Finding]:
-    """An anonymous caller's write is refused and changes nothing."""
+    """An anonymous write is refused (a 4xx or a redirect to a login page) and changes nothing."""
     judged(catalog.AUTHZ_ANONYMOUS_NO_WRITE)
-    if exchange.status >= 400 and not changed:
+    if (exchange.status >= 400 or is_login_redirect(exchange)) and not changed:
         return []
     problem = "changed_db" if changed else "accepted"
     return [Finding(catalog.AUTHZ_ANONYMOUS_NO_WRITE, f"anonymous {exchange.method} answered {exchange.status}",
@@ -134,12 +184,11 @@ def check_state_matches_model(expected: Mapping[str, Mapping[str, str | None]],
         missing = sorted(set(rows) - set(got))
         extra = sorted(set(got) - set(rows))
         moved = sorted(i for i in set(rows) & set(got) if rows[i] != got[i])
-        if missing or extra or moved:
-            problem = "moved_tenant" if moved else "extra" if extra else "missing"
-            findings.append(Finding(
-                catalog.AUTHZ_STATE_MATCHES_MODEL,
-                f"{table}: {len(missing)} missing, {len(extra)} unexpected, {len(moved)} in another tenant",
-                observed={"missing": missing[:5], "extra": extra[:5], "moved": moved[:5]}, expected="the model",
-                exchanges=(last,) if last else (), facts={"table": table, "problem": problem,
-                                                          **(_facts(last) if last else {})}))
+        for problem, ids in (("moved_tenant", moved), ("extra", extra), ("missing", missing)):  # each judged
+            if ids:
+                findings.append(Finding(
+                    catalog.AUTHZ_STATE_MATCHES_MODEL, f"{table}: {len(ids)} row(s) {problem.replace('_', ' ')}",
+                    observed={problem: ids[:5]}, expected="the model",
+                    exchanges=(last,) if last else (), facts={"table": table, "problem": problem,
+                                                              **(_facts(last) if last else {})}))
     return findings

@@ -36,7 +36,7 @@ SQL_PATTERNS = [
 ]
 TRACE_PATTERNS = [
     re.compile(r"Traceback \(most recent call last\)"),
-    re.compile(r'File "[^"]+", line \d+'),
+    re.compile(r'File \\?"[^"\\]+\\?", line \d+'),  # also inside a JSON string (escaped quotes)
     re.compile(r"\b\w+(Error|Exception): [^\n]*\n\s+at\b"),
 ]
 PATH_PATTERNS = [
@@ -141,7 +141,7 @@ def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
         return findings
     scrubbed = _without_caller_text(text, exchange)
     for kind, patterns in (("sql", SQL_PATTERNS), ("traceback", TRACE_PATTERNS), ("path", PATH_PATTERNS)):
-        for pattern in patterns:
+        for pattern in patterns:  # every pattern is its own finding: a known leak never hides another
             match = pattern.search(scrubbed)
             if match:
                 findings.append(Finding(
@@ -150,7 +150,6 @@ def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
                     expected=f"no {kind} text in error responses", exchanges=(exchange,),
                     facts=_facts(exchange, leak=kind, match=match.group(0)[:200]),
                 ))
-                break
     return findings
 
 

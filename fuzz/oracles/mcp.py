@@ -372,23 +372,21 @@ def check_documented_denial(reply: McpReply, tool: str | None = None) -> list[Fi
         return []
     judged(catalog.MCP_DOCUMENTED_DENIAL)
     structured = result.get("structuredContent")
-    problem = None
+    problems = []
     if not isinstance(structured, dict) or structured.get("ok") is not False or not isinstance(
             structured.get("error"), dict):
-        problem = "isError result without {'ok': false, 'error': {...}}"
-    else:
+        problems.append("isError result without {'ok': false, 'error': {...}}")
+    else:  # a missing key and an undocumented code are separate faults, each judged
         error = structured["error"]
         missing = [k for k in ("code", "category", "message", "retryable") if k not in error]
         nested = _nested_app_code(structured.get("application_error"))
         if missing:
-            problem = f"error lacks {', '.join(missing)}"
-        elif error["code"] not in DOCUMENTED_CODES and error["code"] != nested:
-            problem = f"undocumented error code {error['code']!r}"
-    if problem is None:
-        return []
+            problems.append(f"error lacks {', '.join(missing)}")
+        if "code" in error and error["code"] not in DOCUMENTED_CODES and error["code"] != nested:
+            problems.append(f"undocumented error code {error['code']!r}")
     return [Finding(catalog.MCP_DOCUMENTED_DENIAL, problem, observed=structured, expected="documented tool error",
                     exchanges=reply.exchanges, facts=tool_facts(reply, tool, problem=problem),
-                    reproducer=reply.transcript())]
+                    reproducer=reply.transcript()) for problem in problems]
 
 
 def _nested_app_code(app_error: Any) -> Any:
@@ -403,16 +401,17 @@ def check_output_schema(reply: McpReply, tool: Mapping[str, Any]) -> list[Findin
         return []
     judged(catalog.MCP_OUTPUT_SCHEMA)
     structured = reply.result.get("structuredContent")
-    errors = sorted(validator_for(schema)(schema).iter_errors(structured), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return []
-    first = errors[0]
-    return [Finding(catalog.MCP_OUTPUT_SCHEMA, f"{tool['name']} result violates its outputSchema: {first.message[:200]}",
-                    observed=first.message[:500], expected="structuredContent valid for outputSchema",
+    errors = sorted(validator_for(schema)(schema).iter_errors(structured),
+                    key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
+    by_rule: dict[tuple, Any] = {}  # one finding per schema rule broken (rows breaking the same rule share it)
+    for error in errors:
+        by_rule.setdefault((str(error.validator), tuple(map(str, error.absolute_schema_path))), error)
+    return [Finding(catalog.MCP_OUTPUT_SCHEMA, f"{tool['name']} result violates its outputSchema: {error.message[:200]}",
+                    observed=error.message[:500], expected="structuredContent valid for outputSchema",
                     exchanges=reply.exchanges,
-                    facts=tool_facts(reply, tool["name"], rule=str(first.validator),
-                                     at="/".join(map(str, first.absolute_path))),
-                    reproducer=reply.transcript())]
+                    facts=tool_facts(reply, tool["name"], rule=str(error.validator),
+                                     at="/".join(map(str, error.absolute_path))),
+                    reproducer=reply.transcript()) for error in by_rule.values()]
 
 
 def check_arguments_validated(reply: McpReply, tool: Mapping[str, Any], arguments_valid: bool,
@@ -519,13 +518,13 @@ def check_tools_list(reply: McpReply, principal: str, scopes: Sequence[str] | No
     listed = {t.get("name") for t in result["tools"]}
     expected = {t["name"] for t in catalogue if (rs := required_scope(t, info)) and reference_set_grants(scopes, rs)}
     extra, missing = sorted(listed - expected), sorted(expected - listed)
-    if not extra and not missing:
-        return []
-    return [Finding(catalog.MCP_TOOLS_LIST_EXACT, f"tools/list for scopes {list(scopes)!r}: extra {extra}, missing {missing}",
+    return [Finding(catalog.MCP_TOOLS_LIST_EXACT, f"tools/list for scopes {list(scopes)!r}: {label} {tools}",
                     observed=sorted(listed), expected=sorted(expected), exchanges=reply.exchanges,
-                    facts=tool_facts(reply, direction="over_grant" if extra else "under_grant",
+                    facts=tool_facts(reply, direction=direction,
                                      wildcard_position=_wildcard_position(scopes), granted=" ".join(scopes)),
-                    reproducer=reply.transcript())]
+                    reproducer=reply.transcript())
+            for direction, label, tools in (("over_grant", "extra", extra), ("under_grant", "missing", missing))
+            if tools]  # an over-grant and an under-grant are judged apart
 
 
 def check_tool_schemas(reply: McpReply, info: Any) -> list[Finding]:
@@ -609,11 +608,10 @@ def check_hidden_fields(reply: McpReply, tool: str, hidden: Iterable[str]) -> li
         return []
     judged(catalog.MCP_HIDDEN_FIELDS)
     shown = sorted(name for name in hidden if _walk(result.get("structuredContent"), name))
-    if not shown:
-        return []
-    return [Finding(catalog.MCP_HIDDEN_FIELDS, f"{tool} result shows ai_sensitive field(s) {', '.join(shown)}",
+    return [Finding(catalog.MCP_HIDDEN_FIELDS, f"{tool} result shows ai_sensitive field {name}",
                     observed=shown, expected=[], exchanges=reply.exchanges,
-                    facts=tool_facts(reply, tool, fields=",".join(shown)), reproducer=reply.transcript())]
+                    facts=tool_facts(reply, tool, fields=name), reproducer=reply.transcript())
+            for name in shown]  # each hidden field judged on its own
 
 
 # -- REST/MCP parity ---------------------------------------------------------------------------------

@@ -57,16 +57,16 @@ def check_filter_differential(exchange: Exchange, got_ids: Sequence[str] | None,
     judged(catalog.QUERY_FILTER_DIFFERENTIAL)
     got, want = set(got_ids), set(expected_ids)
     findings = []
-    if got != want:
-        findings.append(Finding(
-            catalog.QUERY_FILTER_DIFFERENTIAL,
-            f"filter returned {len(got)} rows, the model {len(want)} "
-            f"({len(got - want)} extra, {len(want - got)} missing)",
-            observed={"extra": _short(sorted(got - want)), "missing": _short(sorted(want - got))},
-            expected=f"{len(want)} rows", exchanges=(exchange,),
-            facts=_facts(exchange, problem="extra" if got - want else "missing", filters=params),
-        ))
-    elif count is not None and count != len(want):
+    for problem, ids in (("extra", got - want), ("missing", want - got)):  # each direction judged alone
+        if ids:
+            findings.append(Finding(
+                catalog.QUERY_FILTER_DIFFERENTIAL,
+                f"filter returned {len(got)} rows, the model {len(want)} ({len(ids)} {problem})",
+                observed={problem: _short(sorted(ids))}, expected=f"{len(want)} rows", exchanges=(exchange,),
+                facts=_facts(exchange, problem=problem, filters=params),
+            ))
+    # a count that agrees with the returned rows is explained by a wrong row set; any other is its own fault
+    if count is not None and count != len(want) and (got == want or count != len(got)):
         findings.append(Finding(catalog.QUERY_FILTER_DIFFERENTIAL, f"count {count} but {len(want)} rows match",
                                 observed=count, expected=len(want), exchanges=(exchange,),
                                 facts=_facts(exchange, problem="count", filters=params)))
@@ -76,25 +76,29 @@ def check_filter_differential(exchange: Exchange, got_ids: Sequence[str] | None,
 def check_partition(exchanges: Sequence[Exchange], parts: Sequence[Sequence[str] | None],
                     everything: Sequence[str], key: str) -> list[Finding]:
     """``gt``, ``lte`` and ``isnull`` of one comparison partition the unfiltered list."""
-    if any(p is None for p in parts):
-        bad = next(e for e, p in zip(exchanges, parts) if p is None)
+    if any(p is None for p in parts):  # without every part there is no partition to judge
         return [Finding(catalog.QUERY_PARTITION, f"a partition query was refused with {bad.status}",
                         observed=bad.status, expected=200, exchanges=tuple(exchanges),
-                        facts=_facts(bad, problem="refused", field=key))]
+                        facts=_facts(bad, problem="refused", field=key))
+                for bad, part in zip(exchanges, parts) if part is None]
     judged(catalog.QUERY_PARTITION)
     sets = [set(p) for p in parts]  # type: ignore[arg-type]
     union = set().union(*sets)
     overlap = (sets[0] & sets[1]) | (sets[0] & sets[2]) | (sets[1] & sets[2])
-    if union == set(everything) and not overlap:
-        return []
-    return [Finding(
-        catalog.QUERY_PARTITION,
-        f"{key}: gt/lte/isnull parts cover {len(union)} of {len(set(everything))} rows, {len(overlap)} twice",
-        observed={"missing": _short(sorted(set(everything) - union)), "overlap": _short(sorted(overlap)),
-                  "extra": _short(sorted(union - set(everything)))},
-        expected="a partition of the unfiltered list", exchanges=tuple(exchanges),
-        facts=_facts(exchanges[0], problem="overlap" if overlap else "gap", field=key),
-    )]
+    gap = set(everything) - union
+    extra = union - set(everything)
+    findings = []
+    for problem, ids in (("overlap", overlap), ("gap", gap), ("extra", extra)):
+        if ids:
+            findings.append(Finding(
+                catalog.QUERY_PARTITION,
+                f"{key}: gt/lte/isnull parts cover {len(union)} of {len(set(everything))} rows "
+                f"({len(ids)} {problem})",
+                observed={problem: _short(sorted(ids))},
+                expected="a partition of the unfiltered list", exchanges=tuple(exchanges),
+                facts=_facts(exchanges[0], problem=problem, field=key),
+            ))
+    return findings
 
 
 def check_pivot(exchange: Exchange, got_ids: Sequence[str] | None, pivot_id: str,
@@ -139,32 +143,30 @@ def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]
     walked = [i for page in pages for i in page]
     facts = dict(paginator=paginator, page_size=page_size)
     last = exchanges[-1] if exchanges else None
-    if any(e.status != 200 for e in exchanges):
-        bad = next(e for e in exchanges if e.status != 200)
+    if any(e.status != 200 for e in exchanges):  # an interrupted walk has no completeness to judge
         return [Finding(catalog.QUERY_PAGE_WALK, f"page request answered {bad.status}", observed=bad.status,
-                        expected=200, exchanges=tuple(exchanges[-3:]), facts=_facts(bad, problem="refused", **facts))]
+                        expected=200, exchanges=tuple(exchanges[-3:]), facts=_facts(bad, problem="refused", **facts))
+                for bad in exchanges if bad.status != 200]
     judged(catalog.QUERY_PAGE_WALK)
     duplicates = sorted({i for i in walked if walked.count(i) > 1})
     missing = sorted(set(expected_ids) - set(walked))
     extra = sorted(set(walked) - set(expected_ids))
-    if duplicates or missing or extra:
-        problem = "duplicate" if duplicates else "missing" if missing else "extra"
-        findings.append(Finding(
-            catalog.QUERY_PAGE_WALK, f"{paginator} walk with page size {page_size}: {len(missing)} missing, "
-            f"{len(duplicates)} repeated, {len(extra)} extra of {len(expected_ids)}",
-            observed={"missing": _short(missing), "repeated": _short(duplicates), "extra": _short(extra)},
-            expected="every row exactly once", exchanges=tuple(exchanges[-3:]),
-            facts=_facts(last, problem=problem, **facts)))
-    elif ordered and walked != list(expected_ids):
+    for problem, ids in (("duplicate", duplicates), ("missing", missing), ("extra", extra)):
+        if ids:
+            findings.append(Finding(
+                catalog.QUERY_PAGE_WALK, f"{paginator} walk with page size {page_size}: {len(ids)} {problem} "
+                f"of {len(expected_ids)}",
+                observed={problem: _short(ids)}, expected="every row exactly once", exchanges=tuple(exchanges[-3:]),
+                facts=_facts(last, problem=problem, **facts)))
+    if not (duplicates or missing or extra) and ordered and walked != list(expected_ids):
         findings.append(Finding(catalog.QUERY_PAGE_WALK, f"{paginator} walk returns rows out of order",
                                 observed=_short(walked), expected=_short(expected_ids),
                                 exchanges=tuple(exchanges[-3:]), facts=_facts(last, problem="order", **facts)))
-    oversized = [i for i, page in enumerate(pages) if len(page) > page_size]
-    if oversized:
-        findings.append(Finding(catalog.QUERY_PAGE_WALK, f"page {oversized[0]} has {len(pages[oversized[0]])} rows "
-                                f"> page size {page_size}", observed=len(pages[oversized[0]]), expected=page_size,
-                                exchanges=(exchanges[oversized[0]],),
-                                facts=_facts(exchanges[oversized[0]], problem="oversized", **facts)))
+    for index, page in enumerate(pages):  # every page judged
+        if len(page) > page_size:
+            findings.append(Finding(catalog.QUERY_PAGE_WALK, f"page {index} has {len(page)} rows > page size {page_size}",
+                                    observed=len(page), expected=page_size, exchanges=(exchanges[index],),
+                                    facts=_facts(exchanges[index], problem="oversized", **facts)))
     seen = 0
     for index, (exchange, count, page) in enumerate(zip(exchanges, counts, pages)):
         wanted = len(expected_ids) - seen if paginator == "cursor" else len(expected_ids)
@@ -172,7 +174,6 @@ def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]
             findings.append(Finding(catalog.QUERY_PAGE_WALK, f"page {index}: count {count}, expected {wanted}",
                                     observed=count, expected=wanted, exchanges=(exchange,),
                                     facts=_facts(exchange, problem="count", **facts)))
-            break
         seen += len(page)
     return findings
 
@@ -199,16 +200,15 @@ def check_injection_taint(exchange: Exchange, statements: Sequence[str], client_
         judged(catalog.QUERY_INJECTION_TAINT)
     findings = []
     residues = [sql_residue(sql) for sql in statements]
-    for value in client_values:
+    for value in client_values:  # every tainting value is its own finding (its first statement shown)
         if len(value.strip()) < 3:
             continue
-        for sql, residue in zip(statements, residues):
-            if value in residue:
-                findings.append(Finding(
-                    catalog.QUERY_INJECTION_TAINT, "a client-supplied value appears in SQL text",
-                    observed=sql[:400], expected="the value only as a bound parameter", exchanges=(exchange,),
-                    facts=_facts(exchange, problem="tainted_sql", value=value[:80])))
-                return findings
+        sql = next((sql for sql, residue in zip(statements, residues) if value in residue), None)
+        if sql is not None:
+            findings.append(Finding(
+                catalog.QUERY_INJECTION_TAINT, "a client-supplied value appears in SQL text",
+                observed=sql[:400], expected="the value only as a bound parameter", exchanges=(exchange,),
+                facts=_facts(exchange, problem="tainted_sql", value=value[:80])))
     if not canary_intact:
         findings.append(Finding(catalog.QUERY_INJECTION_TAINT, "the canary table changed or disappeared",
                                 observed="canary changed", expected="canary intact", exchanges=(exchange,),
@@ -222,11 +222,13 @@ def check_side_channel(field: str, baseline: Exchange, probes: Sequence[Exchange
     if baseline.status == 200:
         judged(catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL)
     reference = summarise(baseline)
-    for probe in probes:
-        if summarise(probe) != reference:
-            return [Finding(
-                catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL,
-                f"a filter or ordering on hidden field {field!r} changes the response",
-                observed=summarise(probe), expected=reference, exchanges=(baseline, probe),
-                facts=_facts(probe, field=field, problem="observable"))]
-    return []
+    return [Finding(
+        catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL,
+        f"a filter or ordering on hidden field {field!r} changes the response",
+        observed=summarise(probe), expected=reference, exchanges=(baseline, probe),
+        facts=_facts(probe, field=field, problem="observable", probe=_probe_keys(probe)))
+        for probe in probes if summarise(probe) != reference]  # each probe (filter, lookup, ordering) judged
+
+
+def _probe_keys(exchange: Exchange) -> str:
+    return ",".join(key for key, _ in exchange.query)

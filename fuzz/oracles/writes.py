@@ -208,17 +208,16 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
     findings: list[Finding] = []
     nested = sorted(p for p in expectation.denied if "." in p or "[" in p)
     if 200 <= status < 300:
-        stray = sorted(expectation.denied | expectation.unknown)
-        if stray:
-            steps, position = _nested_extent(nested)
+        for key in sorted(expectation.denied | expectation.unknown):  # each accepted key judged on its own
+            steps, position = _nested_extent([key] if key in nested else [])
             findings.append(Finding(
                 catalog.WRITES_DENIED_FIELD_EXACTNESS,
-                f"{exchange.method} {exchange.route or exchange.path} accepted keys the principal may not write: "
-                f"{[_short_path(k) for k in stray[:5]]}",
+                f"{exchange.method} {exchange.route or exchange.path} accepted a key the principal may not write: "
+                f"{_short_path(key)}",
                 observed=status, expected={"status": 403, "denied_fields": sorted(expectation.denied)},
                 exchanges=(exchange,),
-                facts=_facts(exchange, problem="accepted_denied", key_kind=_key_kinds(expectation, stray),
-                             nested_steps=steps, nested_position=position),
+                facts=_facts(exchange, problem="accepted_denied", key_kind=_key_kinds(expectation, [key]),
+                             nested_steps=steps, nested_position=position, field=_short_path(key)),
             ))
         return findings
     reported = denied_fields_of(exchange) if status == 403 else None
@@ -226,28 +225,16 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
         want = set(expectation.denied)
         ok = set(reported) in (want, want | set(expectation.unknown)) and len(reported) == len(set(reported))
         if not ok:
-            missing = sorted(want - set(reported))
-            steps, position = _nested_extent(p for p in missing if "." in p or "[" in p)
-            findings.append(Finding(
-                catalog.WRITES_DENIED_FIELD_EXACTNESS,
-                f"403 denied_fields {[_short_path(p) for p in sorted(reported)[:6]]} differ from the expected "
-                f"{[_short_path(p) for p in sorted(want)[:6]]}",
-                observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
-                facts=_facts(exchange, problem="denied_fields_differ",
-                             key_kind=_key_kinds(expectation, missing) if missing else "",
-                             nested_steps=steps, nested_position=position,
-                             missing=",".join(_short_path(p) for p in missing)[:300],
-                             extra=",".join(sorted(set(reported) - want - set(expectation.unknown)))[:300]),
-            ))
+            findings += _denied_fields_differ(exchange, expectation, reported)
         return findings
     extra = extra_forbidden_keys(exchange) if status == 422 else []
     wrongly_extra = sorted(set(extra) - set(expectation.unknown) - set(expectation.server_keys))
-    if wrongly_extra:
+    for key in wrongly_extra:
         findings.append(Finding(
             catalog.WRITES_DENIED_FIELD_EXACTNESS,
-            f"422 rejects writable keys as unknown: {wrongly_extra}",
+            f"422 rejects a writable key as unknown: {key}",
             observed=extra, expected=sorted(expectation.unknown | expectation.server_keys), exchanges=(exchange,),
-            facts=_facts(exchange, problem="writable_rejected_as_extra"),
+            facts=_facts(exchange, problem="writable_rejected_as_extra", field=key),
         ))
     policy_only = expectation.denied - expectation.server_keys
     schema_faults = expectation.unknown | expectation.server_keys
@@ -261,6 +248,38 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
             facts=_facts(exchange, problem="rejected_without_denied_fields",
                          denied_kind="nested" if nested else "top_level"),
         ))
+    return findings
+
+
+def _denied_fields_differ(exchange: Exchange, expectation: Expectation, reported: Sequence[str]) -> list[Finding]:
+    """One finding per expected path the 403 leaves out and per path it names wrongly; one for
+    repeated names or a partial list of the unknown keys when nothing else explains the difference."""
+    want = set(expectation.denied)
+    missing = sorted(want - set(reported))
+    extra = sorted(set(reported) - want - set(expectation.unknown))
+    differ = f"403 denied_fields {[_short_path(p) for p in sorted(reported)[:6]]} differ from the expected " \
+             f"{[_short_path(p) for p in sorted(want)[:6]]}"
+    findings = []
+    for path in missing:
+        steps, position = _nested_extent([path] if "." in path or "[" in path else [])
+        findings.append(Finding(
+            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: {_short_path(path)} missing",
+            observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
+            facts=_facts(exchange, problem="denied_fields_differ", key_kind=_key_kinds(expectation, [path]),
+                         nested_steps=steps, nested_position=position, missing=_short_path(path)[:300],
+                         extra="", field=_short_path(path))))
+    for path in extra:
+        findings.append(Finding(
+            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: {_short_path(path)} named but writable",
+            observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
+            facts=_facts(exchange, problem="denied_fields_differ", key_kind="", nested_steps=0, nested_position=0,
+                         missing="", extra=_short_path(path)[:300], field=_short_path(path))))
+    if not findings:
+        findings.append(Finding(
+            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: repeated names or a partial list of unknown keys",
+            observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
+            facts=_facts(exchange, problem="denied_fields_differ", key_kind="", nested_steps=0, nested_position=0,
+                         missing="", extra="")))
     return findings
 
 
@@ -429,7 +448,7 @@ def _short(value: Any) -> str:
 
 def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any], *, response: Mapping | None,
                      stored: Mapping[str, Any] | None, read: Mapping | None,
-                     before: Mapping[str, Any] | None = None) -> list[Finding]:
+                     before: Mapping[str, Any] | None = None, not_judged: Iterable[str] = ()) -> list[Finding]:
     """What a successful write returns, stores and later reads equals what was sent.
 
     Every submitted writable key: the response (when it shows the field), the stored row
@@ -437,16 +456,18 @@ def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
     ``null`` on a nullable field clears it and ``null`` on a non-nullable one must have
     been rejected. On an update (``before`` given) every omitted field keeps its value
     (``updated_at`` excepted). An input with no documented normalisation is only checked
-    for agreement between response, row and read.
+    for agreement between response, row and read. Keys in ``not_judged`` (ones the write
+    should have refused) count as sent but their values are not judged here.
     """
     if not (200 <= exchange.status < 300) or stored is None:
         return []
     judged(catalog.WRITES_ROUND_TRIP)
     findings: list[Finding] = []
     by_key = {name: spec for spec in resource.fields for name in payload_names(spec)}
+    skipped = set(not_judged)
     for key, value in sent.items():
         spec = by_key.get(key)
-        if spec is None or spec.server_controlled:
+        if spec is None or spec.server_controlled or key in skipped:
             continue
         expected = normalise(spec, value)
         row_value = stored_form(spec, stored.get(spec.column))
@@ -471,8 +492,7 @@ def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
                 observed={name: _short(seen)}, expected=_short(reference), exchanges=(exchange,),
                 facts=_facts(exchange, problem=problem, field_kind=spec.kind, nullable=spec.nullable,
                              field=key),
-            ))
-            break
+            ))  # every view (response, stored row, later read) judged on its own
     if before is not None:
         for spec in resource.fields:
             if spec.name in ("updated_at",) or any(k in sent for k in payload_names(spec)):
@@ -508,17 +528,13 @@ def check_state_integrity(exchange: Exchange, changed_tables: Sequence[str]) -> 
 def check_readable_after_write(write: Exchange, reads: Sequence[Exchange]) -> list[Finding]:
     """After a write that stored something (accepted, or failed but committed), reads still work (no 5xx)."""
     judged(catalog.WRITES_STORED_ROW_READABLE)
-    broken = [r for r in reads if r.status >= 500]
-    if not broken:
-        return []
-    read = broken[0]
     return [Finding(
         catalog.WRITES_STORED_ROW_READABLE,
         f"after {write.method} {write.route or write.path} -> {write.status}, "
         f"{read.method} {read.route or read.path} answers {read.status}",
         observed=read.status, expected="a status below 500", exchanges=(write, read),
         facts=_facts(read, write_route=write.route or write.path, read_route=read.route or read.path),
-    )]
+    ) for read in reads if read.status >= 500]  # every broken read (list, detail) judged
 
 
 # -- bounded cost ------------------------------------------------------------------------------

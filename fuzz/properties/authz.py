@@ -4,6 +4,11 @@
 resource with its tenant and foreign keys, updated only by operations the app
 reported as successful. The stateful machine in ``fuzz/test_authz.py`` drives these
 bodies; ``tests/authz`` calls them against planted faults.
+
+The model keeps its rows in a deterministic order (seeded rows by id, then created rows in
+the order they were created), and the machine draws positions in that order, never values
+read back from the database: ids the app generates differ on every run, so a draw over them
+would pick a different row when Hypothesis replays or shrinks an example.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
+from urllib.parse import unquote_plus
 
 from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.oracles import authz
@@ -30,6 +36,7 @@ class TenantModel:
     """Rows per resource: id -> (tenant id or None, {fk column: referenced id})."""
 
     rows: dict[str, dict[str, tuple[str | None, dict[str, str]]]] = field(default_factory=dict)
+    created: int = 0  # rows created so far: numbers the deterministic labels of create bodies
 
     @classmethod
     def from_db(cls, live: Any) -> "TenantModel":
@@ -38,7 +45,7 @@ class TenantModel:
             fks = [f.column for f in resource.fields if f.kind == "fk"]
             columns = ["id"] + (["tenant_id"] if resource.tenant_scoped else []) + fks
             select = ", ".join(f'"{c}"' for c in columns)
-            rows = live.run(live.db.conn.fetch(f'SELECT {select} FROM public."{resource.table}"'))
+            rows = live.run(live.db.conn.fetch(f'SELECT {select} FROM public."{resource.table}" ORDER BY "id"'))
             model.rows[resource.name] = {
                 str(r["id"]): (str(r["tenant_id"]) if resource.tenant_scoped and r["tenant_id"] else None,
                                {c: str(r[c]) for c in fks if r[c] is not None})
@@ -47,7 +54,17 @@ class TenantModel:
         return model
 
     def tenants(self, resource: str) -> dict[str, str | None]:
+        """Row id -> tenant, in the model's order (seeded rows by id, then created rows as created)."""
         return {i: t for i, (t, _) in self.rows[resource].items()}
+
+    def ordered(self, resource: str) -> list[tuple[str, str | None]]:
+        """(row id, tenant) pairs in the model's order: what the machine draws positions from."""
+        return list(self.tenants(resource).items())
+
+    def next_label(self) -> str:
+        """A label for the next created row that is the same on every replay of the example."""
+        self.created += 1
+        return f"r{self.created}"
 
     def delete(self, info: Any, resource: ResourceSpec, row_id: str) -> None:
         """Remove a row and (ON DELETE CASCADE) the rows referencing it."""
@@ -70,8 +87,11 @@ def update_field(resource: ResourceSpec) -> FieldSpec | None:
                  and f.ai_writable and not f.choices and not f.unique and not f.ai_sensitive), None)
 
 
-def create_body(resource: ResourceSpec, model: TenantModel, references: dict[str, str]) -> dict[str, Any]:
-    """A minimal valid create body: required writable fields, foreign keys from ``references``."""
+def create_body(resource: ResourceSpec, model: TenantModel, references: dict[str, str],
+                label: str = "r0") -> dict[str, Any]:
+    """A minimal valid create body: required writable fields, foreign keys from ``references``.
+
+    Unique values are derived from ``label`` (not random), so a replayed example sends the same body."""
     body: dict[str, Any] = {}
     for spec in resource.fields:
         if not spec.writable_by_clients or spec.nullable or spec.has_default:
@@ -84,9 +104,9 @@ def create_body(resource: ResourceSpec, model: TenantModel, references: dict[str
             body[spec.name] = spec.choices[0]
         elif spec.kind in SAMPLE:
             value = SAMPLE[spec.kind]
-            body[spec.name] = f"{value}-{uuid.uuid4().hex[:8]}" if spec.unique and isinstance(value, str) else value
+            body[spec.name] = f"{value}-{label}" if spec.unique and isinstance(value, str) else value
         elif spec.kind == "uuid":
-            body[spec.name] = str(uuid.uuid4())
+            body[spec.name] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"aksara-fuzz:{resource.name}:{label}"))
     return body
 
 
@@ -158,7 +178,7 @@ def list_as(live: Any, principal: str, resource: ResourceSpec, hint: str, other_
     elif hint == "search" and resource.search_fields:
         query = [("search", "a")]
     elif hint == "cursor" and resource.paginator == "cursor":
-        foreign = sorted(i for i, t in model.tenants(resource.name).items() if t == other_tenant)
+        foreign = [i for i, t in model.ordered(resource.name) if t == other_tenant]
         if foreign:
             from fuzz.properties.queries import forged_cursor
 
@@ -184,17 +204,44 @@ def least_privileged(info: Any) -> str | None:
     return None
 
 
+def follow_redirects(live: Any, exchange: Any, principal: str) -> tuple[list[Any], Any]:
+    """Follow same-site redirects that do not ask for a login (as a client would, as the same caller).
+
+    Returns the 3xx exchanges passed through and the exchange the chain ends on. 307/308 repeat the
+    method and body; the others continue with GET. A login redirect, an off-site one, a loop or more
+    than ``MAX_REDIRECTS`` hops end the chain."""
+    chain: list[Any] = []
+    seen = {exchange.path + "?" + exchange.query_string()}
+    while not authz.is_login_redirect(exchange) and len(chain) < authz.MAX_REDIRECTS:
+        location = authz.redirect_location(exchange)
+        if location is None or location in seen:
+            break
+        seen.add(location)
+        path, _, query = location.partition("?")
+        keep = exchange.status in (307, 308)
+        pairs = [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in query.split("&") if p]
+        chain.append(exchange)
+        exchange = live.request(principal, exchange.method if keep else "GET", path,
+                                query=[(unquote_plus(k), unquote_plus(v)) for k, v in pairs],
+                                content=exchange.body if keep else None, route=path)
+    return chain, exchange
+
+
 def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str], principal: str = "anonymous") -> list[Finding]:
-    """A caller without rights on a non-public route is rejected before anything else."""
+    """A caller without rights on a non-public route is rejected before anything else (a redirect is
+    followed to where it ends; a redirect to a login page is a refusal)."""
     body = {} if route.method in ("POST", "PUT", "PATCH") else None
-    exchange = live.request(principal, route.method, route.fill(ids), json_body=body, route=route.path)
+    first = live.request(principal, route.method, route.fill(ids), json_body=body, route=route.path)
+    redirects, exchange = follow_redirects(live, first, principal)
     changed = live.changes()
     live.reset()
-    findings = authz.check_route_requires_auth(exchange, route.kind, principal)
+    findings = authz.check_route_requires_auth(exchange, route.kind, principal, redirects)
     if changed and route.method not in ("GET",):
-        findings += authz.check_anonymous_no_write(exchange, changed)
-    # a 5xx is this property's "error" problem: only the leak oracle is added
-    return findings + run_exchange_checks(exchange, OracleContext(live.info), checks=(check_no_leak,))
+        findings += authz.check_anonymous_no_write(first, changed)
+    # a 5xx is this property's "error" problem: only the leak oracle is added, on every hop of the chain
+    context = OracleContext(live.info)
+    return findings + [f for e in (*redirects, exchange)
+                       for f in run_exchange_checks(e, context, checks=(check_no_leak,))]
 
 
 def db_state(live: Any) -> dict[str, dict[str, str | None]]:
@@ -252,7 +299,7 @@ class TenantSession:
         for target, ref_id in references.items():
             ref_tenant = self.model.tenants(target).get(ref_id)
             foreign_ref |= ref_tenant is not None and ref_tenant != tenant
-        body = create_body(resource, self.model, references)
+        body = create_body(resource, self.model, references, self.model.next_label())
         before = live.fingerprint()
         exchange = live.request(principal, "POST", resource.list_path, json_body=body, route=resource.list_path)
         changed = live.changed_since(before)

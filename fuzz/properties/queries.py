@@ -18,7 +18,7 @@ from aksara.db import debug as query_log
 
 from fuzz.findings import Finding, replayable, with_facts
 from fuzz.oracles import queries as oracles
-from fuzz.oracles.generic import check_error_envelope, check_no_leak, run_exchange_checks
+from fuzz.oracles.generic import run_exchange_checks
 from fuzz.oracles.context import OracleContext
 from fuzz.query_shape import query_shape
 from fuzz.oracles.pg_model import Collation, order_rows, predicate, search_predicate, visible_rows
@@ -257,9 +257,7 @@ def side_channel(world: QueryWorld, principal: str, resource: ResourceSpec, hidd
     probes.append(world.live.request(principal, "GET", resource.list_path, query=[("ordering", hidden)],
                                      route=resource.list_path))
     findings = oracles.check_side_channel(hidden, baseline, probes, _summary)
-    # a 5xx on a probe is an observable difference, this property's finding: only envelope and leak are added
-    return findings + [f for e in [baseline, *probes]
-                       for f in run_exchange_checks(e, world.context, checks=(check_error_envelope, check_no_leak))]
+    return findings + _generic([baseline, *probes], world)
 
 
 def forged_cursor(payload: Any, urlsafe: bool = False, pad: bool = True) -> str:

@@ -36,7 +36,8 @@ class PlantedTarget(RefappTarget):
 @contextlib.contextmanager
 def started_planted(server: Any, profile: str, extend: Callable[[Any], None], name: str) -> Iterator[Any]:
     saved = Database._instance
-    # one clone per pytest-xdist worker: the workers share one server, and a module's tests may run on both
+    # xdist may run one module's tests on both workers: each gets its own clone (a shared name would
+    # let one worker's set-up drop the database the other is using)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "t")
     live = start_live_target(server, PlantedTarget(profile, extend), f"planted_{name}", worker)
     try:

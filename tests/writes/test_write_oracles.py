@@ -89,7 +89,9 @@ def test_round_trip_catches_a_path_that_stores_something_else(planted, ctx):
 def test_round_trip_catches_an_update_that_drops_null(planted, ctx, own_ticket):
     # Aksara's own update path (AKSARA-WRITE-003): the oracle must see it.
     found = props(run(planted, ctx, "user_a", "update", {"body": None}, pk=own_ticket), "writes.round_trip")
-    assert [f.facts["problem"] for f in found] == ["null_not_stored"]
+    assert {f.facts["problem"] for f in found} == {"null_not_stored"}
+    # the response, the stored row and a later read each show it: every view is judged
+    assert sorted(next(iter(f.observed)) for f in found) == ["read", "response", "stored"]
 
 
 def test_round_trip_is_quiet_when_null_clears_and_values_round_trip(planted, ctx, own_ticket):
