@@ -155,7 +155,7 @@ class LiveTarget:
         url = httpx.URL(path=path, query=encode_query(query))
         request = self.client.build_request(method, url, headers=sent_headers, content=body)
         self.crashes.clear()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             response = await self.client.send(request)
             text = response.text
@@ -165,7 +165,7 @@ class LiveTarget:
             text = f"<app raised {type(exc).__name__}: {exc}>"
             status = 599
             response_headers = ()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         self.requests += 1
         self.request_seconds += elapsed
         return Exchange(
@@ -180,6 +180,7 @@ class LiveTarget:
             response_headers=response_headers,
             response_text=text,
             elapsed_ms=elapsed * 1000,
+            cpu_ms=cpu * 1000,
             crash=self.crashes.crash(),
         )
 

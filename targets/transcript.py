@@ -33,6 +33,7 @@ class Exchange:
     response_headers: Sequence[tuple[str, str]] = ()
     response_text: str = ""
     elapsed_ms: float = 0.0
+    cpu_ms: float = 0.0  # CPU time this process spent while the request was served (the in-process app)
     extra: dict[str, Any] = field(default_factory=dict)
     crash: CrashState | None = None
 
@@ -88,6 +89,7 @@ class Exchange:
             "response_headers": [list(h) for h in self.response_headers],
             "response_text": self.response_text[:20000],
             "elapsed_ms": round(self.elapsed_ms, 3),
+            "cpu_ms": round(self.cpu_ms, 3),
             "extra": self.extra,
             "crash": self.crash.to_json() if self.crash is not None else None,
         }
@@ -107,6 +109,7 @@ class Exchange:
             response_headers=tuple(tuple(h) for h in data.get("response_headers", ())),
             response_text=data.get("response_text", ""),
             elapsed_ms=data.get("elapsed_ms", 0.0),
+            cpu_ms=data.get("cpu_ms", 0.0),
             extra=data.get("extra", {}),
             crash=CrashState.from_json(data["crash"]) if data.get("crash") else None,
         )

@@ -9,6 +9,7 @@ metadata the properties read.
 from __future__ import annotations
 
 import asyncio
+import time
 import dataclasses
 from typing import Any
 
@@ -108,6 +109,7 @@ class FragileListTickets(TicketViewSet):
 PLANTED_VIEWSETS = [StrippingTickets, CommitThenFailTickets, TopLevelOnlyTickets, ManglingTickets,
                     NullClearingTickets, FragileListTickets]
 SLOW_PATH = "/planted-slow/tickets/"
+HANG_PATH = "/planted-hang/tickets/"
 HOG_PATH = "/planted-hog/tickets/"
 LIMITED_PATH = "/planted-limited/tickets/"
 
@@ -116,13 +118,18 @@ def extend(app: Any) -> None:
     """Register the planted viewsets and the cost-related middleware."""
     app.register_viewsets(PLANTED_VIEWSETS)
     app.register_viewsets([type("SlowTickets", (TicketViewSet,), {"prefix": SLOW_PATH.rstrip("/")}),
+                           type("HangTickets", (TicketViewSet,), {"prefix": HANG_PATH.rstrip("/")}),
                            type("HogTickets", (TicketViewSet,), {"prefix": HOG_PATH.rstrip("/")}),
                            type("LimitedTickets", (TicketViewSet,), {"prefix": LIMITED_PATH.rstrip("/")})])
 
     @app.middleware("http")
     async def planted_cost(request: Request, call_next: Any) -> Any:
-        if request.url.path == SLOW_PATH and request.method == "POST":
-            await asyncio.sleep(float(request.headers.get("x-planted-sleep", "0.3")))  # fault: slow write
+        if request.url.path == SLOW_PATH and request.method == "POST":  # fault: a write that burns CPU
+            until = time.process_time() + float(request.headers.get("x-planted-burn", "0.3"))
+            while time.process_time() < until:
+                pass
+        if request.url.path == HANG_PATH and request.method == "POST":  # fault: a write that waits
+            await asyncio.sleep(float(request.headers.get("x-planted-sleep", "0.3")))
         if request.url.path == HOG_PATH and request.method == "POST":
             hog = bytearray(96 * 1024 * 1024)  # fault: allocates 96 MiB per write
             hog[-1] = 1

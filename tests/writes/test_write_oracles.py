@@ -9,7 +9,7 @@ from fuzz.oracles.context import OracleContext
 from fuzz.properties.writes import WriteCase, known_rows, run_write_case
 from strategies.payloads import WriteBody
 from tests.support.planted import started_planted
-from tests.writes.planted_writes import HOG_PATH, LIMITED_PATH, SLOW_PATH, extend, planted_resource
+from tests.writes.planted_writes import HANG_PATH, HOG_PATH, LIMITED_PATH, SLOW_PATH, extend, planted_resource
 
 
 @pytest.fixture(scope="module")
@@ -146,10 +146,18 @@ def test_readable_oracle_is_quiet_on_ordinary_rows(planted, ctx):
 
 # -- bounded cost -----------------------------------------------------------------------------------
 
-def test_bounded_cost_catches_a_slow_write(planted, ctx, monkeypatch):
+def test_bounded_cost_catches_a_write_that_burns_cpu(planted, ctx, monkeypatch):
     monkeypatch.setattr(oracle, "TIME_LIMIT_SECONDS", 0.2)
     found = props(run(planted, ctx, "user_a", "create", {"title": "t"}, SLOW_PATH), "writes.bounded_cost")
-    assert [f.facts["problem"] for f in found] == ["slow"]
+    assert [(f.facts["problem"], f.facts["clock"]) for f in found] == [("slow", "cpu")]
+
+
+def test_bounded_cost_catches_a_write_that_hangs_but_not_a_waiting_one_on_cpu(planted, ctx, monkeypatch):
+    monkeypatch.setattr(oracle, "TIME_LIMIT_SECONDS", 0.2)
+    assert props(run(planted, ctx, "user_a", "create", {"title": "t"}, HANG_PATH), "writes.bounded_cost") == []
+    monkeypatch.setattr(oracle, "WALL_LIMIT_SECONDS", 0.2)
+    found = props(run(planted, ctx, "user_a", "create", {"title": "t"}, HANG_PATH), "writes.bounded_cost")
+    assert [(f.facts["problem"], f.facts["clock"]) for f in found] == [("slow", "wall")]
 
 
 def test_bounded_cost_catches_a_memory_hog(planted, ctx):
