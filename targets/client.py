@@ -21,6 +21,7 @@ import httpx
 
 from fuzz.transcript import Exchange
 from targets.base import TargetInfo
+from targets.bounded import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, exchange_parts, send_bounded
 from targets.database import WorkerDatabase
 
 ACCEPT_JSON = ("accept", "application/json")
@@ -53,6 +54,8 @@ class LiveTarget:
         )
         self.requests = 0
         self.request_seconds = 0.0
+        self.timeout = float(getattr(target, "request_timeout", DEFAULT_TIMEOUT))
+        self.max_bytes = int(getattr(target, "response_max_bytes", DEFAULT_MAX_BYTES))
 
     def __repr__(self) -> str:
         return f"<LiveTarget {self.info.name}/{self.info.profile} db={self.db.name}>"
@@ -127,14 +130,11 @@ class LiveTarget:
         request = self.client.build_request(method, url, headers=sent_headers, content=body)
         started = time.perf_counter()
         try:
-            response = await self.client.send(request)
-            text = response.text
-            status = response.status_code
-            response_headers = tuple(response.headers.items())
+            bounded = await send_bounded(self.app, request, timeout=self.timeout, max_bytes=self.max_bytes)
+            status, text, response_headers, notes = exchange_parts(bounded, self.timeout)
         except Exception as exc:  # noqa: BLE001 - an app crash surfaces as a 500 transcript
             text = f"<app raised {type(exc).__name__}: {exc}>"
-            status = 599
-            response_headers = ()
+            status, response_headers, notes = 599, (), {}
         elapsed = time.perf_counter() - started
         self.requests += 1
         self.request_seconds += elapsed
@@ -150,6 +150,7 @@ class LiveTarget:
             response_headers=response_headers,
             response_text=text,
             elapsed_ms=elapsed * 1000,
+            extra=notes,
         )
 
     def request(self, principal: str, method: str, path: str, **kwargs: Any) -> Exchange:
