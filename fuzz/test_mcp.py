@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fuzz.draws import draw_from
 from fuzz.findings import COLLECTOR, report
 from fuzz.profiles import scaled
 from fuzz.properties import mcp as props
@@ -66,7 +67,7 @@ def test_tool_calls(live_target, mcp_world, data):
 @scaled(0.25)
 @given(data=st.data())
 def test_malformed_jsonrpc(live_target, mcp_world, data):
-    principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
+    principal = draw_from(data, props.ai_principals(live_target.info), "principal", "the target has no AI principal")
     message = data.draw(malformed_messages(sorted(mcp_world.catalogue)), label="message")
     COLLECTOR.count_example("mcp.malformed")
     report(props.malformed_case(mcp_world, principal, message))
@@ -74,8 +75,8 @@ def test_malformed_jsonrpc(live_target, mcp_world, data):
 
 @given(data=st.data())
 def test_rest_mcp_parity(live_target, mcp_world, data):
-    principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
-    name = data.draw(st.sampled_from(sorted(mcp_world.catalogue)), label="tool")
+    principal = draw_from(data, props.ai_principals(live_target.info), "principal", "the target has no AI principal")
+    name = draw_from(data, sorted(mcp_world.catalogue), "tool", "the target's MCP server lists no tools")
     tool = mcp_world.catalogue[name]
     args = data.draw(valid_arguments(tool.get("inputSchema") or {}, props.ids_for_arguments(mcp_world, tool)),
                      label="arguments")

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fuzz.draws import draw_from
 from fuzz.findings import COLLECTOR, report
 from fuzz.properties import mcp as props
 from strategies.credentials import approval_cases, claims_cases, required_scopes, scope_sets, tampers
@@ -58,6 +59,6 @@ def test_live_credential_algebra(live_target, mcp_world, data):
         pytest.skip("the target has no mint_agent_token(claims) capability")
     models = [r.name for r in live_target.info.resources]
     case = data.draw(claims_cases(models), label="claims")
-    tool = data.draw(st.sampled_from(sorted(mcp_world.catalogue)), label="tool")
+    tool = draw_from(data, sorted(mcp_world.catalogue), "tool", "the target's MCP server lists no tools")
     COLLECTOR.count_example("mcp.credential_algebra")
     report(props.credential_case(mcp_world, case, tool))
