@@ -21,6 +21,7 @@ import httpx
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 1 << 20
+STREAM_WINDOW = 1.0  # seconds a declared stream is read after its head arrived
 STREAM_TYPES = ("text/event-stream", "application/x-ndjson")
 
 
@@ -74,8 +75,12 @@ def _scope(request: httpx.Request) -> dict[str, Any]:
 
 
 async def send_bounded(app: Any, request: httpx.Request, *, timeout: float = DEFAULT_TIMEOUT,
-                       max_bytes: int = DEFAULT_MAX_BYTES) -> BoundedResponse:
-    """Send ``request`` to the ASGI ``app``; never wait longer than ``timeout`` seconds."""
+                       max_bytes: int = DEFAULT_MAX_BYTES, stream_window: float = STREAM_WINDOW) -> BoundedResponse:
+    """Send ``request`` to the ASGI ``app``; never wait longer than ``timeout`` seconds.
+
+    A response that declares a stream (:data:`STREAM_TYPES`) is read for ``stream_window``
+    seconds after its head, then cut: enough to judge its status, headers and first events.
+    """
     body = request.read()
     sent_body = False
     disconnected = asyncio.Event()
@@ -120,6 +125,8 @@ async def send_bounded(app: Any, request: httpx.Request, *, timeout: float = DEF
                 result.status = int(message["status"])
                 result.headers = tuple((k.decode("latin-1"), v.decode("latin-1"))
                                        for k, v in message.get("headers", ()))
+                if is_stream(result.headers):
+                    deadline = min(deadline, loop.time() + stream_window)
             elif kind == "http.response.body":
                 chunk = message.get("body", b"")
                 chunks.append(chunk)

@@ -44,7 +44,8 @@ SEED_NAMESPACE = uuid.UUID("6f1d2c3b-8a4e-4f5d-9c7b-0e1a2b3c4d5e")
 SEED_ROWS = 6
 DOCS_PATHS = ("/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/")
 HEALTH_CANDIDATES = ("/health", "/health/live", "/healthz", "/health/ready", "/openapi.json")
-SECRET_SETTINGS = ("secret_key", "mcp_approval_secret", "ai_agent_secret", "jwt_secret", "session_secret")
+SECRET_SETTINGS = ("secret_key", "mcp_approval_secret", "studio_secret_token", "media_s3_secret_key", "ai_agent_secret",
+                   "jwt_secret", "session_secret")
 QUIET_LOGGERS = ("aksara", "aksara.request", "aksara.middleware", "aksara.db", "aksara.mcp", "aksara.tasks",
                  "mcp", "httpx")
 
@@ -73,7 +74,8 @@ class Adapter:
     principals; ``env``: environment set before the app is imported; ``settings``:
     ``aksara.configure`` overrides for the run; ``secrets``: strings that must never
     appear in a response (the settings' own secrets are added); ``public_routes``:
-    (method, path template) the app documents as open to anyone.
+    (method, path template) the app documents as open to anyone (``["*"]``: every route, an
+    app without authentication).
     """
 
     principals: Sequence[PrincipalSpec] = ()
@@ -236,7 +238,7 @@ def app_models(app: Any, viewsets: Sequence[type], package: str) -> dict[str, ty
 
 
 def migrations_dir(package: str) -> Path | None:
-    """The app's migrations directory when it holds migration files."""
+    """The app's migrations directory (configured, or next to the app's module) when it holds migrations."""
     from aksara.conf import settings
 
     candidates = []
@@ -244,18 +246,16 @@ def migrations_dir(package: str) -> Path | None:
     if configured and Path(configured).is_absolute():
         candidates.append(Path(configured))
     module = sys.modules.get(package)
-    while module is not None:
-        base = Path(getattr(module, "__file__", "") or ".").parent
-        candidates.append(base / "migrations")
-        parent = module.__name__.rpartition(".")[0]
-        module = sys.modules.get(parent) if parent else None
+    if module is not None and getattr(module, "__file__", None):
+        candidates.append(Path(module.__file__).parent / "migrations")
     import aksara.migrations as framework_migrations
 
     framework = Path(framework_migrations.__file__).resolve().parent
     for path in candidates:
         if path.resolve() == framework:
             continue
-        if path.is_dir() and any(p.suffix == ".py" and p.stem != "__init__" for p in path.iterdir()):
+        if path.is_dir() and any(p.suffix == ".py" and p.stem != "__init__" and "operations" in p.read_text("utf-8", "replace")
+                                 for p in path.iterdir()):
             return path
     return None
 
@@ -296,7 +296,9 @@ class DerivedTarget:
             health_path=health,
             mcp_path=mcp_path,
             public_paths=tuple(p for p in (*DOCS_PATHS, health) if p in served),
-            public_routes=tuple(adapter.public_routes),
+            public_routes=tuple(
+                (m, p) for m, p in paths if m != "*" and ("*" in adapter.public_routes or (m, p) in adapter.public_routes)
+            ),
             secrets=tuple(dict.fromkeys((*settings_secrets(), *adapter.secrets))),
         )
 

@@ -61,7 +61,8 @@ def _support_desk() -> Adapter:
 
 
 EXAMPLES: dict[str, Callable[[], Adapter]] = {
-    "basic_app": Adapter,
+    # basic_app has no authentication at all: every route is open to anyone by design
+    "basic_app": lambda: Adapter(public_routes=["*"]),
     "blog": lambda: _api_key("BLOG_API_KEY"),
     "crm": lambda: _api_key("CRM_API_KEY"),
     "multitenant": _multitenant,
