@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 import httpx
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 30.0  # generous: a loaded CI machine must not turn slow answers into findings
 DEFAULT_MAX_BYTES = 1 << 20
 STREAM_WINDOW = 1.0  # seconds a declared stream is read after its head arrived
 STREAM_TYPES = ("text/event-stream", "application/x-ndjson")

@@ -265,8 +265,6 @@ def migrations_dir(package: str) -> Path | None:
 class DerivedTarget:
     """A Target built from an Aksara app object and an :class:`Adapter`."""
 
-    request_timeout = 10.0
-
     def __init__(self, app: Any, adapter: Adapter | None = None, *, name: str = "app", profile: str = "defaults",
                  package: str = ""):
         adapter = adapter or Adapter()
