@@ -3,6 +3,7 @@ endless stream, background worker and redirects cause no hang, false alarm or fl
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def test_an_incomplete_adapter_names_what_is_missing():
 @pytest.fixture(scope="module")
 def shop(pg_server):
     saved = Database._instance
-    live = start_live_target(pg_server, load_target(SPEC, "defaults"), "shop", "t")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "t")  # one clone per xdist worker
+    live = start_live_target(pg_server, load_target(SPEC, "defaults"), "shop", worker)
     try:
         yield live
     finally:

@@ -10,6 +10,7 @@ Only one Aksara app can own ``Database._instance`` at a time, so
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any, Callable, Iterator
 
 from aksara.db.engine import Database
@@ -35,7 +36,9 @@ class PlantedTarget(RefappTarget):
 @contextlib.contextmanager
 def started_planted(server: Any, profile: str, extend: Callable[[Any], None], name: str) -> Iterator[Any]:
     saved = Database._instance
-    live = start_live_target(server, PlantedTarget(profile, extend), f"planted_{name}", "t")
+    # one clone per pytest-xdist worker: the workers share one server, and a module's tests may run on both
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "t")
+    live = start_live_target(server, PlantedTarget(profile, extend), f"planted_{name}", worker)
     try:
         yield live
     finally:
