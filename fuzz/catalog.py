@@ -77,6 +77,7 @@ HTTP_ERROR_ENVELOPE = "http.error_envelope"
 HTTP_NO_LEAK = "http.no_leak"
 HTTP_SAFE_METHOD_NO_WRITE = "http.safe_method_no_write"
 HTTP_HEALTH_AFTER = "http.health_after"
+HTTP_RESPONDS_IN_TIME = "http.responds_in_time"
 
 QUERY_FILTER_DIFFERENTIAL = "query.filter_differential"
 QUERY_PARTITION = "query.partition"
@@ -196,6 +197,9 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(HTTP_HEALTH_AFTER, "rest_api", "malformed_payloads",
        "After any request the app still answers its health route with 200.",
        f"{_GENERIC}.check_health_after", _ROBUST),
+    _p(HTTP_RESPONDS_IN_TIME, "rest_api", "malformed_payloads",
+       "Every request gets a complete response within the time bound; only a declared stream may run on.",
+       f"{_GENERIC}.check_responds_in_time", _ROBUST),
 
     _p(QUERY_FILTER_DIFFERENTIAL, "rest_api", "sql_injection",
        "A list filtered by valid filters (and search) returns exactly the rows an independent model selects.",

@@ -72,7 +72,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--target-profile", choices=("hardened", "defaults"), default="hardened",
                     help="target profile: hardened (restricted role, forced RLS) or defaults")
     group.addoption("--aksara-target", default=os.environ.get("AKSARA_FUZZ_TARGET", "refapp"),
-                    help="'refapp' or 'package.module:factory' returning a Target")
+                    help="'refapp', 'example:<name>' (Aksara's example apps) or 'module:attr' (an Aksara app, or a factory)")
     group.addoption("--known-defects", choices=("report", "fail"), default="report",
                     help="report: known defects are listed but pass; fail: they fail the run")
     group.addoption("--ledger", action="append", default=[],
@@ -120,7 +120,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     os.environ.setdefault("AKSARA_SUPPRESS_RUNTIME_BRAND", "1")
     try:
-        ledger = load_ledger([DEFAULT_LEDGER, *map(Path, config.getoption("ledger"))], aksara_version)
+        ledger = load_ledger([DEFAULT_LEDGER, *_target_ledgers(config), *map(Path, config.getoption("ledger"))],
+                             aksara_version)
     except LedgerError as exc:
         raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
     set_active_ledger(ledger)
@@ -208,6 +209,15 @@ def _write_terminal(config: pytest.Config, line: str) -> None:
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
+def _target_ledgers(config: pytest.Config) -> list[Path]:
+    """A built-in example target's own ledger of the example app's defects, when it has one."""
+    spec = config.getoption("aksara_target")
+    if not spec.startswith("example:"):
+        return []
+    from targets.examples import ledger_path
+
+    path = ledger_path(spec.partition(":")[2])
+    return [path] if path.exists() else []
 
 
 def _start_server(config: pytest.Config, state: FuzzState) -> None:

@@ -38,7 +38,8 @@ def any_ids(live_target):
     return {"pk": next(iter(model.rows[live_target.info.resources[0].name]))}
 
 
-@judges(catalog.AUTHZ_ROUTE_REQUIRES_AUTH, also=(catalog.AUTHZ_ANONYMOUS_NO_WRITE, catalog.HTTP_NO_LEAK))
+@judges(catalog.AUTHZ_ROUTE_REQUIRES_AUTH,
+        also=(catalog.AUTHZ_ANONYMOUS_NO_WRITE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME))
 def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, any_ids):
     """Each (method, route) once: the whole inventory, not a sample; every route is checked before
     the findings are judged, so a finding on one route never stops the check of the others."""

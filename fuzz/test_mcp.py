@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz import catalog
+from fuzz.draws import draw_from
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import mcp as props
@@ -24,7 +25,8 @@ from strategies.credentials import scope_sets
 from strategies.jsonrpc import ToolArguments, malformed_messages, tool_arguments, valid_arguments
 
 UNKNOWN_TOOLS = ("no_such_tool", "ticket_list ", "TICKET_LIST", "ticket_drop", "__import__")
-HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_HEALTH_AFTER)
+HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME,
+        catalog.HTTP_HEALTH_AFTER)
 REPLY = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL, *HTTP)
 TOOL_CALL = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL,
              catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_ARGUMENTS_VALIDATED, catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED,
@@ -78,7 +80,7 @@ def test_tool_calls(live_target, mcp_world, data):
 @scaled(0.25)
 @given(data=st.data())
 def test_malformed_jsonrpc(live_target, mcp_world, data):
-    principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
+    principal = draw_from(data, props.ai_principals(live_target.info), "principal", "the target has no AI principal")
     message = data.draw(malformed_messages(sorted(mcp_world.catalogue)), label="message")
     judge(props.malformed_case(mcp_world, principal, message))
 
@@ -86,8 +88,8 @@ def test_malformed_jsonrpc(live_target, mcp_world, data):
 @judges(catalog.MCP_REST_PARITY, also=(catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_TENANT_ISOLATION))
 @given(data=st.data())
 def test_rest_mcp_parity(live_target, mcp_world, data):
-    principal = data.draw(st.sampled_from(props.ai_principals(live_target.info)), label="principal")
-    name = data.draw(st.sampled_from(sorted(mcp_world.catalogue)), label="tool")
+    principal = draw_from(data, props.ai_principals(live_target.info), "principal", "the target has no AI principal")
+    name = draw_from(data, sorted(mcp_world.catalogue), "tool", "the target's MCP server lists no tools")
     tool = mcp_world.catalogue[name]
     args = data.draw(valid_arguments(tool.get("inputSchema") or {}, props.ids_for_arguments(mcp_world, tool)),
                      label="arguments")

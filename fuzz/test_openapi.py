@@ -25,7 +25,7 @@ if MISSING:
     pytest.skip(MISSING, allow_module_level=True)
 
 
-SUITE = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK,
+SUITE = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME,
          catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.HTTP_HEALTH_AFTER, catalog.TENANCY_ISOLATION,
          catalog.WRITES_STATE_INTEGRITY, catalog.WRITES_DENIED_FIELD_EXACTNESS)
 SCHEMATHESIS = tuple(catalog.OPENAPI_CHECKS.values())

@@ -21,11 +21,18 @@ def world(live_target):
     return props.QueryWorld.build(live_target)
 
 
+def _resource(world, name):
+    resource = world.live.info.resource(name)
+    if resource.paginator == "custom":
+        pytest.skip(f"{name}: the app overrides the viewset's list, so Aksara's query contract does not apply")
+    return resource
+
+
 def _draw_principal(data, world, resource):
     return data.draw(st.sampled_from(world.principals_for(resource)), label="principal")
 
 
-HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK)
+HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME)
 
 
 def _report(findings, world, principal, resource):
@@ -36,7 +43,7 @@ def _report(findings, world, principal, resource):
 @judges(catalog.QUERY_FILTER_DIFFERENTIAL, also=HTTP)
 @given(data=st.data())
 def test_filters_match_an_independent_model(world, resource_name, data):
-    resource = world.live.info.resource(resource_name)
+    resource = _resource(world, resource_name)
     principal = _draw_principal(data, world, resource)
     rows = world.visible(principal, resource)
     filters = data.draw(valid_filters(resource, rows, world.collation.byte_order,
@@ -49,7 +56,7 @@ def test_filters_match_an_independent_model(world, resource_name, data):
 @judges(catalog.QUERY_PARTITION, also=HTTP)
 @given(data=st.data())
 def test_comparisons_partition_the_list(world, resource_name, data):
-    resource = world.live.info.resource(resource_name)
+    resource = _resource(world, resource_name)
     principal = _draw_principal(data, world, resource)
     comparable = [f for f in filterable(resource, world.hidden_fields(principal, resource))
                   if f.kind in ("integer", "bigint", "smallint", "decimal", "date", "datetime")]
@@ -67,7 +74,7 @@ def test_comparisons_partition_the_list(world, resource_name, data):
 @judges(catalog.QUERY_PIVOT, also=HTTP)
 @given(data=st.data())
 def test_a_row_matches_filters_built_from_its_own_values(world, resource_name, data):
-    resource = world.live.info.resource(resource_name)
+    resource = _resource(world, resource_name)
     principal = _draw_principal(data, world, resource)
     rows = world.visible(principal, resource)
     if not rows:
@@ -80,7 +87,7 @@ def test_a_row_matches_filters_built_from_its_own_values(world, resource_name, d
 @judges(catalog.QUERY_ORDERING, also=HTTP)
 @given(data=st.data())
 def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
-    resource = world.live.info.resource(resource_name)
+    resource = _resource(world, resource_name)
     if not resource.ordering_fields:
         return
     principal = _draw_principal(data, world, resource)
@@ -93,7 +100,7 @@ def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
 @scaled(0.5)
 @given(data=st.data())
 def test_page_walks_return_every_row_once(world, resource_name, data):
-    resource = world.live.info.resource(resource_name)
+    resource = _resource(world, resource_name)
     principal = _draw_principal(data, world, resource)
     size = data.draw(st.integers(1, resource.page_max) | st.sampled_from([1, 2, 7]), label="page size")
     _report(props.page_walk(world, principal, resource, size), world, principal, resource)
@@ -102,7 +109,7 @@ def test_page_walks_return_every_row_once(world, resource_name, data):
 @judges(catalog.QUERY_INJECTION_TAINT, also=HTTP)
 @given(data=st.data())
 def test_client_values_never_reach_sql_text(world, resource_name, data):
-    resource = world.live.info.resource(resource_name)
+    resource = _resource(world, resource_name)
     principal = _draw_principal(data, world, resource)
     query = data.draw(query_strings(resource), label="query")
     _report(props.injection_taint(world, principal, resource, query), world, principal, resource)
@@ -111,7 +118,7 @@ def test_client_values_never_reach_sql_text(world, resource_name, data):
 @judges(catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL, also=HTTP)
 @given(data=st.data())
 def test_hidden_fields_are_not_observable_through_queries(world, resource_name, data):
-    resource = world.live.info.resource(resource_name)
+    resource = _resource(world, resource_name)
     candidates = [(p, f) for p in world.principals_for(resource) for f in world.hidden_fields(p, resource)]
     if not candidates:
         return

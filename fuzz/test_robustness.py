@@ -27,7 +27,7 @@ def request_strategies(live_target, seeded_ids):
     return {r.name: hostile_requests(live_target.info, seeded_ids, r.name) for r in live_target.info.resources}
 
 
-@judges(catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK,
+@judges(catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME,
         catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.HTTP_HEALTH_AFTER)
 @given(data=st.data())
 def test_hostile_query_strings(live_target, oracle_context, seeded_ids, request_strategies, resource_name, data):

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz import catalog
+from fuzz.draws import draw_from
 from fuzz.judging import judge, judges
 from targets import features
 from fuzz.properties import mcp as props
@@ -22,7 +23,7 @@ SECRET = "token-algebra-secret-0123456789abcdef"
 MODELS = ("ticket", "comment", "category")
 LIVE = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL,
         catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_HIDDEN_FIELDS, catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED,
-        catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK)
+        catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME)
 
 
 @judges(catalog.TOKENS_AGENT_TOKEN_LIFETIME, catalog.TOKENS_VERIFY_RAISES_VALUEERROR)
@@ -68,5 +69,5 @@ def test_live_credential_algebra(live_target, mcp_world, data):
         pytest.skip("the target has no mint_agent_token(claims) capability")
     models = [r.name for r in live_target.info.resources]
     case = data.draw(claims_cases(models), label="claims")
-    tool = data.draw(st.sampled_from(sorted(mcp_world.catalogue)), label="tool")
+    tool = draw_from(data, sorted(mcp_world.catalogue), "tool", "the target's MCP server lists no tools")
     judge(props.credential_case(mcp_world, case, tool))

@@ -27,7 +27,8 @@ from fuzz.properties.writes import known_rows, oversized_cases, run_write_case, 
 
 WRITES = (catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_ROUND_TRIP, catalog.WRITES_STATE_INTEGRITY,
           catalog.WRITES_STORED_ROW_READABLE, catalog.WRITES_BOUNDED_COST)
-HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_HEALTH_AFTER)
+HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME,
+        catalog.HTTP_HEALTH_AFTER)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from targets.base import TargetInfo
+from targets.bounded import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, exchange_parts, send_bounded
 from targets.crash import instrument
 from targets.database import WorkerDatabase
 from targets.transcript import Exchange
@@ -80,6 +81,8 @@ class LiveTarget:
         )
         self.requests = 0
         self.request_seconds = 0.0
+        self.timeout = float(getattr(target, "request_timeout", DEFAULT_TIMEOUT))
+        self.max_bytes = int(getattr(target, "response_max_bytes", DEFAULT_MAX_BYTES))
 
     def __repr__(self) -> str:
         return f"<LiveTarget {self.info.name}/{self.info.profile} db={self.db.name}>"
@@ -157,14 +160,11 @@ class LiveTarget:
         self.crashes.clear()
         started, cpu_started = time.perf_counter(), time.process_time()
         try:
-            response = await self.client.send(request)
-            text = response.text
-            status = response.status_code
-            response_headers = tuple(response.headers.items())
+            bounded = await send_bounded(self.app, request, timeout=self.timeout, max_bytes=self.max_bytes)
+            status, text, response_headers, notes = exchange_parts(bounded, self.timeout)
         except Exception as exc:  # noqa: BLE001 - an app crash surfaces as a 500 transcript
             text = f"<app raised {type(exc).__name__}: {exc}>"
-            status = 599
-            response_headers = ()
+            status, response_headers, notes = 599, (), {}
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         self.requests += 1
         self.request_seconds += elapsed
@@ -182,6 +182,7 @@ class LiveTarget:
             elapsed_ms=elapsed * 1000,
             cpu_ms=cpu * 1000,
             crash=self.crashes.crash(),
+            extra=notes,
         )
 
     def request(self, principal: str, method: str, path: str, **kwargs: Any) -> Exchange:

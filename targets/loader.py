@@ -1,14 +1,15 @@
 """Resolve ``--aksara-target`` into a Target object and start it on a database.
 
-``refapp`` (the default) is the reference app; ``package.module:factory`` names a
-callable that takes the profile name and returns an object following
-:class:`targets.base.Target` (an application team's own app).
+``refapp`` (the default) is the reference app; ``example:<name>`` one of Aksara's
+shipped example apps (targets/examples/); ``package.module:attr`` names an Aksara
+app, a callable returning one, or a callable taking the profile name and returning
+an object following :class:`targets.base.Target` (targets/derive.py derives one
+from an app and a small adapter).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from typing import Any
 
 from targets.client import LiveTarget
@@ -27,24 +28,26 @@ def load_target(spec: str, profile: str) -> Any:
             return RefappTarget(profile)
         except ValueError as exc:
             raise TargetError(str(exc)) from None
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise TargetError(f"--aksara-target must be 'refapp' or 'module:factory', got {spec!r}")
+    from targets.derive import DerivedTarget, DeriveError, resolve
+
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - report any import failure in one line
-        raise TargetError(f"cannot import target module {module_name!r}: {type(exc).__name__}: {exc}") from None
-    factory = getattr(module, attr, None)
-    if not callable(factory):
-        raise TargetError(f"{module_name!r} has no callable {attr!r}")
-    try:
-        target = factory(profile)
-    except Exception as exc:  # noqa: BLE001
-        raise TargetError(f"target factory {spec} failed: {type(exc).__name__}: {exc}") from None
-    for needed in ("info", "build_app", "prepare_database", "app_dsn"):
-        if not hasattr(target, needed):
-            raise TargetError(f"target from {spec} lacks {needed!r} (see targets/base.py: Target)")
-    return target
+        if spec.startswith("example:"):
+            from targets.examples import load_example
+
+            return load_example(spec.partition(":")[2], profile)
+        obj, module = resolve(spec, profile)
+        if _is_target(obj):
+            return obj
+        return DerivedTarget(obj, None, name=module.__name__, profile=profile, package=module.__name__)
+    except DeriveError as exc:
+        raise TargetError(str(exc)) from None
+
+
+def _is_target(obj: Any) -> bool:
+    missing = [n for n in ("info", "build_app", "prepare_database", "app_dsn") if not hasattr(obj, n)]
+    if missing and any(hasattr(obj, n) for n in ("build_app", "prepare_database", "app_dsn")):
+        raise TargetError(f"target lacks {', '.join(map(repr, missing))} (see targets/base.py: Target)")
+    return not missing
 
 
 def start_live_target(server: Any, target: Any, run_id: str, worker: str) -> LiveTarget:

@@ -98,7 +98,7 @@ def write_oracles() -> tuple[Callable | None, Callable | None]:
 def oracle_names() -> list[str]:
     """Property ids of the suite oracles this checkout runs on OpenAPI exchanges."""
     names = [catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK,
-             catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.TENANCY_ISOLATION]
+             catalog.HTTP_RESPONDS_IN_TIME, catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.TENANCY_ISOLATION]
     state_integrity, denied_fields = write_oracles()
     if state_integrity is not None:
         names.append(catalog.WRITES_STATE_INTEGRITY)

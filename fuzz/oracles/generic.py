@@ -10,6 +10,9 @@
   an echoed input is not a leak.
 - ``http.safe_method_no_write``: a GET/HEAD/OPTIONS request changes no table.
 - ``http.health_after``: the app still answers its health route afterwards.
+- ``http.responds_in_time``: every request gets a response head within the client's
+  time bound, and a response that is not a declared stream (server-sent events)
+  completes within it. A stream cut by the bound is an ordinary response.
 """
 
 from __future__ import annotations
@@ -181,10 +184,28 @@ def check_health_after(health: Exchange, previous: Exchange | None) -> list[Find
     )]
 
 
+def check_responds_in_time(exchange: Exchange, context: OracleContext) -> list[Finding]:
+    """Every request is answered within the time bound; only a declared stream may run on."""
+    judged(catalog.HTTP_RESPONDS_IN_TIME)
+    extra = exchange.extra or {}
+    if "timed_out" in extra:
+        problem = f"no response within {extra['timed_out']:g}s"
+    elif extra.get("cut") == "time" and not extra.get("stream"):
+        problem = "a non-stream response body did not complete in time"
+    else:
+        return []
+    return [Finding(
+        catalog.HTTP_RESPONDS_IN_TIME, f"{exchange.method} {exchange.route or exchange.path}: {problem}",
+        observed=problem, expected="a complete response within the time bound", exchanges=(exchange,),
+        facts={"route": exchange.route or exchange.path, "status": str(exchange.status), "problem": problem},
+    )]
+
+
 EXCHANGE_CHECKS: tuple[Callable[[Exchange, OracleContext], list[Finding]], ...] = (
     check_no_server_error,
     check_error_envelope,
     check_no_leak,
+    check_responds_in_time,
 )
 
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 
 from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.oracles import authz
-from fuzz.oracles.generic import check_no_leak, run_exchange_checks
+from fuzz.oracles.generic import check_no_leak, check_responds_in_time, run_exchange_checks
 from fuzz.oracles.context import OracleContext
 from targets.base import FieldSpec, ResourceSpec
 from targets.routes import RouteInfo
@@ -241,7 +241,7 @@ def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str], princi
     # a 5xx is this property's "error" problem: only the leak oracle is added, on every hop of the chain
     context = OracleContext(live.info)
     return findings + [f for e in (*redirects, exchange)
-                       for f in run_exchange_checks(e, context, checks=(check_no_leak,))]
+                       for f in run_exchange_checks(e, context, checks=(check_no_leak, check_responds_in_time))]
 
 
 def db_state(live: Any) -> dict[str, dict[str, str | None]]:
