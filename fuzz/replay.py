@@ -260,12 +260,12 @@ def by_input(property_id: str, fallback: Replayer | None = None) -> Replayer:
 
 # -- the registry: every property id -> its replayer -------------------------------------------------
 
-_EXCHANGE_ORACLE_PROPERTIES = ("http.no_server_error", "http.error_envelope", "http.no_leak",
+_EXCHANGE_ORACLE_PROPERTIES = ("http.no_server_error", "http.error_envelope", "http.no_leak", "http.responds_in_time",
                                "writes.denied_field_exactness", "tenancy.isolation")
 PROPERTY_IDS = (
     # generic HTTP oracles (any area's request) and the robustness property's example counter
     "http.no_server_error", "http.error_envelope", "http.no_leak", "http.safe_method_no_write",
-    "http.health_after", "http.robustness",
+    "http.health_after", "http.responds_in_time", "http.robustness",
     "query.filter_differential", "query.partition", "query.pivot", "query.ordering", "query.page_walk",
     "query.injection_taint", "query.hidden_field_side_channel",
     "writes.denied_field_exactness", "writes.round_trip", "writes.state_integrity",

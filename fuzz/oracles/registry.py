@@ -14,6 +14,7 @@ EXCHANGE_ORACLES: dict[str, Callable] = {
     catalog.HTTP_NO_SERVER_ERROR: generic.check_no_server_error,
     catalog.HTTP_ERROR_ENVELOPE: generic.check_error_envelope,
     catalog.HTTP_NO_LEAK: generic.check_no_leak,
+    catalog.HTTP_RESPONDS_IN_TIME: generic.check_responds_in_time,
 }
 
 
