@@ -30,15 +30,19 @@ PLANTED_LEDGER = textwrap.dedent("""
     defects:
       - id: PLANTED-500
         title: the planted route answers 500
+        owner: app
         property: http.no_server_error
         affected: ">=0.1"
         signature: {route: "^/planted/double-fault$"}
+        examples: {match: {route: /planted/double-fault}, no_match: {route: /elsewhere}}
         reproducer: GET /planted/double-fault
       - id: PLANTED-SQL
         title: the planted route's error names the SQL it ran
+        owner: app
         property: http.no_leak
         affected: ">=0.1"
         signature: {route: "^/planted/double-fault$", leak: "^sql$"}
+        examples: {match: {route: /planted/double-fault, leak: sql}, no_match: {route: /planted/double-fault, leak: path}}
         reproducer: GET /planted/double-fault
 """)
 
