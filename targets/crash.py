@@ -28,6 +28,7 @@ recorder). Nothing is computed unless something was recorded.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 import re
@@ -38,6 +39,12 @@ from typing import Any, Iterator
 PACKAGE = "aksara"
 FRAMES = 3
 STACK = 12
+_BASE_GROUP = getattr(builtins, "BaseExceptionGroup", None)  # Python 3.11+; the backport's class otherwise
+if _BASE_GROUP is None:
+    try:
+        from exceptiongroup import BaseExceptionGroup as _BASE_GROUP  # type: ignore[no-redef]
+    except ImportError:
+        pass
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 _ATTR = "_aksara_fuzz_crash_recorder"
 # Modules that only carry an exception (ASGI plumbing, drivers, the recorder): never an app frame.
@@ -111,13 +118,25 @@ class CrashState:
 
 
 def chain(exc: BaseException) -> list[BaseException]:
-    """The exception and its causes, outermost first (``__cause__``, else ``__context__``)."""
+    """The exception and its causes, outermost first (``__cause__``, else ``__context__``).
+
+    An exception group (a task group's, e.g. around a middleware) is a wrapper: the chain goes on
+    into its first exception, which is where the request actually failed.
+    """
     seen: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and not any(current is s for s in seen):
         seen.append(current)
-        current = current.__cause__ if current.__cause__ is not None else current.__context__
+        grouped = getattr(current, "exceptions", None) if _is_group(current) else None
+        if grouped:
+            current = grouped[0]
+        else:
+            current = current.__cause__ if current.__cause__ is not None else current.__context__
     return seen
+
+
+def _is_group(exc: BaseException) -> bool:
+    return _BASE_GROUP is not None and isinstance(exc, _BASE_GROUP)
 
 
 def _frames(tb: TracebackType | None) -> list[Any]:

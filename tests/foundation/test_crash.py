@@ -19,7 +19,7 @@ from fuzz.findings import Finding, NewFinding, report
 from fuzz.ledger import active_ledger
 from fuzz.oracles.context import OracleContext
 from fuzz.properties.robustness import HostileRequest, check_hostile_request, known_ids
-from targets.crash import CrashState, instrument, normalise_message
+from targets.crash import CrashState, chain, instrument, normalise_message
 from targets.transcript import Exchange
 from tests.support.planted import raising_route, started_planted
 
@@ -199,3 +199,17 @@ def test_plain_fastapi_apps_and_unknown_objects_are_instrumented_without_breakin
         __slots__ = ()
 
     assert instrument(Bare()).crash() is None
+
+
+def test_an_exception_group_is_a_wrapper_and_the_chain_goes_on_into_its_first_exception():
+    def fail() -> None:
+        raise KeyError("inner")
+
+    try:
+        try:
+            fail()
+        except KeyError as inner:
+            raise BaseExceptionGroup("unhandled errors in a TaskGroup", [inner])
+    except BaseExceptionGroup as group:
+        causes = chain(group)
+    assert [type(e).__name__ for e in causes] == ["ExceptionGroup", "KeyError"]
