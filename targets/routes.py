@@ -36,6 +36,15 @@ class RouteInfo:
                       self.path)
 
 
+#: A path segment that names a login page: such a page is where a refused caller is sent, so it is
+#: public by nature (the oracles also read a redirect to one as a refusal).
+LOGIN_SEGMENT = re.compile(r"^(log-?in|sign-?in|auth|authenticate|authorize|sso)$", re.I)
+
+
+def is_login_path(path: str) -> bool:
+    return any(LOGIN_SEGMENT.match(segment) for segment in path.split("/") if segment)
+
+
 def classify(path: str, info: TargetInfo) -> str:
     if info.mcp_path and path.rstrip("/") == info.mcp_path.rstrip("/"):
         return "mcp"
@@ -48,6 +57,10 @@ def classify(path: str, info: TargetInfo) -> str:
             return "action"
         if path in (resource.list_path, resource.detail_path("{pk}")):
             return "crud"
+        if path == resource.list_path + "stream":
+            return "stream"  # the list as server-sent events: the list's permissions
+    if is_login_path(path):
+        return "login"
     for prefix, kind in (("/ai/", "ai"), ("/admin", "admin"), ("/studio", "studio"), ("/_studio", "studio")):
         if path.startswith(prefix):
             return kind
@@ -72,7 +85,9 @@ def inventory(app: Any, info: TargetInfo) -> list[RouteInfo]:
         for method in methods:
             if method in ("HEAD", "OPTIONS"):
                 continue
-            routes.append(RouteInfo(method, path, classify(path, info), info.is_public(method, path)))
+            kind = classify(path, info)
+            public = info.is_public(method, path) or (kind == "login" and method == "GET")
+            routes.append(RouteInfo(method, path, kind, public))
     return sorted(set(routes), key=lambda r: (r.path, r.method))
 
 

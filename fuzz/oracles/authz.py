@@ -26,7 +26,6 @@ judges where the chain ends; a 3xx without a ``Location`` it can follow is judge
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -34,9 +33,9 @@ from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.transcript import Exchange
+from targets.routes import is_login_path
 
 DENIED = frozenset({401, 403, 404, 405})
-LOGIN_SEGMENT = re.compile(r"^(log-?in|sign-?in|auth|authenticate|authorize|sso)$", re.I)
 MAX_REDIRECTS = 5
 
 
@@ -62,7 +61,7 @@ def is_login_redirect(exchange: Exchange) -> bool:
         return False
     location = next((v for k, v in exchange.response_headers if k.lower() == "location"), "")
     path = urlsplit(location).path
-    return any(LOGIN_SEGMENT.match(segment) for segment in path.split("/") if segment)
+    return is_login_path(path)
 
 
 def refused(exchange: Exchange) -> bool:
