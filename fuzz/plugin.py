@@ -164,6 +164,7 @@ def _install_signal_handlers(config: pytest.Config) -> None:
     worker = hasattr(config, "workerinput")
     if worker:
         _die_with_parent()
+        _quiet_when_orphaned()
     if threading.current_thread() is not threading.main_thread():
         return
 
@@ -180,6 +181,19 @@ def _install_signal_handlers(config: pytest.Config) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
+
+
+def _quiet_when_orphaned() -> None:
+    """A worker whose controller is gone (its pipe broke) exits without a traceback: the controller
+    already said in one line why the run stopped."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if issubclass(kind, (BrokenPipeError, EOFError, ConnectionResetError)):
+            os._exit(1)
+        previous(kind, value, tb)
+
+    sys.excepthook = hook
 
 
 def _die_with_parent() -> None:
