@@ -237,3 +237,18 @@ def test_a_declared_permissions_finding_replays_to_the_same_cause(planted_app):
                  if f.facts["caller"] == "user_a" and f.facts["route"].endswith("/report")]
     again = AREAS["authz"](finding, ReplayEnv(planted_app))
     assert "same cause" in judge(finding, again)
+
+
+def test_a_create_validated_before_its_permission_check_is_the_known_cause(planted_app):
+    """An empty create body: Aksara answers 422 to a caller the declared classes refuse (AKSARA-AUTHZ-002)."""
+    from fuzz.findings import with_facts
+    from fuzz.ledger import DEFAULT_LEDGER, load_ledger
+
+    route = next(r for r in props.declared_routes(planted_app) if (r.method, r.path) == ("POST", "/tickets/"))
+    exchange = planted_app.request("anonymous", "POST", "/tickets/", json_body={}, route=route.path)
+    planted_app.reset()
+    findings = with_facts(perms.check_declared_permission(exchange, route.path, route.permissions, ANON, "anonymous",
+                                                          route.ai_exposed), route_kind=route.kind)
+    [finding] = findings
+    assert finding.facts["problem"] == "validated_before_auth"
+    assert load_ledger([DEFAULT_LEDGER], "0.7.2").match(finding).id == "AKSARA-AUTHZ-002"
