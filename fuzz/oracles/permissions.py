@@ -14,7 +14,10 @@ Choices where Aksara's docs are silent (written down here, held by the oracle):
 
 - An empty ``permission_classes`` runs no permission class: reads are granted; writes are the
   PolicyEngine's decision ("The default list is empty, but that is not a promise of
-  unrestricted generated writes"), so the model says ``None`` for them.
+  unrestricted generated writes"), so the model says ``None`` for them. (``permission_classes =
+  None`` is described like an empty list; Aksara's ``get_permissions()`` raises ``TypeError`` on it.)
+- FastAPI ``dependencies`` on a route can only refuse more: they change no verdict here, since a
+  grant is contradicted only by a declared class's own 403 message.
 - An application's own class is opaque: the model says ``None``. It must still be
   *consistent*: (a) the same verdict for callers equal in every attribute a permission can see
   (:func:`visible`: authenticated, staff, AI agent, scopes; the tenant is not a permission
