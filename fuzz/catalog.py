@@ -99,6 +99,7 @@ AUTHZ_LIST_OWN_TENANT = "authz.list_own_tenant"
 AUTHZ_TENANT_REQUIRED = "authz.tenant_required"
 AUTHZ_ANONYMOUS_NO_WRITE = "authz.anonymous_no_write"
 AUTHZ_STATE_MATCHES_MODEL = "authz.state_matches_model"
+AUTHZ_DECLARED_PERMISSIONS = "authz.declared_permissions"
 TENANCY_ISOLATION = "tenancy.isolation"
 
 MCP_TOOLS_LIST_EXACT = "mcp.tools_list_exact"
@@ -259,6 +260,11 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(AUTHZ_STATE_MATCHES_MODEL, "rest_api", "broken_object_level_authorization",
        "The database holds exactly the rows the model of allowed operations says, each in its creator's tenant.",
        f"{_AUTHZ}.check_state_matches_model", _MACHINE),
+    _p(AUTHZ_DECLARED_PERMISSIONS, "rest_api", "broken_object_level_authorization",
+       "Every principal on every viewset route and method is refused or admitted as its declared permission classes say.",
+       "fuzz.oracles.permissions.check_declared_permission", "targets.routes.inventory",
+       applies="a route with declared permission classes whose verdict the model knows (or an application class "
+               "to hold consistent), answered other than 404/405"),
     _p(TENANCY_ISOLATION, "tenant_context", "cross_tenant_access",
        "No response to a tenant principal contains another tenant's data.",
        "fuzz.openapi.oracles.check_tenant_isolation", "fuzz.openapi.runner.OpenApiRunner.cases",

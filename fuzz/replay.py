@@ -273,6 +273,7 @@ PROPERTY_IDS = (
     "writes.sequence_step",
     "authz.route_requires_auth", "authz.anonymous_no_write", "authz.cross_tenant_denied",
     "authz.list_own_tenant", "authz.tenant_required", "authz.state_matches_model", "authz.machine",
+    "authz.declared_permissions",
     "tokens.agent_token_lifetime", "tokens.verify_raises_valueerror", "tokens.agent_token_integrity",
     "tokens.scope_algebra", "tokens.approval_binding",
     "mcp.credential_algebra", "mcp.no_internal_error", "mcp.jsonrpc_response", "mcp.documented_denial",

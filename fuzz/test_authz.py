@@ -10,7 +10,9 @@ Rules (threat-model risk covered):
 - anonymous and tenant-less principals on every operation (broken authentication).
 Invariants after every step: the database matches the model of allowed operations.
 The route-inventory property checks every route the app serves as an anonymous caller
-(Studio/admin exposure, broken authentication).
+(Studio/admin exposure, broken authentication). The declared-permissions sweep sends every
+principal to every viewset route and method and compares the answer with the model of the
+permission classes the route declares (broken object-level authorization).
 """
 
 from __future__ import annotations
@@ -109,3 +111,14 @@ def test_tenant_isolation_machine(live_target):
         run_state_machine_as_test(TenantMachine, settings=scaled(0.3, stateful_step_count=12))
     finally:
         live_target.reset()
+
+
+@judges(catalog.AUTHZ_DECLARED_PERMISSIONS, also=(catalog.HTTP_NO_LEAK,))
+def test_declared_permissions_sweep(live_target):
+    """Every principal x viewset route x method once, against the model of Aksara's permission classes
+    (a sweep, not a sample); every route is checked before the findings are judged."""
+    live_target.reset()
+    findings = []
+    for route in props.declared_routes(live_target):
+        findings += props.declared_permissions(live_target, route)
+    judge(findings)

@@ -59,6 +59,8 @@ class ActionSpec:
     detail: bool
     methods: tuple[str, ...]
     path: str
+    permissions: tuple[Any, ...] = ()  # targets.permissions.PermissionSpec: what Aksara applies to it
+    ai_exposed: bool = True  # the action's own ai_exposed (the viewset's applies too)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class ResourceSpec:
     ai_exposed: bool = True
     stream_enabled: bool = True
     uses_serializer: bool = False
+    permissions: tuple[Any, ...] = ()  # targets.permissions.PermissionSpec: the viewset's permission_classes
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -205,6 +208,8 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
     from aksara.api import pagination as aksara_pagination
     from aksara.tenancy import is_tenant_model
 
+    from targets import permissions as declared
+
     # Older releases lack some paginators and call the allowlist backend DjangoFilterBackend.
     never = type("Absent", (), {})
     LimitOffsetPagination = getattr(aksara_pagination, "LimitOffsetPagination", never)
@@ -236,6 +241,7 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
     ordering_fields = viewset_cls.ordering_fields
     if ordering_fields == "__all__":
         ordering_fields = list(model._fields)
+    permissions = declared.describe(viewset_cls.permission_classes)
     actions = []
     for attr in dir(viewset_cls):
         method = getattr(viewset_cls, attr, None)
@@ -246,7 +252,8 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
         detail = bool(meta.get("detail"))
         path = f"{prefix.rstrip('/')}/{{pk}}/{url_path}" if detail else f"{prefix.rstrip('/')}/{url_path}"
         methods = tuple(m.upper() for m in (meta.get("methods") or ["get"]))
-        actions.append(ActionSpec(attr, detail, methods, path))
+        actions.append(ActionSpec(attr, detail, methods, path, declared.action_permissions(meta, permissions),
+                                  bool(meta.get("ai_exposed", True))))
     instance_filter_fields = tuple(model._fields)
     try:
         instance_filter_fields = tuple(viewset_cls.get_filter_fields(viewset_cls.__new__(viewset_cls)))
@@ -274,6 +281,7 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
             getattr(viewset_cls, f"{a}_serializer_class", None) is not None
             for a in ("list", "retrieve", "create", "update")
         ),
+        permissions=permissions,
     )
 
 

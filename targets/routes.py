@@ -5,6 +5,12 @@ OpenAPI, which hides Aksara's own ``/ai/*`` routes, docs and mounts. Classes:
 ``crud`` (a generated list/detail route of a described resource), ``action`` (a
 viewset ``@action``), ``mcp``, ``admin``, ``studio``, ``docs``, ``ai`` (Aksara's AI
 introspection and execution routes), ``health`` and ``other``.
+
+Each route of a viewset carries the permissions Aksara will apply to it (``permissions``: the
+viewset's ``permission_classes``, or an ``@action``'s own list when it names one, as
+:class:`targets.permissions.PermissionSpec`), whether AI callers may use it (``ai_exposed``) and
+the names of the FastAPI ``dependencies`` on the route. Routes Aksara did not generate from a
+viewset have ``permissions=None``: nothing is declared there.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ class RouteInfo:
     path: str
     kind: str
     public: bool
+    permissions: tuple[Any, ...] | None = None  # PermissionSpec; None: not a viewset route
+    ai_exposed: bool = True
+    dependencies: tuple[str, ...] = ()
 
     @property
     def params(self) -> list[str]:
@@ -67,6 +76,26 @@ def classify(path: str, info: TargetInfo) -> str:
     return "other"
 
 
+def declared(method: str, path: str, info: TargetInfo) -> tuple[tuple[Any, ...] | None, bool]:
+    """The permissions and AI exposure Aksara applies to ``method path``, or (None, True) off viewsets."""
+    for resource in info.resources:
+        for action in resource.actions:
+            if action.path == path and method in action.methods:
+                return action.permissions, action.ai_exposed and resource.ai_exposed
+        prefix = resource.prefix.rstrip("/")
+        if path in (resource.list_path, resource.detail_path("{pk}"), f"{prefix}/stream"):
+            return resource.permissions, resource.ai_exposed
+    return None, True
+
+
+def _dependency_names(route: Any) -> tuple[str, ...]:
+    names = []
+    for dependency in getattr(route, "dependencies", None) or ():
+        call = getattr(dependency, "dependency", dependency)
+        names.append(getattr(call, "__qualname__", None) or type(call).__name__)
+    return tuple(names)
+
+
 def inventory(app: Any, info: TargetInfo) -> list[RouteInfo]:
     """Every (method, path) the app routes, HEAD and OPTIONS folded into GET."""
     from targets import features
@@ -87,7 +116,8 @@ def inventory(app: Any, info: TargetInfo) -> list[RouteInfo]:
                 continue
             kind = classify(path, info)
             public = info.is_public(method, path) or (kind == "login" and method == "GET")
-            routes.append(RouteInfo(method, path, kind, public))
+            permissions, ai_exposed = declared(method, path, info)
+            routes.append(RouteInfo(method, path, kind, public, permissions, ai_exposed, _dependency_names(route)))
     return sorted(set(routes), key=lambda r: (r.path, r.method))
 
 

@@ -384,3 +384,92 @@ def machine_steps(live: Any, steps: Sequence[dict[str, Any]]) -> list[Finding]:
         else:
             findings = session.list_rows(resource, step["principal"], step["hint"])
     return findings + session.check_model()
+
+
+# -- declared permissions: every principal x route x method against the model --------------------------
+
+def declared_routes(live: Any) -> list[RouteInfo]:
+    """The inventory's routes that declare permission classes (viewset routes), in inventory order."""
+    from targets.routes import inventory
+
+    return [r for r in inventory(live.app, live.info) if r.permissions is not None and r.kind != "mcp"]
+
+
+def _resource_of(live: Any, route: RouteInfo) -> ResourceSpec | None:
+    for resource in live.info.resources:
+        prefix = resource.prefix.rstrip("/")
+        if route.path == resource.list_path or route.path.startswith(prefix + "/"):
+            return resource
+    return None
+
+
+def _own_row(model: TenantModel, resource: str, tenant: str | None) -> str | None:
+    """The first row (model order) of the caller's tenant, else the first row: what a detail route is asked for."""
+    rows = model.ordered(resource)
+    mine = [i for i, t in rows if t is None or t == tenant]
+    return (mine or [i for i, _ in rows] or [None])[0]
+
+
+def declared_request(live: Any, route: RouteInfo, principal: str, model: TenantModel) -> tuple[list[Any], Any]:
+    """``principal``'s request on ``route``: a detail route on a row of its own tenant, a write with a body that
+    passes validation (a create's minimal valid body, an update of one plain field), so the permission layer
+    decides; redirects followed; the database reset after anything that changed it."""
+    resource = _resource_of(live, route)
+    tenant = tenant_of(live, principal)
+    ids: dict[str, str] = {}
+    body: Any = None
+    if resource is not None:
+        row = _own_row(model, resource.name, tenant)
+        if row:
+            ids["pk"] = row
+        if route.method == "POST" and route.path == resource.list_path:
+            references = {f.fk_target: ref for f in resource.fields if f.kind == "fk" and f.fk_target
+                          for ref in [_own_row(model, f.fk_target, tenant)] if ref}
+            body = create_body(resource, model, references, f"perm-{principal}")
+        elif route.method in ("PATCH", "PUT") and route.path == resource.detail_path("{pk}"):
+            spec = update_field(resource)
+            body = {spec.name: "aksara-fuzz-update"} if spec else {}
+    if body is None and route.method in ("POST", "PUT", "PATCH"):
+        body = {}
+    first = live.request(principal, route.method, route.fill(ids), json_body=body, route=route.path)
+    redirects, exchange = follow_redirects(live, first, principal)
+    if route.method != "GET" or live.changes():
+        live.reset()
+    return [*redirects], exchange
+
+
+def declared_permissions(live: Any, route: RouteInfo, model: TenantModel | None = None,
+                         principals: Sequence[str] | None = None) -> list[Finding]:
+    """Every principal on ``route`` is answered as the route's declared permission classes say; where an
+    application class decides, its answers are consistent and monotone in privilege."""
+    from fuzz.oracles import permissions as perms
+
+    model = model or TenantModel.from_db(live)
+    names = list(principals) if principals is not None else [p.name for p in live.info.principals]
+    findings: list[Finding] = []
+    answers: dict[str, tuple[Any, Any]] = {}
+    for name in names:
+        spec = live.info.principal(name)
+        caller = perms.Caller.of(spec.kind, spec.scopes)
+        redirects, exchange = declared_request(live, route, name, model)
+        answers[name] = (caller, exchange)
+        found = perms.check_declared_permission(exchange, route.path, route.permissions, caller, name,
+                                                route.ai_exposed, redirects)
+        context = OracleContext(live.info)
+        found += [f for e in (*redirects, exchange) for f in run_exchange_checks(e, context, checks=(check_no_leak,))]
+        findings += with_replay(with_facts(found, route_kind=route.kind, target_profile=live.info.profile),
+                                "authz", "declared_call", method=route.method, route=route.path, principals=(name,))
+    consistency = perms.check_opaque_consistency(route.path, route.method, route.permissions, answers)
+    findings += with_replay(with_facts(consistency, route_kind=route.kind, target_profile=live.info.profile),
+                            "authz", "declared_call", method=route.method, route=route.path,
+                            principals=tuple(sorted(answers)))
+    return findings
+
+
+def declared_call(live: Any, method: str, route: str, principals: Sequence[str] = ()) -> list[Finding]:
+    """:func:`declared_permissions` on the route the app serves as ``method route`` (nothing when it is gone)."""
+    found = next((r for r in declared_routes(live) if r.method == method and r.path == route), None)
+    if found is None:
+        return []
+    live.reset()
+    return declared_permissions(live, found, principals=list(principals) or None)

@@ -34,12 +34,14 @@ class PlantedTarget(RefappTarget):
 
 
 @contextlib.contextmanager
-def started_planted(server: Any, profile: str, extend: Callable[[Any], None], name: str) -> Iterator[Any]:
+def started_planted(server: Any, profile: str, extend: Callable[[Any], None] | None, name: str,
+                    target: Any = None) -> Iterator[Any]:
+    """The planted app (``target``, or the reference app with ``extend`` applied) started on its own database."""
     saved = Database._instance
     # xdist may run one module's tests on both workers: each gets its own clone (a shared name would
     # let one worker's set-up drop the database the other is using)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "t")
-    live = start_live_target(server, PlantedTarget(profile, extend), f"planted_{name}", worker)
+    live = start_live_target(server, target or PlantedTarget(profile, extend), f"planted_{name}", worker)
     try:
         yield live
     finally:
