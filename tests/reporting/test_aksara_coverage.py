@@ -64,3 +64,31 @@ def test_measured_run_combines_workers_and_cli_subprocesses(tmp_path):
     assert "## Aksara coverage" in md and "| api |" in md
     # no coverage data left in the checkout
     assert not {p.name for p in ROOT.iterdir() if p.name.startswith(".coverage")} - before
+
+
+def _report(lines, arcs):
+    entry = {"area": "api", "statements": 4, "covered": len(lines), "branches": 4, "covered_branches": len(arcs),
+             "executed_lines": lines, "executed_branches": arcs}
+    return {"aksara_version": "0.7.2", "areas": {"api": {}}, "files": {"api/x.py": entry}}
+
+
+def test_trend_merges_shards_by_union_and_appends_history(tmp_path, capsys):
+    """Shards of one run count a line once however many executed it; each run appends one history row."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import coverage_trend
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(_report([1, 2], [[1, 2]])), encoding="utf-8")
+    b.write_text(json.dumps(_report([2, 3], [[1, 2], [1, -1]])), encoding="utf-8")
+    history = tmp_path / "history.csv"
+    assert coverage_trend.main([str(history), str(a), str(b), "--label", "n1"]) == 0
+    assert coverage_trend.main([str(history), str(a), "--label", "n2"]) == 0
+    rows = coverage_trend.load_history(history)
+    assert [r["label"] for r in rows] == ["n1", "n2"]
+    assert rows[0]["percent"]["api"] == pytest.approx(100 * (3 + 2) / 8, abs=0.01)
+    assert rows[1]["percent"]["total"] == pytest.approx(100 * (2 + 1) / 8, abs=0.01)
+    assert "api" in capsys.readouterr().out
