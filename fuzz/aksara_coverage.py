@@ -25,7 +25,6 @@ every module of the installed Aksara has exactly one area).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -93,8 +92,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("aksara_coverage") or hasattr(config, "workerinput"):
         return
-    if importlib.util.find_spec("coverage") is None:
-        raise pytest.UsageError("aksara-fuzz: --aksara-coverage needs coverage.py: "
+    try:
+        import coverage
+    except ImportError:
+        coverage = None
+    if coverage is None or coverage.version_info < (7, 10):  # 7.10: the .pth hook that measures subprocesses
+        raise pytest.UsageError("aksara-fuzz: --aksara-coverage needs coverage.py 7.10 or later: "
                                 "pip install -e \".[containers,openapi,redis,coverage]\"")
     start()  # pytest started in-process (pytest.main): Aksara's import-time lines were missed
 

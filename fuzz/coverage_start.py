@@ -46,9 +46,23 @@ def rc_text(data_dir: Path) -> str:
 
 
 def requested(argv: list[str]) -> bool:
-    """Whether a pytest command line (with PYTEST_ADDOPTS) asks for ``--aksara-coverage``."""
+    """Whether a pytest command line (with PYTEST_ADDOPTS) asks for ``--aksara-coverage`` in this process.
+
+    Not when it asks for another Aksara release (``--aksara-version``): that run is re-started in
+    the release's environment, which measures its own Aksara."""
     args = [*argv, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
-    return OPTION in args
+    if OPTION not in args:
+        return False
+    wanted = [a.split("=", 1)[1] for a in args if a.startswith("--aksara-version=")]
+    wanted += [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--aksara-version"]
+    if wanted:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return wanted[-1] == version("aksara-framework")
+        except PackageNotFoundError:
+            return False
+    return True
 
 
 def start(argv: list[str] | None = None) -> None:
