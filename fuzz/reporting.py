@@ -84,6 +84,7 @@ class RunRecord:
     ledger: list[dict[str, str]] = field(default_factory=list)  # id, title, property, owner
     started: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     seconds: float = 0.0
+    aksara_coverage: dict[str, Any] | None = None  # fuzz.aksara_coverage summary, with --aksara-coverage
 
 
 def properties_of(test: TestRecord) -> list[str]:
@@ -201,7 +202,24 @@ def render_markdown(run: RunRecord) -> str:
     for d in defect_rows(run):
         lines.append(f"| {d['id']} | {d.get('owner') or '—'} | {_cell(d['property'])} | {d['status']} | {d['count']} "
                      f"| {_cell(d['title'])} |")
+    if run.aksara_coverage is not None:
+        lines += ["", *coverage_section(run.aksara_coverage)]
     return "\n".join(lines) + "\n"
+
+
+def coverage_section(cov: dict[str, Any]) -> list[str]:
+    """The *Aksara coverage* section: line and branch coverage of the installed Aksara per attack-surface area."""
+    lines = ["## Aksara coverage", ""]
+    if "error" in cov:
+        return [*lines, f"Not measured: {_cell(cov['error'])}"]
+    lines += [f"aksara-framework {cov['aksara_version']}, Python {cov['python']}, coverage.py {cov['coverage']} "
+              f"({cov['core']} core), {cov['processes']} measured processes; details in `aksara-coverage.json`.", "",
+              "| area | files | statements | lines | branches | branches covered | total |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for area, a in [*cov["areas"].items(), ("**all of aksara**", {**cov["total"], "files": len(cov["files"])})]:
+        lines.append(f"| {area} | {a['files']} | {a['statements']} | {a['line_percent']:.1f}% | {a['branches']} "
+                     f"| {a['branch_percent']:.1f}% | {a['percent']:.1f}% |")
+    return lines
 
 
 def write_markdown(run: RunRecord, path: Path) -> Path:

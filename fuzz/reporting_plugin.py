@@ -203,6 +203,9 @@ def build_run(config: pytest.Config, state: ReportState) -> Any:
                                   defect.title if defect else "", record.finding.message,
                                   defect.owner if defect else "",
                                   record.finding.crash_facts().get("crash_state", "")))
+    from fuzz.aksara_coverage import SUMMARY_KEY
+
+    run.aksara_coverage = config.stash.get(SUMMARY_KEY, None)
     fuzz_state = config.stash.get(FUZZ_STATE_KEY, None)
     for prop, nodeid, directory in (fuzz_state.artifacts if fuzz_state else []):
         message = crash_state = ""

@@ -149,6 +149,8 @@ def run_cli(inp: DoctorInput, command: str, timeout: float = 60) -> DoctorRun:
         extra = dict(inp.env)
         _place_matrix(inp, workdir, extra)
         env.update(extra)
+        if os.environ.get("COVERAGE_PROCESS_START"):  # --aksara-coverage measures the CLI process too
+            env["COVERAGE_PROCESS_START"] = os.environ["COVERAGE_PROCESS_START"]
         proc = subprocess.run(cli_argv(inp, command), cwd=workdir, env=env, capture_output=True, timeout=timeout,
                               text=True, errors="replace")
     finally:
