@@ -15,6 +15,7 @@ JSON-RPC transcript.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -27,6 +28,7 @@ MCP_HEADERS = (
     ("mcp-protocol-version", PROTOCOL_VERSION),
 )
 CLIENT_INFO = {"name": "aksara-fuzz", "version": "1"}
+SSE_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def parse_messages(exchange: Exchange) -> list[Any]:
@@ -35,7 +37,9 @@ def parse_messages(exchange: Exchange) -> list[Any]:
     text = exchange.response_text
     if "text/event-stream" in content_type:
         messages, data = [], []
-        for line in text.splitlines() + [""]:
+        # SSE lines end only at CR, LF or CRLF: str.splitlines() would also cut at U+0085, U+2028 and
+        # the other Unicode line breaks, which a JSON string may carry unescaped
+        for line in SSE_LINE_BREAK.split(text) + [""]:
             if line.startswith("data:"):
                 data.append(line[5:].lstrip(" "))
             elif not line.strip() and data:

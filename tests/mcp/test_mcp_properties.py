@@ -8,12 +8,15 @@ on a read, undocumented error codes, results that drift from the output schema o
 from __future__ import annotations
 
 
+import json
+
 import pytest
 
 from fuzz.properties import mcp as props
 from strategies.credentials import Claim, ClaimsCase
 from strategies.jsonrpc import RawMessage, ToolArguments
 from targets.mcp_client import parse_messages
+from targets.transcript import Exchange
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +266,11 @@ def test_parity_catches_mcp_allowing_what_rest_refuses(fresh_world, monkeypatch)
     missing = "00000000-0000-4000-8000-000000000000"
     findings = props.parity_case(fresh_world, "agent_read", "comment_retrieve", {"pk": missing})
     assert findings and findings[0].facts["difference"] == "decision"
+
+
+def test_sse_data_lines_end_only_at_cr_or_lf_not_at_unicode_line_breaks():
+    message = {"jsonrpc": "2.0", "id": 7, "result": {"text": "id format: \u0085 \u2028 \x1c"}}
+    text = "event: message\r\ndata: " + json.dumps(message, ensure_ascii=False) + "\r\n\r\n"
+    exchange = Exchange("POST", "/mcp/", status=200, response_headers=(("content-type", "text/event-stream"),),
+                        response_text=text)
+    assert parse_messages(exchange) == [message]
