@@ -3,17 +3,16 @@ endless stream, background worker and redirects cause no hang, false alarm or fl
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
-from aksara.db.engine import Database
 
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import run_exchange_checks
 from targets.derive import seed_id
-from targets.loader import TargetError, load_target, start_live_target
+from targets.loader import TargetError, load_target
+from tests.support.planted import started_target
 
 SPEC = "tests.apps.shop_target:make_target"
 
@@ -59,17 +58,8 @@ def test_an_incomplete_adapter_names_what_is_missing():
 
 @pytest.fixture(scope="module")
 def shop(pg_server):
-    saved = Database._instance
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "t")  # one clone per xdist worker
-    live = start_live_target(pg_server, load_target(SPEC, "defaults"), "shop", worker)
-    try:
+    with started_target(pg_server, load_target(SPEC, "defaults"), "shop") as live:
         yield live
-    finally:
-        try:
-            live.run(live.stop())
-        finally:
-            live.loop.close()
-            Database._instance = saved
 
 
 def _judge(live, exchange):

@@ -37,11 +37,18 @@ class PlantedTarget(RefappTarget):
 def started_planted(server: Any, profile: str, extend: Callable[[Any], None] | None, name: str,
                     target: Any = None) -> Iterator[Any]:
     """The planted app (``target``, or the reference app with ``extend`` applied) started on its own database."""
+    with started_target(server, target or PlantedTarget(profile, extend), f"planted_{name}") as live:
+        yield live
+
+
+@contextlib.contextmanager
+def started_target(server: Any, target: Any, name: str) -> Iterator[Any]:
+    """``target`` started on its own database clone; the session target's database is restored afterwards."""
     saved = Database._instance
     # xdist may run one module's tests on both workers: each gets its own clone (a shared name would
     # let one worker's set-up drop the database the other is using)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "t")
-    live = start_live_target(server, target or PlantedTarget(profile, extend), f"planted_{name}", worker)
+    live = start_live_target(server, target, name, worker)
     try:
         yield live
     finally:
