@@ -218,6 +218,7 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
                 observed=status, expected={"status": 403, "denied_fields": sorted(expectation.denied)},
                 exchanges=(exchange,),
                 facts=_facts(exchange, problem="accepted_denied", key_kind=_key_kinds(expectation, stray),
+                             keys=",".join(_short_path(k) for k in stray)[:300],
                              nested_steps=steps, nested_position=position),
             ))
         return findings
