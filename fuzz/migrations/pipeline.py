@@ -22,7 +22,9 @@ from typing import Any
 import asyncpg
 from aksara.migrations import detect_changes, discover_migrations
 from aksara.migrations.autodetector import operations_to_code
-from aksara.migrations.executor import apply_migration, create_migration_file, load_migration_module
+from aksara.migrations.executor import (
+    apply_migration, create_migration_file, ensure_migrations_table, load_migration_module,
+)
 from aksara.migrations.operations import RunSQL
 
 from fuzz.findings import Finding
@@ -153,6 +155,9 @@ class MigrationLab:
         self.conn = await asyncpg.connect(self._server.dsn(self.database))
         await self.conn.execute("SET statement_timeout = '10s'; SET lock_timeout = '5s'; SET client_min_messages = warning")
         await plant_canary(self.conn)
+        # apply_migrations() creates the bookkeeping table before apply_migration(); up to 0.5.47 the latter
+        # expects it, so the lab creates it once as the documented command would
+        await ensure_migrations_table(self.conn)
 
     def close(self) -> None:
         async def stop() -> None:

@@ -244,7 +244,8 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
                 observed=status, expected={"status": 403, "denied_fields": sorted(expectation.denied)},
                 exchanges=(exchange,),
                 facts=_facts(exchange, problem="accepted_denied", key_kind=_key_kinds(expectation, [key]),
-                             nested_steps=steps, nested_position=position, field=_short_path(key)),
+                             keys=_short_path(key), nested_steps=steps, nested_position=position,
+                             field=_short_path(key)),
             ))
         return findings
     reported = denied_fields_of(exchange) if status == 403 else None

@@ -240,7 +240,7 @@ def test_a_declared_permissions_finding_replays_to_the_same_cause(planted_app):
 
 
 def test_a_create_validated_before_its_permission_check_is_the_known_cause(planted_app):
-    """An empty create body: Aksara answers 422 to a caller the declared classes refuse (AKSARA-AUTHZ-002)."""
+    """An empty create body: Aksara answers 422 to a caller the declared classes refuse (AKSARA-AUTHZ-003)."""
     from fuzz.findings import with_facts
     from fuzz.ledger import DEFAULT_LEDGER, load_ledger
 
@@ -251,4 +251,4 @@ def test_a_create_validated_before_its_permission_check_is_the_known_cause(plant
                                                           route.ai_exposed), route_kind=route.kind)
     [finding] = findings
     assert finding.facts["problem"] == "validated_before_auth"
-    assert load_ledger([DEFAULT_LEDGER], "0.7.2").match(finding).id == "AKSARA-AUTHZ-002"
+    assert load_ledger([DEFAULT_LEDGER], "0.7.2").match(finding).id == "AKSARA-AUTHZ-003"

@@ -48,6 +48,7 @@ def test_denied_fields_catches_a_path_that_strips_instead_of_rejecting(planted, 
     found = props(findings, "writes.denied_field_exactness")
     assert [f.facts["problem"] for f in found] == ["accepted_denied"]
     assert found[0].facts["key_kind"] == "policy"
+    assert found[0].facts["keys"] == "reference_code"
 
 
 def test_denied_fields_catches_a_path_that_ignores_nested_fields(planted, ctx):
