@@ -50,7 +50,7 @@ def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, a
     for route in routes:
         callers = ["anonymous"] + ([weakest] if weakest and route.kind in props.PRIVILEGED_KINDS else [])
         for caller in callers:
-            findings += props.route_call(live_target, route.method, route.path, any_ids, caller)
+            findings += props.route_call(live_target, route.method, route.path, any_ids, caller, routes)
     judge(findings)
 
 

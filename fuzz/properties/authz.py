@@ -248,11 +248,15 @@ def db_state(live: Any) -> dict[str, dict[str, str | None]]:
     return {name: {i: t for i, (t, _) in rows.items()} for name, rows in TenantModel.from_db(live).rows.items()}
 
 
-def route_call(live: Any, method: str, route: str, ids: dict[str, str], principal: str = "anonymous") -> list[Finding]:
-    """:func:`route_requires_auth` on the route the app serves as ``method route`` (nothing when it is gone)."""
+def route_call(live: Any, method: str, route: str, ids: dict[str, str], principal: str = "anonymous",
+               routes: Sequence[RouteInfo] | None = None) -> list[Finding]:
+    """:func:`route_requires_auth` on the route the app serves as ``method route`` (nothing when it is gone).
+
+    ``routes`` is the app's inventory when the caller already has it (a replay reads it afresh)."""
     from targets.routes import inventory
 
-    found = next((r for r in inventory(live.app, live.info) if r.method == method and r.path == route), None)
+    served = routes if routes is not None else inventory(live.app, live.info)
+    found = next((r for r in served if r.method == method and r.path == route), None)
     if found is None:
         return []
     findings = with_facts(route_requires_auth(live, found, ids, principal), route_kind=found.kind,
