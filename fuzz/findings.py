@@ -118,6 +118,12 @@ class Finding:
             lines.append(f"  expected: {_short(self.expected)}")
         if self.observed is not None:
             lines.append(f"  observed: {_short(self.observed)}")
+        crash = self.exchanges[-1].crash if self.exchanges else None
+        if crash is not None:
+            lines.append(f"  crash: {crash.state()}: {_short(crash.message, 160)}"
+                         + (f" (sqlstate {crash.sqlstate})" if crash.sqlstate else ""))
+        if self.facts:
+            lines.append("  facts: " + _short(", ".join(f"{k}={v}" for k, v in sorted(self.facts.items())), 400))
         for exchange in self.exchanges[-3:]:
             lines.append("  " + exchange.one_line())
         return "\n".join(lines)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 
@@ -65,7 +64,7 @@ def _scope(request: httpx.Request) -> dict[str, Any]:
         "method": request.method,
         "headers": [(k.lower(), v) for k, v in request.headers.raw],
         "scheme": url.scheme,
-        "path": unquote(url.path),
+        "path": url.path,  # httpx has decoded it once; decoding again would turn %25 into a new escape
         "raw_path": url.raw_path.split(b"?")[0],
         "query_string": url.query,
         "server": (url.host, url.port or 80),

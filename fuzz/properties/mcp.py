@@ -356,7 +356,7 @@ def tool_call_case(world: McpWorld, principal: str, tool_name: str, args: ToolAr
 
 
 def pk_shape(args: ToolArguments) -> str:
-    """How the ``pk`` argument looks: absent, empty, a dot segment, or an ordinary value."""
+    """How the ``pk`` argument looks: absent, empty, a dot segment, a lone line break, or an ordinary value."""
     if not isinstance(args.arguments, dict) or "pk" not in args.arguments:
         return "absent"
     pk = args.arguments["pk"]
@@ -364,6 +364,8 @@ def pk_shape(args: ToolArguments) -> str:
         return "empty"
     if pk in (".", ".."):
         return "dot_segment"
+    if pk == "\n":
+        return "line_break"
     return "value"
 
 

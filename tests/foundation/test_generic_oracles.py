@@ -100,3 +100,23 @@ def test_generic_oracles_are_quiet_on_correct_routes(planted, ctx, principal):
         quiet += run_exchange_checks(exchange, ctx)
         quiet += check_safe_method_no_write(exchange, planted.changes())
     assert quiet == []
+
+
+def test_the_app_sees_the_path_decoded_exactly_once():
+    """A percent-encoded ``%`` reaches the app as a literal ``%``: the ASGI path is decoded once, like a server's."""
+    import asyncio
+
+    import httpx
+
+    from targets.bounded import send_bounded
+
+    seen = {}
+
+    async def echo(scope, receive, send):
+        seen.update(path=scope["path"], raw_path=scope["raw_path"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    request = httpx.Request("GET", httpx.URL("http://testserver", path="/tickets/%250A"))
+    asyncio.run(send_bounded(echo, request, timeout=2))
+    assert seen == {"path": "/tickets/%0A", "raw_path": b"/tickets/%250A"}
