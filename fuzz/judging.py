@@ -14,6 +14,14 @@
   properties ends SKIPPED with the reason, never passed; a test that judges a property it did
   not declare is an error.
 
+Steering: once a test has seen a known defect :data:`SATURATION` times, a later Hypothesis example
+whose every violation is an already-saturated known defect is rejected after it was recorded
+(``hypothesis.reject``), so it does not consume the test's ``max_examples``; the budget goes to
+inputs that can still show something new. Steering starts after :data:`WARMUP` examples (Hypothesis'
+health checks need valid examples first), re-spends at most ``max_examples`` examples per test (so a
+test costs at most twice its budget), never touches an example with a new finding, and is counted
+per property (``steered`` in ``report.json``).
+
 Counts are per process (:data:`TALLY`); the reporting plugin takes each test's share.
 """
 
@@ -38,6 +46,7 @@ class Tally:
 
     examples: dict[str, int] = field(default_factory=dict)
     known: dict[str, int] = field(default_factory=dict)
+    steered: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, judged: Iterable[str], known: Iterable[str]) -> None:
@@ -47,9 +56,14 @@ class Tally:
             for pid in known:
                 self.known[pid] = self.known.get(pid, 0) + 1
 
-    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+    def steer(self, judged: Iterable[str]) -> None:
         with self.lock:
-            return dict(self.examples), dict(self.known)
+            for pid in judged:
+                self.steered[pid] = self.steered.get(pid, 0) + 1
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        with self.lock:
+            return dict(self.examples), dict(self.known), dict(self.steered)
 
 
 TALLY = Tally()
@@ -64,6 +78,14 @@ class Scope:
     ran: int = 0  # examples started (Hypothesis examples, or judge() calls of a sweep)
     judged_calls: int = 0
     counted: dict[str, int] = field(default_factory=dict)
+    known_hits: dict[str, int] = field(default_factory=dict)  # examples per known defect id
+    steered: int = 0  # examples rejected by steering
+
+
+#: A known defect seen this many times in one test no longer deserves the test's budget.
+SATURATION = 5
+#: Examples a test runs before steering may reject any.
+WARMUP = 10
 
 
 _LOCAL = threading.local()
@@ -106,10 +128,30 @@ def judge(findings: Iterable[Finding]) -> list[Finding]:
         for pid in ids:
             scope.counted[pid] = scope.counted.get(pid, 0) + 1
     ledger = active_ledger()
+    defects = [ledger.match(f) for f in findings]
     violated = {f.property_id for f in findings}
-    unknown = {f.property_id for f in findings if ledger.match(f) is None}
+    unknown = {f.property_id for f, d in zip(findings, defects) if d is None}
     TALLY.count(ids, violated - unknown)
-    return report(findings)
+    known = report(findings)
+    if scope is not None and known:
+        _steer(scope, {d.id for d in defects if d is not None}, ids)
+    return known
+
+
+def _steer(scope: Scope, defect_ids: set[str], judged_ids: Iterable[str]) -> None:
+    """Reject the current example when it only showed known defects the test has already seen enough."""
+    for defect_id in defect_ids:
+        scope.known_hits[defect_id] = scope.known_hits.get(defect_id, 0) + 1
+    if scope.ran == 0 or scope.ran - scope.steered <= WARMUP:  # not a Hypothesis example, or still warming up
+        return
+    from hypothesis import reject, settings
+
+    if scope.steered >= settings.default.max_examples:
+        return
+    if all(scope.known_hits[d] > SATURATION for d in defect_ids):
+        scope.steered += 1
+        TALLY.steer(judged_ids)
+        reject()
 
 
 def _example_started() -> None:

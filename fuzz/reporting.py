@@ -47,6 +47,7 @@ class TestRecord:
     resource: str | None = None
     skip_reason: str = ""
     known_examples: dict[str, int] = field(default_factory=dict)  # of those, every violation known
+    steered: dict[str, int] = field(default_factory=dict)  # of those, rejected by steering (fuzz.judging)
     declared: list[str] = field(default_factory=list)  # the property ids its @judges declares
 
 
@@ -101,7 +102,8 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
         return rows.setdefault(pid, {
             "property": pid, "in_catalogue": entry is not None,
             "surface": entry.surface if entry else None, "risk": entry.risk if entry else None,
-            "tests": [], "examples": 0, "known_examples": 0, "known_budget": 0.0, "seconds": 0.0,
+            "tests": [], "examples": 0, "known_examples": 0, "known_budget": 0.0, "steered": 0,
+            "seconds": 0.0,
             "failed": 0, "skipped": 0, "skip_reasons": [], "new": [], "known": []})
 
     for pid in catalog.PROPERTIES:
@@ -114,6 +116,7 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
             r["tests"].append(test.nodeid)
             r["examples"] += test.examples.get(pid, 0)
             r["known_examples"] += test.known_examples.get(pid, 0)
+            r["steered"] += test.steered.get(pid, 0)
             r["seconds"] += share
             r["failed"] += test.outcome == "failed"
             r["skipped"] += test.outcome == "skipped"
@@ -129,7 +132,9 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
                                               "owner": hit.owner, **crash})
     for r in rows.values():
         r["seconds"] = round(r["seconds"], 3)
-        r["known_budget"] = round(r["known_examples"] / r["examples"], 3) if r["examples"] else 0.0
+        # the share of the budget known defects consumed: steered examples did not count toward it
+        budget = r["examples"] - r["steered"]
+        r["known_budget"] = round((r["known_examples"] - r["steered"]) / budget, 3) if budget > 0 else 0.0
     return sorted(rows.values(), key=lambda r: r["property"])
 
 
@@ -173,8 +178,9 @@ def render_markdown(run: RunRecord) -> str:
         f"({run.max_examples} examples/property), started {run.started}, {run.seconds:.1f} s.", "",
         f"New findings: **{len(run.new)}**; known defects hit: **{len(run.known)}**.", "",
         "## Properties", "",
-        "Examples are those the property's oracle judged; *known budget* is the share of them whose every "
-        "violation was a known defect.", "",
+        "Examples are those the property's oracle judged; *known budget* is the share of the budget spent on "
+        "examples whose every violation was a known defect. Examples *steered away* showed only known defects "
+        "the test had already seen enough of, and did not count toward the budget.", "",
         "| property | surface | risk | examples | known budget | time (s) | tests | new | known |",
         "|---|---|---|---:|---:|---:|---:|---|---|",
     ]
@@ -182,7 +188,9 @@ def render_markdown(run: RunRecord) -> str:
         new = "<br>".join(f"`{n['artifact']}`" for n in r["new"]) or "—"
         known = "<br>".join(f"{k['defect']} ×{k['count']}" for k in r["known"]) or "—"
         tests = f"{len(r['tests'])}" + (f" ({r['skipped']} skipped)" if r["skipped"] else "")
-        budget = f"{r['known_examples']} ({r['known_budget']:.0%})" if r["examples"] else "—"
+        budget = f"{r['known_examples'] - r['steered']} ({r['known_budget']:.0%})" if r["examples"] else "—"
+        if r["steered"]:
+            budget += f", {r['steered']} steered away"
         name = r["property"] if r["in_catalogue"] else f"{r['property']} (not in the catalogue)"
         lines.append(f"| {_cell(name)} | {r['surface'] or '—'} | {r['risk'] or '—'} | {r['examples']} | {budget} "
                      f"| {r['seconds']:.1f} | {tests} | {new} | {known} |")

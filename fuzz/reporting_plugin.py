@@ -25,6 +25,7 @@ from fuzz.judging import TALLY
 
 EXAMPLES_KEY = "aksara_fuzz_examples"
 KNOWN_KEY = "aksara_fuzz_known_examples"
+STEERED_KEY = "aksara_fuzz_steered_examples"
 PARAMS_KEY = "aksara_fuzz_params"
 DECLARED_KEY = "aksara_fuzz_declared"
 DEFAULT_REPORT_DIR = "fuzz-reports"
@@ -105,12 +106,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         report.user_properties.append((DECLARED_KEY, json.dumps(list(declared))))
     if call.when != "call":
         return
-    before_examples, before_known = item.stash.get(BEFORE_KEY, ({}, {}))
-    examples, known = TALLY.snapshot()
-    counted = {k: v - before_examples.get(k, 0) for k, v in examples.items() if v - before_examples.get(k, 0) > 0}
-    known = {k: v - before_known.get(k, 0) for k, v in known.items() if v - before_known.get(k, 0) > 0}
-    report.user_properties.append((EXAMPLES_KEY, json.dumps(counted, sort_keys=True)))
-    report.user_properties.append((KNOWN_KEY, json.dumps(known, sort_keys=True)))
+    before = item.stash.get(BEFORE_KEY, ({}, {}, {}))
+    for key, now, then in zip((EXAMPLES_KEY, KNOWN_KEY, STEERED_KEY), TALLY.snapshot(), before):
+        grown = {k: v - then.get(k, 0) for k, v in now.items() if v - then.get(k, 0) > 0}
+        report.user_properties.append((key, json.dumps(grown, sort_keys=True)))
     report.user_properties.append((PARAMS_KEY, json.dumps(_params(item), sort_keys=True)))
 
 
@@ -144,6 +143,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
         record.examples = json.loads(props.get(EXAMPLES_KEY, "{}"))
         record.known_examples = json.loads(props.get(KNOWN_KEY, "{}"))
+        record.steered = json.loads(props.get(STEERED_KEY, "{}"))
         record.declared = json.loads(props.get(DECLARED_KEY, "[]"))
         params = json.loads(props.get(PARAMS_KEY, "{}"))
         record.principal, record.resource = params.get("principal"), params.get("resource")

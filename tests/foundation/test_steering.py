@@ -1,0 +1,86 @@
+"""Steering: examples that only show a saturated known defect stop consuming a test's budget.
+
+A pure test (no app) declares a property and reports, for a third of its inputs, a violation that a
+planted ledger entry knows. Steering must re-spend those examples on others (more distinct inputs
+judged than without it), never reject an example with a new violation, and never cost more than
+twice the budget.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from fuzz import catalog
+from fuzz import findings as findings_module
+from fuzz import judging
+from fuzz.findings import Finding, NewFinding
+from fuzz.judging import TALLY, judge, judged, judges
+from fuzz.ledger import DEFAULT_LEDGER, active_ledger, load_ledger, set_active_ledger
+
+PROPERTY = catalog.TOKENS_SCOPE_ALGEBRA
+LEDGER = textwrap.dedent(f"""
+    defects:
+      - id: PLANTED-STEER
+        title: multiples of three are refused
+        owner: app
+        property: {PROPERTY}
+        affected: ">=0.1"
+        signature: {{residue: "^0$"}}
+        examples: {{match: {{residue: "0"}}, no_match: {{residue: "1"}}}}
+        reproducer: any multiple of three
+""")
+
+
+@pytest.fixture
+def planted_ledger(tmp_path):
+    path = tmp_path / "steer.yaml"
+    path.write_text(LEDGER)
+    saved, saved_collector = active_ledger(), findings_module.COLLECTOR
+    set_active_ledger(load_ledger([DEFAULT_LEDGER, path], "0.7.2"))
+    findings_module.COLLECTOR = findings_module.FindingsCollector()
+    yield findings_module.COLLECTOR
+    set_active_ledger(saved)
+    findings_module.COLLECTOR = saved_collector
+
+
+def _violations(n: int, new_at: int | None = None) -> list[Finding]:
+    judged(PROPERTY)
+    if n == new_at:
+        return [Finding(PROPERTY, "planted new", facts={"residue": "new"})]
+    return [Finding(PROPERTY, "known", facts={"residue": "0"})] if n % 3 == 0 else []
+
+
+def _run(budget: int, new_at: int | None = None) -> tuple[set[int], int]:
+    seen: set[int] = set()
+
+    @judges(PROPERTY)
+    @settings(max_examples=budget, database=None, derandomize=True)
+    @given(st.integers(0, 10_000))
+    def property_test(n):
+        seen.add(n)
+        judge(_violations(n, new_at))
+
+    before = TALLY.snapshot()[2].get(PROPERTY, 0)
+    property_test()
+    return seen, TALLY.snapshot()[2].get(PROPERTY, 0) - before
+
+
+def test_saturated_known_examples_are_steered_away_within_twice_the_budget(planted_ledger, monkeypatch):
+    budget = 60
+    seen, steered = _run(budget)
+    assert steered > 0
+    assert steered <= budget  # a test costs at most twice its budget
+    assert planted_ledger.known["PLANTED-STEER"].count > judging.SATURATION
+    monkeypatch.setattr(judging, "SATURATION", 10**9)  # steering off
+    unsteered, none = _run(budget)
+    assert none == 0
+    non_known = lambda xs: {x for x in xs if x % 3}  # noqa: E731
+    assert len(non_known(seen)) > len(non_known(unsteered))
+
+
+def test_an_example_with_a_new_violation_is_never_steered(planted_ledger):
+    with pytest.raises(NewFinding, match="planted new"):
+        _run(200, new_at=0)  # 0 is also a multiple of three: the new violation still fails the test
