@@ -115,16 +115,21 @@ def py_literal(value: Any) -> str:
     return repr(value)
 
 
+def _class_default(cls: type, key: str) -> Any:
+    """The default of ``cls``'s keyword ``key`` (``inspect.Parameter.empty`` when it has none)."""
+    param = inspect.signature(cls.__init__).parameters.get(key)
+    return param.default if param is not None else inspect.Parameter.empty
+
+
 def _field_source(spec: FieldSpec, names: list[str]) -> str:
     cls, kwargs = field_kwargs(spec)
     args = [repr(names[spec.target])] if spec.target is not None else []
     for key, value in kwargs.items():
         if key == "item_type":
             args.append(f"item_type={value.__name__}")
-        elif key in ("nullable", "unique", "db_index") and not value:
-            continue
-        elif key == "default" and value is None:
-            continue
+        elif key in ("nullable", "unique", "db_index", "default") and _class_default(cls, key) == value and (
+                value is None or isinstance(value, bool)):
+            continue  # the class's own default: the reproducer says only what the fuzzed model changed
         else:
             args.append(f"{key}={py_literal(value)}")
     return f"fields.{cls.__name__}({', '.join(args)})"
