@@ -80,6 +80,8 @@ class Scope:
     counted: dict[str, int] = field(default_factory=dict)
     known_hits: dict[str, int] = field(default_factory=dict)  # examples per known defect id
     steered: int = 0  # examples rejected by steering
+    votes: list[bool] = field(default_factory=list)  # per judge() call of the current example: steer it away?
+    example_ids: set[str] = field(default_factory=set)  # properties the current example judged
 
 
 #: A known defect seen this many times in one test no longer deserves the test's budget.
@@ -133,25 +135,37 @@ def judge(findings: Iterable[Finding]) -> list[Finding]:
     unknown = {f.property_id for f, d in zip(findings, defects) if d is None}
     TALLY.count(ids, violated - unknown)
     known = report(findings)
-    if scope is not None and known:
-        _steer(scope, {d.id for d in defects if d is not None}, ids)
+    if scope is not None:
+        _note_known(scope, {d.id for d in defects if d is not None}, ids)
     return known
 
 
-def _steer(scope: Scope, defect_ids: set[str], judged_ids: Iterable[str]) -> None:
-    """Reject the current example when it only showed known defects the test has already seen enough."""
+def _note_known(scope: Scope, defect_ids: set[str], judged_ids: Iterable[str]) -> None:
+    """Count the known defects of this judge() call and whether it alone would be steered away."""
     for defect_id in defect_ids:
         scope.known_hits[defect_id] = scope.known_hits.get(defect_id, 0) + 1
-    if scope.ran == 0 or scope.ran - scope.steered <= WARMUP:  # not a Hypothesis example, or still warming up
+    scope.example_ids.update(judged_ids)
+    scope.votes.append(bool(defect_ids) and all(scope.known_hits[d] > SATURATION for d in defect_ids))
+
+
+def _steer_after_example(scope: Scope) -> None:
+    """Reject the example that just finished when each of its judge() calls only showed saturated known defects.
+
+    Decided after the test body returned, never in the middle: the example drew all it would draw, so
+    Hypothesis sees the same draws whatever the decision (a rejection mid-example would make a replay of
+    the same choices stop drawing earlier, which Hypothesis reports as a flaky strategy).
+    """
+    votes, scope.votes = scope.votes, []
+    judged_ids, scope.example_ids = scope.example_ids, set()
+    if not votes or not all(votes) or scope.ran - scope.steered <= WARMUP:
         return
     from hypothesis import reject, settings
 
     if scope.steered >= settings.default.max_examples:
         return
-    if all(scope.known_hits[d] > SATURATION for d in defect_ids):
-        scope.steered += 1
-        TALLY.steer(judged_ids)
-        reject()
+    scope.steered += 1
+    TALLY.steer(judged_ids)
+    reject()
 
 
 def _example_started() -> None:
@@ -159,6 +173,7 @@ def _example_started() -> None:
     scope = _scope()
     if scope is not None:
         scope.ran += 1
+        scope.votes, scope.example_ids = [], set()
 
 
 def skip_reason(scope: Scope) -> str:
@@ -183,7 +198,11 @@ def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]]
             @functools.wraps(inner)
             def each_example(*args: Any, **kwargs: Any) -> Any:
                 _example_started()
-                return inner(*args, **kwargs)
+                result = inner(*args, **kwargs)
+                scope = _scope()
+                if scope is not None:
+                    _steer_after_example(scope)
+                return result
 
             handle.inner_test = each_example
 
