@@ -190,7 +190,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "Every REST error response is Aksara's JSON error envelope with the response's own status.",
        f"{_GENERIC}.check_error_envelope", _ROBUST),
     _p(HTTP_NO_LEAK, "rest_api", "secret_leakage",
-       "No response contains a secret, and no error response SQL, a traceback, a source path or a driver name.",
+       "No response or log record contains a secret, no log record the caller's credential, and no error "
+       "response SQL, a traceback, a source path or a driver name.",
        f"{_GENERIC}.check_no_leak", _ROBUST),
     _p(HTTP_SAFE_METHOD_NO_WRITE, "rest_api", "malformed_payloads",
        "A GET, HEAD or OPTIONS request changes no table.",

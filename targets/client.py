@@ -26,6 +26,7 @@ import httpx
 from targets.base import TargetInfo
 from targets.bounded import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, exchange_parts, send_bounded
 from targets.crash import instrument
+from targets.logs import instrument as instrument_logs
 from targets.database import WorkerDatabase
 from targets.transcript import Exchange
 
@@ -72,6 +73,7 @@ class LiveTarget:
         self.loop = loop
         self.info: TargetInfo = target.info
         self.crashes = instrument(app)
+        self.logs = instrument_logs()
         self._lifespan_task: asyncio.Task | None = None
         self._lifespan_stop: asyncio.Event | None = None
         self.client = httpx.AsyncClient(
@@ -158,6 +160,7 @@ class LiveTarget:
         url = httpx.URL(path=path, query=encode_query(query))
         request = self.client.build_request(method, url, headers=sent_headers, content=body)
         self.crashes.clear()
+        self.logs.take()  # records from before this request are not its own
         started, cpu_started = time.perf_counter(), time.process_time()
         try:
             bounded = await send_bounded(self.app, request, timeout=self.timeout, max_bytes=self.max_bytes)
@@ -183,6 +186,7 @@ class LiveTarget:
             cpu_ms=cpu * 1000,
             crash=self.crashes.crash(),
             extra=notes,
+            logs=self.logs.take(),
         )
 
     def request(self, principal: str, method: str, path: str, **kwargs: Any) -> Exchange:

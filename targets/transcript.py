@@ -36,6 +36,7 @@ class Exchange:
     cpu_ms: float = 0.0  # CPU time this process spent while the request was served (the in-process app)
     extra: dict[str, Any] = field(default_factory=dict)
     crash: CrashState | None = None
+    logs: tuple[str, ...] = ()  # the log records emitted while it was served (targets.logs)
 
     def query_string(self) -> str:
         return "&".join(f"{_q(k)}={_q(v)}" for k, v in self.query)
@@ -92,6 +93,7 @@ class Exchange:
             "cpu_ms": round(self.cpu_ms, 3),
             "extra": self.extra,
             "crash": self.crash.to_json() if self.crash is not None else None,
+            "logs": list(self.logs),
         }
 
     @classmethod
@@ -112,6 +114,7 @@ class Exchange:
             cpu_ms=data.get("cpu_ms", 0.0),
             extra=data.get("extra", {}),
             crash=CrashState.from_json(data["crash"]) if data.get("crash") else None,
+            logs=tuple(data.get("logs", ())),
         )
 
 

@@ -127,8 +127,23 @@ def _without_caller_text(text: str, exchange: Exchange) -> str:
     return text
 
 
+CREDENTIAL_HEADERS = ("authorization", "x-api-key", "cookie", "x-agent-token", "mcp-session-id")
+
+
+def request_credentials(exchange: Exchange) -> tuple[str, ...]:
+    """The credentials the caller sent (header values, bearer tokens and cookie values of 8+ characters)."""
+    found: list[str] = []
+    for name, value in exchange.headers:
+        if name.lower() not in CREDENTIAL_HEADERS:
+            continue
+        parts = [value, value.split(" ", 1)[-1]] + [c.split("=", 1)[-1] for c in value.split(";")]
+        found += [p.strip() for p in parts if len(p.strip()) >= 8]
+    return tuple(dict.fromkeys(found))
+
+
 def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
-    """No secret anywhere; no SQL, traceback, file path or driver name in an error."""
+    """No secret anywhere, nor a caller's credential in a log record; no SQL, traceback, file path or driver
+    name in an error."""
     judged(catalog.HTTP_NO_LEAK)
     text = exchange.response_text + "\n" + "\n".join(f"{k}: {v}" for k, v in exchange.response_headers)
     findings = []
@@ -140,6 +155,7 @@ def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
                 expected="no secret in any response", exchanges=(exchange,),
                 facts=_facts(exchange, leak="secret"),
             ))
+    findings += _log_leaks(exchange, context)
     if exchange.status < 400:
         return findings
     scrubbed = _without_caller_text(text, exchange)
@@ -153,6 +169,25 @@ def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
                     expected=f"no {kind} text in error responses", exchanges=(exchange,),
                     facts=_facts(exchange, leak=kind, match=match.group(0)[:200]),
                 ))
+    return findings
+
+
+def _log_leaks(exchange: Exchange, context: OracleContext) -> list[Finding]:
+    """A configured secret or the caller's credential in a log record emitted while the request was served."""
+    findings = []
+    for kind, values in (("log_secret", context.secrets), ("log_credential", request_credentials(exchange))):
+        for value in values:
+            record = next((line for line in exchange.logs if value in line), None)
+            if record is None:
+                continue
+            logger = record.split(":", 1)[0]
+            what = "a configured secret" if kind == "log_secret" else "the caller's credential"
+            findings.append(Finding(
+                catalog.HTTP_NO_LEAK, f"a log record of {logger} contains {what}",
+                observed=record.replace(value, f"<{len(value)} characters>")[:300],
+                expected="no secret or credential in any log record", exchanges=(exchange,),
+                facts=_facts(exchange, leak=kind, logger=logger),
+            ))
     return findings
 
 

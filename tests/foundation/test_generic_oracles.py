@@ -17,6 +17,7 @@ from targets.refapp.target import AGENT_SECRET
 from tests.support.planted import (
     health_breaking_route,
     leaking_route,
+    logging_route,
     plain_text_error_route,
     raising_route,
     secret_route,
@@ -27,7 +28,7 @@ from tests.support.planted import (
 
 def _all_planted(app):
     for extend in (raising_route, leaking_route, plain_text_error_route, writing_get_route,
-                   secret_route(AGENT_SECRET)):
+                   secret_route(AGENT_SECRET), logging_route(AGENT_SECRET)):
         extend(app)
 
 
@@ -71,6 +72,21 @@ def test_no_leak_ignores_the_callers_own_input_echoed_back(planted, ctx):
 def test_no_leak_catches_a_configured_secret(planted, ctx):
     findings = check_no_leak(planted.request("anonymous", "GET", "/planted/secret"), ctx)
     assert [f.facts["leak"] for f in findings] == ["secret"]
+
+
+def test_no_leak_catches_a_credential_and_a_secret_in_a_log_record(planted, ctx):
+    exchange = planted.request("user_a", "GET", "/planted/log-auth")
+    assert exchange.logs, "the planted route's DEBUG record was not captured"
+    found = {f.facts["leak"]: f for f in check_no_leak(exchange, ctx)}
+    assert set(found) == {"log_secret", "log_credential"}
+    assert found["log_credential"].facts["logger"] == "aksara.planted"
+    assert AGENT_SECRET not in found["log_secret"].observed  # the report does not repeat the secret
+
+
+def test_no_leak_is_quiet_on_a_log_record_without_secrets(planted, ctx):
+    exchange = planted.request("user_a", "GET", "/planted/log-quiet")
+    assert any("served /planted/log-quiet" in line for line in exchange.logs)
+    assert check_no_leak(exchange, ctx) == []
 
 
 def test_safe_method_oracle_catches_a_writing_get(planted):

@@ -88,6 +88,28 @@ def secret_route(secret: str) -> Callable[[Any], None]:
     return extend
 
 
+def logging_route(secret: str) -> Callable[[Any], None]:
+    """GET /planted/log-auth logs the caller's Authorization header and ``secret`` at DEBUG;
+    GET /planted/log-quiet logs only which route ran."""
+
+    def extend(app: Any) -> None:
+        import logging
+
+        log = logging.getLogger("aksara.planted")
+
+        @app.get("/planted/log-auth")
+        async def planted_log_auth(request: Request) -> dict:
+            log.debug("request from %s with key %s", request.headers.get("authorization"), secret)
+            return {"ok": True}
+
+        @app.get("/planted/log-quiet")
+        async def planted_log_quiet(request: Request) -> dict:
+            log.debug("served %s for a caller with %d header(s)", request.url.path, len(request.headers))
+            return {"ok": True}
+
+    return extend
+
+
 def plain_text_error_route(app: Any) -> None:
     """GET /planted/plain -> a 418 with a plain-text body instead of the envelope."""
     from fastapi.responses import PlainTextResponse
