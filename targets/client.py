@@ -160,6 +160,7 @@ class LiveTarget:
         url = httpx.URL(path=path, query=encode_query(query))
         request = self.client.build_request(method, url, headers=sent_headers, content=body)
         self.crashes.clear()
+        self.logs.attach()
         self.logs.take()  # records from before this request are not its own
         started, cpu_started = time.perf_counter(), time.process_time()
         try:

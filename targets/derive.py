@@ -46,8 +46,7 @@ DOCS_PATHS = ("/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/")
 HEALTH_CANDIDATES = ("/health", "/health/live", "/healthz", "/health/ready", "/openapi.json")
 SECRET_SETTINGS = ("secret_key", "mcp_approval_secret", "studio_secret_token", "media_s3_secret_key", "ai_agent_secret",
                    "jwt_secret", "session_secret")
-QUIET_LOGGERS = ("aksara", "aksara.request", "aksara.middleware", "aksara.db", "aksara.mcp", "aksara.tasks",
-                 "mcp", "httpx")
+QUIET_LOGGERS = ("httpx",)  # Aksara's and MCP's loggers are heard at DEBUG instead (targets.logs)
 
 
 class DeriveError(RuntimeError):
