@@ -7,7 +7,7 @@ The bulk runs the doctor in-process; a scaled-down sample runs the real CLI with
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz import catalog
@@ -15,12 +15,20 @@ from fuzz.doctor.properties import monotone_case, unloadable_case, verdict_case
 from fuzz.doctor.spec_model import COMMANDS
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from strategies.settings import doctor_inputs, unloadable_inputs, weakenings
+from strategies.settings import doctor_inputs, single_weakenings, unloadable_inputs, weakenings
 
 pytestmark = pytest.mark.aksara_features("doctor")
 
 
+def sweep(test):
+    """Run first, in every profile, the hardened deployment and each single weakening of it (explicit examples)."""
+    for _, inp in reversed(single_weakenings()):
+        test = example(inp=inp)(test)
+    return test
+
+
 @judges(catalog.DOCTOR_VERDICT_MATCHES_SPEC, catalog.DOCTOR_NEVER_CRASHES)
+@sweep
 @given(inp=doctor_inputs())
 def test_verdict_matches_spec_in_process(inp):
     judge(verdict_case(inp))

@@ -283,3 +283,42 @@ WEAKENINGS: dict[str, Callable[[DoctorInput], DoctorInput]] = {
 
 def weakenings() -> st.SearchStrategy[str]:
     return st.sampled_from(sorted(WEAKENINGS))
+
+
+# --------------------------------------------------------------------------- sweep
+
+#: A complete, schema-valid security matrix: every implemented surface has a covered scenario.
+COMPLETE_MATRIX = """\
+version: 1
+metadata: {name: sweep, description: complete matrix, owner: aksara-fuzz, status: reviewed}
+surfaces:
+  - {id: rest_api, name: REST API, category: rest, implemented: true, description: generated REST API}
+actors:
+  - {id: client, description: an external client}
+risks:
+  - {id: bola, severity: critical, description: broken object-level authorization}
+scenarios:
+  - {id: rest_bola, surface: rest_api, actor: client, risk: bola, expected: deny, status: covered, description: checked}
+"""
+
+
+def hardened_input(rich: bool = False) -> DoctorInput:
+    """The hardened deployment: every specified setting secure, a complete matrix where Aksara looks for it.
+
+    ``rich`` also turns MCP, AI and multi-tenancy on (securely), so the conditions that only apply to
+    them can be reached by one weakening."""
+    env = dict(HARDENED_ENV)
+    if rich:
+        env.update(AKSARA_MCP_ENABLED="true", AKSARA_AI_ENABLED="true", AKSARA_MULTI_TENANT="true",
+                   AKSARA_AI_AGENT_TOKEN="agent-" + "7" * 40)
+    return DoctorInput(env=env, configure={}, matrix_text=COMPLETE_MATRIX, matrix_placement="env_path")
+
+
+def single_weakenings() -> list[tuple[str, DoctorInput]]:
+    """The doctor sweep: each hardened deployment, then each weakening of the settings table applied to it alone."""
+    cases = []
+    for rich in (False, True):
+        base = hardened_input(rich)
+        prefix = "rich:" if rich else ""
+        cases += [(f"{prefix}hardened", base)] + [(prefix + name, WEAKENINGS[name](base)) for name in sorted(WEAKENINGS)]
+    return cases
