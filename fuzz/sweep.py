@@ -59,8 +59,9 @@ class Sweep:
     drawn: set[int] = field(default_factory=set)
     _built: tuple[Any, Any] | None = field(default=None, repr=False)
 
-    def mark(self, index: int) -> None:
-        if index not in self.drawn:
+    def mark(self, index: int | None) -> None:
+        _LOCAL.example_is_sweep = index is not None
+        if index is not None and index not in self.drawn:
             self.drawn.add(index)
             SWEEP_TALLY.run(self.property_id)
 
@@ -75,6 +76,12 @@ _LOCAL = threading.local()
 
 def current() -> Sweep | None:
     return getattr(_LOCAL, "sweep", None)
+
+
+def is_sweep_example() -> bool:
+    """Whether the running example is one of the sweep's combinations (steering leaves those alone: the sweep
+    runs each once, on a budget of its own, and a replayed combination must be judged the same way)."""
+    return getattr(_LOCAL, "example_is_sweep", False) and current() is not None
 
 
 def swept(explore: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -104,7 +111,7 @@ def sweeps(property_id: str, combinations: Callable[..., Sequence[Any]]) -> Call
             try:
                 return test(*args, **kwargs)
             finally:
-                _LOCAL.sweep = previous
+                _LOCAL.sweep, _LOCAL.example_is_sweep = previous, False
                 test._hypothesis_internal_use_settings = base
 
         run.given_test = test  # type: ignore[attr-defined]  # tests set seeds and settings on it

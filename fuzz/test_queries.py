@@ -69,7 +69,7 @@ def _ordering_sweep(world, resource_name, **_):
 
 def _page_sweep(world, resource_name, **_):
     resource = _queryable(world, resource_name)
-    return sweep_of.page_sizes(resource, world.principals_for(resource)) if resource else []
+    return sweep_of.page_sizes(resource, _views(world, resource)) if resource else []
 
 
 HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME)
