@@ -54,7 +54,7 @@ SWEEP_TALLY = SweepTally()
 class Sweep:
     """One test run's combinations and the indices of those already drawn."""
 
-    property_id: str
+    property_ids: tuple[str, ...]
     combinations: list[Any]
     drawn: set[int] = field(default_factory=set)
     _built: tuple[Any, Any] | None = field(default=None, repr=False)
@@ -63,7 +63,8 @@ class Sweep:
         _LOCAL.example_is_sweep = index is not None
         if index is not None and index not in self.drawn:
             self.drawn.add(index)
-            SWEEP_TALLY.run(self.property_id)
+            for property_id in self.property_ids:
+                SWEEP_TALLY.run(property_id)
 
     def then(self, explore: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         if self._built is None or self._built[0] is not explore:  # built once per test for a cached explore
@@ -96,15 +97,18 @@ def count(property_id: str, size: int, swept_combinations: int) -> None:
     SWEEP_TALLY.run(property_id, swept_combinations)
 
 
-def sweeps(property_id: str, combinations: Callable[..., Sequence[Any]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a ``@given`` test a sweep phase of ``combinations(**its fixtures)``, counted under ``property_id``."""
+def sweeps(property_ids: str | Sequence[str],
+           combinations: Callable[..., Sequence[Any]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a ``@given`` test a sweep phase of ``combinations(**its fixtures)``, counted under ``property_ids``."""
+    ids = (property_ids,) if isinstance(property_ids, str) else tuple(property_ids)
 
     def decorate(test: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(test)
         def run(*args: Any, **kwargs: Any) -> Any:
             combos = list(combinations(**kwargs))
-            sweep = Sweep(property_id, combos)
-            SWEEP_TALLY.declare(property_id, len(combos))
+            sweep = Sweep(ids, combos)
+            for property_id in ids:
+                SWEEP_TALLY.declare(property_id, len(combos))
             base = test._hypothesis_internal_use_settings  # what @given/@settings attached
             test._hypothesis_internal_use_settings = settings(base, max_examples=base.max_examples + len(combos))
             previous, _LOCAL.sweep = current(), sweep

@@ -14,6 +14,9 @@ data); each combination is the ordinary input of the property that sweeps it:
   ``ordering`` × every injected expression. Input of ``query.injection_taint``.
 - :func:`ordering_terms` — every ordering field × direction (made total with ``id``). Input of
   ``query.ordering``.
+- :func:`write_bodies_swept` — every field-wise write-body class (type confusion, boundary, bad text,
+  null) × field kind, every restricted field, every other body class once, a valid body as every
+  principal (creates). Input of the write properties.
 - :func:`page_sizes` — the paginator's edge page sizes (1, 2, the default, the maximum), and the
   default size as every principal. Input of ``query.page_walk``.
 
@@ -252,3 +255,54 @@ def page_sizes(resource: ResourceSpec, views: Sequence[View]) -> list[tuple[str,
     sizes = sorted({1, 2, resource.page_default, resource.page_max} - {0})
     richest = max(views, key=lambda v: (len(v[1]), -len(v[2])))[0]
     return [(richest, s) for s in sizes] + [(v[0], resource.page_default) for v in views if v[0] != richest]
+
+
+def simplest(strategy: st.SearchStrategy[Any]) -> Any:
+    """The simplest value ``strategy`` generates (Hypothesis' first, all-zero choice sequence): deterministic."""
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    return find(strategy, lambda _: True, settings=settings(
+        database=None, derandomize=True, phases=[Phase.generate], max_examples=1,
+        suppress_health_check=list(HealthCheck), deadline=None))
+
+
+#: Write-body classes that replace one field's value, with the field kinds each applies to (None: every kind).
+FIELD_CLASSES = {
+    "type_confusion": None,
+    "boundary": frozenset({"smallint", "integer", "bigint", "decimal", "float", "date", "datetime", "json"}),
+    "bad_text": frozenset({"string", "text", "slug", "email", "url", "json"}),
+    "null_all": None,
+}
+
+
+def write_bodies_swept(resource: ResourceSpec, fk_ids: Any, writer: str, principals: Sequence[str]) -> list[tuple[str, Any]]:
+    """``(principal, WriteBody)`` creates: every field-wise payload class × field kind (the first field of each kind)
+    and every restricted field, as ``writer``; every other payload class once as ``writer``; a valid body as every
+    principal. Each body is the simplest valid document with that one change (or the class's simplest body)."""
+    from strategies import payloads as pl
+
+    base = simplest(pl.valid_bodies(resource, fk_ids)).document
+    combos: list[tuple[str, Any]] = []
+    by_kind: dict[str, FieldSpec] = {}
+    for spec in sorted(pl.client_fields(resource), key=lambda f: bool(f.choices)):  # a field without choices first
+        by_kind.setdefault(spec.kind, spec)
+    values = {"type_confusion": pl.type_confused_values, "boundary": pl.boundary_values,
+              "bad_text": pl.bad_text_values, "null_all": lambda spec: st.none()}
+    for cls, kinds in FIELD_CLASSES.items():
+        for kind, spec in sorted(by_kind.items()):
+            if kinds is not None and (kind not in kinds or (cls == "bad_text" and spec.choices)):
+                continue
+            document = {**base, pl.payload_key(spec): simplest(values[cls](spec))}
+            combos.append((writer, pl.WriteBody(cls, document, clean=cls == "null_all" and spec.nullable)))
+    for spec in pl.restricted_fields(resource):
+        document = {**base, pl.payload_key(spec): simplest(pl.restricted_values(spec))}
+        combos.append((writer, pl.WriteBody("restricted_key", document, clean=True)))
+    classes = pl.body_classes(resource, fk_ids)
+    for cls in ("unknown_key", "nested_denied", "deep", "wide", "malformed_json", "duplicate_keys", "content_type"):
+        try:
+            combos.append((writer, simplest(classes[cls])))
+        except Exception:  # noqa: BLE001 - a class that cannot apply to this resource (no JSON field, ...)
+            continue
+    valid = pl.WriteBody("valid", base, clean=True)
+    combos += [(p, valid) for p in principals]
+    return combos

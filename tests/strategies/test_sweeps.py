@@ -160,3 +160,36 @@ def test_leading_draws_ordinary_values_and_shrinks_to_the_failing_combination():
     strategy = sweeps.leading(combos, st.tuples(st.just("user_b"), st.lists(st.tuples(st.text(), st.text()))))
     found = find_any(strategy, lambda case: case[1] == [("priority", "13")])
     assert found == ("user_a", [("priority", "13")])
+
+
+@pytest.mark.parametrize("resource", INFO.resources, ids=lambda r: r.name)
+def test_write_sweep_has_every_body_class_by_field_kind_and_every_principal(resource):
+    from strategies import payloads as pl
+
+    principals = [p.name for p in INFO.principals]
+    fk_ids = {r.name: [str(row["id"]) for row in SEED[r.table]] for r in INFO.resources}
+    combos = sweeps.write_bodies_swept(resource, fk_ids, "staff_a", principals)
+    base = sweeps.simplest(pl.valid_bodies(resource, fk_ids)).document
+
+    def changed(body):
+        return [k for k in body.keys if body.document.get(k, object()) != base.get(k, object())] \
+            if isinstance(body.document, dict) else []
+
+    seen = {(b.hostile_class, resource_field.kind) for _, b in combos if b.hostile_class in sweeps.FIELD_CLASSES
+            for key in changed(b) for resource_field in pl.client_fields(resource) if pl.payload_key(resource_field) == key}
+    kinds = {f.kind for f in pl.client_fields(resource)}
+    for cls, applies in sweeps.FIELD_CLASSES.items():
+        for kind in kinds:
+            if applies is None or kind in applies:
+                if cls == "bad_text" and all(f.choices for f in pl.client_fields(resource) if f.kind == kind):
+                    continue
+                assert (cls, kind) in seen, (cls, kind)
+    restricted = {k for _, b in combos if b.hostile_class == "restricted_key" for k in changed(b)}
+    assert restricted == {pl.payload_key(f) for f in pl.restricted_fields(resource)}
+    assert {b.hostile_class for _, b in combos} >= {"unknown_key", "deep", "wide", "malformed_json", "duplicate_keys",
+                                                    "content_type", "valid"}
+    assert sorted(p for p, b in combos if b.hostile_class == "valid") == sorted(principals)
+    def sent(pairs):
+        return [(p, b.hostile_class, b.content_type, b.body_bytes()) for p, b in pairs]
+
+    assert sent(sweeps.write_bodies_swept(resource, fk_ids, "staff_a", principals)) == sent(combos)  # deterministic
