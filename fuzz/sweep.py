@@ -1,6 +1,6 @@
 """The sweep phase of a property test: every declared combination once, then random exploration.
 
-``@sweeps(property_id, combinations)`` sits between ``@judges`` and ``@given``. Before Hypothesis
+``@sweeps(property_ids, combinations)`` sits between ``@judges`` and ``@given``. Before Hypothesis
 starts, ``combinations(**fixtures)`` lists the test's combinations from target metadata
 (:mod:`strategies.sweeps`); the test's budget grows by their number (so exploration keeps its
 own), and inside the test :func:`swept` turns them into the leading phase of the test's own

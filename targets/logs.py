@@ -48,12 +48,14 @@ _RECORDER: list[LogRecorder] = []
 
 
 def instrument() -> LogRecorder:
-    """The process's recorder, attached to the root logger once (idempotent)."""
+    """The process's recorder, attached to the root logger once (idempotent); the ``aksara`` logger is lowered
+    to DEBUG on every call, since a target started later may have raised it again (the reference app's
+    configure silences it)."""
     if not _RECORDER:
         recorder = LogRecorder()
         logging.getLogger().addHandler(recorder)
-        aksara_logger = logging.getLogger("aksara")
-        if aksara_logger.getEffectiveLevel() > logging.DEBUG:
-            aksara_logger.setLevel(logging.DEBUG)
         _RECORDER.append(recorder)
+    aksara_logger = logging.getLogger("aksara")
+    if aksara_logger.getEffectiveLevel() > logging.DEBUG:
+        aksara_logger.setLevel(logging.DEBUG)
     return _RECORDER[0]
