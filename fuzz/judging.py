@@ -159,6 +159,10 @@ def _steer_after_example(scope: Scope) -> None:
     judged_ids, scope.example_ids = scope.example_ids, set()
     if not votes or not all(votes) or scope.ran - scope.steered <= WARMUP:
         return
+    from fuzz.sweep import is_sweep_example
+
+    if is_sweep_example():  # a sweep combination runs once, on the sweep's own budget
+        return
     from hypothesis import reject, settings
 
     if scope.steered >= settings.default.max_examples:

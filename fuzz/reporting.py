@@ -49,6 +49,8 @@ class TestRecord:
     known_examples: dict[str, int] = field(default_factory=dict)  # of those, every violation known
     steered: dict[str, int] = field(default_factory=dict)  # of those, rejected by steering (fuzz.judging)
     declared: list[str] = field(default_factory=list)  # the property ids its @judges declares
+    swept: dict[str, int] = field(default_factory=dict)  # sweep combinations run (fuzz.sweep)
+    sweep_size: dict[str, int] = field(default_factory=dict)  # sweep combinations declared
 
 
 @dataclass
@@ -103,6 +105,7 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
             "property": pid, "in_catalogue": entry is not None,
             "surface": entry.surface if entry else None, "risk": entry.risk if entry else None,
             "tests": [], "examples": 0, "known_examples": 0, "known_budget": 0.0, "steered": 0,
+            "swept": 0, "sweep_size": 0,
             "seconds": 0.0,
             "failed": 0, "skipped": 0, "skip_reasons": [], "new": [], "known": []})
 
@@ -117,6 +120,8 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
             r["examples"] += test.examples.get(pid, 0)
             r["known_examples"] += test.known_examples.get(pid, 0)
             r["steered"] += test.steered.get(pid, 0)
+            r["swept"] += test.swept.get(pid, 0)
+            r["sweep_size"] += test.sweep_size.get(pid, 0)
             r["seconds"] += share
             r["failed"] += test.outcome == "failed"
             r["skipped"] += test.outcome == "skipped"
@@ -180,9 +185,11 @@ def render_markdown(run: RunRecord) -> str:
         "## Properties", "",
         "Examples are those the property's oracle judged; *known budget* is the share of the budget spent on "
         "examples whose every violation was a known defect. Examples *steered away* showed only known defects "
-        "the test had already seen enough of, and did not count toward the budget.", "",
-        "| property | surface | risk | examples | known budget | time (s) | tests | new | known |",
-        "|---|---|---|---:|---:|---:|---:|---|---|",
+        "the test had already seen enough of, and did not count toward the budget. *Swept* is how many of the "
+        "combinations the target declares for the property (field × lookup, principal × route × method, ...) "
+        "ran in its sweep phase.", "",
+        "| property | surface | risk | examples | swept | known budget | time (s) | tests | new | known |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in props:
         new = "<br>".join(f"`{n['artifact']}`" for n in r["new"]) or "—"
@@ -192,7 +199,8 @@ def render_markdown(run: RunRecord) -> str:
         if r["steered"]:
             budget += f", {r['steered']} steered away"
         name = r["property"] if r["in_catalogue"] else f"{r['property']} (not in the catalogue)"
-        lines.append(f"| {_cell(name)} | {r['surface'] or '—'} | {r['risk'] or '—'} | {r['examples']} | {budget} "
+        swept = f"{r['swept']}/{r['sweep_size']}" if r["sweep_size"] else "—"
+        lines.append(f"| {_cell(name)} | {r['surface'] or '—'} | {r['risk'] or '—'} | {r['examples']} | {swept} | {budget} "
                      f"| {r['seconds']:.1f} | {tests} | {new} | {known} |")
     skipped = [t for t in run.tests if t.outcome == "skipped"]
     if skipped:

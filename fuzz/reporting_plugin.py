@@ -22,10 +22,13 @@ import pytest
 
 from fuzz.findings import COLLECTOR
 from fuzz.judging import TALLY
+from fuzz.sweep import SWEEP_TALLY
 
 EXAMPLES_KEY = "aksara_fuzz_examples"
 KNOWN_KEY = "aksara_fuzz_known_examples"
 STEERED_KEY = "aksara_fuzz_steered_examples"
+SWEPT_KEY = "aksara_fuzz_swept"
+SWEEP_SIZE_KEY = "aksara_fuzz_sweep_size"
 PARAMS_KEY = "aksara_fuzz_params"
 DECLARED_KEY = "aksara_fuzz_declared"
 DEFAULT_REPORT_DIR = "fuzz-reports"
@@ -39,6 +42,7 @@ class ReportState:
 
 STATE_KEY = pytest.StashKey[ReportState]()
 BEFORE_KEY = pytest.StashKey[tuple]()
+SWEEP_BEFORE_KEY = pytest.StashKey[tuple]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,6 +98,7 @@ def _params(item: pytest.Item) -> dict[str, str]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     item.stash[BEFORE_KEY] = TALLY.snapshot()
+    item.stash[SWEEP_BEFORE_KEY] = SWEEP_TALLY.snapshot()
     yield
 
 
@@ -108,6 +113,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         return
     before = item.stash.get(BEFORE_KEY, ({}, {}, {}))
     for key, now, then in zip((EXAMPLES_KEY, KNOWN_KEY, STEERED_KEY), TALLY.snapshot(), before):
+        grown = {k: v - then.get(k, 0) for k, v in now.items() if v - then.get(k, 0) > 0}
+        report.user_properties.append((key, json.dumps(grown, sort_keys=True)))
+    before = item.stash.get(SWEEP_BEFORE_KEY, ({}, {}))
+    for key, now, then in zip((SWEPT_KEY, SWEEP_SIZE_KEY), SWEEP_TALLY.snapshot(), before):
         grown = {k: v - then.get(k, 0) for k, v in now.items() if v - then.get(k, 0) > 0}
         report.user_properties.append((key, json.dumps(grown, sort_keys=True)))
     report.user_properties.append((PARAMS_KEY, json.dumps(_params(item), sort_keys=True)))
@@ -144,6 +153,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         record.examples = json.loads(props.get(EXAMPLES_KEY, "{}"))
         record.known_examples = json.loads(props.get(KNOWN_KEY, "{}"))
         record.steered = json.loads(props.get(STEERED_KEY, "{}"))
+        record.swept = json.loads(props.get(SWEPT_KEY, "{}"))
+        record.sweep_size = json.loads(props.get(SWEEP_SIZE_KEY, "{}"))
         record.declared = json.loads(props.get(DECLARED_KEY, "[]"))
         params = json.loads(props.get(PARAMS_KEY, "{}"))
         record.principal, record.resource = params.get("principal"), params.get("resource")

@@ -25,6 +25,7 @@ from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import authz as props
+from fuzz.sweep import count as count_sweep
 from targets.routes import inventory
 
 
@@ -47,10 +48,13 @@ def test_every_non_public_route_rejects_anonymous_callers(live_target, routes, a
     the findings are judged, so a finding on one route never stops the check of the others."""
     weakest = props.least_privileged(live_target.info)
     findings = []
+    calls = 0
     for route in routes:
         callers = ["anonymous"] + ([weakest] if weakest and route.kind in props.PRIVILEGED_KINDS else [])
         for caller in callers:
             findings += props.route_call(live_target, route.method, route.path, any_ids, caller, routes)
+            calls += 1
+    count_sweep(catalog.AUTHZ_ROUTE_REQUIRES_AUTH, calls, calls)
     judge(findings)
 
 
@@ -119,6 +123,9 @@ def test_declared_permissions_sweep(live_target):
     (a sweep, not a sample); every route is checked before the findings are judged."""
     live_target.reset()
     findings = []
-    for route in props.declared_routes(live_target):
+    routes = props.declared_routes(live_target)
+    for route in routes:
         findings += props.declared_permissions(live_target, route)
+    combinations = len(routes) * len(live_target.info.principals)
+    count_sweep(catalog.AUTHZ_DECLARED_PERMISSIONS, combinations, combinations)
     judge(findings)

@@ -11,6 +11,8 @@ from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import queries as props
+from fuzz.sweep import sweeps, swept
+from strategies import sweeps as sweep_of
 from strategies.filters import filterable, search_terms, valid_filters, valid_orderings
 from strategies.pivots import pivot_filters
 from strategies.query import query_strings
@@ -28,8 +30,46 @@ def _resource(world, name):
     return resource
 
 
+def _once(world, resource, name, build):
+    """A strategy built once per world and resource (building and validating one per example is slow)."""
+    cache = world.__dict__.setdefault("_strategies", {})
+    if (resource.name, name) not in cache:
+        cache[resource.name, name] = build()
+    return cache[resource.name, name]
+
+
 def _draw_principal(data, world, resource):
     return data.draw(st.sampled_from(world.principals_for(resource)), label="principal")
+
+
+def _views(world, resource):
+    """What each principal sees of ``resource``: its rows and the fields hidden from it (sweep rotation order)."""
+    return [(p, world.visible(p, resource), world.hidden_fields(p, resource)) for p in world.principals_for(resource)]
+
+
+def _queryable(world, resource_name):
+    resource = world.live.info.resource(resource_name)
+    return None if resource.paginator == "custom" else resource
+
+
+def _filter_sweep(world, resource_name, **_):
+    resource = _queryable(world, resource_name)
+    return sweep_of.filter_canaries(resource, _views(world, resource), world.collation.byte_order) if resource else []
+
+
+def _hostile_sweep(world, resource_name, **_):
+    resource = _queryable(world, resource_name)
+    return sweep_of.hostile_queries(resource, world.principals_for(resource)) if resource else []
+
+
+def _ordering_sweep(world, resource_name, **_):
+    resource = _queryable(world, resource_name)
+    return sweep_of.ordering_terms(resource, _views(world, resource), world.collation.byte_order) if resource else []
+
+
+def _page_sweep(world, resource_name, **_):
+    resource = _queryable(world, resource_name)
+    return sweep_of.page_sizes(resource, _views(world, resource)) if resource else []
 
 
 HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME)
@@ -41,15 +81,22 @@ def _report(findings, world, principal, resource):
 
 
 @judges(catalog.QUERY_FILTER_DIFFERENTIAL, also=HTTP)
+@sweeps(catalog.QUERY_FILTER_DIFFERENTIAL, _filter_sweep)
 @given(data=st.data())
 def test_filters_match_an_independent_model(world, resource_name, data):
     resource = _resource(world, resource_name)
-    principal = _draw_principal(data, world, resource)
-    rows = world.visible(principal, resource)
-    filters = data.draw(valid_filters(resource, rows, world.collation.byte_order,
-                                      exclude=world.hidden_fields(principal, resource)), label="filters")
-    if resource.search_fields and data.draw(st.booleans(), label="with search"):
-        filters = [*filters, ("search", data.draw(search_terms(resource, rows), label="search"))]
+
+    @st.composite
+    def explore(draw):
+        principal = draw(st.sampled_from(world.principals_for(resource)), label="principal")
+        rows = world.visible(principal, resource)
+        filters = draw(valid_filters(resource, rows, world.collation.byte_order,
+                                     exclude=world.hidden_fields(principal, resource)), label="filters")
+        if resource.search_fields and draw(st.booleans(), label="with search"):
+            filters = [*filters, ("search", draw(search_terms(resource, rows), label="search"))]
+        return principal, filters
+
+    principal, filters = data.draw(swept(_once(world, resource, "filters", explore)), label="principal, filters")
     _report(props.filter_differential(world, principal, resource, filters), world, principal, resource)
 
 
@@ -85,33 +132,43 @@ def test_a_row_matches_filters_built_from_its_own_values(world, resource_name, d
 
 
 @judges(catalog.QUERY_ORDERING, also=HTTP)
+@sweeps(catalog.QUERY_ORDERING, _ordering_sweep)
 @given(data=st.data())
 def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
     resource = _resource(world, resource_name)
     if not resource.ordering_fields:
         return
-    principal = _draw_principal(data, world, resource)
-    terms = data.draw(valid_orderings(resource, world.collation.byte_order,
-                                      exclude=world.hidden_fields(principal, resource)), label="ordering")
+
+    @st.composite
+    def explore(draw):
+        principal = draw(st.sampled_from(world.principals_for(resource)), label="principal")
+        return principal, draw(valid_orderings(resource, world.collation.byte_order,
+                                               exclude=world.hidden_fields(principal, resource)), label="ordering")
+
+    principal, terms = data.draw(swept(_once(world, resource, "ordering", explore)), label="principal, ordering")
     _report(props.ordering(world, principal, resource, terms), world, principal, resource)
 
 
 @judges(catalog.QUERY_PAGE_WALK, also=HTTP)
+@sweeps(catalog.QUERY_PAGE_WALK, _page_sweep)
 @scaled(0.5)
 @given(data=st.data())
 def test_page_walks_return_every_row_once(world, resource_name, data):
     resource = _resource(world, resource_name)
-    principal = _draw_principal(data, world, resource)
-    size = data.draw(st.integers(1, resource.page_max) | st.sampled_from([1, 2, 7]), label="page size")
+    explore = _once(world, resource, "page", lambda: st.tuples(
+        st.sampled_from(world.principals_for(resource)), st.integers(1, resource.page_max) | st.sampled_from([1, 2, 7])))
+    principal, size = data.draw(swept(explore), label="principal, page size")
     _report(props.page_walk(world, principal, resource, size), world, principal, resource)
 
 
 @judges(catalog.QUERY_INJECTION_TAINT, also=HTTP)
+@sweeps(catalog.QUERY_INJECTION_TAINT, _hostile_sweep)
 @given(data=st.data())
 def test_client_values_never_reach_sql_text(world, resource_name, data):
     resource = _resource(world, resource_name)
-    principal = _draw_principal(data, world, resource)
-    query = data.draw(query_strings(resource), label="query")
+    explore = _once(world, resource, "taint", lambda: st.tuples(st.sampled_from(world.principals_for(resource)),
+                                                                query_strings(resource)))
+    principal, query = data.draw(swept(explore), label="principal, query")
     _report(props.injection_taint(world, principal, resource, query), world, principal, resource)
 
 

@@ -22,7 +22,10 @@ from hypothesis import strategies as st
 from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from fuzz.properties.writes import known_rows, oversized_cases, run_write_case, with_steps, write_cases
+from fuzz.properties.writes import (WriteCase, fk_ids_for, known_rows, oversized_cases, run_write_case, with_steps,
+                                    write_cases)
+from fuzz.sweep import sweeps, swept
+from strategies.sweeps import write_bodies_swept
 
 
 WRITES = (catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_ROUND_TRIP, catalog.WRITES_STATE_INTEGRITY,
@@ -36,11 +39,34 @@ def seeded_rows(live_target):
     return known_rows(live_target)
 
 
+def _writer(info, resource):
+    """The principal the body sweep writes as: staff, else a user, of a tenant when the resource is tenant-scoped."""
+    for kind in ("staff", "user"):
+        for spec in info.principals:
+            if spec.kind == kind and (spec.tenant or not resource.tenant_scoped):
+                return spec
+    return None
+
+
+def _write_sweep(live_target, seeded_rows, resource_name, **_):
+    """Creates: every write-body class × field kind and restricted field, each other class, a valid body as everyone."""
+    info = live_target.info
+    resource = info.resource(resource_name)
+    writer = _writer(info, resource)
+    if writer is None:
+        return []
+    bodies = write_bodies_swept(resource, fk_ids_for(seeded_rows, writer.tenant), writer.name,
+                                [p.name for p in info.principals])
+    return [WriteCase(principal, resource_name, "create", body) for principal, body in bodies]
+
+
 @judges(*WRITES, also=HTTP)
+@sweeps((catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_STATE_INTEGRITY), _write_sweep)
 @given(data=st.data())
 def test_hostile_write_bodies(live_target, oracle_context, seeded_rows, resource_name, data):
-    """One create, update or custom-action write with any body, as any principal."""
-    case = data.draw(write_cases(live_target.info, seeded_rows, resource_name), label="case")
+    """One create, update or custom-action write with any body, as any principal (the sweep first: every body
+    class × field kind)."""
+    case = data.draw(swept(write_cases(live_target.info, seeded_rows, resource_name)), label="case")
     outcome = run_write_case(live_target, oracle_context, case)
     judge(with_steps(outcome.findings, [case], [outcome.created_id]))
 

@@ -90,3 +90,21 @@ HOSTILE_CLASSES = {
 def hostile_scalars() -> st.SearchStrategy[str]:
     """Any hostile scalar string, drawn from one of the hostile classes."""
     return st.one_of(*HOSTILE_CLASSES.values())
+
+#: One value of each hostile class, for sweeps that send every class once (strategies/sweeps.py).
+HOSTILE_REPRESENTATIVES = {
+    "sql_injection": "' OR '1'='1",
+    "like_wildcards": "a%b",
+    "nul_and_surrogates": "\x00",
+    "int_edges": str(2**31),
+    "float_edges": "NaN",
+    "numeric_garbage": "1abc",
+    "long_strings": "a" * 256,
+    "quotes_and_backslashes": "'\\''",
+    "reserved_words": "select",
+    "unicode": "é🚀ß",
+    "dates": "2026-02-30",
+    "uuids": "not-a-uuid",
+    "booleans": "yes",
+    "empty": "",
+}

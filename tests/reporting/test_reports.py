@@ -65,8 +65,8 @@ def test_every_ledger_defect_says_whether_it_reproduced():
 
 def test_markdown_lists_properties_skips_new_findings_and_defects():
     text = reporting.render_markdown(sample_run())
-    assert "| openapi.status_code_conformance | generated_schemas | schema_bypass | 72 | 0 (0%) | 6.5 | 2 |" in text
-    assert "| http.no_server_error | rest_api | malformed_payloads | 60 | 6 (10%) |" in text
+    assert "| openapi.status_code_conformance | generated_schemas | schema_bypass | 72 | — | 0 (0%) | 6.5 | 2 |" in text
+    assert "| http.no_server_error | rest_api | malformed_payloads | 60 | — | 6 (10%) |" in text
     assert "judged no example of query.hidden_field_side_channel" in text
     assert "pytest fuzz/ --replay fuzz-artifacts/http.no_leak-0123456789" in text
     assert "| AKSARA-QUERY-001 | aksara | http.no_server_error | not seen in this run | 0 |" in text

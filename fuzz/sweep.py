@@ -1,0 +1,125 @@
+"""The sweep phase of a property test: every declared combination once, then random exploration.
+
+``@sweeps(property_ids, combinations)`` sits between ``@judges`` and ``@given``. Before Hypothesis
+starts, ``combinations(**fixtures)`` lists the test's combinations from target metadata
+(:mod:`strategies.sweeps`); the test's budget grows by their number (so exploration keeps its
+own), and inside the test :func:`swept` turns them into the leading phase of the test's own
+strategy (:func:`strategies.sweeps.leading`): each example of the phase runs one combination,
+as the property's ordinary input, through the same body, oracles, ``judge``, ledger, shrinking
+and artifacts as a random example.
+
+Counts (:data:`SWEEP_TALLY`, per property id): ``sweep_size`` combinations declared and ``swept``
+combinations run. The reporting plugin takes each test's share into ``report.json``/``report.md``.
+Authorization sweeps that are plain loops over the route inventory count with :func:`count`.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from strategies.sweeps import leading
+
+
+@dataclass
+class SweepTally:
+    """Per property id: combinations declared (``size``) and run (``swept``)."""
+
+    size: dict[str, int] = field(default_factory=dict)
+    swept: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def declare(self, property_id: str, size: int) -> None:
+        with self.lock:
+            self.size[property_id] = self.size.get(property_id, 0) + size
+
+    def run(self, property_id: str, n: int = 1) -> None:
+        with self.lock:
+            self.swept[property_id] = self.swept.get(property_id, 0) + n
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+        with self.lock:
+            return dict(self.swept), dict(self.size)
+
+
+SWEEP_TALLY = SweepTally()
+
+
+@dataclass
+class Sweep:
+    """One test run's combinations and the indices of those already drawn."""
+
+    property_ids: tuple[str, ...]
+    combinations: list[Any]
+    drawn: set[int] = field(default_factory=set)
+    _built: tuple[Any, Any] | None = field(default=None, repr=False)
+
+    def mark(self, index: int | None) -> None:
+        _LOCAL.example_is_sweep = index is not None
+        if index is not None and index not in self.drawn:
+            self.drawn.add(index)
+            for property_id in self.property_ids:
+                SWEEP_TALLY.run(property_id)
+
+    def then(self, explore: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        if self._built is None or self._built[0] is not explore:  # built once per test for a cached explore
+            self._built = (explore, leading(self.combinations, explore, self.mark))
+        return self._built[1]
+
+
+_LOCAL = threading.local()
+
+
+def current() -> Sweep | None:
+    return getattr(_LOCAL, "sweep", None)
+
+
+def is_sweep_example() -> bool:
+    """Whether the running example is one of the sweep's combinations (steering leaves those alone: the sweep
+    runs each once, on a budget of its own, and a replayed combination must be judged the same way)."""
+    return getattr(_LOCAL, "example_is_sweep", False) and current() is not None
+
+
+def swept(explore: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """The running test's combinations, first, then ``explore`` (just ``explore`` outside ``@sweeps``)."""
+    sweep = current()
+    return explore if sweep is None else sweep.then(explore)
+
+
+def count(property_id: str, size: int, swept_combinations: int) -> None:
+    """Count a sweep run as a plain loop (every combination once, outside Hypothesis)."""
+    SWEEP_TALLY.declare(property_id, size)
+    SWEEP_TALLY.run(property_id, swept_combinations)
+
+
+def sweeps(property_ids: str | Sequence[str],
+           combinations: Callable[..., Sequence[Any]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a ``@given`` test a sweep phase of ``combinations(**its fixtures)``, counted under ``property_ids``."""
+    ids = (property_ids,) if isinstance(property_ids, str) else tuple(property_ids)
+
+    def decorate(test: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(test)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            combos = list(combinations(**kwargs))
+            sweep = Sweep(ids, combos)
+            for property_id in ids:
+                SWEEP_TALLY.declare(property_id, len(combos))
+            base = test._hypothesis_internal_use_settings  # what @given/@settings attached
+            test._hypothesis_internal_use_settings = settings(base, max_examples=base.max_examples + len(combos))
+            previous, _LOCAL.sweep = current(), sweep
+            try:
+                return test(*args, **kwargs)
+            finally:
+                _LOCAL.sweep, _LOCAL.example_is_sweep = previous, False
+                test._hypothesis_internal_use_settings = base
+
+        run.given_test = test  # type: ignore[attr-defined]  # tests set seeds and settings on it
+        return run
+
+    return decorate
+
