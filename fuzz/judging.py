@@ -28,6 +28,7 @@ Counts are per process (:data:`TALLY`); the reporting plugin takes each test's s
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -47,6 +48,7 @@ class Tally:
     examples: dict[str, int] = field(default_factory=dict)
     known: dict[str, int] = field(default_factory=dict)
     steered: dict[str, int] = field(default_factory=dict)
+    steered_known: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, judged: Iterable[str], known: Iterable[str]) -> None:
@@ -56,14 +58,17 @@ class Tally:
             for pid in known:
                 self.known[pid] = self.known.get(pid, 0) + 1
 
-    def steer(self, judged: Iterable[str]) -> None:
+    def steer(self, judged: Iterable[str], known: Iterable[str]) -> None:
+        """An example was steered away: it judged ``judged``, and only known defects violated ``known``."""
         with self.lock:
             for pid in judged:
                 self.steered[pid] = self.steered.get(pid, 0) + 1
+            for pid in known:
+                self.steered_known[pid] = self.steered_known.get(pid, 0) + 1
 
-    def snapshot(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
         with self.lock:
-            return dict(self.examples), dict(self.known), dict(self.steered)
+            return dict(self.examples), dict(self.known), dict(self.steered), dict(self.steered_known)
 
 
 TALLY = Tally()
@@ -82,6 +87,8 @@ class Scope:
     steered: int = 0  # examples rejected by steering
     votes: list[bool] = field(default_factory=list)  # per judge() call of the current example: steer it away?
     example_ids: set[str] = field(default_factory=set)  # properties the current example judged
+    example_known: set[str] = field(default_factory=set)  # ... whose every violation was a known defect
+    decisions: dict[str, bool] = field(default_factory=dict)  # steering decision per choice sequence
 
 
 #: A known defect seen this many times in one test no longer deserves the test's budget.
@@ -136,16 +143,30 @@ def judge(findings: Iterable[Finding]) -> list[Finding]:
     TALLY.count(ids, violated - unknown)
     known = report(findings)
     if scope is not None:
-        _note_known(scope, {d.id for d in defects if d is not None}, ids)
+        _note_known(scope, {d.id for d in defects if d is not None}, ids, violated - unknown)
     return known
 
 
-def _note_known(scope: Scope, defect_ids: set[str], judged_ids: Iterable[str]) -> None:
+def _note_known(scope: Scope, defect_ids: set[str], judged_ids: Iterable[str], known_ids: Iterable[str]) -> None:
     """Count the known defects of this judge() call and whether it alone would be steered away."""
     for defect_id in defect_ids:
         scope.known_hits[defect_id] = scope.known_hits.get(defect_id, 0) + 1
     scope.example_ids.update(judged_ids)
+    scope.example_known.update(known_ids)
     scope.votes.append(bool(defect_ids) and all(scope.known_hits[d] > SATURATION for d in defect_ids))
+
+
+def _choices_key() -> str | None:
+    """The running example's choice sequence, as a key (None outside a Hypothesis example or on its final replay)."""
+    try:
+        from hypothesis.control import current_build_context
+
+        context = current_build_context()
+        if context.is_final:
+            return None
+        return hashlib.sha1(repr(context.data.choices).encode("utf-8", "surrogatepass")).hexdigest()
+    except Exception:  # noqa: BLE001 - outside Hypothesis, or an internal that moved: no steering
+        return None
 
 
 def _steer_after_example(scope: Scope) -> None:
@@ -157,18 +178,26 @@ def _steer_after_example(scope: Scope) -> None:
     """
     votes, scope.votes = scope.votes, []
     judged_ids, scope.example_ids = scope.example_ids, set()
-    if not votes or not all(votes) or scope.ran - scope.steered <= WARMUP:
+    known_ids, scope.example_known = scope.example_known, set()
+    key = _choices_key()
+    if key is None:
         return
-    from fuzz.sweep import is_sweep_example
+    decided = scope.decisions.get(key)
+    if decided is None:
+        from fuzz.sweep import is_sweep_example
+        from hypothesis import settings
 
-    if is_sweep_example():  # a sweep combination runs once, on the sweep's own budget
+        decided = bool(votes) and all(votes) and scope.ran - scope.steered > WARMUP and not is_sweep_example() \
+            and scope.steered < settings.default.max_examples
+        # the same choices are always judged the same way: Hypothesis replays some of them (shrinking, its
+        # own bookkeeping) and reports a changed outcome as a flaky test
+        scope.decisions[key] = decided
+    if not decided:
         return
-    from hypothesis import reject, settings
+    from hypothesis import reject
 
-    if scope.steered >= settings.default.max_examples:
-        return
     scope.steered += 1
-    TALLY.steer(judged_ids)
+    TALLY.steer(judged_ids, known_ids)
     reject()
 
 
@@ -177,7 +206,7 @@ def _example_started() -> None:
     scope = _scope()
     if scope is not None:
         scope.ran += 1
-        scope.votes, scope.example_ids = [], set()
+        scope.votes, scope.example_ids, scope.example_known = [], set(), set()
 
 
 def skip_reason(scope: Scope) -> str:

@@ -48,6 +48,7 @@ class TestRecord:
     skip_reason: str = ""
     known_examples: dict[str, int] = field(default_factory=dict)  # of those, every violation known
     steered: dict[str, int] = field(default_factory=dict)  # of those, rejected by steering (fuzz.judging)
+    steered_known: dict[str, int] = field(default_factory=dict)  # ... and only known defects violated it
     declared: list[str] = field(default_factory=list)  # the property ids its @judges declares
     swept: dict[str, int] = field(default_factory=dict)  # sweep combinations run (fuzz.sweep)
     sweep_size: dict[str, int] = field(default_factory=dict)  # sweep combinations declared
@@ -104,7 +105,7 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
         return rows.setdefault(pid, {
             "property": pid, "in_catalogue": entry is not None,
             "surface": entry.surface if entry else None, "risk": entry.risk if entry else None,
-            "tests": [], "examples": 0, "known_examples": 0, "known_budget": 0.0, "steered": 0,
+            "tests": [], "examples": 0, "known_examples": 0, "known_budget": 0.0, "steered": 0, "steered_known": 0,
             "swept": 0, "sweep_size": 0,
             "seconds": 0.0,
             "failed": 0, "skipped": 0, "skip_reasons": [], "new": [], "known": []})
@@ -120,6 +121,7 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
             r["examples"] += test.examples.get(pid, 0)
             r["known_examples"] += test.known_examples.get(pid, 0)
             r["steered"] += test.steered.get(pid, 0)
+            r["steered_known"] += test.steered_known.get(pid, 0)
             r["swept"] += test.swept.get(pid, 0)
             r["sweep_size"] += test.sweep_size.get(pid, 0)
             r["seconds"] += share
@@ -139,7 +141,8 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
         r["seconds"] = round(r["seconds"], 3)
         # the share of the budget known defects consumed: steered examples did not count toward it
         budget = r["examples"] - r["steered"]
-        r["known_budget"] = round((r["known_examples"] - r["steered"]) / budget, 3) if budget > 0 else 0.0
+        spent = r["known_examples"] - r["steered_known"]
+        r["known_budget"] = round(spent / budget, 3) if budget > 0 else 0.0
     return sorted(rows.values(), key=lambda r: r["property"])
 
 
@@ -195,7 +198,7 @@ def render_markdown(run: RunRecord) -> str:
         new = "<br>".join(f"`{n['artifact']}`" for n in r["new"]) or "—"
         known = "<br>".join(f"{k['defect']} ×{k['count']}" for k in r["known"]) or "—"
         tests = f"{len(r['tests'])}" + (f" ({r['skipped']} skipped)" if r["skipped"] else "")
-        budget = f"{r['known_examples'] - r['steered']} ({r['known_budget']:.0%})" if r["examples"] else "—"
+        budget = f"{r['known_examples'] - r['steered_known']} ({r['known_budget']:.0%})" if r["examples"] else "—"
         if r["steered"]:
             budget += f", {r['steered']} steered away"
         name = r["property"] if r["in_catalogue"] else f"{r['property']} (not in the catalogue)"

@@ -27,6 +27,7 @@ from fuzz.sweep import SWEEP_TALLY
 EXAMPLES_KEY = "aksara_fuzz_examples"
 KNOWN_KEY = "aksara_fuzz_known_examples"
 STEERED_KEY = "aksara_fuzz_steered_examples"
+STEERED_KNOWN_KEY = "aksara_fuzz_steered_known_examples"
 SWEPT_KEY = "aksara_fuzz_swept"
 SWEEP_SIZE_KEY = "aksara_fuzz_sweep_size"
 PARAMS_KEY = "aksara_fuzz_params"
@@ -111,8 +112,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         report.user_properties.append((DECLARED_KEY, json.dumps(list(declared))))
     if call.when != "call":
         return
-    before = item.stash.get(BEFORE_KEY, ({}, {}, {}))
-    for key, now, then in zip((EXAMPLES_KEY, KNOWN_KEY, STEERED_KEY), TALLY.snapshot(), before):
+    before = item.stash.get(BEFORE_KEY, ({}, {}, {}, {}))
+    for key, now, then in zip((EXAMPLES_KEY, KNOWN_KEY, STEERED_KEY, STEERED_KNOWN_KEY), TALLY.snapshot(), before):
         grown = {k: v - then.get(k, 0) for k, v in now.items() if v - then.get(k, 0) > 0}
         report.user_properties.append((key, json.dumps(grown, sort_keys=True)))
     before = item.stash.get(SWEEP_BEFORE_KEY, ({}, {}))
@@ -153,6 +154,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         record.examples = json.loads(props.get(EXAMPLES_KEY, "{}"))
         record.known_examples = json.loads(props.get(KNOWN_KEY, "{}"))
         record.steered = json.loads(props.get(STEERED_KEY, "{}"))
+        record.steered_known = json.loads(props.get(STEERED_KNOWN_KEY, "{}"))
         record.swept = json.loads(props.get(SWEPT_KEY, "{}"))
         record.sweep_size = json.loads(props.get(SWEEP_SIZE_KEY, "{}"))
         record.declared = json.loads(props.get(DECLARED_KEY, "[]"))

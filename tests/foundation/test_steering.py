@@ -84,3 +84,18 @@ def test_saturated_known_examples_are_steered_away_within_twice_the_budget(plant
 def test_an_example_with_a_new_violation_is_never_steered(planted_ledger):
     with pytest.raises(NewFinding, match="planted new"):
         _run(200, new_at=0)  # 0 is also a multiple of three: the new violation still fails the test
+
+
+def test_the_known_budget_counts_a_steered_example_only_under_the_properties_it_violated():
+    from fuzz.reporting import RunRecord, TestRecord, property_rows
+
+    other = catalog.TOKENS_AGENT_TOKEN_LIFETIME
+    run = RunRecord(aksara_version="0.7.2", target="t", fuzz_profile="ci", max_examples=10)
+    # 30 examples judged both properties; 12 of them only violated PROPERTY with known defects, and 8 of
+    # those 12 were steered away
+    run.tests = [TestRecord("fuzz/test_x.py::test_x", "passed", 1.0, {PROPERTY: 30, other: 30},
+                            known_examples={PROPERTY: 12}, steered={PROPERTY: 8, other: 8},
+                            steered_known={PROPERTY: 8}, declared=[PROPERTY, other])]
+    rows = {r["property"]: r for r in property_rows(run)}
+    assert rows[PROPERTY]["known_budget"] == round(4 / 22, 3)
+    assert rows[other]["known_budget"] == 0.0  # never negative: it was judged, not violated
