@@ -173,7 +173,8 @@ _WRITE_CASES = "fuzz.properties.writes.write_cases"
 _AUTHZ = "fuzz.oracles.authz"
 _MACHINE = "fuzz.test_authz.TenantMachine"
 _MCP = "fuzz.oracles.mcp"
-_CREDS = "strategies.credentials"
+_TOKENS = "fuzz.oracles.tokens"
+_CREDS = "strategies.tokens"
 _DOCTOR = "fuzz.doctor.oracles"
 _MIG = "fuzz.migrations.oracles"
 
@@ -311,19 +312,19 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
 
     _p(TOKENS_AGENT_TOKEN_LIFETIME, "mcp_tools", "mcp_overbroad_credentials",
        "verify_agent_token accepts a token exactly while it is unexpired and well-formed.",
-       f"{_MCP}.check_lifetime", f"{_CREDS}.claims_cases"),
+       f"{_TOKENS}.check_lifetime", f"{_CREDS}.claims_cases"),
     _p(TOKENS_VERIFY_RAISES_VALUEERROR, "mcp_tools", "broken_authentication",
        "verify_agent_token refuses a bad token with ValueError, never another exception.",
-       f"{_MCP}.check_verify_error_type", f"{_CREDS}.claims_cases"),
+       f"{_TOKENS}.check_verify_error_type", f"{_CREDS}.claims_cases"),
     _p(TOKENS_AGENT_TOKEN_INTEGRITY, "mcp_tools", "broken_authentication",
        "Any change to a signed agent token's bytes makes it invalid.",
-       f"{_MCP}.check_tamper", f"{_CREDS}.tampers"),
+       f"{_TOKENS}.check_tamper", f"{_CREDS}.tampers"),
     _p(TOKENS_SCOPE_ALGEBRA, "mcp_tools", "mcp_overbroad_credentials",
        "Aksara's scope checks grant exactly what the reference scope algebra grants.",
-       f"{_MCP}.check_scope_decisions", f"{_CREDS}.scope_sets"),
+       f"{_TOKENS}.check_scope_decisions", f"{_CREDS}.scope_sets"),
     _p(TOKENS_APPROVAL_BINDING, "mcp_tools", "mcp_overbroad_credentials",
        "An approval grant authorizes only the exact call it was issued for, once.",
-       f"{_MCP}.check_approval", f"{_CREDS}.approval_cases"),
+       f"{_TOKENS}.check_approval", f"{_CREDS}.approval_cases"),
 
     _p(DOCTOR_VERDICT_MATCHES_SPEC, "diagnostics", "insecure_configuration",
        "aksara doctor's verdict on a configuration is the Production Hardening specification's verdict.",

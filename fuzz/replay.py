@@ -133,7 +133,7 @@ def replay_authz(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 def replay_tokens(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The token case again against the installed verifier, scope deciders or approval manager."""
-    from fuzz.properties import mcp as props
+    from fuzz.properties import tokens as props
 
     call, args = _input(finding)
     return getattr(props, call)(**args)

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from fuzz.properties import mcp as props
-from strategies.credentials import Claim, ClaimsCase
+from strategies.tokens import Claim, ClaimsCase
 from strategies.jsonrpc import RawMessage, ToolArguments
 from targets.mcp_client import parse_messages
 from targets.transcript import Exchange

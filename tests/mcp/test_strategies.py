@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategies.credentials import (
+from strategies.tokens import (
     APPROVAL_MISMATCHES, TAMPER_KINDS, approval_cases, claims_cases, scope_patterns, scope_sets, tampers,
 )
 from strategies.jsonrpc import hostile_arguments, malformed_messages, tool_arguments, valid_arguments, is_valid

@@ -21,7 +21,7 @@ from fuzz.properties import authz as authz_props
 from fuzz.properties.robustness import HostileRequest, check_hostile_request, known_ids
 from fuzz.properties.writes import WriteCase
 from fuzz.replay import NOT_PROPERTIES, REPLAYERS, AREAS, ReplayEnv, judge, replay
-from strategies.credentials import ApprovalCase, Claim, ClaimsCase, Tamper
+from strategies.tokens import ApprovalCase, Claim, ClaimsCase, Tamper
 from strategies.jsonrpc import RawMessage, ToolArguments
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import NO_DOCUMENT, WriteBody
