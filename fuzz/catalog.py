@@ -171,11 +171,11 @@ _QUERY = "fuzz.oracles.queries"
 _WRITES = "fuzz.oracles.writes"
 _WRITE_CASES = "fuzz.properties.writes.write_cases"
 _AUTHZ = "fuzz.oracles.authz"
-_MACHINE = "fuzz.test_authz.TenantMachine"
+_MACHINE = "fuzz.properties.authz.TenantMachine"
 _MCP = "fuzz.oracles.mcp"
 _TOKENS = "fuzz.oracles.tokens"
 _CREDS = "strategies.tokens"
-_DOCTOR = "fuzz.doctor.oracles"
+_DOCTOR = "fuzz.oracles.doctor"
 _MIG = "fuzz.migrations.oracles"
 
 

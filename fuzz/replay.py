@@ -159,7 +159,7 @@ def replay_mcp(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 def replay_doctor(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The configuration through the installed doctor again, judged against the spec model."""
-    from fuzz.doctor import properties as props
+    from fuzz.properties import doctor as props
 
     call, args = _input(finding)
     return getattr(props, call)(**args)

@@ -1,9 +1,10 @@
-"""Property bodies for authorization and tenant isolation.
+"""Property bodies for authorization and tenant isolation, the stateful machine included.
 
 :class:`TenantModel` is the suite's own record of who owns what: every row id of every
 resource with its tenant and foreign keys, updated only by operations the app
-reported as successful. The stateful machine in ``fuzz/test_authz.py`` drives these
-bodies; ``tests/authz`` calls them against planted faults.
+reported as successful. :class:`TenantMachine` (run by ``fuzz/test_authz.py``) draws the
+steps of :class:`TenantSession`; :func:`anonymous_sweep` and :func:`declared_sweep` go over the
+whole route inventory once; ``tests/authz`` calls the bodies against planted faults.
 
 The model keeps its rows in a deterministic order (seeded rows by id, then created rows in
 the order they were created), and the machine draws positions in that order, never values
@@ -18,7 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 from urllib.parse import unquote_plus
 
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
 from fuzz.findings import Finding, with_facts, with_replay
+from fuzz.judging import judge
 from fuzz.oracles import authz
 from fuzz.oracles.generic import check_no_leak, check_responds_in_time, run_exchange_checks
 from fuzz.oracles.context import OracleContext
@@ -390,6 +395,83 @@ def machine_steps(live: Any, steps: Sequence[dict[str, Any]]) -> list[Finding]:
     return findings + session.check_model()
 
 
+class TenantMachine(RuleBasedStateMachine):
+    """Draws the steps of :class:`TenantSession`; every finding carries the steps so far.
+
+    ``live`` is the started target, set on the class before the machine runs."""
+
+    live: Any = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session = TenantSession.start(self.live)
+        self.resources = list(self.live.info.resources)
+
+    def _report(self, findings: list[Finding]) -> None:
+        judge(findings)
+
+    @rule(data=st.data())
+    def create(self, data: st.DataObject) -> None:
+        resource = data.draw(st.sampled_from(self.resources), label="resource")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
+        references = {}
+        for fk in (f for f in resource.fields if f.kind == "fk" and f.fk_target):
+            candidates = self.session.model.ordered(fk.fk_target)
+            if not candidates:
+                return
+            ref_id, _ = data.draw(st.sampled_from(candidates), label=f"{fk.name} reference")
+            references[fk.fk_target] = ref_id
+        self._report(self.session.create(resource, principal, references))
+
+    @rule(data=st.data())
+    def act(self, data: st.DataObject) -> None:
+        resource = data.draw(st.sampled_from(self.resources), label="resource")
+        rows = self.session.model.ordered(resource.name)
+        if not rows:
+            return
+        row_id, _ = data.draw(st.sampled_from(rows), label="row")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
+        operation = data.draw(st.sampled_from(operations(resource)), label="operation")
+        self._report(self.session.act(resource, row_id, principal, operation))
+
+    @rule(data=st.data())
+    def list_rows(self, data: st.DataObject) -> None:
+        resource = data.draw(st.sampled_from(self.resources), label="resource")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
+        hint = data.draw(st.sampled_from(LIST_HINTS), label="tenant hint")
+        self._report(self.session.list_rows(resource, principal, hint))
+
+    @invariant()
+    def database_matches_model(self) -> None:
+        self._report(self.session.check_model())
+
+
+# -- the route inventory as an anonymous caller ----------------------------------------------------------
+
+def protected_routes(live: Any) -> list[RouteInfo]:
+    """The inventory's non-public routes (the MCP endpoint aside, judged by the MCP properties)."""
+    from targets.routes import inventory
+
+    return [r for r in inventory(live.app, live.info) if not r.public and r.kind != "mcp"]
+
+
+def sample_ids(live: Any) -> dict[str, str]:
+    """Path ids a route's ``{pk}`` is filled with: the first seeded row of the first resource."""
+    model = TenantModel.from_db(live)
+    return {"pk": next(iter(model.rows[live.info.resources[0].name]))}
+
+
+def anonymous_sweep(live: Any, routes: Sequence[RouteInfo], ids: dict[str, str]) -> list[Finding]:
+    """Each (method, route) once as an anonymous caller, and as the least privileged one on privileged kinds."""
+    weakest = least_privileged(live.info)
+    findings: list[Finding] = []
+    for route in routes:
+        callers = ["anonymous"] + ([weakest] if weakest and route.kind in PRIVILEGED_KINDS else [])
+        for caller in callers:
+            findings += route_call(live, route.method, route.path, ids, caller, routes)
+    return findings
+
+
 # -- declared permissions: every principal x route x method against the model --------------------------
 
 def declared_routes(live: Any) -> list[RouteInfo]:
@@ -477,3 +559,12 @@ def declared_call(live: Any, method: str, route: str, principals: Sequence[str] 
         return []
     live.reset()
     return declared_permissions(live, found, principals=list(principals) or None)
+
+
+def declared_sweep(live: Any) -> list[Finding]:
+    """Every principal on every route that declares permission classes, from the seed, once."""
+    live.reset()
+    findings: list[Finding] = []
+    for route in declared_routes(live):
+        findings += declared_permissions(live, route)
+    return findings

@@ -16,7 +16,7 @@ import json
 import pytest
 
 from fuzz.artifacts import write_artifact
-from fuzz.doctor.properties import verdict_case
+from fuzz.properties.doctor import verdict_case
 from strategies.settings import DoctorInput
 from fuzz.migrations.pipeline import MigrationLab
 from fuzz.migrations.properties import round_trip_case
