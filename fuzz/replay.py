@@ -29,7 +29,7 @@ from typing import Any, Callable
 from fuzz.findings import Finding, with_facts
 from fuzz.inputs import decode
 from fuzz.oracles.context import OracleContext
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 Replayer = Callable[[Finding, "ReplayEnv"], list[Finding]]
 

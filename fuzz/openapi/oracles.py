@@ -24,7 +24,7 @@ from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.registry import register
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 EXEMPT_KINDS = frozenset({"system"})
 

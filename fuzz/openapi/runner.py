@@ -24,7 +24,7 @@ from fuzz.openapi.facts import body_facts
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.generic import check_health_after
 from fuzz.query_shape import query_shape
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 OPENAPI_PATHS = ("/openapi.json",)
 # Schemathesis failures that only restate "the status was 5xx": the suite's http.no_server_error owns them

@@ -3,7 +3,7 @@
 The case is serialised exactly as Schemathesis' own ``requests`` transport would
 (``requests.Request(...).prepare()``), then sent in process with
 :meth:`targets.client.LiveTarget.request` as one principal, so the transcript is an
-ordinary :class:`fuzz.transcript.Exchange` (replayable, cURL-able) and the principal's
+ordinary :class:`targets.transcript.Exchange` (replayable, cURL-able) and the principal's
 credentials come from its :class:`targets.base.PrincipalSpec` headers.
 """
 
@@ -13,7 +13,7 @@ import http.client
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 BASE_URL = "http://testserver"
 # headers Schemathesis' transport adds on its own; the live client sets what it needs

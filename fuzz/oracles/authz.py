@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.transcript import Exchange
 from targets.routes import is_login_path
+from targets.transcript import Exchange
 
 DENIED = frozenset({401, 403, 404, 405})
 MAX_REDIRECTS = 5

@@ -25,7 +25,7 @@ from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.context import OracleContext
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 SQL_PATTERNS = [
     re.compile(r"\bSELECT\b[\s\S]{1,200}?\bFROM\b"),

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 
 def _facts(exchange: Exchange | None, **more: Any) -> dict[str, str]:

@@ -39,7 +39,7 @@ from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.registry import register
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 # -- bounds of the bounded-cost oracle (docs/writes.md says how they were chosen and measured) ----
 BODY_LIMIT_BYTES = 1024 * 1024          # Aksara's own MCP request limit (mcp_max_request_body_size)

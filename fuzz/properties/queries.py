@@ -22,8 +22,8 @@ from fuzz.oracles.generic import run_exchange_checks
 from fuzz.oracles.context import OracleContext
 from fuzz.query_shape import query_shape
 from fuzz.oracles.pg_model import Collation, order_rows, predicate, search_predicate, visible_rows
-from fuzz.transcript import Exchange
 from targets.base import ResourceSpec
+from targets.transcript import Exchange
 
 PAGE_PARAMS = {"limit_offset": ("limit", "offset"), "page_number": ("size", "page"), "cursor": ("page_size", "cursor")}
 MAX_PAGES = 300

@@ -96,7 +96,7 @@ def test_a_route_that_never_answers_is_a_responds_in_time_finding(shop):
 
     bounded = shop.run(send_bounded(never, httpx.Request("GET", "http://testserver/x"), timeout=0.2))
     status, text, headers, notes = exchange_parts(bounded, 0.2)
-    from fuzz.transcript import Exchange
+    from targets.transcript import Exchange
 
     exchange = Exchange("GET", "/x", status=status, response_text=text, extra=notes)
     assert [f.property_id for f in _judge(shop, exchange)] == ["http.responds_in_time"]
