@@ -24,12 +24,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from fuzz.findings import Finding, with_facts
 from fuzz.inputs import decode
 from fuzz.oracles.context import OracleContext
 from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
 
 Replayer = Callable[[Finding, "ReplayEnv"], list[Finding]]
 
@@ -60,7 +63,7 @@ class ReplayEnv:
         self._live = None if self._request is not None else source
 
     @property
-    def live(self) -> Any:
+    def live(self) -> LiveTarget:
         if self._live is None:
             self._live = self._request.getfixturevalue("live_target")
         return self._live
@@ -206,7 +209,7 @@ AREAS: dict[str, Replayer] = {
 
 # -- findings without a stored input --------------------------------------------------------------
 
-def replay_exchanges(live: Any, finding: Finding) -> list[Exchange]:
+def replay_exchanges(live: LiveTarget, finding: Finding) -> list[Exchange]:
     live.reset()
     replayed = [live.replay(original) for original in finding.exchanges]
     for original, again in zip(finding.exchanges, replayed):

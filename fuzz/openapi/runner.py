@@ -15,7 +15,7 @@ operation, generation mode, query shape).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fuzz import catalog
 from fuzz.findings import Finding, with_facts, with_replay
@@ -26,6 +26,10 @@ from fuzz.oracles.generic import check_health_after
 from fuzz.query_shape import query_shape
 from targets.transcript import Exchange
 
+if TYPE_CHECKING:
+    from targets.base import ResourceSpec, TargetInfo
+    from targets.client import LiveTarget
+
 OPENAPI_PATHS = ("/openapi.json",)
 # Schemathesis failures that only restate "the status was 5xx": the suite's http.no_server_error owns them
 STATUS_ONLY_FAILURES = frozenset({"ServerError", "UndefinedStatusCode"})
@@ -35,7 +39,7 @@ class OpenApiUnavailable(RuntimeError):
     """The target serves no OpenAPI document the suite can load."""
 
 
-def openapi_path(info: Any) -> str:
+def openapi_path(info: TargetInfo) -> str:
     for path in info.public_paths:
         if path.endswith("openapi.json"):
             return path
@@ -52,7 +56,7 @@ def schemathesis_config() -> Any:
     })
 
 
-def load_schema(live: Any) -> Any:
+def load_schema(live: LiveTarget) -> Any:
     import schemathesis
 
     exchange = live.request("anonymous", "GET", openapi_path(live.info))
@@ -117,7 +121,7 @@ def schemathesis_judged(case: Any, exchange: Exchange, phase: str) -> list[str]:
     return [catalog.OPENAPI_CHECKS[n] for n in names]
 
 
-def resource_for(info: Any, route: str) -> Any:
+def resource_for(info: TargetInfo, route: str) -> ResourceSpec | None:
     matches = [r for r in info.resources
                if route == r.prefix.rstrip("/") or route.startswith(r.prefix.rstrip("/") + "/")]
     return max(matches, key=lambda r: len(r.prefix), default=None)
@@ -138,7 +142,7 @@ def rest_operation(method: str, route: str) -> str:
 class OpenApiRunner:
     """Schemathesis cases against one live target; each call judges one case."""
 
-    def __init__(self, live: Any, context: OracleContext | None = None):
+    def __init__(self, live: LiveTarget, context: OracleContext | None = None):
         from fuzz.openapi import checks
 
         self.live = live

@@ -33,13 +33,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.registry import register
 from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.base import ResourceSpec, TargetInfo
 
 # -- bounds of the bounded-cost oracle (docs/writes.md says how they were chosen and measured) ----
 BODY_LIMIT_BYTES = 1024 * 1024          # Aksara's own MCP request limit (mcp_max_request_body_size)
@@ -626,7 +629,7 @@ def within_bounds(body_size: int, depth: int) -> bool:
     return body_size <= BODY_LIMIT_BYTES and depth <= DEPTH_LIMIT
 
 
-def resource_for_path(info: Any, path: str) -> Any:
+def resource_for_path(info: TargetInfo, path: str) -> ResourceSpec | None:
     """The resource whose prefix ``path`` is under (longest prefix wins), or None."""
     matches = [r for r in info.resources if path == r.prefix.rstrip("/") or path.startswith(r.prefix.rstrip("/") + "/")]
     return max(matches, key=lambda r: len(r.prefix), default=None)
