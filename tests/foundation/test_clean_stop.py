@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.live  # every test here runs the suite in a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

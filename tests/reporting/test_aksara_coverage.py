@@ -40,6 +40,7 @@ def test_aggregate_sums_files_per_area():
     assert out["total"]["branch_percent"] == 50.0
 
 
+@pytest.mark.live
 def test_measured_run_combines_workers_and_cli_subprocesses(tmp_path):
     """A two-worker run with doctor CLI tests writes per-area coverage that includes every process."""
     rep = tmp_path / "rep"

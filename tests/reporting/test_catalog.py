@@ -139,6 +139,7 @@ def test_a_test_that_judged_nothing_is_skipped_with_the_reason_and_undeclared_id
 
 # -- real sessions -----------------------------------------------------------------------------------
 
+@pytest.mark.live
 def test_a_planted_vacuous_property_is_reported_skipped_with_its_reason(tmp_path):
     reports = tmp_path / "reports"
     result = run_pytest("tests/reporting/probes/probe_vacuous_property.py", "--fuzz-profile=dev",
@@ -165,6 +166,7 @@ def _only_properties_run(matrix: dict) -> dict:
             "risks": [r for r in matrix["risks"] if r["id"] in risks]}
 
 
+@pytest.mark.live
 def test_a_real_session_counts_only_catalogue_ids_and_its_evidence_passes_the_release_check(tmp_path):
     reports = tmp_path / "reports"
     result = run_pytest("fuzz/test_tokens.py", "-k", "not live", "--fuzz-profile=dev", "--report-dir", str(reports))

@@ -107,6 +107,7 @@ def test_write_sequence_finding_replays_the_whole_sequence(live_target, oracle_c
 
 # -- token (through the real plugin) -------------------------------------------------------------------
 
+@pytest.mark.live
 def test_token_finding_from_a_fuzz_run_fails_its_replay_on_the_faulty_verifier_only(tmp_path, request):
     """The property runs in a subprocess with the planted verifier and writes the artifact itself."""
     artifacts = tmp_path / "artifacts"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from fuzz import catalog, reporting
 from fuzz.reporting import KnownHit, NewRecord, RunRecord, TestRecord
 from tests.reporting.support import run_pytest
@@ -84,6 +86,7 @@ def test_sarif_has_an_error_per_new_finding_and_a_warning_per_known_defect(tmp_p
     assert {r["ruleId"] for r in results} <= rule_ids
 
 
+@pytest.mark.live
 def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     report_dir = tmp_path / "reports"
     result = run_pytest("fuzz/test_openapi.py", "-k", "fuzzing and user_a", "--fuzz-profile=dev",
