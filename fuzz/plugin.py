@@ -357,7 +357,7 @@ def fuzz_target(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="session")
-def live_target(request: pytest.FixtureRequest, pg_server: PgServer, fuzz_target: Any) -> Any:
+def live_target(request: pytest.FixtureRequest, pg_server: PgServer, fuzz_target: Any) -> LiveTarget:
     """The target started on this worker's own database clone."""
     from targets.loader import TargetError, start_live_target
 
