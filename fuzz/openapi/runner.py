@@ -27,7 +27,7 @@ from fuzz.query_shape import query_shape
 from targets.transcript import Exchange
 
 if TYPE_CHECKING:
-    from targets.base import ResourceSpec, TargetInfo
+    from targets.base import TargetInfo
     from targets.client import LiveTarget
 
 OPENAPI_PATHS = ("/openapi.json",)
@@ -121,12 +121,6 @@ def schemathesis_judged(case: Any, exchange: Exchange, phase: str) -> list[str]:
     return [catalog.OPENAPI_CHECKS[n] for n in names]
 
 
-def resource_for(info: TargetInfo, route: str) -> ResourceSpec | None:
-    matches = [r for r in info.resources
-               if route == r.prefix.rstrip("/") or route.startswith(r.prefix.rstrip("/") + "/")]
-    return max(matches, key=lambda r: len(r.prefix), default=None)
-
-
 def rest_operation(method: str, route: str) -> str:
     """The viewset operation a route template and method name (create, list, retrieve, update, destroy, action)."""
     method = method.upper()
@@ -207,7 +201,7 @@ class OpenApiRunner:
             "phase": phase,
             "mode": case.meta.generation.mode.value if case.meta is not None else "explicit",
         }
-        resource = resource_for(self.live.info, case.path)
+        resource = self.live.info.resource_at(case.path)
         if resource is not None:
             facts["resource"] = resource.name
             try:

@@ -237,14 +237,7 @@ def check_credential_decision(reply: McpReply, verdict: Verdict, tool: str, case
 
 def tool_resource(tool: Mapping[str, Any], info: TargetInfo) -> ResourceSpec | None:
     """The resource a tool operates on, from its published ``aksara/path`` and the target metadata."""
-    path = str((tool.get("_meta") or {}).get("aksara/path", ""))
-    best = None
-    for resource in info.resources:
-        prefix = resource.prefix.rstrip("/")
-        if path == prefix or path.startswith(prefix + "/"):
-            if best is None or len(prefix) > len(best.prefix.rstrip("/")):
-                best = resource
-    return best
+    return info.resource_at(str((tool.get("_meta") or {}).get("aksara/path", "")))
 
 
 def required_scope(tool: Mapping[str, Any], info: TargetInfo) -> str | None:

@@ -485,14 +485,6 @@ def declared_routes(live: LiveTarget) -> list[RouteInfo]:
     return [r for r in inventory(live.app, live.info) if r.permissions is not None and r.kind != "mcp"]
 
 
-def _resource_of(live: LiveTarget, route: RouteInfo) -> ResourceSpec | None:
-    for resource in live.info.resources:
-        prefix = resource.prefix.rstrip("/")
-        if route.path == resource.list_path or route.path.startswith(prefix + "/"):
-            return resource
-    return None
-
-
 def _own_row(model: TenantModel, resource: str, tenant: str | None) -> str | None:
     """The first row (model order) of the caller's tenant, else the first row: what a detail route is asked for."""
     rows = model.ordered(resource)
@@ -505,7 +497,7 @@ def declared_request(live: LiveTarget, route: RouteInfo, principal: str, model: 
     """``principal``'s request on ``route``: a detail route on a row of its own tenant, a write with a body that
     passes validation (a create's minimal valid body, an update of one plain field), so the permission layer
     decides; redirects followed; the database reset after anything that changed it."""
-    resource = _resource_of(live, route)
+    resource = live.info.resource_at(route.path)
     tenant = tenant_of(live, principal)
     ids: dict[str, str] = {}
     body: Any = None
