@@ -165,8 +165,8 @@ SCHEMATHESIS_APPLIES = {
     "ignored_auth": "an operation that declares a security scheme (Aksara's OpenAPI declares none)",
 }
 
-_GENERIC = "fuzz.oracles.generic"
-_ROBUST = "fuzz.properties.robustness.hostile_requests"
+_HTTP = "fuzz.oracles.http"
+_HOSTILE = "fuzz.properties.http.hostile_requests"
 _QUERY = "fuzz.oracles.queries"
 _WRITES = "fuzz.oracles.writes"
 _WRITE_CASES = "fuzz.properties.writes.write_cases"
@@ -186,22 +186,22 @@ def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str
 PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(HTTP_NO_SERVER_ERROR, "rest_api", "malformed_payloads",
        "No request, however hostile, makes the app answer 5xx or raise.",
-       f"{_GENERIC}.check_no_server_error", _ROBUST),
+       f"{_HTTP}.check_no_server_error", _HOSTILE),
     _p(HTTP_ERROR_ENVELOPE, "rest_api", "malformed_payloads",
        "Every REST error response is Aksara's JSON error envelope with the response's own status.",
-       f"{_GENERIC}.check_error_envelope", _ROBUST),
+       f"{_HTTP}.check_error_envelope", _HOSTILE),
     _p(HTTP_NO_LEAK, "rest_api", "secret_leakage",
        "No response contains a secret, and no error response SQL, a traceback, a source path or a driver name.",
-       f"{_GENERIC}.check_no_leak", _ROBUST),
+       f"{_HTTP}.check_no_leak", _HOSTILE),
     _p(HTTP_SAFE_METHOD_NO_WRITE, "rest_api", "malformed_payloads",
        "A GET, HEAD or OPTIONS request changes no table.",
-       f"{_GENERIC}.check_safe_method_no_write", _ROBUST),
+       f"{_HTTP}.check_safe_method_no_write", _HOSTILE),
     _p(HTTP_HEALTH_AFTER, "rest_api", "malformed_payloads",
        "After any request the app still answers its health route with 200.",
-       f"{_GENERIC}.check_health_after", _ROBUST),
+       f"{_HTTP}.check_health_after", _HOSTILE),
     _p(HTTP_RESPONDS_IN_TIME, "rest_api", "malformed_payloads",
        "Every request gets a complete response within the time bound; only a declared stream may run on.",
-       f"{_GENERIC}.check_responds_in_time", _ROBUST),
+       f"{_HTTP}.check_responds_in_time", _HOSTILE),
 
     _p(QUERY_FILTER_DIFFERENTIAL, "rest_api", "sql_injection",
        "A list filtered by valid filters (and search) returns exactly the rows an independent model selects.",

@@ -15,7 +15,7 @@ from typing import Any
 
 ALLOWED_MODULES = ("strategies.", "fuzz.")
 #: Modules renamed since inputs were first stored: old artifacts still decode.
-MOVED_MODULES = {"strategies.credentials": "strategies.tokens"}
+MOVED_MODULES = {"strategies.credentials": "strategies.tokens", "fuzz.properties.robustness": "fuzz.properties.http"}
 _LARGE = 64 * 1024
 
 

@@ -89,9 +89,9 @@ def _input(finding: Finding) -> tuple[str, dict[str, Any]]:
 
 # -- replayers, one per area --------------------------------------------------------------------
 
-def replay_robustness(finding: Finding, env: ReplayEnv) -> list[Finding]:
-    """The hostile request again, judged by every generic oracle (fuzz/properties/robustness.py)."""
-    from fuzz.properties.robustness import check_hostile_request, known_ids
+def replay_http(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The hostile request again, judged by every generic oracle (fuzz/properties/http.py)."""
+    from fuzz.properties.http import check_hostile_request, known_ids
 
     _, args = _input(finding)
     live = env.live
@@ -145,7 +145,7 @@ def replay_tokens(finding: Finding, env: ReplayEnv) -> list[Finding]:
 def replay_mcp(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The MCP call again through ``/mcp/`` of a fresh target, with every reply oracle."""
     from fuzz.properties import mcp as props
-    from fuzz.properties.robustness import known_ids
+    from fuzz.properties.http import known_ids
 
     call, args = _input(finding)
     live = env.live
@@ -195,7 +195,8 @@ def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 
 AREAS: dict[str, Replayer] = {
-    "robustness": replay_robustness,
+    "http": replay_http,
+    "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
     "queries": replay_queries,
     "writes": replay_writes,
     "authz": replay_authz,

@@ -40,7 +40,7 @@ CREDENTIAL = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catal
 
 @pytest.fixture(scope="module")
 def mcp_world(live_target):
-    from fuzz.properties.robustness import known_ids
+    from fuzz.properties.http import known_ids
 
     if not live_target.info.mcp_path:
         pytest.skip(features.missing("mcp") or "the target does not expose MCP")

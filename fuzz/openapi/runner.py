@@ -22,7 +22,7 @@ from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.judging import judged
 from fuzz.openapi.facts import body_facts
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_health_after
+from fuzz.oracles.http import check_health_after
 from fuzz.query_shape import query_shape
 from targets.transcript import Exchange
 

@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.judging import judge
 from fuzz.oracles import authz
-from fuzz.oracles.generic import check_no_leak, check_responds_in_time, run_exchange_checks
+from fuzz.oracles.http import check_no_leak, check_responds_in_time, run_exchange_checks
 from fuzz.oracles.context import OracleContext
 from targets.base import FieldSpec, ResourceSpec, TargetInfo
 from targets.routes import RouteInfo

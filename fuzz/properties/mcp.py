@@ -16,7 +16,7 @@ from fuzz.findings import Finding, replayable, with_facts
 from fuzz.judging import judged
 from fuzz.oracles import mcp as oracles
 from fuzz.oracles import tokens as algebra
-from fuzz.oracles.generic import check_health_after, run_exchange_checks
+from fuzz.oracles.http import check_health_after, run_exchange_checks
 from strategies.jsonrpc import RawMessage, ToolArguments, is_valid
 from strategies.tokens import ClaimsCase, claims_json
 from targets.mcp_client import McpClient, McpReply, bearer

@@ -18,7 +18,7 @@ from aksara.db import debug as query_log
 
 from fuzz.findings import Finding, replayable, with_facts
 from fuzz.oracles import queries as oracles
-from fuzz.oracles.generic import run_exchange_checks
+from fuzz.oracles.http import run_exchange_checks
 from fuzz.oracles.context import OracleContext
 from fuzz.query_shape import query_shape
 from fuzz.oracles.pg_model import Collation, order_rows, predicate, search_predicate, visible_rows

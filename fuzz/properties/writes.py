@@ -21,7 +21,7 @@ from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.properties import CompactDict
 from fuzz.oracles import writes as oracle
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_error_envelope, check_health_after, check_no_leak, check_no_server_error
+from fuzz.oracles.http import check_error_envelope, check_health_after, check_no_leak, check_no_server_error
 from strategies.payloads import NO_DOCUMENT, WriteBody, oversized_bodies, write_bodies
 
 if TYPE_CHECKING:

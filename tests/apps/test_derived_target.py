@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import run_exchange_checks
+from fuzz.oracles.http import run_exchange_checks
 from targets.derive import seed_id
 from targets.loader import TargetError, load_target
 from tests.support.planted import started_target

@@ -21,7 +21,7 @@ from targets.transcript import Exchange
 
 @pytest.fixture(scope="module")
 def world(live_target):
-    from fuzz.properties.robustness import known_ids
+    from fuzz.properties.http import known_ids
 
     live_target.reset()
     return props.build_world(live_target, known_ids(live_target))

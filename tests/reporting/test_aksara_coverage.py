@@ -46,7 +46,7 @@ def test_measured_run_combines_workers_and_cli_subprocesses(tmp_path):
     rep = tmp_path / "rep"
     before = {p.name for p in ROOT.iterdir()}
     result = run_pytest(
-        "fuzz/test_doctor.py::test_verdict_matches_spec_cli", "fuzz/test_robustness.py::test_hostile_query_strings",
+        "fuzz/test_doctor.py::test_verdict_matches_spec_cli", "fuzz/test_http.py::test_hostile_query_strings",
         "-k", "cli or Category", "-n", "2", "--fuzz-profile", "dev", "--aksara-coverage",
         "--report-dir", str(rep), "--example-db", str(tmp_path / "db"), "--artifacts-dir", str(tmp_path / "art"),
         timeout=300)

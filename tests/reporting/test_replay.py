@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fuzz.artifacts import write_artifact
-from fuzz.oracles.generic import check_no_server_error
+from fuzz.oracles.http import check_no_server_error
 from fuzz.reporting_plugin import replay_test_file
 from tests.reporting.support import run_pytest
 

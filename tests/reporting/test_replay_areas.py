@@ -2,7 +2,7 @@
 
 Inputs survive JSON; every property id of the suite has a replayer (or is named as no property);
 the judge tells the same cause from another one and lets a known defect of another cause pass; and
-the robustness, OpenAPI, MCP and authz replayers reproduce real or planted causes on real Aksara.
+the HTTP, OpenAPI, MCP and authz replayers reproduce real or planted causes on real Aksara.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from strategies.settings import DoctorInput
 from fuzz.findings import Finding
 from fuzz.inputs import decode, encode
 from fuzz.properties import authz as authz_props
-from fuzz.properties.robustness import HostileRequest, check_hostile_request, known_ids
+from fuzz.properties.http import HostileRequest, check_hostile_request, known_ids
 from fuzz.properties.writes import WriteCase
 from fuzz.replay import NOT_PROPERTIES, REPLAYERS, AREAS, ReplayEnv, judge, replay
 from strategies.tokens import ApprovalCase, Claim, ClaimsCase, Tamper
@@ -125,13 +125,13 @@ def test_the_judge_tells_the_same_cause_from_another_and_passes_known_defects_of
 
 # -- the live replayers --------------------------------------------------------------------------------
 
-def test_robustness_replay_is_red_with_the_planted_fault_and_green_without(live_target, oracle_context, request,
+def test_http_replay_is_red_with_the_planted_fault_and_green_without(live_target, oracle_context, request,
                                                                           monkeypatch):
     req = HostileRequest("user_a", "Ticket", None, (("title__icontains", "%x"),))
     query_plant.plant(monkeypatch)
     [finding] = [f for f in check_hostile_request(live_target, oracle_context, known_ids(live_target), req)
                  if f.property_id == "http.no_server_error"]
-    assert finding.replay["area"] == "robustness"
+    assert finding.replay["area"] == "http"
     assert "same cause" in judge(finding, replay(finding, request))
     monkeypatch.undo()
     assert judge(finding, replay(finding, request)) is None

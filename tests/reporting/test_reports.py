@@ -20,7 +20,7 @@ def sample_run() -> RunRecord:
                        {status_codes: 60}, principal="user_a", declared=[status_codes]),
             TestRecord("fuzz/test_openapi.py::test_openapi_fuzzing[user_b]", "failed", 4.0,
                        {status_codes: 12}, principal="user_b", declared=[status_codes]),
-            TestRecord("fuzz/test_robustness.py::test_hostile_query_strings[Ticket]", "passed", 1.0,
+            TestRecord("fuzz/test_http.py::test_hostile_query_strings[Ticket]", "passed", 1.0,
                        {catalog.HTTP_NO_SERVER_ERROR: 60}, resource="Ticket",
                        known_examples={catalog.HTTP_NO_SERVER_ERROR: 6}, declared=[catalog.HTTP_NO_SERVER_ERROR]),
             TestRecord("fuzz/test_queries.py::test_hidden_fields_are_not_observable_through_queries[Comment]",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from fuzz.findings import Finding, replayable, with_facts
 from fuzz.properties import CompactDict
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_health_after, check_safe_method_no_write, run_exchange_checks
+from fuzz.oracles.http import check_health_after, check_safe_method_no_write, run_exchange_checks
 from fuzz.query_shape import query_shape
 from strategies.query import path_ids, query_strings
 
@@ -58,7 +58,7 @@ def _segment(text: str) -> str:
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
 
 
-@replayable("robustness", env=("live", "context", "ids"))
+@replayable("http", env=("live", "context", "ids"))
 def check_hostile_request(live: LiveTarget, context: OracleContext, ids: KnownIds, req: HostileRequest) -> list[Finding]:
     """Send ``req``; return every generic-oracle finding (no 5xx, envelope, leak, GET-safe, health)."""
     resource = live.info.resource(req.resource)
