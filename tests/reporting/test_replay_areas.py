@@ -66,6 +66,17 @@ def fields(value):
     return repr(value)
 
 
+@pytest.mark.parametrize("old, value", [
+    ("strategies.credentials", ApprovalCase("other_tool", Tamper("change_char", 1, 7, "="))),
+    ("fuzz.properties.robustness", HostileRequest("agent_read", "Ticket", "1", (("limit", "NaN"),))),
+])
+def test_inputs_stored_under_a_module_name_since_renamed_still_decode(old, value):
+    stored = encode(value)
+    stored["__type__"] = old + ":" + stored["__type__"].split(":", 1)[1]
+    again = decode(stored)
+    assert type(again) is type(value) and fields(again) == fields(value)
+
+
 def test_inputs_of_other_modules_are_not_imported_back():
     from fuzz.inputs import InputError
 
