@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fuzz.findings import Finding
-from fuzz.transcript import curl_script
+from targets.transcript import curl_script
 
 REPLAY_TEMPLATE = '''"""Replay of finding {digest}: [{property_id}] {message_literal}
 

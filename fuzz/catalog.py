@@ -165,16 +165,17 @@ SCHEMATHESIS_APPLIES = {
     "ignored_auth": "an operation that declares a security scheme (Aksara's OpenAPI declares none)",
 }
 
-_GENERIC = "fuzz.oracles.generic"
-_ROBUST = "fuzz.properties.robustness.hostile_requests"
+_HTTP = "fuzz.oracles.http"
+_HOSTILE = "fuzz.properties.http.hostile_requests"
 _QUERY = "fuzz.oracles.queries"
 _WRITES = "fuzz.oracles.writes"
 _WRITE_CASES = "fuzz.properties.writes.write_cases"
 _AUTHZ = "fuzz.oracles.authz"
-_MACHINE = "fuzz.test_authz.TenantMachine"
+_MACHINE = "fuzz.properties.authz.TenantMachine"
 _MCP = "fuzz.oracles.mcp"
-_CREDS = "strategies.credentials"
-_DOCTOR = "fuzz.doctor.oracles"
+_TOKENS = "fuzz.oracles.tokens"
+_CREDS = "strategies.tokens"
+_DOCTOR = "fuzz.oracles.doctor"
 _MIG = "fuzz.migrations.oracles"
 
 
@@ -185,23 +186,23 @@ def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str
 PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(HTTP_NO_SERVER_ERROR, "rest_api", "malformed_payloads",
        "No request, however hostile, makes the app answer 5xx or raise.",
-       f"{_GENERIC}.check_no_server_error", _ROBUST),
+       f"{_HTTP}.check_no_server_error", _HOSTILE),
     _p(HTTP_ERROR_ENVELOPE, "rest_api", "malformed_payloads",
        "Every REST error response is Aksara's JSON error envelope with the response's own status.",
-       f"{_GENERIC}.check_error_envelope", _ROBUST),
+       f"{_HTTP}.check_error_envelope", _HOSTILE),
     _p(HTTP_NO_LEAK, "rest_api", "secret_leakage",
        "No response or log record contains a secret, no log record the caller's credential, and no error "
        "response SQL, a traceback, a source path or a driver name.",
-       f"{_GENERIC}.check_no_leak", _ROBUST),
+       f"{_HTTP}.check_no_leak", _HOSTILE),
     _p(HTTP_SAFE_METHOD_NO_WRITE, "rest_api", "malformed_payloads",
        "A GET, HEAD or OPTIONS request changes no table.",
-       f"{_GENERIC}.check_safe_method_no_write", _ROBUST),
+       f"{_HTTP}.check_safe_method_no_write", _HOSTILE),
     _p(HTTP_HEALTH_AFTER, "rest_api", "malformed_payloads",
        "After any request the app still answers its health route with 200.",
-       f"{_GENERIC}.check_health_after", _ROBUST),
+       f"{_HTTP}.check_health_after", _HOSTILE),
     _p(HTTP_RESPONDS_IN_TIME, "rest_api", "malformed_payloads",
        "Every request gets a complete response within the time bound; only a declared stream may run on.",
-       f"{_GENERIC}.check_responds_in_time", _ROBUST),
+       f"{_HTTP}.check_responds_in_time", _HOSTILE),
 
     _p(QUERY_FILTER_DIFFERENTIAL, "rest_api", "sql_injection",
        "A list filtered by valid filters (and search) returns exactly the rows an independent model selects.",
@@ -312,19 +313,19 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
 
     _p(TOKENS_AGENT_TOKEN_LIFETIME, "mcp_tools", "mcp_overbroad_credentials",
        "verify_agent_token accepts a token exactly while it is unexpired and well-formed.",
-       f"{_MCP}.check_lifetime", f"{_CREDS}.claims_cases"),
+       f"{_TOKENS}.check_lifetime", f"{_CREDS}.claims_cases"),
     _p(TOKENS_VERIFY_RAISES_VALUEERROR, "mcp_tools", "broken_authentication",
        "verify_agent_token refuses a bad token with ValueError, never another exception.",
-       f"{_MCP}.check_verify_error_type", f"{_CREDS}.claims_cases"),
+       f"{_TOKENS}.check_verify_error_type", f"{_CREDS}.claims_cases"),
     _p(TOKENS_AGENT_TOKEN_INTEGRITY, "mcp_tools", "broken_authentication",
        "Any change to a signed agent token's bytes makes it invalid.",
-       f"{_MCP}.check_tamper", f"{_CREDS}.tampers"),
+       f"{_TOKENS}.check_tamper", f"{_CREDS}.tampers"),
     _p(TOKENS_SCOPE_ALGEBRA, "mcp_tools", "mcp_overbroad_credentials",
        "Aksara's scope checks grant exactly what the reference scope algebra grants.",
-       f"{_MCP}.check_scope_decisions", f"{_CREDS}.scope_sets"),
+       f"{_TOKENS}.check_scope_decisions", f"{_CREDS}.scope_sets"),
     _p(TOKENS_APPROVAL_BINDING, "mcp_tools", "mcp_overbroad_credentials",
        "An approval grant authorizes only the exact call it was issued for, once.",
-       f"{_MCP}.check_approval", f"{_CREDS}.approval_cases"),
+       f"{_TOKENS}.check_approval", f"{_CREDS}.approval_cases"),
 
     _p(DOCTOR_VERDICT_MATCHES_SPEC, "diagnostics", "insecure_configuration",
        "aksara doctor's verdict on a configuration is the Production Hardening specification's verdict.",

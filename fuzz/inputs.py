@@ -14,6 +14,8 @@ import zlib
 from typing import Any
 
 ALLOWED_MODULES = ("strategies.", "fuzz.")
+#: Modules renamed since inputs were first stored: old artifacts still decode.
+MOVED_MODULES = {"strategies.credentials": "strategies.tokens", "fuzz.properties.robustness": "fuzz.properties.http"}
 _LARGE = 64 * 1024
 
 
@@ -85,6 +87,7 @@ def _decode(data: Any, sentinels: dict[str, Any]) -> Any:
         return {_key(_decode(k, sentinels)): _decode(v, sentinels) for k, v in data["__items__"]}
     if "__type__" in data:
         module, _, qualname = data["__type__"].partition(":")
+        module = MOVED_MODULES.get(module, module)
         if not module.startswith(ALLOWED_MODULES):
             raise InputError(f"refusing to import {module!r} for a replay input")
         cls: Any = importlib.import_module(module)

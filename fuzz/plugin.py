@@ -25,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -38,6 +38,9 @@ from targets.client import LiveTarget
 from targets.postgres import (PROVIDERS, PgServer, ProviderUnavailable, reap_orphans, start_server,
                               stop_started_servers)
 
+if TYPE_CHECKING:
+    from fuzz.oracles.context import OracleContext
+
 EXIT_SETUP_ERROR = 3
 
 
@@ -49,7 +52,7 @@ class FuzzState:
     server: PgServer | None = None
     owns_server: bool = False
     server_error: str | None = None
-    live: Any = None
+    live: LiveTarget | None = None
     target: Any = None
     worker: str = "main"
     artifacts: list[tuple[str, str, Path]] = field(default_factory=list)
@@ -354,7 +357,7 @@ def fuzz_target(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="session")
-def live_target(request: pytest.FixtureRequest, pg_server: PgServer, fuzz_target: Any) -> Any:
+def live_target(request: pytest.FixtureRequest, pg_server: PgServer, fuzz_target: Any) -> LiveTarget:
     """The target started on this worker's own database clone."""
     from targets.loader import TargetError, start_live_target
 
@@ -368,14 +371,14 @@ def live_target(request: pytest.FixtureRequest, pg_server: PgServer, fuzz_target
 
 
 @pytest.fixture(scope="session")
-def oracle_context(live_target: Any) -> Any:
+def oracle_context(live_target: LiveTarget) -> OracleContext:
     from fuzz.oracles.context import OracleContext
 
     return OracleContext(live_target.info)
 
 
 @pytest.fixture
-def fresh_target(live_target: Any) -> Any:
+def fresh_target(live_target: LiveTarget) -> LiveTarget:
     """The live target, reset to its seed before the test."""
     live_target.reset()
     return live_target

@@ -17,12 +17,10 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
-from targets.base import ResourceSpec
+from targets.base import INTEGER_BOUNDS, TEXT_KINDS, ResourceSpec
 
 KNOWN_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte", "in", "isnull", "icontains", "contains"})
 PAGE_KEYS = frozenset({"limit", "offset", "page", "size", "cursor", "page_size"})
-INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
-TEXT_KINDS = frozenset({"string", "text", "email", "url", "slug"})
 BOOL_WORDS = frozenset({"true", "false", "1", "0", "yes", "no"})
 NULL_WORDS = frozenset({"null", "none", ""})
 
@@ -30,7 +28,7 @@ NULL_WORDS = frozenset({"null", "none", ""})
 def _is_int(value: str, kind: str) -> bool:
     if not re.fullmatch(r"[+-]?\d+", value.strip()):
         return False
-    limit = INT_RANGES.get(kind, 2**63)
+    limit = INTEGER_BOUNDS.get(kind, 2**63)
     return -limit <= int(value) < limit
 
 
@@ -65,7 +63,7 @@ def coercible(kind: str, lookup: str, value: str) -> bool:
     if lookup == "in":
         items = [v.strip() for v in value.split(",") if v.strip()]
         return bool(items) and all(coercible(kind, "exact", v) for v in items)
-    if kind in INT_RANGES:
+    if kind in INTEGER_BOUNDS:
         return _is_int(value, kind)
     if kind in ("decimal", "float"):
         return _is_number(value)

@@ -24,12 +24,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from fuzz.findings import Finding, with_facts
 from fuzz.inputs import decode
 from fuzz.oracles.context import OracleContext
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
 
 Replayer = Callable[[Finding, "ReplayEnv"], list[Finding]]
 
@@ -60,7 +63,7 @@ class ReplayEnv:
         self._live = None if self._request is not None else source
 
     @property
-    def live(self) -> Any:
+    def live(self) -> LiveTarget:
         if self._live is None:
             self._live = self._request.getfixturevalue("live_target")
         return self._live
@@ -86,9 +89,9 @@ def _input(finding: Finding) -> tuple[str, dict[str, Any]]:
 
 # -- replayers, one per area --------------------------------------------------------------------
 
-def replay_robustness(finding: Finding, env: ReplayEnv) -> list[Finding]:
-    """The hostile request again, judged by every generic oracle (fuzz/properties/robustness.py)."""
-    from fuzz.properties.robustness import check_hostile_request, known_ids
+def replay_http(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The hostile request again, judged by every generic oracle (fuzz/properties/http.py)."""
+    from fuzz.properties.http import check_hostile_request, known_ids
 
     _, args = _input(finding)
     live = env.live
@@ -133,7 +136,7 @@ def replay_authz(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 def replay_tokens(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The token case again against the installed verifier, scope deciders or approval manager."""
-    from fuzz.properties import mcp as props
+    from fuzz.properties import tokens as props
 
     call, args = _input(finding)
     return getattr(props, call)(**args)
@@ -142,7 +145,7 @@ def replay_tokens(finding: Finding, env: ReplayEnv) -> list[Finding]:
 def replay_mcp(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The MCP call again through ``/mcp/`` of a fresh target, with every reply oracle."""
     from fuzz.properties import mcp as props
-    from fuzz.properties.robustness import known_ids
+    from fuzz.properties.http import known_ids
 
     call, args = _input(finding)
     live = env.live
@@ -159,7 +162,7 @@ def replay_mcp(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 def replay_doctor(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The configuration through the installed doctor again, judged against the spec model."""
-    from fuzz.doctor import properties as props
+    from fuzz.properties import doctor as props
 
     call, args = _input(finding)
     return getattr(props, call)(**args)
@@ -192,7 +195,8 @@ def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 
 AREAS: dict[str, Replayer] = {
-    "robustness": replay_robustness,
+    "http": replay_http,
+    "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
     "queries": replay_queries,
     "writes": replay_writes,
     "authz": replay_authz,
@@ -206,7 +210,7 @@ AREAS: dict[str, Replayer] = {
 
 # -- findings without a stored input --------------------------------------------------------------
 
-def replay_exchanges(live: Any, finding: Finding) -> list[Exchange]:
+def replay_exchanges(live: LiveTarget, finding: Finding) -> list[Exchange]:
     live.reset()
     replayed = [live.replay(original) for original in finding.exchanges]
     for original, again in zip(finding.exchanges, replayed):

@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz import catalog
-from fuzz.doctor.properties import monotone_case, unloadable_case, verdict_case
+from fuzz.properties.doctor import monotone_case, unloadable_case, verdict_case
 from fuzz.doctor.spec_model import COMMANDS
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled

@@ -1,6 +1,7 @@
-"""Tool-call fuzzing and REST/MCP parity through the live ``POST /mcp/`` endpoint.
+"""Tool-call fuzzing, credentials and REST/MCP parity through the live ``POST /mcp/`` endpoint.
 
-Properties: ``mcp.tools_list_exact`` and ``mcp.tool_schema_valid`` (tools/list per principal and per
+Properties: ``mcp.credential_algebra`` (tokens minted with generated claims: the decision follows the
+token algebra of fuzz/test_tokens.py), ``mcp.tools_list_exact`` and ``mcp.tool_schema_valid`` (tools/list per principal and per
 granted scope set), ``mcp.no_internal_error``, ``mcp.jsonrpc_response``, ``mcp.documented_denial``,
 ``mcp.output_schema``, ``mcp.arguments_validated``, ``mcp.db_change_only_when_allowed``,
 ``mcp.tenant_isolation``, ``mcp.hidden_fields`` (tools/call with valid and hostile arguments from each
@@ -21,8 +22,8 @@ from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import mcp as props
 from targets import features
-from strategies.credentials import scope_sets
 from strategies.jsonrpc import ToolArguments, malformed_messages, tool_arguments, valid_arguments
+from strategies.tokens import claims_cases, scope_sets
 
 UNKNOWN_TOOLS = ("no_such_tool", "ticket_list ", "TICKET_LIST", "ticket_drop", "__import__")
 HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME,
@@ -31,16 +32,31 @@ REPLY = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MC
 TOOL_CALL = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL,
              catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_ARGUMENTS_VALIDATED, catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED,
              catalog.MCP_TENANT_ISOLATION, catalog.MCP_HIDDEN_FIELDS)
+CREDENTIAL = (catalog.MCP_NO_INTERNAL_ERROR, catalog.MCP_JSONRPC_RESPONSE, catalog.MCP_DOCUMENTED_DENIAL,
+              catalog.MCP_OUTPUT_SCHEMA, catalog.MCP_HIDDEN_FIELDS, catalog.MCP_DB_CHANGE_ONLY_WHEN_ALLOWED,
+              catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK,
+              catalog.HTTP_RESPONDS_IN_TIME)
 
 
 @pytest.fixture(scope="module")
 def mcp_world(live_target):
-    from fuzz.properties.robustness import known_ids
+    from fuzz.properties.http import known_ids
 
     if not live_target.info.mcp_path:
         pytest.skip(features.missing("mcp") or "the target does not expose MCP")
     live_target.reset()
     return props.build_world(live_target, known_ids(live_target))
+
+
+@judges(catalog.MCP_CREDENTIAL_ALGEBRA, also=CREDENTIAL)
+@given(data=st.data())
+def test_live_credential_algebra(live_target, mcp_world, data):
+    if not hasattr(live_target.target, "mint_agent_token"):
+        pytest.skip("the target has no mint_agent_token(claims) capability")
+    models = [r.name for r in live_target.info.resources]
+    case = data.draw(claims_cases(models), label="claims")
+    tool = draw_from(data, sorted(mcp_world.catalogue), "tool", "the target's MCP server lists no tools")
+    judge(props.credential_case(mcp_world, case, tool))
 
 
 @judges(catalog.MCP_TOOLS_LIST_EXACT, catalog.MCP_TOOL_SCHEMA_VALID, also=REPLY)

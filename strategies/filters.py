@@ -19,11 +19,8 @@ from typing import Any, Sequence
 
 from hypothesis import strategies as st
 
-from targets.base import FieldSpec, ResourceSpec
+from targets.base import INTEGER_BOUNDS, NUMERIC_KINDS, TEXT_KINDS, FieldSpec, ResourceSpec
 
-TEXT_KINDS = frozenset({"string", "text", "email", "url", "slug"})
-NUMERIC_KINDS = frozenset({"integer", "bigint", "smallint", "decimal", "float"})
-INT_LIMITS = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 BACKEND_WORDS = frozenset({"true", "false", "yes", "no", "1", "0", "null", "none", ""})
 WILDCARD_NEEDLES = ["%", "_", "\\", "50%", "_s", "o_", "a%b", "%%", "\\\\", "off_"]
 
@@ -68,8 +65,8 @@ def scalar_values(field: FieldSpec, rows: Sequence[dict], lookup: str) -> st.Sea
     kind = field.kind
     existing = [as_query_text(v) for v in _existing(rows, field)]
     from_rows = st.sampled_from(existing) if existing else st.nothing()
-    if kind in INT_LIMITS:
-        limit = INT_LIMITS[kind]
+    if kind in INTEGER_BOUNDS:
+        limit = INTEGER_BOUNDS[kind]
         edges = [0, 1, -1, limit - 1, -limit, 2**15 - 1, 2**31 - 1]
         generated = st.sampled_from([str(e) for e in edges if -limit <= e < limit]) | st.integers(
             -limit, limit - 1).map(str)

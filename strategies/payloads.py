@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 from hypothesis import strategies as st
 
 from strategies import json_values as jv
+from targets.base import INTEGER_BOUNDS
 
 NO_DOCUMENT = type("NoDocument", (), {"__repr__": lambda self: "NO_DOCUMENT"})()
 MIB = 1024 * 1024
@@ -89,11 +90,6 @@ class WriteBody:
 
 # -- field metadata ------------------------------------------------------------------------
 
-def payload_key(spec: Any) -> str:
-    """The key a write body uses for a field: the column name for foreign keys, else the field name."""
-    return spec.column if spec.kind == "fk" else spec.name
-
-
 def client_fields(resource: Any) -> list[Any]:
     """Fields a client may send at all: not server-controlled, not the tenant, not read-only."""
     return [f for f in resource.fields if f.writable_by_clients]
@@ -114,7 +110,7 @@ def restricted_names(resource: Any) -> list[str]:
     names: list[str] = []
     for f in resource.fields:
         if f.tenant or f.read_only or not f.ai_writable:
-            names += [n for n in dict.fromkeys((f.name, f.column, payload_key(f))) if n not in names]
+            names += [n for n in dict.fromkeys((f.name, f.column, f.input_key)) if n not in names]
     return names
 
 
@@ -128,7 +124,7 @@ def fk_target(spec: Any, known: Mapping[str, Any]) -> str | None:
 
 # -- valid values --------------------------------------------------------------------------
 
-INT_RANGES = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+INT_RANGES = {kind: (-bound, bound - 1) for kind, bound in INTEGER_BOUNDS.items()}
 clean_documents = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**15), 10**15)
     | st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False) | st.text(SAFE_TEXT, max_size=12),
@@ -252,8 +248,8 @@ def _base(resource: Any, fk_ids: Mapping[str, Sequence[str]], partial: bool) -> 
     fields = client_fields(resource)
     required = [] if partial else [f for f in fields if not f.nullable and not f.has_default]
     optional = [f for f in fields if f not in required]
-    required_values = st.fixed_dictionaries({payload_key(f): valid_values(f, fk_ids) for f in required})
-    optional_values = st.fixed_dictionaries({}, optional={payload_key(f): valid_values(f, fk_ids) for f in optional})
+    required_values = st.fixed_dictionaries({f.input_key: valid_values(f, fk_ids) for f in required})
+    optional_values = st.fixed_dictionaries({}, optional={f.input_key: valid_values(f, fk_ids) for f in optional})
     return st.tuples(required_values, optional_values).map(lambda t: {**t[0], **t[1]})
 
 
@@ -270,15 +266,15 @@ def restricted_key_bodies(resource: Any, fk_ids: Mapping, partial: bool = False)
     if not fields:
         return st.nothing()
     keys = st.sampled_from(fields).flatmap(
-        lambda f: st.tuples(st.sampled_from(sorted({f.name, payload_key(f), f.column})), restricted_values(f)))
+        lambda f: st.tuples(st.sampled_from(sorted({f.name, f.input_key, f.column})), restricted_values(f)))
     extra = st.lists(keys, min_size=1, max_size=3).map(dict)
     return _with(_base(resource, fk_ids, partial), extra).map(lambda d: WriteBody("restricted_key", d, clean=True))
 
 
 def unknown_key_bodies(resource: Any, fk_ids: Mapping, partial: bool = False) -> st.SearchStrategy:
-    names = {payload_key(f) for f in resource.fields}
+    names = {f.input_key for f in resource.fields}
     variants = [f.name.upper() for f in resource.fields] + [f" {f.name}" for f in resource.fields]
-    aliases = [f.name for f in resource.fields if payload_key(f) != f.name]
+    aliases = [f.name for f in resource.fields if f.input_key != f.name]
     pool = [k for k in (*UNKNOWN_KEYS, *variants, *aliases) if k not in names]  # aliases: not the payload key
     extra = st.dictionaries(st.sampled_from(pool) | st.text(string.ascii_letters, min_size=1, max_size=8).filter(
         lambda k: k not in names), st.integers(0, 9) | st.text(max_size=5), min_size=1, max_size=3)
@@ -301,7 +297,7 @@ def nested_denied_bodies(resource: Any, fk_ids: Mapping, partial: bool = False) 
     def build(args: tuple) -> WriteBody:
         base, target, name, path, leaf = args
         placed = jv.place_at(path, {name: leaf})
-        key = payload_key(target)
+        key = target.input_key
         document = {**{k: v for k, v in base.items() if k != key}, key: placed.document}
         return WriteBody("nested_denied", document, raw=_splice(base, key, placed.raw), clean=True,
                          depth=placed.depth + 2, notes=(f"path={key}{_path_text(path)}.{name}",))
@@ -322,7 +318,7 @@ def _replace_some(resource: Any, fk_ids: Mapping, partial: bool, values: Any, ki
     if not fields:
         return st.nothing()
     extra = st.lists(st.sampled_from(fields), min_size=1, max_size=3, unique_by=lambda f: f.name).flatmap(
-        lambda fs: st.fixed_dictionaries({payload_key(f): values(f) for f in fs}))
+        lambda fs: st.fixed_dictionaries({f.input_key: values(f) for f in fs}))
     return _with(_base(resource, fk_ids, partial), extra).map(lambda d: WriteBody(kind, d))
 
 
@@ -344,18 +340,18 @@ def bad_text_bodies(resource: Any, fk_ids: Mapping, partial: bool = False) -> st
 def null_bodies(resource: Any, fk_ids: Mapping, partial: bool = False) -> st.SearchStrategy:
     """``null`` for every client field (clean only when every one of them is nullable)."""
     fields = client_fields(resource)
-    document = {payload_key(f): None for f in fields}
+    document = {f.input_key: None for f in fields}
     some = st.lists(st.sampled_from(fields), min_size=1, max_size=len(fields), unique_by=lambda f: f.name)
     return st.just(document).map(lambda d: WriteBody("null_all", d, clean=all(f.nullable for f in fields))) | \
-        _with(_base(resource, fk_ids, partial), some.map(lambda fs: {payload_key(f): None for f in fs})).map(
+        _with(_base(resource, fk_ids, partial), some.map(lambda fs: {f.input_key: None for f in fs})).map(
             lambda d: WriteBody("null_all", d, clean=all(
-                resource.field(n).nullable for n in [f.name for f in fields if d.get(payload_key(f), 0) is None])))
+                resource.field(n).nullable for n in [f.name for f in fields if d.get(f.input_key, 0) is None])))
 
 
 def _container_body(resource: Any, fk_ids: Mapping, partial: bool, kind: str, raw_value: bytes, depth: int,
                     document: Any) -> st.SearchStrategy:
     targets = json_fields(resource)
-    key_choices = [payload_key(f) for f in targets] or ["nested"]
+    key_choices = [f.input_key for f in targets] or ["nested"]
 
     def build(args: tuple) -> WriteBody:
         base, key = args
@@ -421,7 +417,7 @@ def duplicate_key_bodies(resource: Any, fk_ids: Mapping, partial: bool = False) 
 
     def build(args: tuple) -> WriteBody:
         base, spec, first, second = args
-        key = payload_key(spec)
+        key = spec.input_key
         rest = {k: v for k, v in base.items() if k != key}
         head = json.dumps(rest).encode()[:-1] + (b", " if rest else b"")
         pair = lambda v: json.dumps(key).encode() + b": " + json.dumps(v).encode()  # noqa: E731
@@ -473,14 +469,14 @@ def write_bodies(resource: Any, fk_ids: Mapping[str, Sequence[str]], partial: bo
 def oversized_bodies(resource: Any, fk_ids: Mapping[str, Sequence[str]], partial: bool = False) -> st.SearchStrategy:
     """Bodies of 1 MiB + 1 byte to 50 MB: one huge string (text field or unknown key) or a huge JSON array."""
     texts = [f for f in client_fields(resource) if f.kind in ("text", "string") and not f.max_length and not f.choices]
-    keys = [payload_key(f) for f in texts] + [payload_key(f) for f in json_fields(resource)] + ["padding"]
+    keys = [f.input_key for f in texts] + [f.input_key for f in json_fields(resource)] + ["padding"]
 
     def build(args: tuple) -> WriteBody:
         base, key, size = args
         head = _splice(base, key, b'"')[:-1]
         filler = size - len(head) - 2
         raw = head + b"x" * max(filler, 0) + b'"}'
-        spec = next((f for f in resource.fields if payload_key(f) == key), None)
+        spec = next((f for f in resource.fields if f.input_key == key), None)
         document = {**{k: v for k, v in base.items() if k != key}, key: "x" * max(filler, 0)}
         return WriteBody("oversized", document, raw=raw, clean=spec is not None, notes=(f"{len(raw)} bytes",))
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from strategies.filters import NUMERIC_KINDS, TEXT_KINDS, _text_ok, as_query_text, filterable
-from targets.base import ResourceSpec
+from strategies.filters import _text_ok, as_query_text, filterable
+from targets.base import NUMERIC_KINDS, TEXT_KINDS, ResourceSpec
 
 
 @st.composite

@@ -23,6 +23,11 @@ FIELD_KINDS = {
     "JSON": "json", "Array": "array", "Enum": "enum", "ForeignKey": "fk", "OneToOne": "fk",
 }
 SERVER_CONTROLLED = frozenset({"id", "created_at", "updated_at", "tenant_id"})
+# integer field kind -> its bound (PostgreSQL smallint, integer, bigint): a value fits when -bound <= value < bound
+INTEGER_BOUNDS = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+INTEGER_KINDS = frozenset(INTEGER_BOUNDS)
+NUMERIC_KINDS = INTEGER_KINDS | {"decimal", "float"}
+TEXT_KINDS = frozenset({"string", "text", "email", "url", "slug"})  # free text: LIKE lookups, text ranges
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,11 @@ class FieldSpec:
     tenant: bool = False
     server_controlled: bool = False
     fk_target: str | None = None
+
+    @property
+    def input_key(self) -> str:
+        """The key a client writes this field under: the column for a foreign key, else the field name."""
+        return self.column if self.kind == "fk" else self.name
 
     @property
     def writable_by_clients(self) -> bool:
@@ -100,6 +110,11 @@ class ResourceSpec:
     def detail_path(self, pk: str) -> str:
         return f"{self.prefix.rstrip('/')}/{pk}"
 
+    def owns(self, path: str) -> bool:
+        """Whether ``path`` is this resource's prefix or lies under it."""
+        prefix = self.prefix.rstrip("/")
+        return path == prefix or path.startswith(prefix + "/")
+
 
 @dataclass(frozen=True)
 class PrincipalSpec:
@@ -145,6 +160,11 @@ class TargetInfo:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    def resource_at(self, path: str) -> ResourceSpec | None:
+        """The resource that owns ``path`` (the longest prefix wins), or None."""
+        owners = [r for r in self.resources if r.owns(path)]
+        return max(owners, key=lambda r: len(r.prefix.rstrip("/")), default=None)
 
 
 class Target(Protocol):

@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
 
 PROTOCOL_VERSION = "2025-06-18"
 MCP_HEADERS = (
@@ -130,7 +133,7 @@ class _Session:
 class McpClient:
     """MCP over the live target's in-process transport; sessions cached per caller."""
 
-    live: Any
+    live: LiveTarget
     path: str | None = None
     sessions: dict[tuple, _Session] = field(default_factory=dict)
     next_id: int = 0

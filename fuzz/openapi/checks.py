@@ -19,9 +19,9 @@ from schemathesis.core.failures import Failure
 
 from fuzz.findings import Finding
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_error_envelope, check_no_leak, check_no_server_error, check_safe_method_no_write
+from fuzz.oracles.http import check_error_envelope, check_no_leak, check_no_server_error, check_safe_method_no_write
 from fuzz.openapi.oracles import check_tenant_isolation, write_oracles
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 
 @dataclass

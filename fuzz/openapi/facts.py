@@ -16,9 +16,10 @@ import json
 import re
 from typing import Any
 
-INT_BOUNDS = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
-TEXT_KINDS = frozenset({"string", "text", "email", "url", "slug", "date", "datetime", "time", "uuid", "enum"})
-NUMBER_KINDS = frozenset({"integer", "smallint", "bigint", "decimal", "float"})
+from targets.base import INTEGER_BOUNDS, NUMERIC_KINDS
+
+# field kinds whose JSON form is a string
+STRING_KINDS = frozenset({"string", "text", "email", "url", "slug", "date", "datetime", "time", "uuid", "enum"})
 BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -35,12 +36,12 @@ def _strings(value: Any) -> list[str]:
 def _fits(kind: str, value: Any) -> bool:
     if value is None or kind in ("json", "other", "array"):
         return True
-    if kind in NUMBER_KINDS:
+    if kind in NUMERIC_KINDS:
         return (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
             kind in ("decimal", "float") and isinstance(value, str))
     if kind == "boolean":
         return isinstance(value, bool)
-    if kind in TEXT_KINDS or kind == "fk":
+    if kind in STRING_KINDS or kind == "fk":
         return isinstance(value, str)
     return True
 
@@ -74,7 +75,7 @@ def hostile_class(resource: Any, document: Any) -> str:
             return "bad_text"
     for name, value in document.items():
         spec = fields.get(name)
-        bound = INT_BOUNDS.get(spec.kind) if spec is not None else None
+        bound = INTEGER_BOUNDS.get(spec.kind) if spec is not None else None
         if bound and isinstance(value, int) and not isinstance(value, bool) and not -bound <= value < bound:
             return "boundary"
         if spec is not None and spec.kind == "datetime" and utc_overflows(value):

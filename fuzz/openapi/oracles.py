@@ -17,19 +17,22 @@ denied-field exactness.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.registry import register
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.base import TargetInfo
 
 EXEMPT_KINDS = frozenset({"system"})
 
 
-def tenant_field_names(info: Any) -> frozenset[str]:
+def tenant_field_names(info: TargetInfo) -> frozenset[str]:
     return frozenset(f.name for r in info.resources for f in r.fields if f.tenant)
 
 

@@ -7,9 +7,12 @@ with every Schemathesis and suite check (:meth:`fuzz.openapi.runner.OpenApiRunne
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from fuzz.findings import Finding
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
 
 CASE_PARTS = ("path_parameters", "headers", "cookies", "query", "body", "media_type")
 
@@ -37,7 +40,7 @@ def _renamed(value: Any, renamed: dict[str, str]) -> Any:
     return value
 
 
-def case_steps(live: Any, principal: str, steps: Sequence[dict[str, Any]], phase: str = "fuzzing",
+def case_steps(live: LiveTarget, principal: str, steps: Sequence[dict[str, Any]], phase: str = "fuzzing",
                created: Sequence[str | None] = ()) -> list[Finding]:
     """The scenario's cases again from the seed; the findings of the last one.
 

@@ -15,16 +15,20 @@ operation, generation mode, query shape).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fuzz import catalog
 from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.judging import judged
 from fuzz.openapi.facts import body_facts
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_health_after
+from fuzz.oracles.http import check_health_after
 from fuzz.query_shape import query_shape
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.base import TargetInfo
+    from targets.client import LiveTarget
 
 OPENAPI_PATHS = ("/openapi.json",)
 # Schemathesis failures that only restate "the status was 5xx": the suite's http.no_server_error owns them
@@ -35,7 +39,7 @@ class OpenApiUnavailable(RuntimeError):
     """The target serves no OpenAPI document the suite can load."""
 
 
-def openapi_path(info: Any) -> str:
+def openapi_path(info: TargetInfo) -> str:
     for path in info.public_paths:
         if path.endswith("openapi.json"):
             return path
@@ -52,7 +56,7 @@ def schemathesis_config() -> Any:
     })
 
 
-def load_schema(live: Any) -> Any:
+def load_schema(live: LiveTarget) -> Any:
     import schemathesis
 
     exchange = live.request("anonymous", "GET", openapi_path(live.info))
@@ -117,12 +121,6 @@ def schemathesis_judged(case: Any, exchange: Exchange, phase: str) -> list[str]:
     return [catalog.OPENAPI_CHECKS[n] for n in names]
 
 
-def resource_for(info: Any, route: str) -> Any:
-    matches = [r for r in info.resources
-               if route == r.prefix.rstrip("/") or route.startswith(r.prefix.rstrip("/") + "/")]
-    return max(matches, key=lambda r: len(r.prefix), default=None)
-
-
 def rest_operation(method: str, route: str) -> str:
     """The viewset operation a route template and method name (create, list, retrieve, update, destroy, action)."""
     method = method.upper()
@@ -138,7 +136,7 @@ def rest_operation(method: str, route: str) -> str:
 class OpenApiRunner:
     """Schemathesis cases against one live target; each call judges one case."""
 
-    def __init__(self, live: Any, context: OracleContext | None = None):
+    def __init__(self, live: LiveTarget, context: OracleContext | None = None):
         from fuzz.openapi import checks
 
         self.live = live
@@ -203,7 +201,7 @@ class OpenApiRunner:
             "phase": phase,
             "mode": case.meta.generation.mode.value if case.meta is not None else "explicit",
         }
-        resource = resource_for(self.live.info, case.path)
+        resource = self.live.info.resource_at(case.path)
         if resource is not None:
             facts["resource"] = resource.name
             try:

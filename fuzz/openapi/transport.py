@@ -3,17 +3,20 @@
 The case is serialised exactly as Schemathesis' own ``requests`` transport would
 (``requests.Request(...).prepare()``), then sent in process with
 :meth:`targets.client.LiveTarget.request` as one principal, so the transcript is an
-ordinary :class:`fuzz.transcript.Exchange` (replayable, cURL-able) and the principal's
+ordinary :class:`targets.transcript.Exchange` (replayable, cURL-able) and the principal's
 credentials come from its :class:`targets.base.PrincipalSpec` headers.
 """
 
 from __future__ import annotations
 
 import http.client
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
 
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
 
 BASE_URL = "http://testserver"
 # headers Schemathesis' transport adds on its own; the live client sets what it needs
@@ -51,7 +54,7 @@ def request_headers(prepared: Any, principal_headers: list[tuple[str, str]]) -> 
     return kept
 
 
-def send_case(live: Any, principal: str, case: Any) -> tuple[Exchange, Any]:
+def send_case(live: LiveTarget, principal: str, case: Any) -> tuple[Exchange, Any]:
     """Send ``case`` as ``principal``; return the exchange and a Schemathesis ``Response``."""
     prepared = prepare(case)
     url = urlsplit(prepared.url)

@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.transcript import Exchange
+from fuzz.oracles.context import exchange_facts
 from targets.routes import is_login_path
+from targets.transcript import Exchange
 
 DENIED = frozenset({401, 403, 404, 405})
 MAX_REDIRECTS = 5
@@ -69,11 +70,6 @@ def refused(exchange: Exchange) -> bool:
     return exchange.status in DENIED or is_login_redirect(exchange)
 
 
-def _facts(exchange: Exchange, **more: Any) -> dict[str, str]:
-    return {"route": exchange.route or exchange.path, "status": str(exchange.status),
-            **{k: str(v) for k, v in more.items()}}
-
-
 def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "anonymous",
                               redirects: Sequence[Exchange] = ()) -> list[Finding]:
     """A caller without rights is turned away from a non-public route before anything else happens.
@@ -95,7 +91,7 @@ def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "a
                     f"{principal} {first.method} {first.route} answered {exchange.status}{via} ({problem})",
                     observed=exchange.status, expected="401/403/404/405 or a redirect to a login page",
                     exchanges=(*redirects, exchange),
-                    facts={**_facts(exchange, problem=problem, route_kind=kind, caller=principal),
+                    facts={**exchange_facts(exchange, problem=problem, route_kind=kind, caller=principal),
                            "route": first.route or first.path,
                            **({"redirected_to": exchange.path} if redirects else {})})]
 
@@ -111,19 +107,19 @@ def check_cross_tenant_denied(exchange: Exchange, nonexistent: Exchange, changed
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED, f"{operation} of another tenant's row answered {exchange.status}",
             observed=exchange.status, expected="403 or 404", exchanges=(exchange,),
-            facts=_facts(exchange, problem="allowed" if allowed else "status", operation=operation)))
+            facts=exchange_facts(exchange, problem="allowed" if allowed else "status", operation=operation)))
     elif nonexistent.status != exchange.status:
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED,
             f"{operation} of another tenant's row answered {exchange.status}, a missing id {nonexistent.status}: "
             "the difference reveals that the row exists",
             observed=exchange.status, expected=nonexistent.status, exchanges=(nonexistent, exchange),
-            facts=_facts(exchange, problem="existence_revealed", operation=operation)))
+            facts=exchange_facts(exchange, problem="existence_revealed", operation=operation)))
     if changed:
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED, f"denied {operation} still changed {', '.join(changed)}",
             observed=list(changed), expected=[], exchanges=(exchange,),
-            facts=_facts(exchange, problem="changed_db", operation=operation)))
+            facts=exchange_facts(exchange, problem="changed_db", operation=operation)))
     return findings
 
 
@@ -140,7 +136,7 @@ def check_list_own_tenant(exchange: Exchange, row_tenants: Mapping[str, str | No
         return []
     return [Finding(catalog.AUTHZ_LIST_OWN_TENANT, f"list returned {len(foreign)} row(s) of another tenant",
                     observed=[i[:8] for i in foreign[:10]], expected="only the principal's tenant",
-                    exchanges=(exchange,), facts=_facts(exchange, problem="foreign_rows", hint=hint))]
+                    exchanges=(exchange,), facts=exchange_facts(exchange, problem="foreign_rows", hint=hint))]
 
 
 def check_tenant_required(exchange: Exchange, operation: str) -> list[Finding]:
@@ -158,7 +154,7 @@ def check_tenant_required(exchange: Exchange, operation: str) -> list[Finding]:
         problem, observed = "allowed_without_tenant", exchange.status
     return [Finding(catalog.AUTHZ_TENANT_REQUIRED, f"{operation} without a tenant context succeeded ({observed})",
                     observed=observed, expected="a denial or an empty list", exchanges=(exchange,),
-                    facts=_facts(exchange, problem=problem, operation=operation))]
+                    facts=exchange_facts(exchange, problem=problem, operation=operation))]
 
 
 def check_anonymous_no_write(exchange: Exchange, changed: Sequence[str]) -> list[Finding]:
@@ -169,7 +165,7 @@ def check_anonymous_no_write(exchange: Exchange, changed: Sequence[str]) -> list
     problem = "changed_db" if changed else "accepted"
     return [Finding(catalog.AUTHZ_ANONYMOUS_NO_WRITE, f"anonymous {exchange.method} answered {exchange.status}",
                     observed={"status": exchange.status, "changed": list(changed)}, expected="401/403, no change",
-                    exchanges=(exchange,), facts=_facts(exchange, problem=problem))]
+                    exchanges=(exchange,), facts=exchange_facts(exchange, problem=problem))]
 
 
 def check_state_matches_model(expected: Mapping[str, Mapping[str, str | None]],
@@ -189,5 +185,5 @@ def check_state_matches_model(expected: Mapping[str, Mapping[str, str | None]],
                     catalog.AUTHZ_STATE_MATCHES_MODEL, f"{table}: {len(ids)} row(s) {problem.replace('_', ' ')}",
                     observed={problem: ids[:5]}, expected="the model",
                     exchanges=(last,) if last else (), facts={"table": table, "problem": problem,
-                                                              **(_facts(last) if last else {})}))
+                                                              **(exchange_facts(last) if last else {})}))
     return findings

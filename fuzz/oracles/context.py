@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from targets.base import TargetInfo
+from targets.transcript import Exchange
 
 
 @dataclass(frozen=True)
@@ -27,3 +29,22 @@ class OracleContext:
     def is_mcp(self, path: str) -> bool:
         mcp = self.info.mcp_path
         return bool(mcp) and (path == mcp.rstrip("/") or path.startswith(mcp.rstrip("/") + "/"))
+
+
+def exchange_facts(exchange: Exchange | None, *, with_method: bool = False, error_chars: int = 0,
+                   body_limit: int | None = None, **more: Any) -> dict[str, str]:
+    """The facts a finding about ``exchange`` carries: its route and status (its method, and the error
+    envelope's type and first ``error_chars`` characters of message, when asked for; a response of
+    ``body_limit`` characters or more is not parsed), then ``more`` (which wins)."""
+    facts: dict[str, str] = {}
+    if exchange is not None:
+        facts = {"route": exchange.route or exchange.path, "status": str(exchange.status)}
+        if with_method:
+            facts["method"] = exchange.method
+        if error_chars and (body_limit is None or len(exchange.response_text) < body_limit):
+            body = exchange.response_json()
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                facts["error_type"] = str(body["error"].get("type", ""))
+                facts["error_message"] = str(body["error"].get("message", ""))[:error_chars]
+    facts.update({k: str(v) for k, v in more.items()})
+    return facts

@@ -51,7 +51,7 @@ from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.authz import is_login_redirect
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 OPERATIONS = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "POST": "create", "PUT": "update",

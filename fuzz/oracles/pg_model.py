@@ -26,7 +26,7 @@ from decimal import Decimal
 from functools import cmp_to_key
 from typing import Any, Callable, Iterable, Sequence
 
-from targets.base import ResourceSpec
+from targets.base import INTEGER_KINDS, ResourceSpec
 
 TRUE_WORDS = frozenset({"true", "yes", "1", "t", "on"})
 
@@ -49,7 +49,7 @@ class Collation:
 
 def parse_value(kind: str, text: str) -> Any:
     """The client's string as a value of the column's type (raises ValueError if it is not one)."""
-    if kind in ("integer", "bigint", "smallint"):
+    if kind in INTEGER_KINDS:
         return int(text)
     if kind == "decimal":
         return Decimal(text)

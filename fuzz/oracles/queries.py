@@ -30,15 +30,8 @@ from typing import Any, Sequence
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.transcript import Exchange
-
-
-def _facts(exchange: Exchange | None, **more: Any) -> dict[str, str]:
-    facts = {k: str(v) for k, v in more.items()}
-    if exchange is not None:
-        facts.setdefault("route", exchange.route or exchange.path)
-        facts.setdefault("status", str(exchange.status))
-    return facts
+from fuzz.oracles.context import exchange_facts
+from targets.transcript import Exchange
 
 
 def _short(ids: Sequence[str], limit: int = 12) -> list[str]:
@@ -53,7 +46,7 @@ def check_filter_differential(exchange: Exchange, got_ids: Sequence[str] | None,
         return [Finding(catalog.QUERY_FILTER_DIFFERENTIAL,
                         f"a valid filter was refused with {exchange.status}",
                         observed=exchange.status, expected=200, exchanges=(exchange,),
-                        facts=_facts(exchange, problem="refused", filters=params))]
+                        facts=exchange_facts(exchange, problem="refused", filters=params))]
     judged(catalog.QUERY_FILTER_DIFFERENTIAL)
     got, want = set(got_ids), set(expected_ids)
     findings = []
@@ -63,13 +56,13 @@ def check_filter_differential(exchange: Exchange, got_ids: Sequence[str] | None,
                 catalog.QUERY_FILTER_DIFFERENTIAL,
                 f"filter returned {len(got)} rows, the model {len(want)} ({len(ids)} {problem})",
                 observed={problem: _short(sorted(ids))}, expected=f"{len(want)} rows", exchanges=(exchange,),
-                facts=_facts(exchange, problem=problem, filters=params),
+                facts=exchange_facts(exchange, problem=problem, filters=params),
             ))
     # a count that agrees with the returned rows is explained by a wrong row set; any other is its own fault
     if count is not None and count != len(want) and (got == want or count != len(got)):
         findings.append(Finding(catalog.QUERY_FILTER_DIFFERENTIAL, f"count {count} but {len(want)} rows match",
                                 observed=count, expected=len(want), exchanges=(exchange,),
-                                facts=_facts(exchange, problem="count", filters=params)))
+                                facts=exchange_facts(exchange, problem="count", filters=params)))
     return findings
 
 
@@ -79,7 +72,7 @@ def check_partition(exchanges: Sequence[Exchange], parts: Sequence[Sequence[str]
     if any(p is None for p in parts):  # without every part there is no partition to judge
         return [Finding(catalog.QUERY_PARTITION, f"a partition query was refused with {bad.status}",
                         observed=bad.status, expected=200, exchanges=tuple(exchanges),
-                        facts=_facts(bad, problem="refused", field=key))
+                        facts=exchange_facts(bad, problem="refused", field=key))
                 for bad, part in zip(exchanges, parts) if part is None]
     judged(catalog.QUERY_PARTITION)
     sets = [set(p) for p in parts]  # type: ignore[arg-type]
@@ -96,7 +89,7 @@ def check_partition(exchanges: Sequence[Exchange], parts: Sequence[Sequence[str]
                 f"({len(ids)} {problem})",
                 observed={problem: _short(sorted(ids))},
                 expected="a partition of the unfiltered list", exchanges=tuple(exchanges),
-                facts=_facts(exchanges[0], problem=problem, field=key),
+                facts=exchange_facts(exchanges[0], problem=problem, field=key),
             ))
     return findings
 
@@ -112,7 +105,7 @@ def check_pivot(exchange: Exchange, got_ids: Sequence[str] | None, pivot_id: str
     return [Finding(catalog.QUERY_PIVOT, f"pivot row {pivot_id[:8]} not returned ({problem})",
                     observed=exchange.status if got_ids is None else _short(got_ids), expected=pivot_id,
                     exchanges=(exchange,),
-                    facts=_facts(exchange, problem=problem, filters=" ".join(k for k, _ in filters)))]
+                    facts=exchange_facts(exchange, problem=problem, filters=" ".join(k for k, _ in filters)))]
 
 
 def check_ordering(exchange: Exchange, got_ids: Sequence[str] | None, expected_ids: Sequence[str],
@@ -121,7 +114,7 @@ def check_ordering(exchange: Exchange, got_ids: Sequence[str] | None, expected_i
     if got_ids is None:
         return [Finding(catalog.QUERY_ORDERING, f"an allowed ordering was refused with {exchange.status}",
                         observed=exchange.status, expected=200, exchanges=(exchange,),
-                        facts=_facts(exchange, problem="refused", ordering=",".join(terms)))]
+                        facts=exchange_facts(exchange, problem="refused", ordering=",".join(terms)))]
     judged(catalog.QUERY_ORDERING)
     if list(got_ids) == list(expected_ids):
         return []
@@ -133,7 +126,7 @@ def check_ordering(exchange: Exchange, got_ids: Sequence[str] | None, expected_i
     return [Finding(catalog.QUERY_ORDERING, f"ordering {','.join(terms)}: {problem} differ from the model "
                     f"(first difference at position {first})",
                     observed=_short(got_ids), expected=_short(expected_ids), exchanges=(exchange,),
-                    facts=_facts(exchange, problem=problem, ordering=",".join(terms)))]
+                    facts=exchange_facts(exchange, problem=problem, ordering=",".join(terms)))]
 
 
 def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]], counts: Sequence[int | None],
@@ -145,7 +138,7 @@ def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]
     last = exchanges[-1] if exchanges else None
     if any(e.status != 200 for e in exchanges):  # an interrupted walk has no completeness to judge
         return [Finding(catalog.QUERY_PAGE_WALK, f"page request answered {bad.status}", observed=bad.status,
-                        expected=200, exchanges=tuple(exchanges[-3:]), facts=_facts(bad, problem="refused", **facts))
+                        expected=200, exchanges=tuple(exchanges[-3:]), facts=exchange_facts(bad, problem="refused", **facts))
                 for bad in exchanges if bad.status != 200]
     judged(catalog.QUERY_PAGE_WALK)
     duplicates = sorted({i for i in walked if walked.count(i) > 1})
@@ -157,23 +150,23 @@ def check_page_walk(exchanges: Sequence[Exchange], pages: Sequence[Sequence[str]
                 catalog.QUERY_PAGE_WALK, f"{paginator} walk with page size {page_size}: {len(ids)} {problem} "
                 f"of {len(expected_ids)}",
                 observed={problem: _short(ids)}, expected="every row exactly once", exchanges=tuple(exchanges[-3:]),
-                facts=_facts(last, problem=problem, **facts)))
+                facts=exchange_facts(last, problem=problem, **facts)))
     if not (duplicates or missing or extra) and ordered and walked != list(expected_ids):
         findings.append(Finding(catalog.QUERY_PAGE_WALK, f"{paginator} walk returns rows out of order",
                                 observed=_short(walked), expected=_short(expected_ids),
-                                exchanges=tuple(exchanges[-3:]), facts=_facts(last, problem="order", **facts)))
+                                exchanges=tuple(exchanges[-3:]), facts=exchange_facts(last, problem="order", **facts)))
     for index, page in enumerate(pages):  # every page judged
         if len(page) > page_size:
             findings.append(Finding(catalog.QUERY_PAGE_WALK, f"page {index} has {len(page)} rows > page size {page_size}",
                                     observed=len(page), expected=page_size, exchanges=(exchanges[index],),
-                                    facts=_facts(exchanges[index], problem="oversized", **facts)))
+                                    facts=exchange_facts(exchanges[index], problem="oversized", **facts)))
     seen = 0
     for index, (exchange, count, page) in enumerate(zip(exchanges, counts, pages)):
         wanted = len(expected_ids) - seen if paginator == "cursor" else len(expected_ids)
         if count is not None and count != wanted:
             findings.append(Finding(catalog.QUERY_PAGE_WALK, f"page {index}: count {count}, expected {wanted}",
                                     observed=count, expected=wanted, exchanges=(exchange,),
-                                    facts=_facts(exchange, problem="count", **facts)))
+                                    facts=exchange_facts(exchange, problem="count", **facts)))
         seen += len(page)
     return findings
 
@@ -208,11 +201,11 @@ def check_injection_taint(exchange: Exchange, statements: Sequence[str], client_
             findings.append(Finding(
                 catalog.QUERY_INJECTION_TAINT, "a client-supplied value appears in SQL text",
                 observed=sql[:400], expected="the value only as a bound parameter", exchanges=(exchange,),
-                facts=_facts(exchange, problem="tainted_sql", value=value[:80])))
+                facts=exchange_facts(exchange, problem="tainted_sql", value=value[:80])))
     if not canary_intact:
         findings.append(Finding(catalog.QUERY_INJECTION_TAINT, "the canary table changed or disappeared",
                                 observed="canary changed", expected="canary intact", exchanges=(exchange,),
-                                facts=_facts(exchange, problem="canary")))
+                                facts=exchange_facts(exchange, problem="canary")))
     return findings
 
 
@@ -226,7 +219,7 @@ def check_side_channel(field: str, baseline: Exchange, probes: Sequence[Exchange
         catalog.QUERY_HIDDEN_FIELD_SIDE_CHANNEL,
         f"a filter or ordering on hidden field {field!r} changes the response",
         observed=summarise(probe), expected=reference, exchanges=(baseline, probe),
-        facts=_facts(probe, field=field, problem="observable", probe=_probe_keys(probe)))
+        facts=exchange_facts(probe, field=field, problem="observable", probe=_probe_keys(probe)))
         for probe in probes if summarise(probe) != reference]  # each probe (filter, lookup, ordering) judged
 
 

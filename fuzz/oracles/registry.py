@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Callable
 
 from fuzz import catalog
-from fuzz.oracles import generic
+from fuzz.oracles import http
 
 EXCHANGE_ORACLES: dict[str, Callable] = {
-    catalog.HTTP_NO_SERVER_ERROR: generic.check_no_server_error,
-    catalog.HTTP_ERROR_ENVELOPE: generic.check_error_envelope,
-    catalog.HTTP_NO_LEAK: generic.check_no_leak,
-    catalog.HTTP_RESPONDS_IN_TIME: generic.check_responds_in_time,
+    catalog.HTTP_NO_SERVER_ERROR: http.check_no_server_error,
+    catalog.HTTP_ERROR_ENVELOPE: http.check_error_envelope,
+    catalog.HTTP_NO_LEAK: http.check_no_leak,
+    catalog.HTTP_RESPONDS_IN_TIME: http.check_responds_in_time,
 }
 
 

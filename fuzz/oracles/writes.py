@@ -38,8 +38,10 @@ from typing import Any, Iterable, Mapping, Sequence
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
+from fuzz.oracles.context import exchange_facts
 from fuzz.oracles.registry import register
-from fuzz.transcript import Exchange
+from targets.base import INTEGER_KINDS
+from targets.transcript import Exchange
 
 # -- bounds of the bounded-cost oracle (docs/writes.md says how they were chosen and measured) ----
 BODY_LIMIT_BYTES = 1024 * 1024          # Aksara's own MCP request limit (mcp_max_request_body_size)
@@ -60,11 +62,6 @@ REJECT = type("Reject", (), {"__repr__": lambda self: "REJECT"})()
 def payload_names(spec: Any) -> tuple[str, ...]:
     """Every key naming ``spec`` in a body: the field name, its column and the FK ``_id`` alias."""
     return tuple(dict.fromkeys((spec.name, spec.column)))
-
-
-def input_key(spec: Any) -> str:
-    """The key a client uses to write ``spec``: the column for a foreign key, else the field name."""
-    return spec.column if spec.kind == "fk" else spec.name
 
 
 def may_write(spec: Any, principal_kind: str) -> bool:
@@ -126,7 +123,7 @@ def expected_denials(resource: Any, principal_kind: str, document: Any) -> Expec
     denied, unknown, server, writable = set(), set(), set(), set()
     for key, value in document.items():
         spec = by_key.get(key)
-        if spec is None or (key != input_key(spec) and may_write(spec, principal_kind)):
+        if spec is None or (key != spec.input_key and may_write(spec, principal_kind)):
             unknown.add(key)  # no field, or a writable field's non-input alias (the schema's extra key)
         elif not may_write(spec, principal_kind):
             denied.add(key)
@@ -197,13 +194,9 @@ def extra_forbidden_keys(exchange: Exchange) -> list[str]:
 
 
 def _facts(exchange: Exchange, **more: Any) -> dict[str, str]:
-    facts = {"route": exchange.route or exchange.path, "status": str(exchange.status), "method": exchange.method}
-    body = exchange.response_json() if len(exchange.response_text) < 100_000 else None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        facts["error_type"] = str(body["error"].get("type", ""))
-        facts["error_message"] = str(body["error"].get("message", ""))[:300]
-    facts.update({k: str(v) for k, v in more.items()})
-    return facts
+    """Route, status, method and the error envelope (300 characters of its message; a body of 100k
+    characters or more is not parsed), then ``more``."""
+    return exchange_facts(exchange, with_method=True, error_chars=300, body_limit=100_000, **more)
 
 
 def _bucket(n: int, edges: Sequence[int] = (32, 64, 100, 255, 1000)) -> str:
@@ -388,7 +381,7 @@ def normalise(spec: Any, value: Any) -> Any:
     try:
         if spec.choices or kind in ("string", "text", "slug", "email", "url", "enum"):
             return value if isinstance(value, str) else UNDOCUMENTED
-        if kind in ("integer", "bigint", "smallint"):
+        if kind in INTEGER_KINDS:
             if isinstance(value, bool):
                 return int(value)
             if isinstance(value, int):
@@ -626,17 +619,11 @@ def within_bounds(body_size: int, depth: int) -> bool:
     return body_size <= BODY_LIMIT_BYTES and depth <= DEPTH_LIMIT
 
 
-def resource_for_path(info: Any, path: str) -> Any:
-    """The resource whose prefix ``path`` is under (longest prefix wins), or None."""
-    matches = [r for r in info.resources if path == r.prefix.rstrip("/") or path.startswith(r.prefix.rstrip("/") + "/")]
-    return max(matches, key=lambda r: len(r.prefix), default=None)
-
-
 def check_denied_fields_exchange(exchange: Exchange, context: Any) -> list[Finding]:
     """:func:`check_denied_fields` from the exchange alone (for replaying an artifact)."""
     if exchange.method not in ("POST", "PUT", "PATCH") or not exchange.body:
         return []
-    resource = resource_for_path(context.info, exchange.path)
+    resource = context.info.resource_at(exchange.path)
     try:
         document = json.loads(exchange.body)
         kind = context.info.principal(exchange.principal).kind

@@ -1,9 +1,10 @@
-"""Property bodies for authorization and tenant isolation.
+"""Property bodies for authorization and tenant isolation, the stateful machine included.
 
 :class:`TenantModel` is the suite's own record of who owns what: every row id of every
 resource with its tenant and foreign keys, updated only by operations the app
-reported as successful. The stateful machine in ``fuzz/test_authz.py`` drives these
-bodies; ``tests/authz`` calls them against planted faults.
+reported as successful. :class:`TenantMachine` (run by ``fuzz/test_authz.py``) draws the
+steps of :class:`TenantSession`; :func:`anonymous_sweep` and :func:`declared_sweep` go over the
+whole route inventory once; ``tests/authz`` calls the bodies against planted faults.
 
 The model keeps its rows in a deterministic order (seeded rows by id, then created rows in
 the order they were created), and the machine draws positions in that order, never values
@@ -15,15 +16,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import unquote_plus
 
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from fuzz import catalog
 from fuzz.findings import Finding, with_facts, with_replay
+from fuzz.judging import judge
 from fuzz.oracles import authz
-from fuzz.oracles.generic import check_no_leak, check_responds_in_time, run_exchange_checks
+from fuzz.oracles.http import check_no_leak, check_responds_in_time, run_exchange_checks
 from fuzz.oracles.context import OracleContext
-from targets.base import FieldSpec, ResourceSpec
+from targets.base import FieldSpec, ResourceSpec, TargetInfo
 from targets.routes import RouteInfo
+from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
 
 MISSING_ID = "00000000-0000-4000-8000-00000000dead"
 SAMPLE = {"string": "aksara-fuzz", "text": "aksara-fuzz", "email": "fuzz@example.com", "url": "https://example.com",
@@ -39,7 +49,7 @@ class TenantModel:
     created: int = 0  # rows created so far: numbers the deterministic labels of create bodies
 
     @classmethod
-    def from_db(cls, live: Any) -> "TenantModel":
+    def from_db(cls, live: LiveTarget) -> "TenantModel":
         model = cls()
         for resource in live.info.resources:
             fks = [f.column for f in resource.fields if f.kind == "fk"]
@@ -66,7 +76,7 @@ class TenantModel:
         self.created += 1
         return f"r{self.created}"
 
-    def delete(self, info: Any, resource: ResourceSpec, row_id: str) -> None:
+    def delete(self, info: TargetInfo, resource: ResourceSpec, row_id: str) -> None:
         """Remove a row and (ON DELETE CASCADE) the rows referencing it."""
         self.rows[resource.name].pop(row_id, None)
         for other in info.resources:
@@ -76,7 +86,7 @@ class TenantModel:
                         self.delete(info, other, child)
 
 
-def tenant_of(live: Any, principal: str) -> str | None:
+def tenant_of(live: LiveTarget, principal: str) -> str | None:
     spec = live.info.principal(principal)
     return live.info.tenants.get(spec.tenant) if spec.tenant else None
 
@@ -127,12 +137,12 @@ def operations(resource: ResourceSpec) -> list[str]:
     return ["read", "update", "delete"] + [a.name for a in resource.actions if a.detail]
 
 
-def act(live: Any, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> Any:
+def act(live: LiveTarget, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> Exchange:
     method, path, body, route = _operation(resource, operation, row_id)
     return live.request(principal, method, path, json_body=body, route=route)
 
 
-def replay_as_others(live: Any, exchange: Any, resource: ResourceSpec, row_tenant: str | None,
+def replay_as_others(live: LiveTarget, exchange: Exchange, resource: ResourceSpec, row_tenant: str | None,
                      principals: Sequence[str]) -> list[Finding]:
     """Autorize-style: a successful read replayed as every other principal gets only its rights.
 
@@ -152,7 +162,7 @@ def replay_as_others(live: Any, exchange: Any, resource: ResourceSpec, row_tenan
     return findings
 
 
-def cross_tenant(live: Any, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> list[Finding]:
+def cross_tenant(live: LiveTarget, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> list[Finding]:
     """``operation`` on another tenant's row: denied exactly like a missing row, nothing changes."""
     missing = act(live, principal, resource, operation, MISSING_ID)
     before = live.fingerprint()
@@ -164,7 +174,7 @@ def cross_tenant(live: Any, principal: str, resource: ResourceSpec, operation: s
 LIST_HINTS = ("none", "header", "query", "ordering", "search", "cursor")
 
 
-def list_as(live: Any, principal: str, resource: ResourceSpec, hint: str, other_tenant: str | None,
+def list_as(live: LiveTarget, principal: str, resource: ResourceSpec, hint: str, other_tenant: str | None,
             model: TenantModel) -> list[Finding]:
     """A list with a tenant hint pointing elsewhere returns only the principal's tenant's rows."""
     query: list[tuple[str, str]] = []
@@ -196,7 +206,7 @@ def list_as(live: Any, principal: str, resource: ResourceSpec, hint: str, other_
 PRIVILEGED_KINDS = ("ai", "admin", "studio", "other")
 
 
-def least_privileged(info: Any) -> str | None:
+def least_privileged(info: TargetInfo) -> str | None:
     """An authenticated human principal with neither staff rights nor a tenant, if the target has one."""
     for spec in info.principals:
         if spec.kind == "user" and spec.tenant is None:
@@ -204,13 +214,13 @@ def least_privileged(info: Any) -> str | None:
     return None
 
 
-def follow_redirects(live: Any, exchange: Any, principal: str) -> tuple[list[Any], Any]:
+def follow_redirects(live: LiveTarget, exchange: Exchange, principal: str) -> tuple[list[Exchange], Exchange]:
     """Follow same-site redirects that do not ask for a login (as a client would, as the same caller).
 
     Returns the 3xx exchanges passed through and the exchange the chain ends on. 307/308 repeat the
     method and body; the others continue with GET. A login redirect, an off-site one, a loop or more
     than ``MAX_REDIRECTS`` hops end the chain."""
-    chain: list[Any] = []
+    chain: list[Exchange] = []
     seen = {exchange.path + "?" + exchange.query_string()}
     while not authz.is_login_redirect(exchange) and len(chain) < authz.MAX_REDIRECTS:
         location = authz.redirect_location(exchange)
@@ -227,7 +237,7 @@ def follow_redirects(live: Any, exchange: Any, principal: str) -> tuple[list[Any
     return chain, exchange
 
 
-def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str], principal: str = "anonymous") -> list[Finding]:
+def route_requires_auth(live: LiveTarget, route: RouteInfo, ids: dict[str, str], principal: str = "anonymous") -> list[Finding]:
     """A caller without rights on a non-public route is rejected before anything else (a redirect is
     followed to where it ends; a redirect to a login page is a refusal)."""
     body = {} if route.method in ("POST", "PUT", "PATCH") else None
@@ -244,11 +254,11 @@ def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str], princi
                        for f in run_exchange_checks(e, context, checks=(check_no_leak, check_responds_in_time))]
 
 
-def db_state(live: Any) -> dict[str, dict[str, str | None]]:
+def db_state(live: LiveTarget) -> dict[str, dict[str, str | None]]:
     return {name: {i: t for i, (t, _) in rows.items()} for name, rows in TenantModel.from_db(live).rows.items()}
 
 
-def route_call(live: Any, method: str, route: str, ids: dict[str, str], principal: str = "anonymous",
+def route_call(live: LiveTarget, method: str, route: str, ids: dict[str, str], principal: str = "anonymous",
                routes: Sequence[RouteInfo] | None = None) -> list[Finding]:
     """:func:`route_requires_auth` on the route the app serves as ``method route`` (nothing when it is gone).
 
@@ -277,14 +287,14 @@ class TenantSession:
     (:func:`machine_steps`) runs the same sequence from the seed.
     """
 
-    live: Any
+    live: LiveTarget
     principals: list[str]
     model: TenantModel
     steps: list[dict[str, Any]] = field(default_factory=list)
     last: Any = None
 
     @classmethod
-    def start(cls, live: Any) -> "TenantSession":
+    def start(cls, live: LiveTarget) -> "TenantSession":
         live.reset()
         principals = [p.name for p in live.info.principals if p.kind not in SKIPPED_KINDS]
         return cls(live, principals, TenantModel.from_db(live))
@@ -368,7 +378,7 @@ class TenantSession:
         return self._judged(authz.check_state_matches_model(expected, db_state(self.live), self.last), None)
 
 
-def machine_steps(live: Any, steps: Sequence[dict[str, Any]]) -> list[Finding]:
+def machine_steps(live: LiveTarget, steps: Sequence[dict[str, Any]]) -> list[Finding]:
     """The machine's recorded ``steps`` again from the seed (ids the original run created are mapped to
     the ones created now); the findings of the last step and of the invariant after it."""
     session = TenantSession.start(live)
@@ -390,21 +400,95 @@ def machine_steps(live: Any, steps: Sequence[dict[str, Any]]) -> list[Finding]:
     return findings + session.check_model()
 
 
+class TenantMachine(RuleBasedStateMachine):
+    """Draws the steps of :class:`TenantSession`; every finding carries the steps so far.
+
+    ``live`` is the started target, set on the class before the machine runs."""
+
+    live: LiveTarget | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session = TenantSession.start(self.live)
+        self.resources = list(self.live.info.resources)
+
+    def _report(self, findings: list[Finding]) -> None:
+        judge(findings)
+
+    @rule(data=st.data())
+    def create(self, data: st.DataObject) -> None:
+        resource = data.draw(st.sampled_from(self.resources), label="resource")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
+        references = {}
+        for fk in (f for f in resource.fields if f.kind == "fk" and f.fk_target):
+            candidates = self.session.model.ordered(fk.fk_target)
+            if not candidates:
+                return
+            ref_id, _ = data.draw(st.sampled_from(candidates), label=f"{fk.name} reference")
+            references[fk.fk_target] = ref_id
+        self._report(self.session.create(resource, principal, references))
+
+    @rule(data=st.data())
+    def act(self, data: st.DataObject) -> None:
+        resource = data.draw(st.sampled_from(self.resources), label="resource")
+        rows = self.session.model.ordered(resource.name)
+        if not rows:
+            return
+        row_id, _ = data.draw(st.sampled_from(rows), label="row")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
+        operation = data.draw(st.sampled_from(operations(resource)), label="operation")
+        self._report(self.session.act(resource, row_id, principal, operation))
+
+    @rule(data=st.data())
+    def list_rows(self, data: st.DataObject) -> None:
+        resource = data.draw(st.sampled_from(self.resources), label="resource")
+        principal = data.draw(st.sampled_from(self.session.principals), label="principal")
+        hint = data.draw(st.sampled_from(LIST_HINTS), label="tenant hint")
+        self._report(self.session.list_rows(resource, principal, hint))
+
+    @invariant()
+    def database_matches_model(self) -> None:
+        self._report(self.session.check_model())
+
+
+# -- the route inventory as an anonymous caller ----------------------------------------------------------
+
+def protected_routes(live: LiveTarget) -> list[RouteInfo]:
+    """The inventory's non-public routes (the MCP endpoint aside, judged by the MCP properties)."""
+    from targets.routes import inventory
+
+    return [r for r in inventory(live.app, live.info) if not r.public and r.kind != "mcp"]
+
+
+def sample_ids(live: LiveTarget) -> dict[str, str]:
+    """Path ids a route's ``{pk}`` is filled with: the first seeded row of the first resource."""
+    model = TenantModel.from_db(live)
+    return {"pk": next(iter(model.rows[live.info.resources[0].name]))}
+
+
+def anonymous_sweep(live: LiveTarget, routes: Sequence[RouteInfo], ids: dict[str, str]) -> list[Finding]:
+    """Each (method, route) once as an anonymous caller, and as the least privileged one on privileged kinds."""
+    from fuzz.sweep import count as count_sweep
+
+    weakest = least_privileged(live.info)
+    findings: list[Finding] = []
+    calls = 0
+    for route in routes:
+        callers = ["anonymous"] + ([weakest] if weakest and route.kind in PRIVILEGED_KINDS else [])
+        for caller in callers:
+            findings += route_call(live, route.method, route.path, ids, caller, routes)
+            calls += 1
+    count_sweep(catalog.AUTHZ_ROUTE_REQUIRES_AUTH, calls, calls)
+    return findings
+
+
 # -- declared permissions: every principal x route x method against the model --------------------------
 
-def declared_routes(live: Any) -> list[RouteInfo]:
+def declared_routes(live: LiveTarget) -> list[RouteInfo]:
     """The inventory's routes that declare permission classes (viewset routes), in inventory order."""
     from targets.routes import inventory
 
     return [r for r in inventory(live.app, live.info) if r.permissions is not None and r.kind != "mcp"]
-
-
-def _resource_of(live: Any, route: RouteInfo) -> ResourceSpec | None:
-    for resource in live.info.resources:
-        prefix = resource.prefix.rstrip("/")
-        if route.path == resource.list_path or route.path.startswith(prefix + "/"):
-            return resource
-    return None
 
 
 def _own_row(model: TenantModel, resource: str, tenant: str | None) -> str | None:
@@ -414,11 +498,12 @@ def _own_row(model: TenantModel, resource: str, tenant: str | None) -> str | Non
     return (mine or [i for i, _ in rows] or [None])[0]
 
 
-def declared_request(live: Any, route: RouteInfo, principal: str, model: TenantModel) -> tuple[list[Any], Any]:
+def declared_request(live: LiveTarget, route: RouteInfo, principal: str, model: TenantModel
+                     ) -> tuple[list[Exchange], Exchange]:
     """``principal``'s request on ``route``: a detail route on a row of its own tenant, a write with a body that
     passes validation (a create's minimal valid body, an update of one plain field), so the permission layer
     decides; redirects followed; the database reset after anything that changed it."""
-    resource = _resource_of(live, route)
+    resource = live.info.resource_at(route.path)
     tenant = tenant_of(live, principal)
     ids: dict[str, str] = {}
     body: Any = None
@@ -442,7 +527,7 @@ def declared_request(live: Any, route: RouteInfo, principal: str, model: TenantM
     return [*redirects], exchange
 
 
-def declared_permissions(live: Any, route: RouteInfo, model: TenantModel | None = None,
+def declared_permissions(live: LiveTarget, route: RouteInfo, model: TenantModel | None = None,
                          principals: Sequence[str] | None = None) -> list[Finding]:
     """Every principal on ``route`` is answered as the route's declared permission classes say; where an
     application class decides, its answers are consistent and monotone in privilege."""
@@ -470,10 +555,24 @@ def declared_permissions(live: Any, route: RouteInfo, model: TenantModel | None 
     return findings
 
 
-def declared_call(live: Any, method: str, route: str, principals: Sequence[str] = ()) -> list[Finding]:
+def declared_call(live: LiveTarget, method: str, route: str, principals: Sequence[str] = ()) -> list[Finding]:
     """:func:`declared_permissions` on the route the app serves as ``method route`` (nothing when it is gone)."""
     found = next((r for r in declared_routes(live) if r.method == method and r.path == route), None)
     if found is None:
         return []
     live.reset()
     return declared_permissions(live, found, principals=list(principals) or None)
+
+
+def declared_sweep(live: LiveTarget) -> list[Finding]:
+    """Every principal on every route that declares permission classes, from the seed, once."""
+    from fuzz.sweep import count as count_sweep
+
+    live.reset()
+    findings: list[Finding] = []
+    routes = declared_routes(live)
+    for route in routes:
+        findings += declared_permissions(live, route)
+    combinations = len(routes) * len(live.info.principals)
+    count_sweep(catalog.AUTHZ_DECLARED_PERMISSIONS, combinations, combinations)
+    return findings

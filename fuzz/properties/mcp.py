@@ -1,168 +1,35 @@
-"""Property bodies for agent credentials and the MCP endpoint (one example each, returning findings).
+"""Property bodies of the MCP endpoint: ``POST /mcp/`` of a started target (one example each, returning findings).
 
-Pure layer (in process, no app): :func:`verifier_case`, :func:`tamper_case`, :func:`scope_case`,
-:func:`approval_case`. Live layer (``POST /mcp/`` of a started target): :func:`credential_case`,
-:func:`tools_list_case`, :func:`tool_call_case`, :func:`malformed_case`, :func:`parity_case`.
-The deciders under test are parameters with Aksara's real ones as defaults, so ``tests/`` can hand
-in planted faults.
+:func:`credential_case` (the token algebra through the endpoint), :func:`tools_list_case`,
+:func:`tool_call_case`, :func:`malformed_case`, :func:`parity_case`. :class:`McpWorld` holds what
+they share across examples. The in-process token properties are :mod:`fuzz.properties.tokens`.
 """
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from fuzz import catalog
 from fuzz.findings import Finding, replayable, with_facts
 from fuzz.judging import judged
 from fuzz.oracles import mcp as oracles
-from fuzz.oracles.generic import check_health_after, run_exchange_checks
-from strategies.credentials import ApprovalCase, ClaimsCase, Tamper, apply_tamper, claims_json
+from fuzz.oracles import tokens as algebra
+from fuzz.oracles.http import check_health_after, run_exchange_checks
 from strategies.jsonrpc import RawMessage, ToolArguments, is_valid
-from targets.agent_tokens import b64url_strict_decode, encode_agent_token
+from strategies.tokens import ClaimsCase, claims_json
 from targets.mcp_client import McpClient, McpReply, bearer
 
-Verifier = Callable[[str, str], Any]
-
-
-def aksara_verifier(token: str, secret: str) -> Any:
-    from aksara.ai.auth import verify_agent_token
-
-    return verify_agent_token(token, secret)
-
-
-# -- pure layer -------------------------------------------------------------------------------------
-
-@replayable("tokens", env=("verify",))
-def verifier_case(case: ClaimsCase, secret: str, verify: Verifier = aksara_verifier) -> list[Finding]:
-    """Sign ``case``'s claims correctly; the verifier must decide as R1-R4 say."""
-    now = int(time.time())
-    claims = case.materialize(now, "aud", "tenant-a", "tenant-b")
-    token = encode_agent_token(claims, secret)
-    error: BaseException | None = None
-    try:
-        verify(token, secret)
-    except Exception as exc:  # noqa: BLE001 - the refusal itself is the observation
-        error = exc
-    reproducer = (f"from aksara.ai.auth import verify_agent_token\n"
-                  f"from targets.agent_tokens import encode_agent_token\n"
-                  f"claims = {claims_json(claims)}  # times relative to now={now}\n"
-                  f"verify_agent_token(encode_agent_token(claims, 's3cret'), 's3cret')")
-    findings = oracles.check_lifetime(case, claims, error is None, repr(error) if error else None, reproducer)
-    findings += oracles.check_verify_error_type(case, error, reproducer)
-    return findings
-
-
-def _same_bytes(original: str, tampered: str) -> bool:
-    """Whether ``tampered`` decodes (leniently, like a base64 library) to the original's bytes."""
-    def lenient(part: str) -> bytes | None:
-        try:
-            return base64.urlsafe_b64decode(part.replace("+", "-").replace("/", "_").rstrip("=")
-                                            + "=" * (-len(part.rstrip("=")) % 4))
-        except Exception:  # noqa: BLE001
-            return None
-    a, b = original.split("."), tampered.split(".")
-    return len(a) == len(b) and all(lenient(x) is not None and lenient(x) == lenient(y) for x, y in zip(a, b))
-
-
-@replayable("tokens", env=("verify",))
-def tamper_case(tamper: Tamper, secret: str, verify: Verifier = aksara_verifier) -> list[Finding]:
-    """A valid token changed by ``tamper`` must be refused unless its text is unchanged (R5, R6)."""
-    now = int(time.time())
-    base = {"agent_id": "fuzz-agent", "iat": now, "exp": now + 600, "scopes": ["mcp:read:ticket"]}
-    token = encode_agent_token(base, secret)
-    other = encode_agent_token({**base, "scopes": ["*"], "agent_id": "other"}, secret)
-    tampered = apply_tamper(token, tamper, secret=secret, other_token=other)
-    try:
-        verify(tampered, secret)
-        accepted = True
-    except Exception:  # noqa: BLE001
-        accepted = False
-    reproducer = (f"from aksara.ai.auth import verify_agent_token\n"
-                  f"# valid: {token!r}\nverify_agent_token({tampered!r}, {secret!r})  # accepted")
-    findings = oracles.check_tamper(tamper, token, tampered, accepted, _same_bytes(token, tampered), reproducer)
-    canonical = all(b64url_strict_decode(p) is not None for p in tampered.split("."))
-    return with_facts(findings, canonical=str(canonical).lower())
-
-
-def aksara_scope_deciders(granted: Sequence[str], required: str) -> dict[str, bool]:
-    """Every Aksara component that decides whether ``granted`` authorizes ``required``."""
-    from aksara.security.mcp import require_scope
-    from aksara.security.policy import PolicyEngine
-    from aksara.security.principal import Principal
-
-    principal = Principal.for_mcp_agent(agent_id="fuzz", scopes=list(granted), tenant_id="t")
-    return {
-        "Principal.has_scope": principal.has_scope(required),
-        "require_scope": require_scope(principal, required).allowed,
-        "PolicyEngine.can": PolicyEngine().can(principal, "read", required_scopes=[required]).allowed,
-    }
-
-
-@replayable("tokens", env=("deciders",))
-def scope_case(granted: Sequence[str], required: str,
-               deciders: Callable[[Sequence[str], str], Mapping[str, bool]] = aksara_scope_deciders) -> list[Finding]:
-    """R7: Aksara's scope deciders agree with the reference matcher."""
-    reproducer = (f"from aksara.security.principal import Principal\n"
-                  f"Principal.for_mcp_agent(scopes={list(granted)!r}).has_scope({required!r})")
-    return oracles.check_scope_decisions(granted, required, deciders(granted, required), reproducer)
-
-
-@replayable("tokens", env=("manager_factory",))
-def approval_case(case: ApprovalCase, secret: str, manager_factory: Callable[[str], Any] | None = None
-                  ) -> list[Finding]:
-    """Issue a grant with ``case``'s mismatch, tamper it, verify it for the real invocation."""
-    from aksara.mcp.approval import ApprovalError, ApprovalManager
-    from aksara.security.principal import Principal
-
-    manager = (manager_factory or ApprovalManager)(secret)
-    principal = Principal.for_mcp_agent(agent_id="agent", token_id="jti-1", tenant_id="tenant-a",
-                                        human_owner_id="owner")
-    tool, arguments = "ticket_update", {"pk": "1", "title": "t"}
-    issue: dict[str, Any] = dict(principal=principal, tool_name=tool, arguments=arguments, approved_by="reviewer")
-    m = case.mismatch
-    if m == "rejected":
-        issue["approved"] = False
-    elif m == "expired":
-        issue["ttl_seconds"] = -5.0
-    elif m == "other_tool":
-        issue["tool_name"] = "ticket_delete"
-    elif m == "other_tenant":
-        issue["principal"] = Principal.for_mcp_agent(agent_id="agent", token_id="jti-1", tenant_id="tenant-b",
-                                                     human_owner_id="owner")
-    elif m == "other_principal":
-        issue["principal"] = Principal.for_mcp_agent(agent_id="agent-2", token_id="jti-2", tenant_id="tenant-a",
-                                                     human_owner_id="owner")
-    elif m == "other_arguments":
-        issue["arguments"] = {**arguments, "title": "other"}
-    token = manager.issue(**issue)
-    other = manager.issue(principal=principal, tool_name="ticket_delete", arguments={"pk": "2"}, approved_by="x")
-    presented = None if m == "missing" else token
-    if presented is not None and case.tamper is not None:
-        presented = apply_tamper(token, case.tamper, secret=secret, other_token=other,
-                                 resign=lambda parts, key: parts[-1])
-    code, raised = None, None
-    try:
-        manager.verify(presented, principal=principal, tool_name=tool, arguments=arguments)
-    except ApprovalError as exc:
-        code = exc.code
-    except Exception as exc:  # noqa: BLE001
-        raised = exc
-    reproducer = (f"from aksara.mcp.approval import ApprovalManager\n# grant {m}, tamper {case.tamper}\n"
-                  f"ApprovalManager({secret!r}).verify({presented!r}, principal=..., tool_name={tool!r}, "
-                  f"arguments={arguments!r})")
-    return oracles.check_approval(case, presented != token, code, raised, reproducer)
-
-
-# -- live layer ---------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from targets.base import FieldSpec, ResourceSpec, TargetInfo
+    from targets.client import LiveTarget
 
 @dataclass
 class McpWorld:
     """What the live MCP properties share across examples: client, tool catalogue, ids."""
 
-    live: Any
+    live: LiveTarget
     client: McpClient
     catalogue: dict[str, dict]
     ids: dict[str, list[str]]
@@ -174,18 +41,19 @@ class McpWorld:
         printer.text(repr(self))
 
     @property
-    def info(self) -> Any:
+    def info(self) -> TargetInfo:
         return self.live.info
 
     def tool(self, name: str) -> dict:
         return self.catalogue[name]
 
 
-def ai_principals(info: Any) -> list[str]:
+def ai_principals(info: TargetInfo) -> list[str]:
+    """The names of the target's AI principals."""
     return [p.name for p in info.principals if p.is_ai]
 
 
-def build_world(live: Any, ids: Mapping[str, list[str]]) -> McpWorld:
+def build_world(live: LiveTarget, ids: Mapping[str, list[str]]) -> McpWorld:
     """Open the MCP client and collect the tool catalogue (all tools any AI principal may be shown)."""
     client = McpClient(live)
     catalogue: dict[str, dict] = {}
@@ -211,13 +79,14 @@ def ids_for_arguments(world: McpWorld, tool: Mapping[str, Any]) -> list[str]:
     return own + [i for name, ids in world.ids.items() if resource is None or name != resource.name for i in ids]
 
 
-def _audience(live: Any) -> str | None:
+def _audience(live: LiveTarget) -> str | None:
     from aksara.conf import settings
 
     return getattr(settings, "mcp_token_audience", None) or None
 
 
-def own_tenant(info: Any, principal: str) -> str | None:
+def own_tenant(info: TargetInfo, principal: str) -> str | None:
+    """The tenant id ``principal`` is bound to, or None."""
     label = info.principal(principal).tenant
     return info.tenants.get(label) if label else None
 
@@ -243,12 +112,12 @@ def credential_case(world: McpWorld, case: ClaimsCase, tool_name: str) -> list[F
     reply = world.client.call_tool("anonymous", tool_name, _default_arguments(world, tool), headers=bearer(token))
     world.client.forget("anonymous")
     required = oracles.required_scope(tool, info) or ""
-    verdict = oracles.mcp_verdict(case, required, bool((tool.get("_meta") or {}).get("aksara/tenantScoped")),
+    verdict = algebra.mcp_verdict(case, required, bool((tool.get("_meta") or {}).get("aksara/tenantScoped")),
                                   audience)
     case_facts = {"exp_class": case.exp.kind, "iat_class": case.iat.kind, "aud_class": case.aud.kind,
                   "tenant_class": case.tenant.kind, "scope_form": case.scope_form,
-                  "wildcard_position": oracles._wildcard_position(oracles.granted_scopes(case)),
-                  "granted": " ".join(oracles.granted_scopes(case)), "required": required,
+                  "wildcard_position": algebra.wildcard_position(algebra.granted_scopes(case)),
+                  "granted": " ".join(algebra.granted_scopes(case)), "required": required,
                   "claims": claims_json(claims)}
     findings = oracles.check_credential_decision(reply, verdict, tool_name, case_facts)
     findings += _reply_checks(world, reply, tool, "anonymous")
@@ -288,7 +157,7 @@ def _write_tables(world: McpWorld, tool: Mapping[str, Any]) -> list[str]:
     return tables
 
 
-def _references(field_spec: Any, resource: Any) -> bool:
+def _references(field_spec: FieldSpec, resource: ResourceSpec) -> bool:
     """Whether a foreign key points at ``resource`` (by its target, or by its name when the target is unknown)."""
     if field_spec.kind != "fk":
         return False
@@ -415,7 +284,7 @@ def query_value(value: Any) -> str:
     return str(value)
 
 
-def _rows(live: Any, table: str) -> list[dict]:
+def _rows(live: LiveTarget, table: str) -> list[dict]:
     rows = live.run(live.db.fetch_rows(table))
     skip = {"id", "created_at", "updated_at"}
     return sorted(({k: str(v) for k, v in dict(r).items() if k not in skip} for r in rows), key=repr)

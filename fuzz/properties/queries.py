@@ -12,18 +12,21 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from aksara.db import debug as query_log
 
 from fuzz.findings import Finding, replayable, with_facts
 from fuzz.oracles import queries as oracles
-from fuzz.oracles.generic import run_exchange_checks
+from fuzz.oracles.http import run_exchange_checks
 from fuzz.oracles.context import OracleContext
 from fuzz.query_shape import query_shape
 from fuzz.oracles.pg_model import Collation, order_rows, predicate, search_predicate, visible_rows
-from fuzz.transcript import Exchange
 from targets.base import ResourceSpec
+from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
 
 PAGE_PARAMS = {"limit_offset": ("limit", "offset"), "page_number": ("size", "page"), "cursor": ("page_size", "cursor")}
 MAX_PAGES = 300
@@ -33,7 +36,7 @@ MAX_PAGES = 300
 class QueryWorld:
     """Seeded rows, collation and principals the query oracles reason about."""
 
-    live: Any
+    live: LiveTarget
     rows: dict[str, list[dict]]
     collation: Collation
     context: OracleContext
@@ -46,7 +49,7 @@ class QueryWorld:
         printer.text(repr(self))
 
     @classmethod
-    def build(cls, live: Any) -> "QueryWorld":
+    def build(cls, live: LiveTarget) -> "QueryWorld":
         info = live.info
         rows = {r.name: live.run(live.db.fetch_rows(r.table)) for r in info.resources}
         record = live.run(live.db.conn.fetchrow(

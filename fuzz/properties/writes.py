@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import tracemalloc
 from dataclasses import dataclass, replace
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from hypothesis import strategies as st
 
@@ -21,8 +21,12 @@ from fuzz.findings import Finding, with_facts, with_replay
 from fuzz.properties import CompactDict
 from fuzz.oracles import writes as oracle
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_error_envelope, check_health_after, check_no_leak, check_no_server_error
+from fuzz.oracles.http import check_error_envelope, check_health_after, check_no_leak, check_no_server_error
 from strategies.payloads import NO_DOCUMENT, WriteBody, oversized_bodies, write_bodies
+
+if TYPE_CHECKING:
+    from targets.base import TargetInfo
+    from targets.client import LiveTarget
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 
@@ -31,7 +35,7 @@ class KnownRows(CompactDict):
     """Seeded row ids per resource, each with its tenant label (None for global rows)."""
 
 
-def known_rows(live: Any) -> KnownRows:
+def known_rows(live: LiveTarget) -> KnownRows:
     labels = {v: k for k, v in live.info.tenants.items()}
     rows = KnownRows()
     for resource in live.info.resources:
@@ -87,7 +91,7 @@ def target_ids(rows: KnownRows, resource_name: str, tenant: str | None, created:
     return st.one_of(*choices)
 
 
-def write_cases(info: Any, rows: KnownRows, resource_name: str, *, created: Sequence[str] = (),
+def write_cases(info: TargetInfo, rows: KnownRows, resource_name: str, *, created: Sequence[str] = (),
                 operations: Sequence[str] = ("create", "update", "action"),
                 principals: Sequence[str] | None = None) -> st.SearchStrategy[WriteCase]:
     """Any principal, any write operation of ``resource_name``, any write body."""
@@ -116,7 +120,7 @@ def write_cases(info: Any, rows: KnownRows, resource_name: str, *, created: Sequ
     return st.sampled_from(names).flatmap(for_principal)
 
 
-def oversized_cases(info: Any, rows: KnownRows, resource_name: str) -> st.SearchStrategy[WriteCase]:
+def oversized_cases(info: TargetInfo, rows: KnownRows, resource_name: str) -> st.SearchStrategy[WriteCase]:
     """An oversized create or update from a principal that may write the resource's fields."""
     resource = info.resource(resource_name)
 
@@ -134,16 +138,16 @@ def oversized_cases(info: Any, rows: KnownRows, resource_name: str) -> st.Search
 
 # -- database state ----------------------------------------------------------------------------
 
-def mark_state(live: Any) -> dict[str, str]:
+def mark_state(live: LiveTarget) -> dict[str, str]:
     """The committed state just before a request (see ``LiveTarget.fingerprint``)."""
     return live.fingerprint()
 
 
-def changed_since(live: Any, mark: dict[str, str]) -> list[str]:
+def changed_since(live: LiveTarget, mark: dict[str, str]) -> list[str]:
     return live.changed_since(mark)
 
 
-def fetch_row(live: Any, resource: Any, pk: str | None) -> dict[str, Any] | None:
+def fetch_row(live: LiveTarget, resource: Any, pk: str | None) -> dict[str, Any] | None:
     """The row as the database owner sees it (None when absent or ``pk`` is not a UUID)."""
     import uuid
 
@@ -173,7 +177,7 @@ def generic_checks(exchange: Any, context: OracleContext) -> list[Finding]:
 
 # -- one write --------------------------------------------------------------------------------
 
-def reader_for(info: Any, principal: str) -> str:
+def reader_for(info: TargetInfo, principal: str) -> str:
     """Who reads a row back: the writer, or for an AI writer a human principal of its tenant."""
     spec = info.principal(principal)
     if spec.kind != "ai_agent":
@@ -190,7 +194,7 @@ class WriteOutcome:
     peak_bytes: int | None = None
 
 
-def run_write_case(live: Any, context: OracleContext, case: WriteCase, *, reset: bool = True,
+def run_write_case(live: LiveTarget, context: OracleContext, case: WriteCase, *, reset: bool = True,
                    resource: Any = None, measure_memory: bool = False) -> WriteOutcome:
     """Send ``case``; return every finding of the write oracles (and the created id, if any)."""
     info = live.info
@@ -264,7 +268,7 @@ def run_write_case(live: Any, context: OracleContext, case: WriteCase, *, reset:
     return WriteOutcome(with_facts(findings, **facts), exchange, created_id, peak)
 
 
-def write_steps(live: Any, context: OracleContext, steps: Sequence[WriteCase], created: Sequence[str | None] = (),
+def write_steps(live: LiveTarget, context: OracleContext, steps: Sequence[WriteCase], created: Sequence[str | None] = (),
                 measure_memory: bool = False) -> list[Finding]:
     """Run ``steps`` in order from the seed state; the findings of the last one (the one judged).
 

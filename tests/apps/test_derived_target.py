@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import run_exchange_checks
+from fuzz.oracles.http import run_exchange_checks
 from targets.derive import seed_id
 from targets.loader import TargetError, load_target
 from tests.support.planted import started_target
@@ -96,7 +96,7 @@ def test_a_route_that_never_answers_is_a_responds_in_time_finding(shop):
 
     bounded = shop.run(send_bounded(never, httpx.Request("GET", "http://testserver/x"), timeout=0.2))
     status, text, headers, notes = exchange_parts(bounded, 0.2)
-    from fuzz.transcript import Exchange
+    from targets.transcript import Exchange
 
     exchange = Exchange("GET", "/x", status=status, response_text=text, extra=notes)
     assert [f.property_id for f in _judge(shop, exchange)] == ["http.responds_in_time"]

@@ -91,7 +91,7 @@ def test_cross_tenant_oracle_is_quiet_when_detail_routes_filter_by_tenant(defaul
 
 def test_cross_tenant_oracle_catches_a_revealing_status(defaults_app):
     from fuzz.oracles.authz import check_cross_tenant_denied
-    from fuzz.transcript import Exchange
+    from targets.transcript import Exchange
 
     forbidden = Exchange("GET", "/x/1", status=403, route="/x/{pk}")
     missing = Exchange("GET", "/x/2", status=404, route="/x/{pk}")

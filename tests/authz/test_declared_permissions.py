@@ -15,11 +15,11 @@ from fastapi import Request
 from fuzz import catalog
 from fuzz.oracles import permissions as perms
 from fuzz.properties import authz as props
-from fuzz.transcript import Exchange
 from targets.base import describe_viewset
 from targets.permissions import describe, describe_one
 from targets.refapp.views import TicketViewSet
 from targets.routes import inventory
+from targets.transcript import Exchange
 from tests.support.planted import PlantedTarget, started_planted
 
 ANON, USER, STAFF, AGENT, SYSTEM = (perms.Caller.of(k) for k in ("anonymous", "user", "staff", "ai_agent", "system"))

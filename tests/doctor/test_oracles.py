@@ -7,7 +7,7 @@ from aksara.security import checks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzz.doctor.oracles import check_monotone, check_never_crashes, check_verdict_matches_spec
+from fuzz.oracles.doctor import check_monotone, check_never_crashes, check_verdict_matches_spec
 from fuzz.doctor.runner import run_cli, run_in_process
 from fuzz.doctor.spec_model import COMMANDS, DoctorInput, verdict
 from strategies.settings import HARDENED_ENV, WEAKENINGS, doctor_inputs, weakenings

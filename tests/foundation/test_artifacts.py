@@ -8,7 +8,7 @@ import pytest
 
 from fuzz.artifacts import write_artifact
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_no_server_error
+from fuzz.oracles.http import check_no_server_error
 from fuzz.replay import NotReplayable, StillReproduces, load_finding, replay_artifact
 from tests.support.planted import raising_route, started_planted
 

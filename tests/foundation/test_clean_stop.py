@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.live  # every test here runs the suite in a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,7 +35,7 @@ def start_run(tmp: Path, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AKSARA_FUZZ_"))}
     env["TMPDIR"] = str(tmp)
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", "fuzz/test_robustness.py", "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "fuzz/test_http.py", "-q", "-p", "no:cacheprovider",
          "--example-db", str(tmp / "examples"), "--artifacts-dir", str(tmp / "art"),
          "--report-dir", str(tmp / "rep"), *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.live  # every test here runs the suite in a subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,25 +33,25 @@ def _assert_one_line_error(result: subprocess.CompletedProcess, needle: str) -> 
 
 
 def test_no_database_is_one_line_and_exit_3():
-    result = run_pytest("fuzz/test_robustness.py", "--pg-provider=dsn")
+    result = run_pytest("fuzz/test_http.py", "--pg-provider=dsn")
     _assert_one_line_error(result, "AKSARA_FUZZ_DATABASE_URL is not set")
     assert result.returncode == 3
 
 
 def test_remote_database_is_refused():
-    result = run_pytest("fuzz/test_robustness.py", "--pg-provider=dsn",
+    result = run_pytest("fuzz/test_http.py", "--pg-provider=dsn",
                         env={"AKSARA_FUZZ_DATABASE_URL": "postgresql://u@192.0.2.1/x"})
     _assert_one_line_error(result, "--allow-remote-db")
 
 
 def test_unknown_profile_is_a_usage_error():
-    result = run_pytest("fuzz/test_robustness.py", "--fuzz-profile=forever")
+    result = run_pytest("fuzz/test_http.py", "--fuzz-profile=forever")
     _assert_one_line_error(result, "invalid choice")
     assert result.returncode == 4
 
 
 def test_broken_target_is_one_line():
-    result = run_pytest("fuzz/test_robustness.py", "--aksara-target=no_such_module:factory")
+    result = run_pytest("fuzz/test_http.py", "--aksara-target=no_such_module:factory")
     _assert_one_line_error(result, "cannot import target module")
 
 

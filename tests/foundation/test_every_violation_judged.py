@@ -21,9 +21,9 @@ from fuzz.findings import Finding, NewFinding, report
 from fuzz.ledger import DEFAULT_LEDGER, active_ledger, load_ledger, set_active_ledger
 from fuzz.oracles.authz import check_route_requires_auth
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import run_exchange_checks
-from fuzz.transcript import Exchange
+from fuzz.oracles.http import run_exchange_checks
 from targets.routes import inventory
+from targets.transcript import Exchange
 from tests.support.planted import started_planted
 
 PLANTED_LEDGER = textwrap.dedent("""

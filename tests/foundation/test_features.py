@@ -98,6 +98,7 @@ def test_unknown_feature_name_is_an_error():
         features.missing("no-such-feature")
 
 
+@pytest.mark.live
 def test_bad_aksara_version_is_one_line_and_exit_4():
     result = run_pytest("fuzz/test_tokens.py", "--aksara-version", "latest", timeout=120)
     output = result.stdout + result.stderr

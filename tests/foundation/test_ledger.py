@@ -11,7 +11,7 @@ from fuzz.findings import Finding, NewFinding, report
 from fuzz.ledger import (
     DEFAULT_LEDGER, OWNERS, LedgerError, active_ledger, load_ledger, set_active_ledger,
 )
-from fuzz.transcript import Exchange
+from targets.transcript import Exchange
 
 LEDGER = textwrap.dedent("""
     defects:

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from fuzz.properties import mcp as props
-from strategies.credentials import Claim, ClaimsCase
+from strategies.tokens import Claim, ClaimsCase
 from strategies.jsonrpc import RawMessage, ToolArguments
 from targets.mcp_client import parse_messages
 from targets.transcript import Exchange
@@ -21,7 +21,7 @@ from targets.transcript import Exchange
 
 @pytest.fixture(scope="module")
 def world(live_target):
-    from fuzz.properties.robustness import known_ids
+    from fuzz.properties.http import known_ids
 
     live_target.reset()
     return props.build_world(live_target, known_ids(live_target))

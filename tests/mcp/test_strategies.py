@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from strategies.credentials import (
+from strategies.tokens import (
     APPROVAL_MISMATCHES, TAMPER_KINDS, approval_cases, claims_cases, scope_patterns, scope_sets, tampers,
 )
 from strategies.jsonrpc import hostile_arguments, malformed_messages, tool_arguments, valid_arguments, is_valid
-from tests.support.find import find_any
+from tests.support.find import assert_all_examples, find_any
 
 MODELS = ("ticket", "comment", "category")
 EXP = ("valid", "missing", "null", "expired", "boundary_past", "boundary_now", "boundary_future", "far_future",
@@ -106,8 +106,11 @@ def test_approval_tampering():
 
 
 def test_valid_arguments_are_valid():
-    value = find_any(valid_arguments(SCHEMA, ["id-1"]), lambda a: "limit" in a.arguments and "ref" in a.arguments)
-    assert is_valid(SCHEMA, value.arguments)
+    find_any(valid_arguments(SCHEMA, ["id-1"]), lambda a: "limit" in a.arguments and "ref" in a.arguments)
+
+    def valid_for_the_schema(args):
+        return args.kind == "valid" and is_valid(SCHEMA, args.arguments)
+    assert_all_examples(valid_arguments(SCHEMA, ["id-1"]), valid_for_the_schema)
 
 
 @pytest.mark.parametrize("kind", ("unknown_property", "non_object", "approval_token", "wrong_type",

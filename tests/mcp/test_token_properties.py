@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from aksara.ai.auth import verify_agent_token
-from fuzz.oracles.mcp import reference_scope_grants
-from fuzz.properties import mcp as props
-from strategies.credentials import (
+from fuzz.oracles.tokens import reference_scope_grants
+from fuzz.properties import tokens as props
+from strategies.tokens import (
     ApprovalCase, Claim, ClaimsCase, Tamper, approval_cases, claims_cases, required_scopes, scope_sets, tampers,
 )
 from targets.agent_tokens import AGENT_HEADER, b64url_strict_decode

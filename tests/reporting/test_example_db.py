@@ -92,6 +92,7 @@ def test_the_plugin_uses_redis_and_says_so(redis_url, tmp_path):
     assert f"example db {redis_url} (read-only)" in result.stdout
 
 
+@pytest.mark.live
 def test_an_unreachable_redis_is_one_line_and_a_usage_error(tmp_path):
     with pytest.raises(ExampleDbError, match="cannot reach"):
         example_database(f"unix://{tmp_path}/absent.sock")

@@ -23,6 +23,7 @@ def test_schemathesis_missing_names_the_extra(monkeypatch):
     assert "aksara-fuzz[openapi]" in reason
 
 
+@pytest.mark.live
 def test_without_schemathesis_the_property_is_skipped_with_its_reason(tmp_path):
     shim = tmp_path / "shim" / "schemathesis"
     shim.mkdir(parents=True)

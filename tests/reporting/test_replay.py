@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fuzz.artifacts import write_artifact
-from fuzz.oracles.generic import check_no_server_error
+from fuzz.oracles.http import check_no_server_error
 from fuzz.reporting_plugin import replay_test_file
 from tests.reporting.support import run_pytest
 
@@ -45,6 +45,7 @@ def test_replay_passes_once_the_defect_is_gone(live_target, oracle_context, tmp_
     assert "1 passed" in result.stdout
 
 
+@pytest.mark.live
 def test_replay_of_something_that_is_not_an_artifact_is_a_usage_error(tmp_path):
     with pytest.raises(pytest.UsageError, match="not a finding artifact"):
         replay_test_file(tmp_path)

@@ -2,7 +2,7 @@
 
 Inputs survive JSON; every property id of the suite has a replayer (or is named as no property);
 the judge tells the same cause from another one and lets a known defect of another cause pass; and
-the robustness, OpenAPI, MCP and authz replayers reproduce real or planted causes on real Aksara.
+the HTTP, OpenAPI, MCP and authz replayers reproduce real or planted causes on real Aksara.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from strategies.settings import DoctorInput
 from fuzz.findings import Finding
 from fuzz.inputs import decode, encode
 from fuzz.properties import authz as authz_props
-from fuzz.properties.robustness import HostileRequest, check_hostile_request, known_ids
+from fuzz.properties.http import HostileRequest, check_hostile_request, known_ids
 from fuzz.properties.writes import WriteCase
 from fuzz.replay import NOT_PROPERTIES, REPLAYERS, AREAS, ReplayEnv, judge, replay
-from strategies.credentials import ApprovalCase, Claim, ClaimsCase, Tamper
+from strategies.tokens import ApprovalCase, Claim, ClaimsCase, Tamper
 from strategies.jsonrpc import RawMessage, ToolArguments
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import NO_DOCUMENT, WriteBody
@@ -64,6 +64,17 @@ def fields(value):
     if dataclasses.is_dataclass(value):
         return {f.name: fields(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return repr(value)
+
+
+@pytest.mark.parametrize("old, value", [
+    ("strategies.credentials", ApprovalCase("other_tool", Tamper("change_char", 1, 7, "="))),
+    ("fuzz.properties.robustness", HostileRequest("agent_read", "Ticket", "1", (("limit", "NaN"),))),
+])
+def test_inputs_stored_under_a_module_name_since_renamed_still_decode(old, value):
+    stored = encode(value)
+    stored["__type__"] = old + ":" + stored["__type__"].split(":", 1)[1]
+    again = decode(stored)
+    assert type(again) is type(value) and fields(again) == fields(value)
 
 
 def test_inputs_of_other_modules_are_not_imported_back():
@@ -125,13 +136,13 @@ def test_the_judge_tells_the_same_cause_from_another_and_passes_known_defects_of
 
 # -- the live replayers --------------------------------------------------------------------------------
 
-def test_robustness_replay_is_red_with_the_planted_fault_and_green_without(live_target, oracle_context, request,
+def test_http_replay_is_red_with_the_planted_fault_and_green_without(live_target, oracle_context, request,
                                                                           monkeypatch):
     req = HostileRequest("user_a", "Ticket", None, (("title__icontains", "%x"),))
     query_plant.plant(monkeypatch)
     [finding] = [f for f in check_hostile_request(live_target, oracle_context, known_ids(live_target), req)
                  if f.property_id == "http.no_server_error"]
-    assert finding.replay["area"] == "robustness"
+    assert finding.replay["area"] == "http"
     assert "same cause" in judge(finding, replay(finding, request))
     monkeypatch.undo()
     assert judge(finding, replay(finding, request)) is None

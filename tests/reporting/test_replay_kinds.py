@@ -16,7 +16,7 @@ import json
 import pytest
 
 from fuzz.artifacts import write_artifact
-from fuzz.doctor.properties import verdict_case
+from fuzz.properties.doctor import verdict_case
 from strategies.settings import DoctorInput
 from fuzz.migrations.pipeline import MigrationLab
 from fuzz.migrations.properties import round_trip_case
@@ -107,6 +107,7 @@ def test_write_sequence_finding_replays_the_whole_sequence(live_target, oracle_c
 
 # -- token (through the real plugin) -------------------------------------------------------------------
 
+@pytest.mark.live
 def test_token_finding_from_a_fuzz_run_fails_its_replay_on_the_faulty_verifier_only(tmp_path, request):
     """The property runs in a subprocess with the planted verifier and writes the artifact itself."""
     artifacts = tmp_path / "artifacts"

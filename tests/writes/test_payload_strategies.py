@@ -16,7 +16,7 @@ from strategies.payloads import (
     write_bodies,
 )
 from targets.refapp.target import RefappTarget
-from tests.support.find import find_any
+from tests.support.find import assert_all_examples, find_any
 
 INFO = RefappTarget().info
 TICKET = INFO.resource("Ticket")
@@ -39,8 +39,11 @@ def test_every_class_is_generated_by_write_bodies():
 def test_valid_bodies_carry_every_required_field_and_parse_back():
     def complete(body):
         return "title" in body.document and json.loads(body.body_bytes()) == body.document
-    find_any(classes()["valid"], complete)
-    find_any(classes(COMMENT)["valid"], lambda b: b.document.get("ticket_id") in FK_IDS["Ticket"])
+    assert_all_examples(classes()["valid"], complete)
+
+    def references_a_known_ticket(body):
+        return body.document.get("ticket_id") in FK_IDS["Ticket"]
+    assert_all_examples(classes(COMMENT)["valid"], references_a_known_ticket)
 
 
 @pytest.mark.parametrize("key", ["id", "tenant_id", "created_at", "updated_at", "reference_code",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote
 
 from hypothesis import strategies as st
@@ -11,16 +11,20 @@ from hypothesis import strategies as st
 from fuzz.findings import Finding, replayable, with_facts
 from fuzz.properties import CompactDict
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import check_health_after, check_safe_method_no_write, run_exchange_checks
+from fuzz.oracles.http import check_health_after, check_safe_method_no_write, run_exchange_checks
 from fuzz.query_shape import query_shape
 from strategies.query import path_ids, query_strings
+
+if TYPE_CHECKING:
+    from targets.base import TargetInfo
+    from targets.client import LiveTarget
 
 
 class KnownIds(CompactDict):
     """Ids of every seeded row per resource."""
 
 
-def known_ids(live: Any) -> KnownIds:
+def known_ids(live: LiveTarget) -> KnownIds:
     return KnownIds({
         r.name: [str(row["id"]) for row in live.run(live.db.fetch_rows(r.table))]
         for r in live.info.resources
@@ -37,7 +41,7 @@ class HostileRequest:
     query: Sequence[tuple[str, str]]
 
 
-def hostile_requests(info: Any, ids: KnownIds, resource_name: str) -> st.SearchStrategy[HostileRequest]:
+def hostile_requests(info: TargetInfo, ids: KnownIds, resource_name: str) -> st.SearchStrategy[HostileRequest]:
     """Any principal, list or detail route (existing, random or hostile id), hostile query."""
     resource = info.resource(resource_name)
     return st.builds(
@@ -54,8 +58,8 @@ def _segment(text: str) -> str:
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
 
 
-@replayable("robustness", env=("live", "context", "ids"))
-def check_hostile_request(live: Any, context: OracleContext, ids: KnownIds, req: HostileRequest) -> list[Finding]:
+@replayable("http", env=("live", "context", "ids"))
+def check_hostile_request(live: LiveTarget, context: OracleContext, ids: KnownIds, req: HostileRequest) -> list[Finding]:
     """Send ``req``; return every generic-oracle finding (no 5xx, envelope, leak, GET-safe, health)."""
     resource = live.info.resource(req.resource)
     if req.pk is None:

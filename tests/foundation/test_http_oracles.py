@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.generic import (
+from fuzz.oracles.http import (
     check_error_envelope,
     check_health_after,
     check_no_leak,

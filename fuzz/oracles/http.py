@@ -24,8 +24,8 @@ from urllib.parse import unquote
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.oracles.context import OracleContext
-from fuzz.transcript import Exchange
+from fuzz.oracles.context import OracleContext, exchange_facts
+from targets.transcript import Exchange
 
 SQL_PATTERNS = [
     re.compile(r"\bSELECT\b[\s\S]{1,200}?\bFROM\b"),
@@ -52,13 +52,8 @@ MAX_SCRUBBED_BODY = 1 << 20  # echoed input is looked for in the first MiB of a 
 
 
 def _facts(exchange: Exchange, **more: str) -> dict[str, str]:
-    facts = {"route": exchange.route or exchange.path, "status": str(exchange.status)}
-    body = exchange.response_json()
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        facts["error_type"] = str(body["error"].get("type", ""))
-        facts["error_message"] = str(body["error"].get("message", ""))[:500]
-    facts.update(more)
-    return facts
+    """Route, status and the error envelope (500 characters of its message), then ``more``."""
+    return exchange_facts(exchange, error_chars=500, **more)
 
 
 def check_no_server_error(exchange: Exchange, context: OracleContext) -> list[Finding]:
