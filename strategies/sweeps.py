@@ -292,10 +292,10 @@ def write_bodies_swept(resource: ResourceSpec, fk_ids: Any, writer: str, princip
         for kind, spec in sorted(by_kind.items()):
             if kinds is not None and (kind not in kinds or (cls == "bad_text" and spec.choices)):
                 continue
-            document = {**base, pl.payload_key(spec): simplest(values[cls](spec))}
+            document = {**base, spec.input_key: simplest(values[cls](spec))}
             combos.append((writer, pl.WriteBody(cls, document, clean=cls == "null_all" and spec.nullable)))
     for spec in pl.restricted_fields(resource):
-        document = {**base, pl.payload_key(spec): simplest(pl.restricted_values(spec))}
+        document = {**base, spec.input_key: simplest(pl.restricted_values(spec))}
         combos.append((writer, pl.WriteBody("restricted_key", document, clean=True)))
     classes = pl.body_classes(resource, fk_ids)
     for cls in ("unknown_key", "nested_denied", "deep", "wide", "malformed_json", "duplicate_keys", "content_type"):

@@ -176,7 +176,7 @@ def test_write_sweep_has_every_body_class_by_field_kind_and_every_principal(reso
             if isinstance(body.document, dict) else []
 
     seen = {(b.hostile_class, resource_field.kind) for _, b in combos if b.hostile_class in sweeps.FIELD_CLASSES
-            for key in changed(b) for resource_field in pl.client_fields(resource) if pl.payload_key(resource_field) == key}
+            for key in changed(b) for resource_field in pl.client_fields(resource) if resource_field.input_key == key}
     kinds = {f.kind for f in pl.client_fields(resource)}
     for cls, applies in sweeps.FIELD_CLASSES.items():
         for kind in kinds:
@@ -185,7 +185,7 @@ def test_write_sweep_has_every_body_class_by_field_kind_and_every_principal(reso
                     continue
                 assert (cls, kind) in seen, (cls, kind)
     restricted = {k for _, b in combos if b.hostile_class == "restricted_key" for k in changed(b)}
-    assert restricted == {pl.payload_key(f) for f in pl.restricted_fields(resource)}
+    assert restricted == {f.input_key for f in pl.restricted_fields(resource)}
     assert {b.hostile_class for _, b in combos} >= {"unknown_key", "deep", "wide", "malformed_json", "duplicate_keys",
                                                     "content_type", "valid"}
     assert sorted(p for p, b in combos if b.hostile_class == "valid") == sorted(principals)
