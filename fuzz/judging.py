@@ -80,6 +80,11 @@ class Scope:
     counted: dict[str, int] = field(default_factory=dict)
     known_hits: dict[str, int] = field(default_factory=dict)  # examples per known defect id
     steered: int = 0  # examples rejected by steering
+    # judged ids of the running example when every judge() call of it so far showed only saturated known
+    # defects: the example is rejected once it has finished drawing (a rejection mid-example would make
+    # Hypothesis see the same choices stop earlier than before: FlakyStrategyDefinition)
+    pending_steer: frozenset[str] | None = None
+    steer_blocked: bool = False  # the running example showed a known defect that is not saturated
 
 
 #: A known defect seen this many times in one test no longer deserves the test's budget.
@@ -139,19 +144,35 @@ def judge(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _steer(scope: Scope, defect_ids: set[str], judged_ids: Iterable[str]) -> None:
-    """Reject the current example when it only showed known defects the test has already seen enough."""
+    """Mark the current example for rejection when it only showed known defects the test has already seen
+    enough; it is rejected once it has finished (:func:`_steer_finished_example`), so its draws are whole."""
     for defect_id in defect_ids:
         scope.known_hits[defect_id] = scope.known_hits.get(defect_id, 0) + 1
     if scope.ran == 0 or scope.ran - scope.steered <= WARMUP:  # not a Hypothesis example, or still warming up
         return
-    from hypothesis import reject, settings
+    from hypothesis import settings
 
     if scope.steered >= settings.default.max_examples:
         return
+    if scope.steer_blocked:
+        return
     if all(scope.known_hits[d] > SATURATION for d in defect_ids):
-        scope.steered += 1
-        TALLY.steer(judged_ids)
-        reject()
+        scope.pending_steer = (scope.pending_steer or frozenset()) | frozenset(judged_ids)
+    else:  # this example shows a known defect the test has not seen enough: it is worth its budget
+        scope.pending_steer, scope.steer_blocked = None, True
+
+
+def _steer_finished_example() -> None:
+    """Reject the example that just finished when steering marked it (see :func:`_steer`)."""
+    scope = _scope()
+    if scope is None or scope.pending_steer is None:
+        return
+    from hypothesis import reject
+
+    judged_ids, scope.pending_steer = scope.pending_steer, None
+    scope.steered += 1
+    TALLY.steer(judged_ids)
+    reject()
 
 
 def _example_started() -> None:
@@ -159,6 +180,7 @@ def _example_started() -> None:
     scope = _scope()
     if scope is not None:
         scope.ran += 1
+        scope.pending_steer, scope.steer_blocked = None, False
 
 
 def skip_reason(scope: Scope) -> str:
@@ -183,7 +205,9 @@ def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]]
             @functools.wraps(inner)
             def each_example(*args: Any, **kwargs: Any) -> Any:
                 _example_started()
-                return inner(*args, **kwargs)
+                result = inner(*args, **kwargs)
+                _steer_finished_example()
+                return result
 
             handle.inner_test = each_example
 
