@@ -236,7 +236,7 @@ def route_requires_auth(live: Any, route: RouteInfo, ids: dict[str, str], princi
     changed = live.changes()
     live.reset()
     findings = authz.check_route_requires_auth(exchange, route.kind, principal, redirects)
-    if changed and route.method not in ("GET",):
+    if changed and route.method not in ("GET",) and not route.public:
         findings += authz.check_anonymous_no_write(first, changed)
     # a 5xx is this property's "error" problem: only the leak oracle is added, on every hop of the chain
     context = OracleContext(live.info)
@@ -311,7 +311,8 @@ class TenantSession:
         findings: list[Finding] = []
         kind = live.info.principal(principal).kind
         if kind == "anonymous":
-            findings += authz.check_anonymous_no_write(exchange, changed)
+            if not live.info.is_public("POST", resource.list_path):  # a route the target declares open to anyone
+                findings += authz.check_anonymous_no_write(exchange, changed)
         elif resource.tenant_scoped and tenant is None:
             findings += authz.check_tenant_required(exchange, "create")
         elif foreign_ref and exchange.status < 400:
@@ -347,7 +348,7 @@ class TenantSession:
         findings: list[Finding] = []
         if operation == "read":
             findings += replay_as_others(live, exchange, resource, row_tenant, self.principals)
-        if kind == "anonymous" and operation != "read":
+        if kind == "anonymous" and operation != "read" and not live.info.is_public(exchange.method, exchange.route):
             findings += authz.check_anonymous_no_write(exchange, changed)
         if operation == "delete" and exchange.status < 300:
             self.model.delete(live.info, resource, row_id)
