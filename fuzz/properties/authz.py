@@ -37,6 +37,9 @@ class TenantModel:
 
     rows: dict[str, dict[str, tuple[str | None, dict[str, str]]]] = field(default_factory=dict)
     created: int = 0  # rows created so far: numbers the deterministic labels of create bodies
+    # (resource, fk column) -> the foreign key's ON DELETE action in the schema (pg_constraint.confdeltype:
+    # c cascade, n set null, d set default, r restrict, a no action)
+    on_delete: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def from_db(cls, live: Any) -> "TenantModel":
@@ -51,6 +54,12 @@ class TenantModel:
                                {c: str(r[c]) for c in fks if r[c] is not None})
                 for r in rows
             }
+            if fks:
+                actions = live.run(live.db.conn.fetch(
+                    "SELECT a.attname AS column, c.confdeltype::text AS action FROM pg_constraint c "
+                    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                    "WHERE c.contype = 'f' AND c.conrelid = $1::regclass", f'public."{resource.table}"'))
+                model.on_delete.update({(resource.name, r["column"]): r["action"] for r in actions})
         return model
 
     def tenants(self, resource: str) -> dict[str, str | None]:
@@ -67,13 +76,19 @@ class TenantModel:
         return f"r{self.created}"
 
     def delete(self, info: Any, resource: ResourceSpec, row_id: str) -> None:
-        """Remove a row and (ON DELETE CASCADE) the rows referencing it."""
+        """Remove a row and what its foreign keys' ON DELETE actions do to the rows referencing it
+        (cascade: deleted; set null or default: the reference dropped)."""
         self.rows[resource.name].pop(row_id, None)
         for other in info.resources:
             for fk in (f for f in other.fields if f.kind == "fk" and f.fk_target == resource.name):
+                action = self.on_delete.get((other.name, fk.column), "c")
                 for child, (_, refs) in list(self.rows[other.name].items()):
-                    if refs.get(fk.column) == row_id:
+                    if refs.get(fk.column) != row_id:
+                        continue
+                    if action == "c":
                         self.delete(info, other, child)
+                    elif action in ("n", "d"):
+                        refs.pop(fk.column, None)
 
 
 def tenant_of(live: Any, principal: str) -> str | None:
