@@ -314,11 +314,12 @@ class TenantSession:
         """A create with foreign keys to ``references``: anonymous, tenant-less and cross-tenant ones are refused."""
         live = self.live
         tenant = tenant_of(live, principal)
-        foreign_ref = False
-        for target, ref_id in references.items():
-            ref_tenant = self.model.tenants(target).get(ref_id)
-            foreign_ref |= ref_tenant is not None and ref_tenant != tenant
         body = create_body(resource, self.model, references, self.model.next_label())
+        sent = {f.fk_target for f in resource.fields if f.kind == "fk" and f.column in body}
+        foreign_ref = False
+        for target, ref_id in references.items():  # only the references the body carries
+            ref_tenant = self.model.tenants(target).get(ref_id)
+            foreign_ref |= target in sent and ref_tenant is not None and ref_tenant != tenant
         before = live.fingerprint()
         exchange = live.request(principal, "POST", resource.list_path, json_body=body, route=resource.list_path)
         changed = live.changed_since(before)
