@@ -89,7 +89,7 @@ def test_judge_counts_marked_and_violated_properties_and_known_budget():
             pass
 
     judged(catalog.TOKENS_SCOPE_ALGEBRA)  # outside any @judges test: ignored
-    before_examples, before_known = TALLY.snapshot()
+    before_examples, before_known, _ = TALLY.snapshot()
     with pytest.raises(UndeclaredProperty):
         two_examples()
 
@@ -103,7 +103,7 @@ def test_judge_counts_marked_and_violated_properties_and_known_budget():
             pass
 
     honest()
-    examples, known = TALLY.snapshot()
+    examples, known, _ = TALLY.snapshot()
     gained = {pid: examples.get(pid, 0) - before_examples.get(pid, 0) for pid in examples}
     assert gained[catalog.TOKENS_SCOPE_ALGEBRA] == 2  # once per test: the stray mark before them is not counted
     assert gained[lifetime] == 1
