@@ -121,13 +121,17 @@ def chain(exc: BaseException) -> list[BaseException]:
     """The exception and its causes, outermost first (``__cause__``, else ``__context__``).
 
     An exception group (a task group's, e.g. around a middleware) is a wrapper: the chain goes on
-    into its first exception, which is where the request actually failed.
+    into its first exception, which is where the request actually failed. A group that only
+    wraps an exception already in the chain (Starlette re-raises a middleware's lone exception
+    out of its group, so the group becomes that exception's context) is no part of the chain.
     """
     seen: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and not any(current is s for s in seen):
-        seen.append(current)
         grouped = getattr(current, "exceptions", None) if _is_group(current) else None
+        if grouped and any(grouped[0] is s for s in seen):
+            break
+        seen.append(current)
         if grouped:
             current = grouped[0]
         else:

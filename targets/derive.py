@@ -17,7 +17,10 @@ its own database later). Everything else is read from the app and Aksara's regis
 
 What cannot be derived is an :class:`Adapter`: the principals (name, kind, tenant,
 headers), tenant ids, environment and settings for the run. With no adapter the
-target has the anonymous principal only.
+target has the anonymous principal only, plus, when the app authenticates with
+``aksara.contrib.auth`` sessions (the ``session_token`` cookie its admin session
+middleware reads for every route), a signed-in user and a staff user
+(:data:`CONTRIB_PRINCIPALS`) whose accounts and sessions the suite creates.
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ HEALTH_CANDIDATES = ("/health", "/health/live", "/healthz", "/health/ready", "/o
 SECRET_SETTINGS = ("secret_key", "mcp_approval_secret", "studio_secret_token", "media_s3_secret_key", "ai_agent_secret",
                    "jwt_secret", "session_secret")
 QUIET_LOGGERS = ("httpx",)  # Aksara's and MCP's loggers are heard at DEBUG instead (targets.logs)
+
+
+# aksara.contrib.auth accounts the suite creates: principal name -> (kind, e-mail, is_staff, session token)
+CONTRIB_PRINCIPALS = {
+    "contrib_user": ("user", "aksara-fuzz-user@example.com", False,
+                     "aksara-fuzz-contrib-user-session-5b1e9d7c3a2f4e6d8c0b"),
+    "contrib_staff": ("staff", "aksara-fuzz-staff@example.com", True,
+                      "aksara-fuzz-contrib-staff-session-0c2a4e6f8b1d3f5a7c9e"),
+}
+CONTRIB_PASSWORD = "aksara-fuzz-contrib-password-4d6f8a0c2e"
 
 
 class DeriveError(RuntimeError):
@@ -84,6 +97,9 @@ class Adapter:
     secrets: Sequence[str] = ()
     public_routes: Sequence[tuple[str, str]] = ()
     seed: bool | None = None  # None: seed only when the app's tables are empty
+    # aksara.contrib.auth session principals (CONTRIB_PRINCIPALS); None: when the app reads contrib.auth
+    # sessions and the adapter names no principals of its own
+    contrib_auth: bool | None = None
 
     def check(self) -> None:
         """Raise :class:`DeriveError` naming the first incomplete part."""
@@ -200,6 +216,48 @@ def describe_resource(viewset_cls: type) -> ResourceSpec:
     return dataclasses.replace(spec, **changes)
 
 
+def reads_contrib_sessions(app: Any) -> bool:
+    """Whether ``app`` attaches ``aksara.contrib.auth`` users from the ``session_token`` cookie to every request,
+    with no middleware of its own (which may authenticate otherwise, before the session is read)."""
+    try:
+        from aksara.contrib.admin.mount import AdminSessionMiddleware
+    except ImportError:
+        return False
+    classes = [getattr(m, "cls", None) for m in getattr(app, "user_middleware", None) or ()]
+    own = [c for c in classes if not str(getattr(c, "__module__", "")).startswith("aksara.")
+           or str(getattr(c, "__module__", "")).startswith("aksara._examples.")]
+    return AdminSessionMiddleware in classes and not own
+
+
+def contrib_principals() -> tuple[PrincipalSpec, ...]:
+    """The principals of :data:`CONTRIB_PRINCIPALS`, each authenticated by its session cookie."""
+    return tuple(principal(name, kind, headers={"cookie": f"session_token={token}"})
+                 for name, (kind, _, _, token) in CONTRIB_PRINCIPALS.items())
+
+
+async def insert_contrib_accounts(conn: Any) -> None:
+    """Create the :data:`CONTRIB_PRINCIPALS` accounts (a hashed password) and their sessions, as Aksara stores them."""
+    from datetime import datetime, timedelta, timezone
+
+    from aksara.contrib.auth import hash_password
+    from aksara.contrib.auth import session as contrib_session
+
+    await contrib_session._ensure_sessions_table(conn)  # the table Aksara creates on first use
+    columns = await conn.fetch(_COLUMNS_SQL, '"aksara_users"')
+    hashed = hash_password(CONTRIB_PASSWORD)
+    for index, (name, (_, email, staff, token)) in enumerate(CONTRIB_PRINCIPALS.items()):
+        known = {"id": seed_id("aksara-fuzz-contrib-auth", index), "email": email, "hashed_password": hashed,
+                 "is_active": "true", "is_staff": str(staff).lower(), "is_superuser": "false", "metadata": "{}"}
+        values = [known.get(c["name"], _seed_value("aksara_users", c["name"], c["type"], index, None))
+                  if c["name"] in known or not c["nullable"] else None for c in columns]
+        names = ", ".join(f'"{c["name"]}"' for c in columns)
+        params = ", ".join(f"${i + 1}::text::{c['type']}" for i, c in enumerate(columns))
+        await conn.execute(f'INSERT INTO "aksara_users" ({names}) VALUES ({params}) ON CONFLICT DO NOTHING', *values)
+        await conn.execute(
+            f"INSERT INTO {contrib_session.SESSIONS_TABLE} (token, user_id, expires_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING", token, known["id"], datetime.now(timezone.utc) + timedelta(days=2))
+
+
 def settings_secrets() -> tuple[str, ...]:
     from aksara.conf import settings
 
@@ -281,22 +339,28 @@ class DerivedTarget:
         paths = app_paths(app)
         served = {p for _, p in paths}
         health = next((p for p in HEALTH_CANDIDATES if p in served), "/openapi.json")
+        self.contrib_auth = (adapter.contrib_auth if adapter.contrib_auth is not None
+                             else not adapter.principals and reads_contrib_sessions(app))
+        contrib = contrib_principals() if self.contrib_auth else ()
         mcp_path = None
         if getattr(settings, "mcp_enabled", False):
             mcp_path = "/" + str(getattr(settings, "mcp_path", "/mcp")).strip("/") + "/"
         self.info = TargetInfo(
             name=name,
-            profile=profile,
+            # the app connects as the database's owner (no restricted role, no forced RLS): what a new
+            # project gets, the reference app's ``defaults`` profile, whichever profile was asked for
+            profile="defaults",
             resources=tuple(describe_resource(v) for v in self.viewsets),
-            principals=(PrincipalSpec("anonymous", "anonymous"), *adapter.principals),
+            principals=(PrincipalSpec("anonymous", "anonymous"), *contrib, *adapter.principals),
             tenants=dict(adapter.tenants),
             health_path=health,
             mcp_path=mcp_path,
-            public_paths=tuple(p for p in (*DOCS_PATHS, health) if p in served),
+            public_paths=tuple(p for p in dict.fromkeys((*DOCS_PATHS, *HEALTH_CANDIDATES)) if p in served),
             public_routes=tuple(
                 (m, p) for m, p in paths if m != "*" and ("*" in adapter.public_routes or (m, p) in adapter.public_routes)
             ),
-            secrets=tuple(dict.fromkeys((*settings_secrets(), *adapter.secrets))),
+            secrets=tuple(dict.fromkeys((*settings_secrets(), *adapter.secrets,
+                                         *(t for *_, t in CONTRIB_PRINCIPALS.values() if contrib)))),
         )
 
     def build_app(self, dsn: str) -> Any:
@@ -328,13 +392,13 @@ class DerivedTarget:
                 create_migration_file(mig_dir, "aksara_fuzz_autodetected", operations_to_code(ops))
             await apply_migrations(conn, mig_dir, include_internal=True, verbose=False)
         tables = [m.__tablename__ for m in self.models.values()]
-        if self.adapter.seed is False:
-            return
         counts = [await conn.fetchval(f'SELECT count(*) FROM "{t}"') for t in tables]
-        if self.adapter.seed or not any(counts):
+        if self.adapter.seed or (self.adapter.seed is None and not any(counts)):
             choices = {(m.__tablename__, n): [c[0] if isinstance(c, (tuple, list)) else c for c in f.choices]
                        for m in self.models.values() for n, f in m._fields.items() if getattr(f, "choices", None)}
             await insert_generated_seed(conn, tables, list(self.adapter.tenants.values()), choices)
+        if self.contrib_auth:
+            await insert_contrib_accounts(conn)
 
 
 # -- generated seed ----------------------------------------------------------------------

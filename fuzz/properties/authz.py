@@ -47,6 +47,9 @@ class TenantModel:
 
     rows: dict[str, dict[str, tuple[str | None, dict[str, str]]]] = field(default_factory=dict)
     created: int = 0  # rows created so far: numbers the deterministic labels of create bodies
+    # (resource, fk column) -> the foreign key's ON DELETE action in the schema (pg_constraint.confdeltype:
+    # c cascade, n set null, d set default, r restrict, a no action)
+    on_delete: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def from_db(cls, live: LiveTarget) -> "TenantModel":
@@ -61,6 +64,12 @@ class TenantModel:
                                {c: str(r[c]) for c in fks if r[c] is not None})
                 for r in rows
             }
+            if fks:
+                actions = live.run(live.db.conn.fetch(
+                    "SELECT a.attname AS column, c.confdeltype::text AS action FROM pg_constraint c "
+                    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                    "WHERE c.contype = 'f' AND c.conrelid = $1::regclass", f'public."{resource.table}"'))
+                model.on_delete.update({(resource.name, r["column"]): r["action"] for r in actions})
         return model
 
     def tenants(self, resource: str) -> dict[str, str | None]:
@@ -77,13 +86,19 @@ class TenantModel:
         return f"r{self.created}"
 
     def delete(self, info: TargetInfo, resource: ResourceSpec, row_id: str) -> None:
-        """Remove a row and (ON DELETE CASCADE) the rows referencing it."""
+        """Remove a row and what its foreign keys' ON DELETE actions do to the rows referencing it
+        (cascade: deleted; set null or default: the reference dropped)."""
         self.rows[resource.name].pop(row_id, None)
         for other in info.resources:
             for fk in (f for f in other.fields if f.kind == "fk" and f.fk_target == resource.name):
+                action = self.on_delete.get((other.name, fk.column), "c")
                 for child, (_, refs) in list(self.rows[other.name].items()):
-                    if refs.get(fk.column) == row_id:
+                    if refs.get(fk.column) != row_id:
+                        continue
+                    if action == "c":
                         self.delete(info, other, child)
+                    elif action in ("n", "d"):
+                        refs.pop(fk.column, None)
 
 
 def tenant_of(live: LiveTarget, principal: str) -> str | None:
@@ -246,7 +261,7 @@ def route_requires_auth(live: LiveTarget, route: RouteInfo, ids: dict[str, str],
     changed = live.changes()
     live.reset()
     findings = authz.check_route_requires_auth(exchange, route.kind, principal, redirects)
-    if changed and route.method not in ("GET",):
+    if changed and route.method not in ("GET",) and not route.public:
         findings += authz.check_anonymous_no_write(first, changed)
     # a 5xx is this property's "error" problem: only the leak oracle is added, on every hop of the chain
     context = OracleContext(live.info)
@@ -309,11 +324,12 @@ class TenantSession:
         """A create with foreign keys to ``references``: anonymous, tenant-less and cross-tenant ones are refused."""
         live = self.live
         tenant = tenant_of(live, principal)
-        foreign_ref = False
-        for target, ref_id in references.items():
-            ref_tenant = self.model.tenants(target).get(ref_id)
-            foreign_ref |= ref_tenant is not None and ref_tenant != tenant
         body = create_body(resource, self.model, references, self.model.next_label())
+        sent = {f.fk_target for f in resource.fields if f.kind == "fk" and f.column in body}
+        foreign_ref = False
+        for target, ref_id in references.items():  # only the references the body carries
+            ref_tenant = self.model.tenants(target).get(ref_id)
+            foreign_ref |= target in sent and ref_tenant is not None and ref_tenant != tenant
         before = live.fingerprint()
         exchange = live.request(principal, "POST", resource.list_path, json_body=body, route=resource.list_path)
         changed = live.changed_since(before)
@@ -321,7 +337,8 @@ class TenantSession:
         findings: list[Finding] = []
         kind = live.info.principal(principal).kind
         if kind == "anonymous":
-            findings += authz.check_anonymous_no_write(exchange, changed)
+            if not live.info.is_public("POST", resource.list_path):  # a route the target declares open to anyone
+                findings += authz.check_anonymous_no_write(exchange, changed)
         elif resource.tenant_scoped and tenant is None:
             findings += authz.check_tenant_required(exchange, "create")
         elif foreign_ref and exchange.status < 400:
@@ -357,7 +374,7 @@ class TenantSession:
         findings: list[Finding] = []
         if operation == "read":
             findings += replay_as_others(live, exchange, resource, row_tenant, self.principals)
-        if kind == "anonymous" and operation != "read":
+        if kind == "anonymous" and operation != "read" and not live.info.is_public(exchange.method, exchange.route):
             findings += authz.check_anonymous_no_write(exchange, changed)
         if operation == "delete" and exchange.status < 300:
             self.model.delete(live.info, resource, row_id)

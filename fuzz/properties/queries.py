@@ -61,10 +61,20 @@ class QueryWorld:
             principals[spec.name] = info.tenants.get(spec.tenant) if spec.tenant else None
         return cls(live, rows, Collation(record["datcollate"], record["datctype"]), OracleContext(info), principals)
 
+    listers: dict[str, list[str]] = field(default_factory=dict)  # resource -> principals the app lets list it
+
     def principals_for(self, resource: ResourceSpec) -> list[str]:
-        if resource.tenant_scoped:
-            return sorted(n for n, t in self.principals.items() if t is not None)
-        return sorted(self.principals)
+        """Principals with a well-defined visible set whom the app lets list ``resource`` at all (an unfiltered
+        list answers neither 401 nor 403): who may list is the authorization properties' question."""
+        if resource.name not in self.listers:
+            if resource.tenant_scoped:
+                candidates = sorted(n for n, t in self.principals.items() if t is not None)
+            else:
+                candidates = sorted(self.principals)
+            self.listers[resource.name] = [
+                name for name in candidates
+                if self.live.request(name, "GET", resource.list_path, route=resource.list_path).status not in (401, 403)]
+        return self.listers[resource.name]
 
     def visible(self, principal: str, resource: ResourceSpec) -> list[dict]:
         return visible_rows(self.rows[resource.name], resource, self.principals.get(principal))

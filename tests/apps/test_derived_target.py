@@ -122,3 +122,17 @@ def test_the_background_worker_does_not_make_reads_look_like_writes(shop):
         time.sleep(0.2)
     assert shop.changed_since(mark) == []
     shop.reset()
+
+
+def test_apps_signed_in_through_contrib_auth_sessions_get_those_principals_by_default(pg_server):
+    """An app whose only authentication is ``aksara.contrib.auth`` sessions (Aksara's crm example: Aksara's
+    middleware only, admin enabled) needs no adapter: a user and a staff account are created and signed in."""
+    from targets.derive import Adapter, derive
+
+    target = derive("aksara._examples.crm.main:app", Adapter(), "defaults", name="crm-contrib")
+    assert [(p.name, p.kind) for p in target.info.principals] == [
+        ("anonymous", "anonymous"), ("contrib_user", "user"), ("contrib_staff", "staff")]
+    with started_target(pg_server, target, "crm_contrib") as live:
+        answers = {name: live.request(name, "GET", "/admin/") for name in ("anonymous", "contrib_user", "contrib_staff")}
+    assert answers["contrib_staff"].status == 200, answers["contrib_staff"].response_text[:200]
+    assert answers["anonymous"].status in (302, 303, 307) and answers["contrib_user"].status != 200

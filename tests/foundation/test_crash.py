@@ -19,7 +19,7 @@ from fuzz.findings import Finding, NewFinding, report
 from fuzz.ledger import active_ledger
 from fuzz.oracles.context import OracleContext
 from fuzz.properties.http import HostileRequest, check_hostile_request, known_ids
-from targets.crash import CrashState, chain, instrument, normalise_message
+from targets.crash import CrashState, chain, crash_state, instrument, normalise_message
 from targets.transcript import Exchange
 from tests.support.planted import raising_route, started_planted
 
@@ -213,3 +213,24 @@ def test_an_exception_group_is_a_wrapper_and_the_chain_goes_on_into_its_first_ex
     except BaseExceptionGroup as group:
         causes = chain(group)
     assert [type(e).__name__ for e in causes] == ["ExceptionGroup", "KeyError"]
+
+
+def test_an_exception_re_raised_out_of_its_own_group_is_the_root_cause():
+    """Starlette lets a middleware's lone exception out of its task group by raising it inside the group's
+    handler, so the group becomes that exception's context: the group is no part of the chain."""
+    def fail() -> None:
+        raise TypeError("list() got an unexpected keyword argument 'limit'")
+
+    try:
+        try:
+            try:
+                fail()
+            except TypeError as inner:
+                raise BaseExceptionGroup("unhandled errors in a TaskGroup", [inner])
+        except BaseExceptionGroup as group:
+            raise group.exceptions[0]
+    except TypeError as escaped:
+        state = crash_state(escaped)
+        causes = chain(escaped)
+    assert [type(e).__name__ for e in causes] == ["TypeError"]
+    assert (state.exception, state.wrapper) == ("TypeError", "")

@@ -171,3 +171,28 @@ def test_every_example_is_claimed_by_its_own_entry_under_first_match(version):
         matched = ledger.match(_Facts(defect.property_id, defect.examples["match"]))
         assert matched is not None and matched.id == defect.id, (
             f"{defect.id}'s example is claimed by {matched.id if matched else 'nothing'} on {version}")
+
+
+def _example_ledgers() -> list:
+    from targets.examples import EXAMPLES, ledger_path
+
+    return [(name, d) for name in EXAMPLES if ledger_path(name).exists()
+            for d in load_ledger([ledger_path(name)], "0.7.2").defects]
+
+
+EXAMPLE_ENTRIES = _example_ledgers()
+
+
+@pytest.mark.parametrize("name, defect", EXAMPLE_ENTRIES, ids=[d.id for _, d in EXAMPLE_ENTRIES])
+def test_every_example_apps_entry_is_complete_and_claims_its_own_example(name, defect):
+    """An example app's ledger follows the built-in rules, and is loaded after the built-in ledger: no
+    built-in entry (an Aksara defect) claims the example app's own defect, nor the other way round."""
+    from targets.examples import ledger_path
+
+    assert defect.owner in OWNERS and defect.reproducer.strip() and defect.examples, defect.id
+    assert not defect.matches(_Facts(defect.property_id, defect.examples["no_match"])), (
+        f"{defect.id}: the signature also matches the neighbouring example (too wide)")
+    ledger = load_ledger([DEFAULT_LEDGER, ledger_path(name)], "0.7.2")
+    matched = ledger.match(_Facts(defect.property_id, defect.examples["match"]))
+    assert matched is not None and matched.id == defect.id, (
+        f"{defect.id}'s example is claimed by {matched.id if matched else 'nothing'}")
