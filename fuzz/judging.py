@@ -85,7 +85,7 @@ class Scope:
     counted: dict[str, int] = field(default_factory=dict)
     known_hits: dict[str, int] = field(default_factory=dict)  # examples per known defect id
     steered: int = 0  # examples rejected by steering
-    votes: list[bool] = field(default_factory=list)  # per judge() call of the current example: steer it away?
+    votes: list[bool | None] = field(default_factory=list)  # per judge() call of the example: steer it away?
     example_ids: set[str] = field(default_factory=set)  # properties the current example judged
     example_known: set[str] = field(default_factory=set)  # ... whose every violation was a known defect
     decisions: dict[str, bool] = field(default_factory=dict)  # steering decision per choice sequence
@@ -153,7 +153,8 @@ def _note_known(scope: Scope, defect_ids: set[str], judged_ids: Iterable[str], k
         scope.known_hits[defect_id] = scope.known_hits.get(defect_id, 0) + 1
     scope.example_ids.update(judged_ids)
     scope.example_known.update(known_ids)
-    scope.votes.append(bool(defect_ids) and all(scope.known_hits[d] > SATURATION for d in defect_ids))
+    # None: the call showed no known defect, so the example is never steered whatever the history
+    scope.votes.append(all(scope.known_hits[d] > SATURATION for d in defect_ids) if defect_ids else None)
 
 
 def _choices_key() -> str | None:
@@ -179,6 +180,8 @@ def _steer_after_example(scope: Scope) -> None:
     votes, scope.votes = scope.votes, []
     judged_ids, scope.example_ids = scope.example_ids, set()
     known_ids, scope.example_known = scope.example_known, set()
+    if not votes or None in votes:  # decided by the example alone: no key to keep (the common, cheap case)
+        return
     key = _choices_key()
     if key is None:
         return
@@ -187,7 +190,7 @@ def _steer_after_example(scope: Scope) -> None:
         from fuzz.sweep import is_sweep_example
         from hypothesis import settings
 
-        decided = bool(votes) and all(votes) and scope.ran - scope.steered > WARMUP and not is_sweep_example() \
+        decided = all(votes) and scope.ran - scope.steered > WARMUP and not is_sweep_example() \
             and scope.steered < settings.default.max_examples
         # the same choices are always judged the same way: Hypothesis replays some of them (shrinking, its
         # own bookkeeping) and reports a changed outcome as a flaky test

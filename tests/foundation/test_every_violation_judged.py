@@ -15,15 +15,14 @@ import pytest
 from fastapi import HTTPException
 from fastapi.responses import RedirectResponse
 
-from fuzz import findings as findings_module
 from fuzz import test_authz as authz_tests
 from fuzz.findings import Finding, NewFinding, report
-from fuzz.ledger import DEFAULT_LEDGER, active_ledger, load_ledger, set_active_ledger
 from fuzz.oracles.authz import check_route_requires_auth
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.http import run_exchange_checks
 from targets.routes import inventory
 from targets.transcript import Exchange
+from tests.support.ledgers import planted_ledger as planted_ledger_of
 from tests.support.planted import started_planted
 
 PLANTED_LEDGER = textwrap.dedent("""
@@ -77,14 +76,8 @@ def planted(pg_server):
 
 @pytest.fixture
 def ledger_with_planted_entries(tmp_path):
-    path = tmp_path / "planted.yaml"
-    path.write_text(PLANTED_LEDGER)
-    saved, saved_collector = active_ledger(), findings_module.COLLECTOR
-    set_active_ledger(load_ledger([DEFAULT_LEDGER, path], "0.7.2"))
-    findings_module.COLLECTOR = findings_module.FindingsCollector()
-    yield findings_module.COLLECTOR
-    set_active_ledger(saved)
-    findings_module.COLLECTOR = saved_collector
+    with planted_ledger_of(tmp_path, PLANTED_LEDGER) as collector:
+        yield collector
 
 
 def test_one_response_with_a_known_and_a_new_violation_goes_red_on_the_new_one(planted, ledger_with_planted_entries):

@@ -14,11 +14,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from fuzz import catalog
-from fuzz import findings as findings_module
 from fuzz import judging
 from fuzz.findings import Finding, NewFinding
 from fuzz.judging import TALLY, judge, judged, judges
-from fuzz.ledger import DEFAULT_LEDGER, active_ledger, load_ledger, set_active_ledger
+from tests.support.ledgers import planted_ledger as planted_ledger_of
 
 PROPERTY = catalog.TOKENS_SCOPE_ALGEBRA
 LEDGER = textwrap.dedent(f"""
@@ -36,14 +35,8 @@ LEDGER = textwrap.dedent(f"""
 
 @pytest.fixture
 def planted_ledger(tmp_path):
-    path = tmp_path / "steer.yaml"
-    path.write_text(LEDGER)
-    saved, saved_collector = active_ledger(), findings_module.COLLECTOR
-    set_active_ledger(load_ledger([DEFAULT_LEDGER, path], "0.7.2"))
-    findings_module.COLLECTOR = findings_module.FindingsCollector()
-    yield findings_module.COLLECTOR
-    set_active_ledger(saved)
-    findings_module.COLLECTOR = saved_collector
+    with planted_ledger_of(tmp_path, LEDGER) as collector:
+        yield collector
 
 
 def _violations(n: int, new_at: int | None = None) -> list[Finding]:
