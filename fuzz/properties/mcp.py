@@ -225,7 +225,8 @@ def tool_call_case(world: McpWorld, principal: str, tool_name: str, args: ToolAr
 
 
 def pk_shape(args: ToolArguments) -> str:
-    """How the ``pk`` argument looks: absent, empty, a dot segment, a lone line break, or an ordinary value."""
+    """How the ``pk`` argument looks: absent, empty, a dot segment, a lone line break, ending in a slash, or an
+    ordinary value."""
     if not isinstance(args.arguments, dict) or "pk" not in args.arguments:
         return "absent"
     pk = args.arguments["pk"]
@@ -235,6 +236,8 @@ def pk_shape(args: ToolArguments) -> str:
         return "dot_segment"
     if pk == "\n":
         return "line_break"
+    if isinstance(pk, str) and pk.endswith("/"):
+        return "trailing_slash"
     return "value"
 
 
