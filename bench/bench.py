@@ -24,7 +24,8 @@ def main() -> int:
     
     from compare_schemathesis import reset_cost, start_target
     from fuzz.oracles.context import OracleContext
-    from fuzz.properties.http import check_hostile_request, hostile_requests, known_ids
+    from fuzz.properties.http import check_hostile_request
+    from strategies.http import hostile_requests, known_ids
 
     started = start_target(args.profile, "bench")
     if started is None:

@@ -166,10 +166,10 @@ SCHEMATHESIS_APPLIES = {
 }
 
 _HTTP = "fuzz.oracles.http"
-_HOSTILE = "fuzz.properties.http.hostile_requests"
+_HOSTILE = "strategies.http.hostile_requests"
 _QUERY = "fuzz.oracles.queries"
 _WRITES = "fuzz.oracles.writes"
-_WRITE_CASES = "fuzz.properties.writes.write_cases"
+_WRITE_CASES = "strategies.writes.write_cases"
 _AUTHZ = "fuzz.oracles.authz"
 _MACHINE = "fuzz.properties.authz.TenantMachine"
 _MCP = "fuzz.oracles.mcp"
@@ -206,7 +206,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
 
     _p(QUERY_FILTER_DIFFERENTIAL, "rest_api", "sql_injection",
        "A list filtered by valid filters (and search) returns exactly the rows an independent model selects.",
-       f"{_QUERY}.check_filter_differential", "strategies.filters.valid_filters"),
+       f"{_QUERY}.check_filter_differential", "strategies.queries.principal_filters"),
     _p(QUERY_PARTITION, "rest_api", "sql_injection",
        "field__gt=v, field__lte=v and field__isnull=true partition the unfiltered list.",
        f"{_QUERY}.check_partition", "strategies.filters.valid_filters"),
@@ -215,16 +215,16 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_QUERY}.check_pivot", "strategies.pivots.pivot_filters"),
     _p(QUERY_ORDERING, "rest_api", "sql_injection",
        "An allowed ordering sorts the list by the requested keys, as the database collation does.",
-       f"{_QUERY}.check_ordering", "strategies.filters.valid_orderings"),
+       f"{_QUERY}.check_ordering", "strategies.queries.principal_orderings"),
     _p(QUERY_PAGE_WALK, "rest_api", "malformed_payloads",
        "Walking every page of a paginator returns every visible row exactly once, in order.",
-       f"{_QUERY}.check_page_walk", "fuzz.properties.queries.walk_pages"),
+       f"{_QUERY}.check_page_walk", "strategies.queries.page_walks"),
     _p(QUERY_INJECTION_TAINT, "rest_api", "sql_injection",
        "No client-supplied filter, ordering or search value reaches SQL statement text.",
-       f"{_QUERY}.check_injection_taint", "strategies.query.query_strings"),
+       f"{_QUERY}.check_injection_taint", "strategies.queries.tainted_queries"),
     _p(QUERY_HIDDEN_FIELD_SIDE_CHANNEL, "rest_api", "restricted_field_read_write",
        "Filters and orderings on a field hidden from a principal do not reveal its values.",
-       f"{_QUERY}.check_side_channel", "fuzz.properties.queries.side_channel",
+       f"{_QUERY}.check_side_channel", "strategies.queries.side_channel_values",
        applies="a principal from whom the resource hides a field, and a successful baseline list"),
 
     _p(WRITES_DENIED_FIELD_EXACTNESS, "rest_api", "restricted_field_read_write",
@@ -241,7 +241,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_WRITES}.check_readable_after_write", _WRITE_CASES),
     _p(WRITES_BOUNDED_COST, "rest_api", "malformed_payloads",
        "Oversized and deep bodies are rejected with 400/413/422 within the time and memory bounds.",
-       f"{_WRITES}.check_bounded_cost", "fuzz.properties.writes.oversized_cases"),
+       f"{_WRITES}.check_bounded_cost", "strategies.writes.oversized_cases"),
 
     _p(AUTHZ_ROUTE_REQUIRES_AUTH, "rest_api", "broken_authentication",
        "Every non-public route (admin and Studio included) turns away a caller without rights before anything else.",

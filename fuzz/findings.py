@@ -17,7 +17,6 @@ import functools
 import hashlib
 import inspect
 import json
-import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -146,37 +145,11 @@ class NewFinding(AssertionError):
 
 @dataclass
 class KnownRecord:
-    """The smallest example seen of one known defect in this session."""
+    """The smallest example seen of one known defect in a run (:class:`fuzz.run.KnownDefects`)."""
 
     defect_id: str
     finding: Finding
     count: int = 1
-
-
-class FindingsCollector:
-    """Session-wide store of known-defect hits and new findings (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.known: dict[str, KnownRecord] = {}
-        self.new: list[tuple[str, Finding]] = []
-
-    def record_known(self, defect_id: str, finding: Finding) -> None:
-        with self._lock:
-            record = self.known.get(defect_id)
-            if record is None:
-                self.known[defect_id] = KnownRecord(defect_id, finding)
-                return
-            record.count += 1
-            if finding.size() < record.finding.size():
-                record.finding = finding
-
-    def record_new(self, nodeid: str, finding: Finding) -> None:
-        with self._lock:
-            self.new.append((nodeid, finding))
-
-
-COLLECTOR = FindingsCollector()
 
 
 def with_facts(findings: Iterable[Finding], **facts: str) -> list[Finding]:
@@ -222,11 +195,13 @@ def report(findings: Iterable[Finding]) -> list[Finding]:
     """Judge every finding on its own: record each known one, then raise :class:`NewFinding`
     naming every unknown one (a known finding never hides a new one, nor a new one a known one).
 
-    Returns the known findings, so a property may add them to its own statistics.
+    Each known one is emitted into the current run (:class:`fuzz.run.Known`). Returns the known
+    findings, so a property may add them to its own statistics.
     """
     from fuzz.ledger import active_ledger
+    from fuzz.run import Known, current_run
 
-    ledger = active_ledger()
+    ledger, run = active_ledger(), current_run()
     known: list[Finding] = []
     new: list[Finding] = []
     for finding in findings:
@@ -234,7 +209,7 @@ def report(findings: Iterable[Finding]) -> list[Finding]:
         if defect is None:
             new.append(finding)
             continue
-        COLLECTOR.record_known(defect.id, finding)
+        run.emit(Known(defect.id, finding))
         known.append(finding)
     if new:
         raise NewFinding(*new)

@@ -22,7 +22,8 @@ health checks need valid examples first), re-spends at most ``max_examples`` exa
 test costs at most twice its budget), never touches an example with a new finding, and is counted
 per property (``steered`` in ``report.json``).
 
-Counts are per process (:data:`TALLY`); the reporting plugin takes each test's share.
+Counts are events of the current run (:mod:`fuzz.run`: ``Judged``, ``Steered``, ``Skipped``); the
+reporting plugin's subscriber takes each test's share.
 """
 
 from __future__ import annotations
@@ -35,43 +36,11 @@ from typing import Any, Callable, Iterable
 
 from fuzz import catalog
 from fuzz.findings import Finding, report
+from fuzz.run import Judged, Skipped, Steered, current_run
 
 
 class UndeclaredProperty(AssertionError):
     """A test judged a property its ``@judges`` does not declare."""
-
-
-@dataclass
-class Tally:
-    """Judged examples per property id, and those whose every violation was a known defect."""
-
-    examples: dict[str, int] = field(default_factory=dict)
-    known: dict[str, int] = field(default_factory=dict)
-    steered: dict[str, int] = field(default_factory=dict)
-    steered_known: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, judged: Iterable[str], known: Iterable[str]) -> None:
-        with self.lock:
-            for pid in judged:
-                self.examples[pid] = self.examples.get(pid, 0) + 1
-            for pid in known:
-                self.known[pid] = self.known.get(pid, 0) + 1
-
-    def steer(self, judged: Iterable[str], known: Iterable[str]) -> None:
-        """An example was steered away: it judged ``judged``, and only known defects violated ``known``."""
-        with self.lock:
-            for pid in judged:
-                self.steered[pid] = self.steered.get(pid, 0) + 1
-            for pid in known:
-                self.steered_known[pid] = self.steered_known.get(pid, 0) + 1
-
-    def snapshot(self) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
-        with self.lock:
-            return dict(self.examples), dict(self.known), dict(self.steered), dict(self.steered_known)
-
-
-TALLY = Tally()
 
 
 @dataclass
@@ -140,7 +109,7 @@ def judge(findings: Iterable[Finding]) -> list[Finding]:
     defects = [ledger.match(f) for f in findings]
     violated = {f.property_id for f in findings}
     unknown = {f.property_id for f, d in zip(findings, defects) if d is None}
-    TALLY.count(ids, violated - unknown)
+    current_run().emit(Judged(frozenset(ids), frozenset(violated - unknown)))
     known = report(findings)
     if scope is not None:
         _note_known(scope, {d.id for d in defects if d is not None}, ids, violated - unknown)
@@ -200,7 +169,7 @@ def _steer_after_example(scope: Scope) -> None:
     from hypothesis import reject
 
     scope.steered += 1
-    TALLY.steer(judged_ids, known_ids)
+    current_run().emit(Steered(frozenset(judged_ids), frozenset(known_ids)))
     reject()
 
 
@@ -254,7 +223,9 @@ def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]]
             finally:
                 _LOCAL.scope = previous
             if not any(scope.counted.get(p) for p in own):
-                pytest.skip(skip_reason(scope))
+                reason = skip_reason(scope)
+                current_run().emit(Skipped(tuple(own), reason))
+                pytest.skip(reason)
             return result
 
         run.judges = tuple(property_ids)  # type: ignore[attr-defined]

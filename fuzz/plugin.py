@@ -6,8 +6,10 @@ Loaded by the root ``conftest.py``. It
 - loads the defect ledger and the Hypothesis profile;
 - starts PostgreSQL once (the xdist controller, or lazily in a single process) and
   gives every worker its own clone of a migrated, seeded template;
-- turns each :class:`fuzz.findings.NewFinding` into an artifact directory;
-- prints the header (aksara version, provider, profile, seed) and a findings table,
+- creates the session's run (:mod:`fuzz.run`) and subscribes to it the artifact writer (each
+  :class:`fuzz.findings.NewFinding` becomes an artifact directory) and the terminal findings table;
+  an xdist worker sends its run's known defects and artifacts to the controller's run;
+- prints the header (aksara version, provider, profile, seed) and the findings table,
   and with ``--known-defects=fail`` fails the run on known defects too;
 - on SIGTERM or SIGINT stops every PostgreSQL server the run started and exits with one
   line (128 + signal number); xdist workers die with their controller; at start it
@@ -16,7 +18,6 @@ Loaded by the root ``conftest.py``. It
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -32,8 +33,9 @@ from hypothesis import settings as hypothesis_settings
 
 from fuzz import profiles
 from fuzz.artifacts import write_artifact
-from fuzz.findings import COLLECTOR, NewFinding
+from fuzz.findings import NewFinding
 from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger, set_active_ledger
+from fuzz.run import ArtifactFailed, ArtifactWritten, Event, KnownDefects, NewFound, end_run, run_of
 from targets.client import LiveTarget
 from targets.postgres import (PROVIDERS, PgServer, ProviderUnavailable, reap_orphans, start_server,
                               stop_started_servers)
@@ -55,7 +57,6 @@ class FuzzState:
     live: LiveTarget | None = None
     target: Any = None
     worker: str = "main"
-    artifacts: list[tuple[str, str, Path]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     reaped: list[str] = field(default_factory=list)
 
@@ -143,6 +144,11 @@ def pytest_configure(config: pytest.Config) -> None:
     state = FuzzState(run_id=(workerinput or {}).get("aksara_fuzz_run_id") or uuid.uuid4().hex[:8])
     state.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     config.stash[STATE_KEY] = state
+    run = run_of(config)
+    run.subscribe(ArtifactWriter(Path(config.getoption("artifacts_dir")),
+                                 {"target_profile": config.getoption("target_profile"),
+                                  "fuzz_profile": config.getoption("fuzz_profile")}, run.emit))
+    config.stash[TABLE_KEY] = run.subscribe(FindingsTable())
     _install_signal_handlers(config)
     LiveTarget.echo_banners = config.option.verbose > 0  # Aksara's console banners only with -v
     if workerinput is None:
@@ -386,6 +392,56 @@ def fresh_target(live_target: LiveTarget) -> LiveTarget:
 
 # -- findings -----------------------------------------------------------------------------
 
+class ArtifactWriter:
+    """Subscriber: writes the artifact directory of every new finding, then emits where it went."""
+
+    def __init__(self, root: Path, meta: dict[str, str], emit: Any) -> None:
+        self.root, self.meta, self.emit = root, meta, emit
+
+    def __call__(self, event: Event) -> None:
+        if not isinstance(event, NewFound):
+            return
+        try:
+            directory = write_artifact(self.root, event.finding, event.nodeid, event.text, meta=dict(self.meta))
+        except OSError as exc:
+            self.emit(ArtifactFailed(event.nodeid, event.finding, str(exc)))
+            return
+        self.emit(ArtifactWritten(event.finding.property_id, event.nodeid, directory))
+
+
+class FindingsTable:
+    """Subscriber: the known defects and artifacts the terminal's findings table lists."""
+
+    def __init__(self) -> None:
+        self.known = KnownDefects()
+        self.artifacts: list[tuple[str, str, Path]] = []
+
+    def __call__(self, event: Event) -> None:
+        self.known(event)
+        if isinstance(event, ArtifactWritten):
+            self.artifacts.append((event.property_id, event.nodeid, event.directory))
+
+    def write(self, tr: Any, fail_on_known: bool) -> None:
+        from fuzz.ledger import active_ledger
+
+        ledger = active_ledger()
+        tr.section("aksara-fuzz findings")
+        tr.write_line(f"{'property':32} {'status':7} {'count':>5}  {'owner':10} defect / artifact")
+        for defect_id, record in sorted(self.known.items()):
+            defect = ledger.by_id(defect_id)
+            title = defect.title if defect else ""
+            owner = defect.owner if defect else "?"
+            tr.write_line(f"{record.finding.property_id:32} {'known':7} {record.count:>5}  {owner:10} "
+                          f"{defect_id}: {title}")
+        for prop, nodeid, directory in self.artifacts:
+            tr.write_line(f"{prop:32} {'NEW':7} {1:>5}  {'—':10} {directory}  ({nodeid})")
+        if self.known and fail_on_known:
+            tr.write_line("--known-defects=fail: known defects fail this run", red=True)
+
+
+TABLE_KEY = pytest.StashKey[FindingsTable]()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     outcome = yield
@@ -393,22 +449,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     findings = _new_findings(call.excinfo.value) if call.excinfo is not None else []
     if not findings:
         return
-    state = item.config.stash[STATE_KEY]
-    root = Path(item.config.getoption("artifacts_dir"))
+    run = run_of(item.config)
     text = report.longreprtext if hasattr(report, "longreprtext") else ""
     notes = "\n".join(getattr(call.excinfo.value, "__notes__", []) or [])
-    for finding in findings:  # every new finding of the failing example gets its own artifact
-        try:
-            directory = write_artifact(root, finding, item.nodeid, text + "\n" + notes,
-                                       meta={"target_profile": item.config.getoption("target_profile"),
-                                             "fuzz_profile": item.config.getoption("fuzz_profile")})
-        except OSError as exc:
-            report.sections.append(("aksara-fuzz", f"could not write artifact: {exc}"))
+    with run.listening(ArtifactWritten, ArtifactFailed) as written:
+        for finding in findings:  # every new finding of the failing example gets its own artifact
+            run.emit(NewFound(item.nodeid, finding, text + "\n" + notes))
+    for event in written:
+        if isinstance(event, ArtifactFailed):
+            report.sections.append(("aksara-fuzz", f"could not write artifact: {event.error}"))
             continue
-        COLLECTOR.record_new(item.nodeid, finding)
-        state.artifacts.append((finding.property_id, item.nodeid, directory))
-        report.sections.append(("aksara-fuzz artifact", f"{directory}\nreplay: pytest {directory}"))
-        report.user_properties.append(("aksara_fuzz_artifact", str(directory)))
+        report.sections.append(("aksara-fuzz artifact", f"{event.directory}\nreplay: pytest {event.directory}"))
+        report.user_properties.append(("aksara_fuzz_artifact", str(event.directory)))
 
 
 def _new_findings(error: BaseException) -> list[Any]:
@@ -426,30 +478,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash.get(STATE_KEY, None)
     if state is None:
         return
+    run = run_of(config)
     if hasattr(config, "workeroutput"):
-        # one ASCII JSON string: execnet refuses enums and lone surrogates, and a worker that
-        # cannot send its output is lost with every known-defect count it held
-        config.workeroutput["aksara_fuzz_known"] = json.dumps(
-            {k: [r.count, r.finding.to_json()] for k, r in COLLECTOR.known.items()}, default=str)
-        config.workeroutput["aksara_fuzz_artifacts"] = [(p, n, str(d)) for p, n, d in state.artifacts]
+        config.workeroutput.update(run.worker_output())
     _teardown(state)
-    if config.getoption("known_defects") == "fail" and COLLECTOR.known and session.exitstatus == 0:
+    if config.getoption("known_defects") == "fail" and run.known and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    """Merge a worker's known-defect hits and artifacts into the controller's summary."""
-    from fuzz.findings import Finding
+    """Emit a worker's known-defect hits and artifacts into the controller's run."""
+    run_of(node.config).merge_worker_output(getattr(node, "workeroutput", {}) or {})
 
-    output = getattr(node, "workeroutput", {}) or {}
-    for defect_id, (count, data) in json.loads(output.get("aksara_fuzz_known", "{}")).items():
-        finding = Finding.from_json(data)
-        for _ in range(count):
-            COLLECTOR.record_known(defect_id, finding)
-    state = node.config.stash[STATE_KEY]
-    for prop, nodeid, directory in output.get("aksara_fuzz_artifacts", []):
-        state.artifacts.append((prop, nodeid, Path(directory)))
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    end_run(config)
 
 
 def _teardown(state: FuzzState) -> None:
@@ -484,21 +528,7 @@ def _cancel_pending(loop: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
-    state = config.stash.get(STATE_KEY, None)
-    if state is None or (not COLLECTOR.known and not state.artifacts):
+    table = config.stash.get(TABLE_KEY, None)
+    if table is None or (not table.known and not table.artifacts):
         return
-    from fuzz.ledger import active_ledger
-
-    ledger = active_ledger()
-    tr = terminalreporter
-    tr.section("aksara-fuzz findings")
-    tr.write_line(f"{'property':32} {'status':7} {'count':>5}  {'owner':10} defect / artifact")
-    for defect_id, record in sorted(COLLECTOR.known.items()):
-        defect = ledger.by_id(defect_id)
-        title = defect.title if defect else ""
-        owner = defect.owner if defect else "?"
-        tr.write_line(f"{record.finding.property_id:32} {'known':7} {record.count:>5}  {owner:10} {defect_id}: {title}")
-    for prop, nodeid, directory in state.artifacts:
-        tr.write_line(f"{prop:32} {'NEW':7} {1:>5}  {'—':10} {directory}  ({nodeid})")
-    if COLLECTOR.known and config.getoption("known_defects") == "fail":
-        tr.write_line("--known-defects=fail: known defects fail this run", red=True)
+    table.write(terminalreporter, config.getoption("known_defects") == "fail")

@@ -91,7 +91,8 @@ def _input(finding: Finding) -> tuple[str, dict[str, Any]]:
 
 def replay_http(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The hostile request again, judged by every generic oracle (fuzz/properties/http.py)."""
-    from fuzz.properties.http import check_hostile_request, known_ids
+    from fuzz.properties.http import check_hostile_request
+    from strategies.http import known_ids
 
     _, args = _input(finding)
     live = env.live
@@ -145,7 +146,7 @@ def replay_tokens(finding: Finding, env: ReplayEnv) -> list[Finding]:
 def replay_mcp(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The MCP call again through ``/mcp/`` of a fresh target, with every reply oracle."""
     from fuzz.properties import mcp as props
-    from fuzz.properties.http import known_ids
+    from strategies.http import known_ids
 
     call, args = _input(finding)
     live = env.live

@@ -2,11 +2,13 @@
 
 Loaded by the root ``conftest.py`` next to :mod:`fuzz.plugin`. It
 
-- takes, per test, the examples it judged of each catalogue property and those whose every
-  violation was a known defect (:data:`fuzz.judging.TALLY`) and passes them on as the report's
-  ``user_properties`` (so they reach the xdist controller and pytest's JUnit XML);
-- at session end of a fuzz run writes ``report.md``, ``report.json`` (and ``report.sarif``
-  with ``--sarif``) and the security-matrix evidence (:mod:`fuzz.reporting`);
+- subscribes to the session's run (:mod:`fuzz.run`) a per-test counter: the examples each test
+  judged of each catalogue property, those whose every violation was a known defect, those
+  steered away and the sweep combinations, passed on as the report's ``user_properties`` (so they
+  reach the xdist controller and pytest's JUnit XML);
+- subscribes the report builder, which keeps every test's record and the run's known defects and
+  artifacts, and at session end of a fuzz run writes ``report.md``, ``report.json`` (and
+  ``report.sarif`` with ``--sarif``) and the security-matrix evidence (:mod:`fuzz.reporting`);
 - ``--replay ARTIFACT`` runs only the artifact's replay test against a fresh target;
 - adds ``--example-db-readonly`` (used by :mod:`fuzz.example_db`).
 """
@@ -20,9 +22,8 @@ from typing import Any
 
 import pytest
 
-from fuzz.findings import COLLECTOR
-from fuzz.judging import TALLY
-from fuzz.sweep import SWEEP_TALLY
+from fuzz.findings import Finding
+from fuzz.run import ArtifactWritten, Counts, Event, KnownDefects, run_of
 
 EXAMPLES_KEY = "aksara_fuzz_examples"
 KNOWN_KEY = "aksara_fuzz_known_examples"
@@ -35,15 +36,70 @@ DECLARED_KEY = "aksara_fuzz_declared"
 DEFAULT_REPORT_DIR = "fuzz-reports"
 
 
-class ReportState:
+class TestCounts:
+    """Subscriber: what the running test judged, steered and swept (reset as each test's call starts)."""
+
+    def __init__(self) -> None:
+        self.counts = Counts()
+
+    def __call__(self, event: Event) -> None:
+        self.counts(event)
+
+    def start(self) -> None:
+        self.counts = Counts()
+
+
+class ReportBuilder:
+    """Subscriber (and pytest plugin): every test's record, and the run's known defects and artifacts."""
+
     def __init__(self) -> None:
         self.tests: dict[str, Any] = {}
         self.started = time.perf_counter()
+        self.known = KnownDefects()
+        self.artifacts: list[tuple[str, str, Path]] = []
+
+    def __call__(self, event: Event) -> None:
+        self.known(event)
+        if isinstance(event, ArtifactWritten):
+            self.artifacts.append((event.property_id, event.nodeid, event.directory))
+
+    def record(self, nodeid: str) -> Any:
+        from fuzz.reporting import TestRecord
+
+        return self.tests.setdefault(nodeid, TestRecord(nodeid))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup" and report.skipped:
+            record = self.record(report.nodeid)
+            record.outcome, record.skip_reason = "skipped", _skip_reason(report)
+            record.declared = json.loads(dict(report.user_properties).get(DECLARED_KEY, "[]"))
+        elif report.when == "call":
+            record = self.record(report.nodeid)
+            record.seconds = report.duration
+            record.outcome = "skipped" if report.skipped else ("failed" if report.failed else "passed")
+            if report.skipped:
+                record.skip_reason = _skip_reason(report)
+            props = dict(report.user_properties)
+            record.examples = json.loads(props.get(EXAMPLES_KEY, "{}"))
+            record.known_examples = json.loads(props.get(KNOWN_KEY, "{}"))
+            record.steered = json.loads(props.get(STEERED_KEY, "{}"))
+            record.steered_known = json.loads(props.get(STEERED_KNOWN_KEY, "{}"))
+            record.swept = json.loads(props.get(SWEPT_KEY, "{}"))
+            record.sweep_size = json.loads(props.get(SWEEP_SIZE_KEY, "{}"))
+            record.declared = json.loads(props.get(DECLARED_KEY, "[]"))
+            params = json.loads(props.get(PARAMS_KEY, "{}"))
+            record.principal, record.resource = params.get("principal"), params.get("resource")
+        elif report.failed and report.nodeid in self.tests:
+            self.tests[report.nodeid].outcome = "failed"
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.skipped and report.nodeid.endswith(".py"):
+            record = self.record(report.nodeid)
+            record.outcome, record.skip_reason = "skipped", _skip_reason(report)
 
 
-STATE_KEY = pytest.StashKey[ReportState]()
-BEFORE_KEY = pytest.StashKey[tuple]()
-SWEEP_BEFORE_KEY = pytest.StashKey[tuple]()
+STATE_KEY = pytest.StashKey[ReportBuilder]()
+COUNTS_KEY = pytest.StashKey[TestCounts]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,7 +133,10 @@ def replay_test_file(artifact: str | Path) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[STATE_KEY] = ReportState()
+    run = run_of(config)
+    builder = config.stash[STATE_KEY] = run.subscribe(ReportBuilder())
+    config.pluginmanager.register(builder, "aksara-fuzz-report-builder")
+    config.stash[COUNTS_KEY] = run.subscribe(TestCounts())
     artifact = config.getoption("replay")
     if artifact:
         test = replay_test_file(artifact)
@@ -98,8 +157,9 @@ def _params(item: pytest.Item) -> dict[str, str]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
-    item.stash[BEFORE_KEY] = TALLY.snapshot()
-    item.stash[SWEEP_BEFORE_KEY] = SWEEP_TALLY.snapshot()
+    counts = item.config.stash.get(COUNTS_KEY, None)
+    if counts is not None:
+        counts.start()
     yield
 
 
@@ -112,21 +172,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         report.user_properties.append((DECLARED_KEY, json.dumps(list(declared))))
     if call.when != "call":
         return
-    before = item.stash.get(BEFORE_KEY, ({}, {}, {}, {}))
-    for key, now, then in zip((EXAMPLES_KEY, KNOWN_KEY, STEERED_KEY, STEERED_KNOWN_KEY), TALLY.snapshot(), before):
-        grown = {k: v - then.get(k, 0) for k, v in now.items() if v - then.get(k, 0) > 0}
-        report.user_properties.append((key, json.dumps(grown, sort_keys=True)))
-    before = item.stash.get(SWEEP_BEFORE_KEY, ({}, {}))
-    for key, now, then in zip((SWEPT_KEY, SWEEP_SIZE_KEY), SWEEP_TALLY.snapshot(), before):
-        grown = {k: v - then.get(k, 0) for k, v in now.items() if v - then.get(k, 0) > 0}
+    counts = item.config.stash.get(COUNTS_KEY, None)
+    counts = counts.counts if counts is not None else Counts()
+    for key, grown in zip((EXAMPLES_KEY, KNOWN_KEY, STEERED_KEY, STEERED_KNOWN_KEY, SWEPT_KEY, SWEEP_SIZE_KEY),
+                          (*counts.snapshot(), *counts.sweep_snapshot())):
+        grown = {k: v for k, v in grown.items() if v > 0}
         report.user_properties.append((key, json.dumps(grown, sort_keys=True)))
     report.user_properties.append((PARAMS_KEY, json.dumps(_params(item), sort_keys=True)))
-
-
-def _record(state: ReportState, nodeid: str) -> Any:
-    from fuzz.reporting import TestRecord
-
-    return state.tests.setdefault(nodeid, TestRecord(nodeid))
 
 
 def _skip_reason(report: Any) -> str:
@@ -136,68 +188,18 @@ def _skip_reason(report: Any) -> str:
     return str(longrepr or "")
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    state = _state_of(report)
-    if state is None:
-        return
-    if report.when == "setup" and report.skipped:
-        record = _record(state, report.nodeid)
-        record.outcome, record.skip_reason = "skipped", _skip_reason(report)
-        record.declared = json.loads(dict(report.user_properties).get(DECLARED_KEY, "[]"))
-    elif report.when == "call":
-        record = _record(state, report.nodeid)
-        record.seconds = report.duration
-        record.outcome = "skipped" if report.skipped else ("failed" if report.failed else "passed")
-        if report.skipped:
-            record.skip_reason = _skip_reason(report)
-        props = dict(report.user_properties)
-        record.examples = json.loads(props.get(EXAMPLES_KEY, "{}"))
-        record.known_examples = json.loads(props.get(KNOWN_KEY, "{}"))
-        record.steered = json.loads(props.get(STEERED_KEY, "{}"))
-        record.steered_known = json.loads(props.get(STEERED_KNOWN_KEY, "{}"))
-        record.swept = json.loads(props.get(SWEPT_KEY, "{}"))
-        record.sweep_size = json.loads(props.get(SWEEP_SIZE_KEY, "{}"))
-        record.declared = json.loads(props.get(DECLARED_KEY, "[]"))
-        params = json.loads(props.get(PARAMS_KEY, "{}"))
-        record.principal, record.resource = params.get("principal"), params.get("resource")
-    elif report.failed and report.nodeid in state.tests:
-        state.tests[report.nodeid].outcome = "failed"
-
-
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    state = _state_of(report)
-    if state is not None and report.skipped and report.nodeid.endswith(".py"):
-        record = _record(state, report.nodeid)
-        record.outcome, record.skip_reason = "skipped", _skip_reason(report)
-
-
-_CONFIG: list[pytest.Config] = []
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG[:] = [session.config]
-
-
-def _state_of(report: Any) -> ReportState | None:
-    if not _CONFIG:
-        return None
-    return _CONFIG[0].stash.get(STATE_KEY, None)
-
-
-def _is_fuzz_run(config: pytest.Config, state: ReportState) -> bool:
+def _is_fuzz_run(config: pytest.Config, state: ReportBuilder) -> bool:
     if config.getoption("report_dir") or config.getoption("replay"):
         return True
     return any(nodeid.startswith("fuzz/") for nodeid in state.tests)
 
 
-def build_run(config: pytest.Config, state: ReportState) -> Any:
+def build_run(config: pytest.Config, state: ReportBuilder) -> Any:
     """The session as a :class:`fuzz.reporting.RunRecord`."""
     from aksara import __version__ as aksara_version
     from hypothesis import settings
 
     from fuzz.ledger import active_ledger
-    from fuzz.plugin import STATE_KEY as FUZZ_STATE_KEY
     from fuzz.reporting import KnownHit, NewRecord, RunRecord
 
     ledger = active_ledger()
@@ -210,7 +212,7 @@ def build_run(config: pytest.Config, state: ReportState) -> Any:
         ledger=[{"id": d.id, "title": d.title, "property": d.property_id, "owner": d.owner} for d in ledger.active()],
         seconds=time.perf_counter() - state.started,
     )
-    for defect_id, record in sorted(COLLECTOR.known.items()):
+    for defect_id, record in sorted(state.known.items()):
         defect = ledger.by_id(defect_id)
         run.known.append(KnownHit(defect_id, record.finding.property_id, record.count,
                                   defect.title if defect else "", record.finding.message,
@@ -219,14 +221,12 @@ def build_run(config: pytest.Config, state: ReportState) -> Any:
     from fuzz.aksara_coverage import SUMMARY_KEY
 
     run.aksara_coverage = config.stash.get(SUMMARY_KEY, None)
-    fuzz_state = config.stash.get(FUZZ_STATE_KEY, None)
-    for prop, nodeid, directory in (fuzz_state.artifacts if fuzz_state else []):
+    for prop, nodeid, directory in state.artifacts:
         message = crash_state = ""
         try:
-            data = json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8"))
-            message = data["message"]
-            crash_state = (data.get("crash") or {}).get("crash_state", "")
-        except (OSError, ValueError, KeyError, AttributeError):
+            finding = Finding.from_json(json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8")))
+            message, crash_state = finding.message, finding.crash_facts().get("crash_state", "")
+        except (OSError, ValueError, KeyError, AttributeError, TypeError):
             pass
         run.new.append(NewRecord(prop, nodeid, str(directory), message, crash_state))
     return run
@@ -237,7 +237,7 @@ def min_examples(config: pytest.Config) -> int:
     return chosen if chosen is not None else 1
 
 
-def write_reports(config: pytest.Config, state: ReportState) -> list[Path]:
+def write_reports(config: pytest.Config, state: ReportBuilder) -> list[Path]:
     from fuzz import reporting
 
     directory = Path(config.getoption("report_dir") or DEFAULT_REPORT_DIR)

@@ -8,8 +8,9 @@ strategy (:func:`strategies.sweeps.leading`): each example of the phase runs one
 as the property's ordinary input, through the same body, oracles, ``judge``, ledger, shrinking
 and artifacts as a random example.
 
-Counts (:data:`SWEEP_TALLY`, per property id): ``sweep_size`` combinations declared and ``swept``
-combinations run. The reporting plugin takes each test's share into ``report.json``/``report.md``.
+Counts are events of the current run (:mod:`fuzz.run`): ``SweepDeclared`` (``sweep_size``
+combinations declared) and ``Swept`` (combinations run), per property id. The reporting plugin's
+subscriber takes each test's share into ``report.json``/``report.md``.
 Authorization sweeps that are plain loops over the route inventory count with :func:`count`.
 """
 
@@ -23,31 +24,8 @@ from typing import Any, Callable, Sequence
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from fuzz.run import SweepDeclared, Swept, current_run
 from strategies.sweeps import leading
-
-
-@dataclass
-class SweepTally:
-    """Per property id: combinations declared (``size``) and run (``swept``)."""
-
-    size: dict[str, int] = field(default_factory=dict)
-    swept: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def declare(self, property_id: str, size: int) -> None:
-        with self.lock:
-            self.size[property_id] = self.size.get(property_id, 0) + size
-
-    def run(self, property_id: str, n: int = 1) -> None:
-        with self.lock:
-            self.swept[property_id] = self.swept.get(property_id, 0) + n
-
-    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
-        with self.lock:
-            return dict(self.swept), dict(self.size)
-
-
-SWEEP_TALLY = SweepTally()
 
 
 @dataclass
@@ -63,8 +41,9 @@ class Sweep:
         _LOCAL.example_is_sweep = index is not None
         if index is not None and index not in self.drawn:
             self.drawn.add(index)
+            run = current_run()
             for property_id in self.property_ids:
-                SWEEP_TALLY.run(property_id)
+                run.emit(Swept(property_id))
 
     def then(self, explore: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         if self._built is None or self._built[0] is not explore:  # built once per test for a cached explore
@@ -93,8 +72,9 @@ def swept(explore: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 def count(property_id: str, size: int, swept_combinations: int) -> None:
     """Count a sweep run as a plain loop (every combination once, outside Hypothesis)."""
-    SWEEP_TALLY.declare(property_id, size)
-    SWEEP_TALLY.run(property_id, swept_combinations)
+    run = current_run()
+    run.emit(SweepDeclared(property_id, size))
+    run.emit(Swept(property_id, swept_combinations))
 
 
 def sweeps(property_ids: str | Sequence[str],
@@ -107,8 +87,9 @@ def sweeps(property_ids: str | Sequence[str],
         def run(*args: Any, **kwargs: Any) -> Any:
             combos = list(combinations(**kwargs))
             sweep = Sweep(ids, combos)
+            run = current_run()
             for property_id in ids:
-                SWEEP_TALLY.declare(property_id, len(combos))
+                run.emit(SweepDeclared(property_id, len(combos)))
             base = test._hypothesis_internal_use_settings  # what @given/@settings attached
             test._hypothesis_internal_use_settings = settings(base, max_examples=base.max_examples + len(combos))
             previous, _LOCAL.sweep = current(), sweep

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from fuzz import catalog
 from fuzz.judging import judge, judges
-from fuzz.properties.http import check_hostile_request, hostile_requests, known_ids
+from fuzz.properties.http import check_hostile_request
+from strategies.http import hostile_requests, known_ids
 
 
 @pytest.fixture(scope="module")

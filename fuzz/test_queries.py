@@ -13,9 +13,10 @@ from fuzz.profiles import scaled
 from fuzz.properties import queries as props
 from fuzz.sweep import sweeps, swept
 from strategies import sweeps as sweep_of
-from strategies.filters import filterable, search_terms, valid_filters, valid_orderings
+from strategies.filters import filterable, valid_filters
 from strategies.pivots import pivot_filters
-from strategies.query import query_strings
+from strategies.queries import (page_walks, principal_filters, principal_orderings, side_channel_values,
+                                tainted_queries)
 
 
 @pytest.fixture(scope="module")
@@ -87,18 +88,9 @@ def _report(findings, world, principal, resource):
 @given(data=st.data())
 def test_filters_match_an_independent_model(world, resource_name, data):
     resource = _resource(world, resource_name)
-
-    @st.composite
-    def explore(draw):
-        principal = draw(st.sampled_from(world.principals_for(resource)), label="principal")
-        rows = world.visible(principal, resource)
-        filters = draw(valid_filters(resource, rows, world.collation.byte_order,
-                                     exclude=world.hidden_fields(principal, resource)), label="filters")
-        if resource.search_fields and draw(st.booleans(), label="with search"):
-            filters = [*filters, ("search", draw(search_terms(resource, rows), label="search"))]
-        return principal, filters
-
-    principal, filters = data.draw(swept(_once(world, resource, "filters", explore)), label="principal, filters")
+    explore = _once(world, resource, "filters",
+                    lambda: principal_filters(resource, _views(world, resource), world.collation.byte_order))
+    principal, filters = data.draw(swept(explore), label="principal, filters")
     _report(props.filter_differential(world, principal, resource, filters), world, principal, resource)
 
 
@@ -140,14 +132,9 @@ def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
     resource = _resource(world, resource_name)
     if not resource.ordering_fields:
         return
-
-    @st.composite
-    def explore(draw):
-        principal = draw(st.sampled_from(world.principals_for(resource)), label="principal")
-        return principal, draw(valid_orderings(resource, world.collation.byte_order,
-                                               exclude=world.hidden_fields(principal, resource)), label="ordering")
-
-    principal, terms = data.draw(swept(_once(world, resource, "ordering", explore)), label="principal, ordering")
+    explore = _once(world, resource, "ordering",
+                    lambda: principal_orderings(resource, _views(world, resource), world.collation.byte_order))
+    principal, terms = data.draw(swept(explore), label="principal, ordering")
     _report(props.ordering(world, principal, resource, terms), world, principal, resource)
 
 
@@ -157,8 +144,7 @@ def test_orderings_sort_by_the_requested_keys(world, resource_name, data):
 @given(data=st.data())
 def test_page_walks_return_every_row_once(world, resource_name, data):
     resource = _resource(world, resource_name)
-    explore = _once(world, resource, "page", lambda: st.tuples(
-        st.sampled_from(world.principals_for(resource)), st.integers(1, resource.page_max) | st.sampled_from([1, 2, 7])))
+    explore = _once(world, resource, "page", lambda: page_walks(resource, world.principals_for(resource)))
     principal, size = data.draw(swept(explore), label="principal, page size")
     _report(props.page_walk(world, principal, resource, size), world, principal, resource)
 
@@ -168,8 +154,7 @@ def test_page_walks_return_every_row_once(world, resource_name, data):
 @given(data=st.data())
 def test_client_values_never_reach_sql_text(world, resource_name, data):
     resource = _resource(world, resource_name)
-    explore = _once(world, resource, "taint", lambda: st.tuples(st.sampled_from(world.principals_for(resource)),
-                                                                query_strings(resource)))
+    explore = _once(world, resource, "taint", lambda: tainted_queries(resource, world.principals_for(resource)))
     principal, query = data.draw(swept(explore), label="principal, query")
     _report(props.injection_taint(world, principal, resource, query), world, principal, resource)
 
@@ -182,6 +167,5 @@ def test_hidden_fields_are_not_observable_through_queries(world, resource_name, 
     if not candidates:
         return
     principal, hidden = data.draw(st.sampled_from(candidates), label="principal, hidden field")
-    values = data.draw(st.lists(st.text(min_size=1, max_size=6).filter(lambda t: "\x00" not in t),
-                                min_size=1, max_size=2), label="values")
+    values = data.draw(side_channel_values(), label="values")
     _report(props.side_channel(world, principal, resource, hidden, values), world, principal, resource)

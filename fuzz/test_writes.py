@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from fuzz.properties.writes import (WriteCase, fk_ids_for, known_rows, oversized_cases, run_write_case, with_steps,
-                                    write_cases)
+from fuzz.properties.writes import run_write_case, with_steps
 from fuzz.sweep import sweeps, swept
 from strategies.sweeps import write_bodies_swept
+from strategies.writes import WriteCase, fk_ids_for, known_rows, oversized_cases, write_cases
 
 
 WRITES = (catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_ROUND_TRIP, catalog.WRITES_STATE_INTEGRITY,

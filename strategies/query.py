@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Sequence
+from typing import Any, Sequence
 
 from hypothesis import strategies as st
 
@@ -73,6 +73,11 @@ def _b64(raw: bytes, urlsafe: bool, pad: bool) -> str:
     return text if pad else text.rstrip("=")
 
 
+def forged_cursor(payload: Any, urlsafe: bool = False, pad: bool = True) -> str:
+    """A cursor in Aksara's documented format (base64 JSON) with arbitrary content."""
+    return _b64(json.dumps(payload).encode(), urlsafe, pad)
+
+
 def cursor_values(known_ids: Sequence[str] = ()) -> st.SearchStrategy[str]:
     """Cursors in Aksara's documented format (base64 JSON ``{"id": ...}``) and forgeries of it:
     ids of other tenants' rows, non-UUID ids, other JSON shapes, truncated, re-encoded (standard vs
@@ -85,7 +90,7 @@ def cursor_values(known_ids: Sequence[str] = ()) -> st.SearchStrategy[str]:
         st.sampled_from([[], {}, 1, "x", None, {"ID": "x"}, {"id": {"$gt": ""}}]),
     )
     encoded = st.builds(
-        lambda p, urlsafe, pad: _b64(json.dumps(p).encode(), urlsafe, pad), payload, st.booleans(), st.booleans()
+        forged_cursor, payload, st.booleans(), st.booleans()
     )
     return st.one_of(
         encoded,

@@ -205,7 +205,7 @@ def list_as(live: LiveTarget, principal: str, resource: ResourceSpec, hint: str,
     elif hint == "cursor" and resource.paginator == "cursor":
         foreign = [i for i, t in model.ordered(resource.name) if t == other_tenant]
         if foreign:
-            from fuzz.properties.queries import forged_cursor
+            from strategies.query import forged_cursor
 
             query = [("cursor", forged_cursor({"id": foreign[0]}))]
     exchange = live.request(principal, "GET", resource.list_path, query=query, headers=headers,

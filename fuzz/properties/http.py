@@ -1,57 +1,19 @@
-"""One example of the hostile-request property on a list or detail route."""
+"""One example of the hostile-request property on a list or detail route (the request: strategies/http.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from hypothesis import strategies as st
-
 from fuzz.findings import Finding, replayable, with_facts
-from fuzz.properties import CompactDict
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.http import check_health_after, check_safe_method_no_write, run_exchange_checks
 from fuzz.query_shape import query_shape
-from strategies.query import path_ids, query_strings
+# the strategy (strategies/http.py); fuzz/test_mcp.py and inputs stored before it moved name them here too
+from strategies.http import HostileRequest, KnownIds, hostile_requests, known_ids  # noqa: F401
 
 if TYPE_CHECKING:
-    from targets.base import TargetInfo
     from targets.client import LiveTarget
-
-
-class KnownIds(CompactDict):
-    """Ids of every seeded row per resource."""
-
-
-def known_ids(live: LiveTarget) -> KnownIds:
-    return KnownIds({
-        r.name: [str(row["id"]) for row in live.run(live.db.fetch_rows(r.table))]
-        for r in live.info.resources
-    })
-
-
-@dataclass(frozen=True)
-class HostileRequest:
-    """What one example sends: who, to which route, with which query."""
-
-    principal: str
-    resource: str
-    pk: str | None
-    query: Sequence[tuple[str, str]]
-
-
-def hostile_requests(info: TargetInfo, ids: KnownIds, resource_name: str) -> st.SearchStrategy[HostileRequest]:
-    """Any principal, list or detail route (existing, random or hostile id), hostile query."""
-    resource = info.resource(resource_name)
-    return st.builds(
-        HostileRequest,
-        principal=st.sampled_from([p.name for p in info.principals]),
-        resource=st.just(resource_name),
-        pk=st.none() | path_ids(ids.get(resource_name, [])),
-        # cursors are forged from every resource's ids: other tenants' rows and other endpoints' rows
-        query=query_strings(resource, known_ids=sorted({i for rows in ids.values() for i in rows})),
-    )
 
 
 def _segment(text: str) -> str:

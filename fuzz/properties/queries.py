@@ -9,8 +9,6 @@ tenant-isolation properties, not of these.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -271,13 +269,6 @@ def side_channel(world: QueryWorld, principal: str, resource: ResourceSpec, hidd
                                      route=resource.list_path))
     findings = oracles.check_side_channel(hidden, baseline, probes, _summary)
     return findings + _generic([baseline, *probes], world)
-
-
-def forged_cursor(payload: Any, urlsafe: bool = False, pad: bool = True) -> str:
-    """A cursor in Aksara's documented format (base64 JSON) with arbitrary content."""
-    raw = json.dumps(payload).encode()
-    text = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(raw).decode()
-    return text if pad else text.rstrip("=")
 
 
 def with_example_facts(world: QueryWorld, principal: str, resource: ResourceSpec, findings: Sequence[Finding]) -> list[Finding]:

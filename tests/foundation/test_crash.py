@@ -18,7 +18,8 @@ from fastapi import FastAPI, HTTPException
 from fuzz.findings import Finding, NewFinding, report
 from fuzz.ledger import active_ledger
 from fuzz.oracles.context import OracleContext
-from fuzz.properties.http import HostileRequest, check_hostile_request, known_ids
+from fuzz.properties.http import check_hostile_request
+from strategies.http import HostileRequest, known_ids
 from targets.crash import CrashState, chain, crash_state, instrument, normalise_message
 from targets.transcript import Exchange
 from tests.support.planted import raising_route, started_planted

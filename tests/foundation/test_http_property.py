@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from fuzz.findings import NewFinding, report
 from fuzz.oracles.context import OracleContext
-from fuzz.properties.http import check_hostile_request, hostile_requests, known_ids
+from fuzz.properties.http import check_hostile_request
+from strategies.http import HostileRequest, hostile_requests, known_ids
 from fuzz.query_shape import query_shape
 from tests.support.find import find_any
 from tests.support.planted import started_planted
@@ -46,7 +47,6 @@ def test_the_property_finds_a_fault_behind_one_input_class(planted):
 
 def test_findings_carry_the_query_shape_for_ledger_signatures(planted):
     ctx, ids = OracleContext(planted.info), known_ids(planted)
-    from fuzz.properties.http import HostileRequest
 
     findings = check_hostile_request(planted, ctx, ids, HostileRequest("anonymous", "Category", None, [("search", "%")]))
     assert findings and findings[0].facts["query_shape"] == "search"

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from fuzz import findings as findings_module
 from fuzz.findings import Finding, NewFinding, report
 from fuzz.ledger import (
     DEFAULT_LEDGER, OWNERS, LedgerError, active_ledger, load_ledger, set_active_ledger,
 )
+from fuzz.run import using_run
 from targets.transcript import Exchange
 
 LEDGER = textwrap.dedent("""
@@ -49,11 +49,11 @@ def isolated_ledger(tmp_path):
     path.write_text(LEDGER)
     saved = active_ledger()
     set_active_ledger(load_ledger([path], "0.7.2"))
-    collector = findings_module.FindingsCollector()
-    saved_collector, findings_module.COLLECTOR = findings_module.COLLECTOR, collector
-    yield collector
-    set_active_ledger(saved)
-    findings_module.COLLECTOR = saved_collector
+    try:
+        with using_run() as run:
+            yield run
+    finally:
+        set_active_ledger(saved)
 
 
 def test_known_signature_is_recorded_and_does_not_fail(isolated_ledger):

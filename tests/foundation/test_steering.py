@@ -16,7 +16,8 @@ from hypothesis import given, settings, strategies as st
 from fuzz import catalog
 from fuzz import judging
 from fuzz.findings import Finding, NewFinding
-from fuzz.judging import TALLY, judge, judged, judges
+from fuzz.judging import judge, judged, judges
+from fuzz.run import current_run
 from tests.support.ledgers import planted_ledger as planted_ledger_of
 
 PROPERTY = catalog.TOKENS_SCOPE_ALGEBRA
@@ -56,9 +57,9 @@ def _run(budget: int, new_at: int | None = None) -> tuple[set[int], int]:
         seen.add(n)
         judge(_violations(n, new_at))
 
-    before = TALLY.snapshot()[2].get(PROPERTY, 0)
+    before = current_run().counts.snapshot()[2].get(PROPERTY, 0)
     property_test()
-    return seen, TALLY.snapshot()[2].get(PROPERTY, 0) - before
+    return seen, current_run().counts.snapshot()[2].get(PROPERTY, 0) - before
 
 
 def test_saturated_known_examples_are_steered_away_within_twice_the_budget(planted_ledger, monkeypatch):

@@ -12,7 +12,8 @@ import yaml
 
 from fuzz import catalog
 from fuzz.findings import Finding, NewFinding
-from fuzz.judging import TALLY, UndeclaredProperty, judge, judged, judges
+from fuzz.judging import UndeclaredProperty, judge, judged, judges
+from fuzz.run import current_run
 from tests.reporting.support import ROOT, run_pytest
 from tests.reporting.test_matrix_evidence import matrix_result
 
@@ -89,7 +90,7 @@ def test_judge_counts_marked_and_violated_properties_and_known_budget():
             pass
 
     judged(catalog.TOKENS_SCOPE_ALGEBRA)  # outside any @judges test: ignored
-    before_examples, before_known, *_ = TALLY.snapshot()
+    before_examples, before_known, *_ = current_run().counts.snapshot()
     with pytest.raises(UndeclaredProperty):
         two_examples()
 
@@ -103,7 +104,7 @@ def test_judge_counts_marked_and_violated_properties_and_known_budget():
             pass
 
     honest()
-    examples, known, *_ = TALLY.snapshot()
+    examples, known, *_ = current_run().counts.snapshot()
     gained = {pid: examples.get(pid, 0) - before_examples.get(pid, 0) for pid in examples}
     assert gained[catalog.TOKENS_SCOPE_ALGEBRA] == 2  # once per test: the stray mark before them is not counted
     assert gained[lifetime] == 1

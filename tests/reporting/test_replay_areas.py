@@ -18,8 +18,9 @@ from strategies.settings import DoctorInput
 from fuzz.findings import Finding
 from fuzz.inputs import decode, encode
 from fuzz.properties import authz as authz_props
-from fuzz.properties.http import HostileRequest, check_hostile_request, known_ids
-from fuzz.properties.writes import WriteCase
+from fuzz.properties.http import check_hostile_request
+from strategies.http import HostileRequest, known_ids
+from strategies.writes import WriteCase
 from fuzz.replay import NOT_PROPERTIES, REPLAYERS, AREAS, ReplayEnv, judge, replay
 from strategies.tokens import ApprovalCase, Claim, ClaimsCase, Tamper
 from strategies.jsonrpc import RawMessage, ToolArguments
@@ -69,6 +70,8 @@ def fields(value):
 @pytest.mark.parametrize("old, value", [
     ("strategies.credentials", ApprovalCase("other_tool", Tamper("change_char", 1, 7, "="))),
     ("fuzz.properties.robustness", HostileRequest("agent_read", "Ticket", "1", (("limit", "NaN"),))),
+    ("fuzz.properties.http", HostileRequest("agent_read", "Ticket", "1", (("limit", "NaN"),))),
+    ("fuzz.properties.writes", WriteCase("user_a", "Ticket", "create", WriteBody("valid", {"title": "x"}, clean=True))),
 ])
 def test_inputs_stored_under_a_module_name_since_renamed_still_decode(old, value):
     stored = encode(value)

@@ -22,7 +22,8 @@ from fuzz.migrations.pipeline import MigrationLab
 from fuzz.migrations.properties import round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
-from fuzz.properties.writes import WriteCase, run_write_case, with_steps
+from fuzz.properties.writes import run_write_case, with_steps
+from strategies.writes import WriteCase
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import WriteBody
 from strategies.settings import HARDENED_ENV

@@ -6,7 +6,8 @@ import pytest
 
 from fuzz.oracles import writes as oracle
 from fuzz.oracles.context import OracleContext
-from fuzz.properties.writes import WriteCase, known_rows, run_write_case
+from fuzz.properties.writes import run_write_case
+from strategies.writes import WriteCase, known_rows
 from strategies.payloads import WriteBody
 from tests.support.planted import started_planted
 from tests.writes.planted_writes import HANG_PATH, HOG_PATH, LIMITED_PATH, SLOW_PATH, extend, planted_resource

@@ -18,7 +18,7 @@ from fuzz import test_writes
 from fuzz.findings import NewFinding
 from fuzz.oracles.context import OracleContext
 from fuzz.profiles import PROFILES
-from fuzz.properties.writes import known_rows
+from strategies.writes import known_rows
 
 SEEDS = (1, 2, 3)
 

@@ -1,0 +1,131 @@
+"""Write cases: who writes, which operation (create, update, custom action) on which row, with which body.
+
+:func:`write_cases` draws a :class:`WriteCase` for one resource: any principal of the target, any
+write operation the resource routes, a row to update (one created earlier in the sequence, one of the
+principal's tenant, any seeded one, or a random id) and a write body (:mod:`strategies.payloads`).
+:func:`oversized_cases` draws the oversized creates and updates. ``fuzz/properties/writes.py`` sends a
+case and applies the write oracles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from hypothesis import strategies as st
+
+from strategies.compact import CompactDict
+from strategies.payloads import WriteBody, oversized_bodies, write_bodies
+
+if TYPE_CHECKING:
+    from targets.base import TargetInfo
+    from targets.client import LiveTarget
+
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+class KnownRows(CompactDict):
+    """Seeded row ids per resource, each with its tenant label (None for global rows)."""
+
+
+def known_rows(live: LiveTarget) -> KnownRows:
+    """The seeded rows of the live target, per resource, with their tenant labels."""
+    labels = {v: k for k, v in live.info.tenants.items()}
+    rows = KnownRows()
+    for resource in live.info.resources:
+        tenant_col = next((f.column for f in resource.fields if f.tenant), None)
+        rows[resource.name] = [
+            (str(r["id"]), labels.get(str(r[tenant_col])) if tenant_col else None)
+            for r in live.run(live.db.fetch_rows(resource.table))
+        ]
+    return rows
+
+
+def fk_ids_for(rows: Mapping[str, Sequence[tuple[str, str | None]]], tenant: str | None) -> dict[str, list[str]]:
+    """Ids a principal of ``tenant`` may point a foreign key at (its tenant's rows, or global rows)."""
+    return {name: [pk for pk, label in pairs if label is None or label == tenant] for name, pairs in rows.items()}
+
+
+@dataclass(frozen=True)
+class WriteCase:
+    """What one write sends: who, which operation on which resource/row, which body."""
+
+    principal: str
+    resource: str
+    operation: str              # create | update | action
+    body: WriteBody
+    pk: str | None = None
+    action_path: str | None = None
+
+    def method_and_path(self, resource: Any) -> tuple[str, str, str]:
+        if self.operation == "create":
+            return "POST", resource.list_path, resource.list_path
+        if self.operation == "update":
+            return "PATCH", resource.detail_path(self.pk or ""), resource.detail_path("{pk}")
+        template = self.action_path or ""
+        method = "POST"
+        return method, template.replace("{pk}", self.pk or ""), template
+
+
+def write_actions(resource: Any) -> list[Any]:
+    """The resource's custom actions a write method reaches."""
+    return [a for a in resource.actions if set(a.methods) & set(WRITE_METHODS)]
+
+
+def target_ids(rows: KnownRows, resource_name: str, tenant: str | None, created: Sequence[str] = ()) -> st.SearchStrategy:
+    """A row to update: one created earlier, one of the principal's tenant, any seeded one, or none."""
+    pairs = rows.get(resource_name, [])
+    own = [pk for pk, label in pairs if label == tenant or label is None]
+    choices: list[st.SearchStrategy] = [st.uuids().map(str)]
+    if own:
+        choices += [st.sampled_from(own)] * 3
+    if pairs:
+        choices.append(st.sampled_from([pk for pk, _ in pairs]))
+    if created:
+        choices = [st.sampled_from(list(created))] * 6 + choices
+    return st.one_of(*choices)
+
+
+def write_cases(info: TargetInfo, rows: KnownRows, resource_name: str, *, created: Sequence[str] = (),
+                operations: Sequence[str] = ("create", "update", "action"),
+                principals: Sequence[str] | None = None) -> st.SearchStrategy[WriteCase]:
+    """Any principal, any write operation of ``resource_name``, any write body."""
+    resource = info.resource(resource_name)
+    names = list(principals or [p.name for p in info.principals])
+    ops = [op for op in operations if op != "action" or write_actions(resource)]
+
+    def for_principal(principal: str) -> st.SearchStrategy:
+        tenant = info.principal(principal).tenant
+        fk_ids = fk_ids_for(rows, tenant)
+
+        def for_op(op: str) -> st.SearchStrategy:
+            body = write_bodies(resource, fk_ids, partial=op != "create")
+            if op == "create":
+                return st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just(op), body)
+            pk = target_ids(rows, resource_name, tenant, created)
+            if op == "update":
+                return st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just(op), body, pk)
+            actions = write_actions(resource)
+            return st.sampled_from(actions).flatmap(lambda a: st.builds(
+                WriteCase, st.just(principal), st.just(resource_name), st.just(op), body,
+                pk if a.detail else st.none(), st.just(a.path)))
+
+        return st.sampled_from(ops).flatmap(for_op)
+
+    return st.sampled_from(names).flatmap(for_principal)
+
+
+def oversized_cases(info: TargetInfo, rows: KnownRows, resource_name: str) -> st.SearchStrategy[WriteCase]:
+    """An oversized create or update from a principal that may write the resource's fields."""
+    resource = info.resource(resource_name)
+
+    def build(principal: str) -> st.SearchStrategy:
+        tenant = info.principal(principal).tenant
+        fk_ids = fk_ids_for(rows, tenant)
+        create = st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just("create"),
+                           oversized_bodies(resource, fk_ids))
+        update = st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just("update"),
+                           oversized_bodies(resource, fk_ids, partial=True), target_ids(rows, resource_name, tenant))
+        return create | update
+
+    return st.sampled_from([p.name for p in info.principals]).flatmap(build)

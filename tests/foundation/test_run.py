@@ -1,0 +1,101 @@
+"""The findings flow: one run per session emits events, and its subscribers receive every one, in order."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from fuzz import catalog
+from fuzz.findings import Finding
+from fuzz.judging import judge, judged, judges
+from fuzz.run import ArtifactWritten, Judged, Known, Run, Skipped, SweepDeclared, Swept, current_run, using_run
+from fuzz.sweep import count
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_subscribers_receive_every_event_in_the_order_emitted():
+    run, seen = Run(), []
+    run.subscribe(seen.append)
+    events = [Judged(frozenset({"a"})), Known("D-1", Finding("a", "m")), ArtifactWritten("a", "t::x", Path("/d"))]
+    for event in events:
+        run.emit(event)
+    assert seen == events
+
+
+def test_a_subscriber_may_emit_and_every_subscriber_sees_the_follow_up():
+    run = Run()
+
+    def writer(event):
+        if isinstance(event, Known):
+            run.emit(ArtifactWritten(event.finding.property_id, "t::x", Path("/d")))
+
+    run.subscribe(writer)
+    with run.listening(ArtifactWritten) as written:
+        run.emit(Known("D-1", Finding("a", "m")))
+    assert [e.directory for e in written] == [Path("/d")] and run.artifacts == [("a", "t::x", Path("/d"))]
+
+
+def test_the_run_keeps_the_smallest_example_of_each_known_defect_and_its_count():
+    run = Run()
+    big, small = Finding("a", "m" * 40), Finding("a", "m")
+    for finding in (big, small, big):
+        run.emit(Known("D-1", finding))
+    assert run.known["D-1"].count == 3 and run.known["D-1"].finding is small
+
+
+def test_a_worker_output_gives_the_controller_the_same_known_defects_and_artifacts():
+    worker, controller = Run(), Run()
+    finding = Finding("a", "m", facts={"k": "v"}, observed={"x": [1, 2]})
+    for _ in range(3):
+        worker.emit(Known("D-1", finding))
+    worker.emit(ArtifactWritten("a", "t::x", Path("/d")))
+    controller.merge_worker_output(worker.worker_output())
+    assert controller.known["D-1"].count == 3
+    assert controller.known["D-1"].finding.to_json() == finding.to_json()
+    assert controller.artifacts == [("a", "t::x", Path("/d"))]
+
+
+def test_judge_and_sweeps_emit_into_the_current_run():
+    prop = catalog.TOKENS_SCOPE_ALGEBRA
+
+    @judges(prop)
+    def judged_once():
+        judged(prop)
+        judge([])
+
+    @judges(prop)
+    def judged_nothing():
+        judge([])
+
+    with using_run() as run:
+        seen = []
+        run.subscribe(seen.append)
+        judged_once()
+        with pytest.raises(pytest.skip.Exception, match="judged no example"):
+            judged_nothing()
+        count(prop, 4, 3)
+    assert current_run() is not run
+    assert run.counts.examples == {prop: 1}
+    assert [type(e) for e in seen] == [Judged, Judged, Skipped, SweepDeclared, Swept]
+    assert run.counts.sweep_snapshot() == ({prop: 3}, {prop: 4})
+
+
+def test_the_two_plugins_do_not_import_each_other():
+    for name, other in (("plugin", "fuzz.reporting_plugin"), ("reporting_plugin", "fuzz.plugin")):
+        tree = ast.parse((ROOT / "fuzz" / f"{name}.py").read_text(encoding="utf-8"))
+        modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert other not in modules, f"fuzz/{name}.py imports {other}"
+
+
+def test_no_module_keeps_findings_or_counts_of_its_own():
+    """Findings and counts live in the run: the old module singletons are gone."""
+    import fuzz.findings
+    import fuzz.judging
+    import fuzz.sweep
+
+    for module, name in ((fuzz.findings, "COLLECTOR"), (fuzz.judging, "TALLY"), (fuzz.sweep, "SWEEP_TALLY")):
+        assert not hasattr(module, name), f"{module.__name__}.{name}"
