@@ -132,6 +132,7 @@ MIGRATIONS_IDEMPOTENT = "migrations.idempotent"
 MIGRATIONS_REVERSE_RESTORES = "migrations.reverse_restores"
 MIGRATIONS_QUOTING_HOLDS = "migrations.quoting_holds"
 MIGRATIONS_GUARDRAIL_BLOCKS = "migrations.guardrail_blocks"
+MIGRATIONS_HANDWRITTEN_ROUND_TRIP = "migrations.handwritten_round_trip"
 
 # Schemathesis' own checks, each reported as ``openapi.<check>`` by fuzz/openapi/runner.py
 SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {  # name -> (risk, what it checks)
@@ -358,6 +359,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(MIGRATIONS_GUARDRAIL_BLOCKS, "migrations", "sql_injection",
        "RunSQL blocks every whitespace, comment, case or quoting spelling of the statements it claims to block.",
        f"{_MIG}.check_guardrail", "strategies.raw_sql.dangerous_statements"),
+    _p(MIGRATIONS_HANDWRITTEN_ROUND_TRIP, "migrations", "sql_injection",
+       "Hand-written operations (every field class, hostile names and defaults) apply, leave exactly the schema "
+       "they describe and reverse; a violation is reported under its stage's migrations property.",
+       f"{_MIG}.check_handwritten", "strategies.handwritten.hand_migrations"),
     *[_p(OPENAPI_CHECKS[name], "generated_schemas", risk, f"Schemathesis {name}: {what}.",
          "fuzz.openapi.runner.failure_findings", "fuzz.openapi.runner.OpenApiRunner.cases", per_principal=True,
          applies=SCHEMATHESIS_APPLIES.get(name, ""))

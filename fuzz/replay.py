@@ -288,7 +288,7 @@ PROPERTY_IDS = (
     "doctor.verdict_matches_spec", "doctor.never_crashes", "doctor.monotone",
     "migrations.generation_valid", "migrations.apply_succeeds", "migrations.catalog_matches",
     "migrations.idempotent", "migrations.reverse_restores", "migrations.quoting_holds",
-    "migrations.guardrail_blocks", "migrations.round_trip",
+    "migrations.guardrail_blocks", "migrations.round_trip", "migrations.handwritten_round_trip",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
 )

@@ -3,7 +3,8 @@
 Properties (oracles in :mod:`fuzz.migrations.oracles`): generation rejects cleanly or yields loadable
 source and parseable DDL; the DDL applies; the catalog holds exactly what the models declare; detection is
 idempotent; reversal restores the catalog; no identifier or default escapes its quoting (canary); the
-``RunSQL`` guardrail blocks every spelling of the statements it claims to block.
+``RunSQL`` guardrail blocks every spelling of the statements it claims to block; hand-written operation
+sequences pass the same apply, catalog, reverse and canary oracles.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from hypothesis import example, given
 from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.migrations.pipeline import MigrationLab
-from fuzz.migrations.properties import guardrail_case, round_trip_case
+from fuzz.migrations.properties import guardrail_case, handwritten_case, round_trip_case
 from targets.pg_identifiers import CANARY_TABLE
+from strategies.handwritten import hand_migrations
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec, schema_histories
 from strategies.raw_sql import dangerous_statements
 
@@ -50,6 +52,15 @@ FK_COLUMN_INJECTION = SchemaHistory(
 def test_migration_round_trip(migration_lab, history):
     """Model histories with hostile identifiers and defaults survive generate -> apply -> catalog -> reverse."""
     judge(round_trip_case(migration_lab, history))
+
+
+@judges(catalog.MIGRATIONS_HANDWRITTEN_ROUND_TRIP,
+        also=(catalog.MIGRATIONS_GENERATION_VALID, catalog.MIGRATIONS_APPLY_SUCCEEDS, catalog.MIGRATIONS_CATALOG_MATCHES,
+              catalog.MIGRATIONS_REVERSE_RESTORES, catalog.MIGRATIONS_QUOTING_HOLDS))
+@given(migrations=hand_migrations())
+def test_handwritten_migrations(migration_lab, migrations):
+    """Hand-written operation sequences apply, leave the schema their operations describe, and reverse."""
+    judge(handwritten_case(migration_lab, migrations))
 
 
 @judges(catalog.MIGRATIONS_GUARDRAIL_BLOCKS)

@@ -70,6 +70,7 @@ class ExpectedTable:
     unique_sets: list[tuple[str, ...]] = field(default_factory=list)
     indexes: list[str] = field(default_factory=list)           # db_index columns
     fks: list[tuple[str, str, str | None]] = field(default_factory=list)  # (column, ref table, on_delete)
+    named_indexes: list[tuple[str, tuple[str, ...], bool]] = field(default_factory=list)  # (name, columns, unique)
     primary: str | None = "id"
 
     @property

@@ -28,7 +28,7 @@ from aksara.migrations.executor import (
 from aksara.migrations.operations import RunSQL
 
 from fuzz.findings import Finding
-from fuzz.migrations import oracles
+from fuzz.migrations import handwritten, oracles
 from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
 from fuzz.migrations.catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
 from fuzz.migrations.ddl import (
@@ -41,6 +41,7 @@ from fuzz.migrations.ddl import (
 from fuzz.migrations.expected import ExpectedTable, expected_tables
 from strategies.identifiers import primary_class
 from targets.pg_identifiers import pg_truncate
+from strategies.handwritten import HandMigrations, build_operations
 from strategies.models import SchemaHistory
 from targets.database import clone_database, drop_databases
 
@@ -311,6 +312,80 @@ class MigrationLab:
             result.findings += oracles.check_reverse(previous, restored, error, ctx, kinds)
         result.go_on = source_ok
         return result, catalog
+
+    # ----------------------------------------------------------------- hand-written migrations
+
+    def run_handwritten(self, migrations: HandMigrations) -> list[Finding]:
+        """Apply each hand-written migration, compare the catalog with what its operations describe, reverse it."""
+        started = time.perf_counter()
+        try:
+            return self.loop.run_until_complete(self._in_example(lambda: self._run_handwritten(migrations)))
+        finally:
+            self.timings.append(time.perf_counter() - started)
+
+    async def _run_handwritten(self, migrations: HandMigrations) -> list[Finding]:
+        findings: list[Finding] = []
+        expected = handwritten.Schema()
+        previous = await read_catalog(self.conn, EXAMPLE_SCHEMA)
+        for step, migration in enumerate(migrations.migrations):
+            kinds = ",".join(sorted({op.op for op in migration}))
+            ctx = oracles.Context(
+                step=step, change=f"handwritten {kinds}",
+                reproducer=lambda n=step: handwritten.reproducer_source(
+                    migrations, n, f"hand-written migrations 0..{n} (operations: {kinds})"),
+            )
+            ctx.facts["source"] = "handwritten"
+            ctx.facts["operations"] = kinds
+            try:
+                operations = build_operations(migration)
+                runsql_effects = handwritten.effects(migration)
+                memory_ddl = await record_ddl(operations)
+            except Exception as exc:  # noqa: BLE001 - a refusal or a crash: the oracle decides
+                findings += oracles.check_handwritten(oracles.check_rejection(exc, ctx, "define"))
+                break
+            after = expected.copy()
+            for operation, effect in zip(operations, runsql_effects):
+                after.apply(operation, effect)
+            tables = list(after.tables.values())
+            names = ",".join(sorted({primary_class(t.name) for t in tables}))
+            ctx.facts["table_classes"] = names
+            ctx.facts["unquoted_fk"] = "yes" if any(hostile_unquoted_fk(s) for s in memory_ddl) else "no"
+
+            apply_error = None
+            try:
+                async with self.conn.transaction():  # one migration, one transaction, as the executor runs it
+                    for operation in operations:
+                        await operation.apply(self.conn)
+            except Exception as exc:  # noqa: BLE001
+                apply_error = exc
+                ctx.facts.update(await failing_operation(self.conn, operations))
+            step_findings = oracles.check_canary(await canary_state(self.conn), ctx)
+            step_findings += oracles.check_apply(apply_error, ctx, names)
+            if apply_error is not None:
+                findings += oracles.check_handwritten(step_findings)
+                break
+
+            catalog = await read_catalog(self.conn, EXAMPLE_SCHEMA)
+            defaults = await _evaluate_defaults(self.conn, tables, catalog)
+            step_findings += oracles.check_catalog(tables, catalog, defaults, ctx)
+
+            reverses = [op.reverse() for op in reversed(operations)]
+            if all(r is not None for r in reverses):
+                restored, error = None, None
+                savepoint = self.conn.transaction()
+                await savepoint.start()
+                try:
+                    for operation in reverses:
+                        await operation.apply(self.conn)
+                    restored = await read_catalog(self.conn, EXAMPLE_SCHEMA)
+                except Exception as exc:  # noqa: BLE001
+                    error = exc
+                finally:
+                    await savepoint.rollback()
+                step_findings += oracles.check_reverse(previous, restored, error, ctx, kinds)
+            findings += oracles.check_handwritten(step_findings)
+            expected, previous = after, catalog
+        return findings
 
     # ----------------------------------------------------------------- RunSQL guardrail
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fuzz.findings import Finding, replayable
 from fuzz.migrations.oracles import Context, check_guardrail
+from strategies.handwritten import HandMigrations
 from strategies.models import SchemaHistory
 from strategies.raw_sql import RawStatement
 
@@ -14,6 +15,12 @@ from strategies.raw_sql import RawStatement
 def round_trip_case(lab: Any, history: SchemaHistory) -> list[Finding]:
     """``history`` survives generate -> apply -> catalog -> detect again -> reverse on the real PostgreSQL."""
     return lab.run(history)
+
+
+@replayable("migrations", env=("lab",))
+def handwritten_case(lab: Any, migrations: HandMigrations) -> list[Finding]:
+    """Hand-written ``migrations`` apply, leave the catalog their operations describe, and reverse."""
+    return lab.run_handwritten(migrations)
 
 
 @replayable("migrations", env=("lab",))

@@ -1,6 +1,6 @@
 """Replay is a test of the cause, for every finding kind.
 
-For each kind (HTTP query, write sequence, token, migration, doctor) a fault is planted in real Aksara
+For each kind (HTTP query, write sequence, token, migration, hand-written migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
 the user's command, a subprocess ``pytest fuzz/ --replay <artifact> -p tests.support.plants.<fault>``;
@@ -19,7 +19,7 @@ from fuzz.artifacts import write_artifact
 from fuzz.properties.doctor import verdict_case
 from strategies.settings import DoctorInput
 from fuzz.migrations.pipeline import MigrationLab
-from fuzz.migrations.properties import round_trip_case
+from fuzz.migrations.properties import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
 from fuzz.properties.writes import run_write_case, with_steps
@@ -30,6 +30,7 @@ from strategies.settings import HARDENED_ENV
 from tests.doctor import corrected_doctor
 from tests.reporting.support import run_pytest
 from tests.support.plants import doctor as doctor_plant
+from tests.support.plants import handwritten as handwritten_plant
 from tests.support.plants import migrations as migration_plant
 from tests.support.plants import query as query_plant
 from tests.support.plants import writes as write_plant
@@ -144,6 +145,25 @@ def test_migration_finding_fails_its_replay_while_ddl_is_unquoted(lab, monkeypat
     directory = record(tmp_path, findings, findings[0].property_id)
 
     assert_red(replay(directory, "migrations"), findings[0].property_id)
+    replay_here(directory, request)
+
+
+def test_handwritten_migration_finding_fails_its_replay_while_unique_indexes_are_plain(lab, monkeypatch, tmp_path,
+                                                                                       request):
+    from strategies.handwritten import FieldDef, HandMigrations, IndexDef, OpDef
+
+    handwritten_plant.plant(monkeypatch)
+    fields = (("id", FieldDef("UUIDField", (), (("primary_key", True),))),
+              ("Code No.", FieldDef("StringField", (), (("max_length", 20),))))
+    migrations = HandMigrations(((OpDef("CreateTable", (("name", "Order Lines"), ("fields", fields))),
+                                  OpDef("AddIndex", (("index", IndexDef("by code", "Order Lines", ("Code No.",),
+                                                                        unique=True)),))),))
+    findings = handwritten_case(lab, migrations)
+    monkeypatch.undo()
+    assert handwritten_case(lab, migrations) == []  # the clean build
+    directory = record(tmp_path, findings, "migrations.catalog_matches")
+
+    assert_red(replay(directory, "handwritten"), "migrations.catalog_matches")
     replay_here(directory, request)
 
 
