@@ -187,7 +187,7 @@ def replay_tasks(finding: Finding, env: ReplayEnv) -> list[Finding]:
     from targets.workers.lab import WorkersLab
 
     call, args = _input(finding)
-    lab = WorkersLab(env.pg_server, database=f"fuzz_workers_replay_{os.getpid()}")  # beside a running lab
+    lab = WorkersLab(env.pg_server, database="replay")  # beside a running lab
     try:
         return getattr(props, call)(lab, **args)
     finally:

@@ -61,13 +61,16 @@ class WorkersLab:
 
     A planted lab swaps one real part for a faulty one: ``worker_class`` (a ``TaskWorker`` subclass),
     ``task_body`` (the ordinary task's function), ``action_handler`` (the durable action's handler) or
-    ``service_class`` (a ``DurableOperationService`` subclass)."""
+    ``service_class`` (a ``DurableOperationService`` subclass). ``database`` names its scratch database (with
+    the process id: one per process)."""
 
     def __init__(self, server: Any, *, worker_class: Any = None, task_body: Any = None,
                  action_handler: Any = None, service_class: Any = None, database: str | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.server = server
-        self.database = database or f"fuzz_workers_{os.getpid()}"
+        # one database per process: xdist may run one module's tests on both workers, and each set-up drops and
+        # recreates its database (a shared name would pull it away from under the other worker)
+        self.database = f"fuzz_workers_{database or 'lab'}_{os.getpid()}"
         self.worker_class = worker_class
         self.task_body = task_body or workers_app.record_effect
         self.action_handler = action_handler or workers_app.operation_effect

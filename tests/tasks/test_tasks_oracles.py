@@ -172,13 +172,13 @@ def run_steps(lab: WorkersLab, steps: Callable[[TasksMachine], None]) -> list[Fi
 
 @pytest.fixture(scope="module")
 def lab(pg_server):
-    lab = WorkersLab(pg_server, database="fuzz_workers_tests")
+    lab = WorkersLab(pg_server, database="tests")
     yield lab
     lab.close()
 
 
 def _planted(pg_server: Any, name: str, **parts: Any) -> WorkersLab:
-    return WorkersLab(pg_server, database=f"fuzz_workers_planted_{name}", **parts)
+    return WorkersLab(pg_server, database=f"planted_{name}", **parts)
 
 
 def _foreign_claims(m: TasksMachine) -> None:
