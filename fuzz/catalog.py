@@ -31,6 +31,8 @@ SURFACES: dict[str, tuple[str, str, str]] = {
     "generated_schemas": ("Generated schemas", "api", "Generated schemas to runtime enforcement"),
     "mcp_tools": ("Generated MCP tools", "ai", "AI/MCP agents to generated tools"),
     "migrations": ("Generated migrations", "database", "Migration generation to database execution"),
+    "background_tasks": ("Background tasks and durable workflows", "tasks",
+                         "Background task payloads to trusted task context"),
     "diagnostics": ("Security diagnostics", "operations",
                     "Security diagnostics and logs (aksara doctor) against the production settings"),
 }
@@ -125,6 +127,12 @@ DOCTOR_VERDICT_MATCHES_SPEC = "doctor.verdict_matches_spec"
 DOCTOR_NEVER_CRASHES = "doctor.never_crashes"
 DOCTOR_MONOTONE = "doctor.monotone"
 
+TASKS_PROVENANCE = "tasks.provenance"
+TASKS_EXACTLY_ONCE = "tasks.exactly_once"
+TASKS_NOTHING_LOST = "tasks.nothing_lost"
+TASKS_RETRY_BACKOFF = "tasks.retry_backoff"
+TASKS_DURABLE_CONFLICTS = "tasks.durable_conflicts"
+
 MIGRATIONS_GENERATION_VALID = "migrations.generation_valid"
 MIGRATIONS_APPLY_SUCCEEDS = "migrations.apply_succeeds"
 MIGRATIONS_CATALOG_MATCHES = "migrations.catalog_matches"
@@ -178,6 +186,8 @@ _TOKENS = "fuzz.oracles.tokens"
 _CREDS = "strategies.tokens"
 _DOCTOR = "fuzz.oracles.doctor"
 _MIG = "fuzz.migrations.oracles"
+_TASKS = "fuzz.oracles.tasks"
+_TASKS_MACHINE = "fuzz.properties.tasks.TasksMachine"
 
 
 def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str, **kw: Any) -> Property:
@@ -337,6 +347,28 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(DOCTOR_MONOTONE, "diagnostics", "insecure_configuration",
        "Weakening a configuration never turns a failing doctor verdict into a passing one.",
        f"{_DOCTOR}.check_monotone", "strategies.settings.weakenings", expected="block"),
+
+    # Reliability is no primary risk of the Threat Model: an effect run twice, lost, or run after its
+    # cancellation is an action nobody authorized, so those properties stand under object-level authorization.
+    _p(TASKS_PROVENANCE, "background_tasks", "cross_tenant_access",
+       "A task or durable operation runs under the tenant and principal of the request that enqueued it, never "
+       "those its payload claims.",
+       f"{_TASKS}.check_provenance", "strategies.tasks.hostile_claims"),
+    _p(TASKS_EXACTLY_ONCE, "background_tasks", "broken_object_level_authorization",
+       "Several workers on one database run each effect once: a succeeded postgres_atomic operation has exactly one "
+       "effect, a task one per claim and a repeat only after a crash or an expired lease, completed by its last claim.",
+       f"{_TASKS}.check_exactly_once", _TASKS_MACHINE),
+    _p(TASKS_NOTHING_LOST, "background_tasks", "broken_object_level_authorization",
+       "Killed, stalled and failing workers lose nothing: once drained, every task and operation is terminal with "
+       "the outcome its faults, cancellations and approvals allow.",
+       f"{_TASKS}.check_nothing_lost", _TASKS_MACHINE),
+    _p(TASKS_RETRY_BACKOFF, "background_tasks", "broken_object_level_authorization",
+       "A failed task is retried after exactly its exponential backoff delay, never earlier.",
+       f"{_TASKS}.check_backoff", _TASKS_MACHINE, applies="a planned task failure with attempts left"),
+    _p(TASKS_DURABLE_CONFLICTS, "background_tasks", "broken_object_level_authorization",
+       "Durable dispatch, cancellation and approval answer as documented: one operation per idempotency key, 409 on "
+       "a changed replay or a decided or terminal operation, 404 across tenants, 403 for a non-approver.",
+       f"{_TASKS}.check_decision", _TASKS_MACHINE),
 
     _p(MIGRATIONS_GENERATION_VALID, "migrations", "sql_injection",
        "Generation rejects hostile models cleanly or yields loadable migration source and parseable DDL.",

@@ -3,8 +3,8 @@
 A finding stores the input of the property that found it (``Finding.replay``, written by
 :func:`fuzz.findings.replayable` / :func:`fuzz.findings.with_replay`): the hostile request, the query
 property call, the write sequence, the authz machine's steps, the MCP call, the token case, the doctor
-configuration, the migration history, the Schemathesis cases. :data:`REPLAYERS` maps every property id
-to the replayer that re-executes such an input on the installed Aksara (and a fresh target where one is
+configuration, the migration history, the Schemathesis cases, the tasks machine's trace. :data:`REPLAYERS`
+maps every property id to the replayer that re-executes such an input on the installed Aksara (and a fresh target where one is
 needed) and returns the findings of the property's own oracles.
 
 :func:`replay_artifact` then decides, for the artifact's own property:
@@ -182,6 +182,19 @@ def replay_migrations(finding: Finding, env: ReplayEnv) -> list[Finding]:
         lab.close()
 
 
+def replay_tasks(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The tasks machine's trace again on a fresh workers app and queue (fuzz/properties/tasks.py)."""
+    from fuzz.properties import tasks as props
+    from targets.workers.lab import WorkersLab
+
+    call, args = _input(finding)
+    lab = WorkersLab(env.pg_server, database="replay")  # beside a running lab
+    try:
+        return getattr(props, call)(lab, **args)
+    finally:
+        lab.close()
+
+
 def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The Schemathesis case (or stateful scenario) again, with every Schemathesis and suite check."""
     from fuzz.openapi import schemathesis_missing
@@ -206,6 +219,7 @@ AREAS: dict[str, Replayer] = {
     "doctor": replay_doctor,
     "migrations": replay_migrations,
     "openapi": replay_openapi,
+    "tasks": replay_tasks,
 }
 
 
@@ -289,6 +303,8 @@ PROPERTY_IDS = (
     "migrations.generation_valid", "migrations.apply_succeeds", "migrations.catalog_matches",
     "migrations.idempotent", "migrations.reverse_restores", "migrations.quoting_holds",
     "migrations.guardrail_blocks", "migrations.round_trip", "migrations.handwritten_round_trip",
+    "migrations.guardrail_blocks", "migrations.round_trip",
+    "tasks.provenance", "tasks.exactly_once", "tasks.nothing_lost", "tasks.retry_backoff", "tasks.durable_conflicts",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
 )

@@ -51,6 +51,8 @@ _feature("policy_engine", "the field policy engine (aksara.security.policy.Polic
          _importable("aksara.security.policy", "PolicyEngine"))
 _feature("scope_check", "MCP scope checks (aksara.security.mcp.require_scope)",
          _importable("aksara.security.mcp", "require_scope"))
+_feature("durable", "durable operations linked to tasks (aksara.tasks.enqueue_operation_task)",
+         _importable("aksara.tasks", "enqueue_operation_task"))
 
 
 def _release_checks() -> bool:

@@ -1,0 +1,297 @@
+"""Oracles for background tasks and durable workflows: provenance, exactly-once effects, nothing lost.
+
+Each takes what the tasks machine (:mod:`fuzz.properties.tasks`) observed — effect rows, task and operation
+rows, HTTP answers — and what its model knows (who enqueued each job, which faults were armed), and returns
+findings. Choices where Aksara's docs leave room, written down here:
+
+- Provenance: a job's effect runs under the tenant and principal of the request that enqueued it — the
+  credential's, never a body's claim. For an ordinary ``@task`` Aksara keeps only the tenant (the
+  background-tasks guide, "Identity boundary": the app carries the principal); for a durable operation the
+  principal is the one Aksara's resolver rebuilt from the admitting principal's reference.
+- Exactly once: a ``postgres_atomic`` operation's effect commits with its success, so a succeeded operation
+  has exactly one effect and any other state none, whatever crashed or retried. Ordinary tasks are documented
+  at-least-once: an execution that crashed after its effect, or stalled past its lease, may be repeated by
+  the new owner. So a completed task has at least one effect and at most one more per such fault armed for
+  it; one claim runs one execution (no two effects of one job share a claim number); and the completion
+  recorded is the last claim's (the claim-token fence).
+- Nothing lost: after the queue is drained no row is pending or running; a task completes unless planned
+  failures used its whole attempt budget; an operation succeeds unless it was cancelled, rejected or failed
+  by planned failures, or still waits for an approval no one gave.
+- Retry: a failed task is rescheduled ``delay * base ** (attempt - 1)`` seconds later (capped), and no
+  worker runs it again before then.
+- Durable conflicts: the documented answers of dispatch with an idempotency key, cancellation and approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from fuzz import catalog
+from fuzz.findings import Finding
+from fuzz.judging import judged
+from targets.transcript import Exchange
+
+TERMINAL_OPERATION = {"succeeded", "failed", "cancelled", "expired"}
+
+
+@dataclass
+class JobFacts:
+    """What the model knows of one job: who asked, what it is, which faults and decisions touched it."""
+
+    job: str
+    kind: str  # "task", or the operation kind ("plain", "approval")
+    user: str
+    tenant: str
+    allowance: int = 0  # crash and stall faults armed: each may repeat one effect of an ordinary task
+    fails: int = 0  # planned failures armed
+    cancelled: bool = False  # an accepted cancellation or rejection
+    approved: bool = False  # an accepted approval
+    operation: str | None = None  # the operation's id, once dispatched
+    command_job: str | None = None  # the ``job`` its command names (shared by operations of one command)
+
+    @property
+    def is_task(self) -> bool:
+        return self.kind == "task"
+
+    @property
+    def key(self) -> str:
+        """What its effects carry: the job of a task, the id of an operation."""
+        return self.job if self.is_task else str(self.operation)
+
+
+def effect_key(effect: Mapping[str, Any]) -> str:
+    """The job (task) or operation id (operation) an effect row belongs to."""
+    return str(effect["operation"]) if effect["kind"] == "op" else str(effect["job"])
+
+
+def _facts(job: JobFacts, problem: str, **more: Any) -> dict[str, str]:
+    facts = {"job_kind": "task" if job.is_task else "operation", "problem": problem}
+    facts.update({k: str(v) for k, v in more.items()})
+    return facts
+
+
+def check_provenance(jobs: Mapping[str, JobFacts], effects: Sequence[Mapping[str, Any]],
+                     rows: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
+    """Every effect, task row and operation row of a job carries the enqueuing request's trusted tenant and principal."""
+    findings: list[Finding] = []
+    by_key = {j.key: j for j in jobs.values()}
+    for effect in effects:
+        job = by_key.get(effect_key(effect))
+        if job is None:
+            findings.append(Finding(catalog.TASKS_PROVENANCE, f"an effect of unknown job {effect_key(effect)!r}",
+                                    observed=dict(effect), facts={"problem": "unknown_job"}))
+            continue
+        judged(catalog.TASKS_PROVENANCE)
+        for what, got, want in (("tenant", effect["tenant"], job.tenant), ("principal", effect["principal"], job.user)):
+            if got != want:
+                findings.append(Finding(
+                    catalog.TASKS_PROVENANCE, f"{job.kind} {job.job} ran under {what} {got!r}, enqueued by {want!r}",
+                    observed=got, expected=want, facts=_facts(job, f"effect_{what}", field=what)))
+    for name, row in rows.items():
+        job = jobs[name]
+        judged(catalog.TASKS_PROVENANCE)
+        if row.get("tenant_id") != job.tenant:
+            findings.append(Finding(
+                catalog.TASKS_PROVENANCE, f"the row of {job.kind} {name} records tenant {row.get('tenant_id')!r}",
+                observed=row.get("tenant_id"), expected=job.tenant, facts=_facts(job, "row_tenant")))
+        subject = (row.get("principal_reference") or {}).get("subject_id", job.user) if not job.is_task else job.user
+        if subject != job.user:
+            findings.append(Finding(
+                catalog.TASKS_PROVENANCE, f"operation {name} records principal {subject!r}",
+                observed=subject, expected=job.user, facts=_facts(job, "row_principal")))
+    return findings
+
+
+def check_enqueue_answer(job: JobFacts, exchange: Exchange, body: Any) -> list[Finding]:
+    """An authenticated enqueue or dispatch is accepted and answers with the caller's tenant, whatever the body claims."""
+    status = exchange.status
+    if status not in (200, 202) or not isinstance(body, dict):
+        return [Finding(catalog.TASKS_PROVENANCE, f"{job.kind} {job.job} by {job.user} refused with {status}",
+                        observed={"status": status, "body": str(body)[:300]}, expected="202", exchanges=(exchange,),
+                        facts=_facts(job, "refused"))]
+    judged(catalog.TASKS_PROVENANCE)
+    if body.get("tenant_id") != job.tenant:
+        return [Finding(catalog.TASKS_PROVENANCE, f"{job.kind} {job.job} was recorded under tenant "
+                        f"{body.get('tenant_id')!r}, the caller's is {job.tenant!r}",
+                        observed=body.get("tenant_id"), expected=job.tenant, exchanges=(exchange,),
+                        facts=_facts(job, "enqueue_tenant"))]
+    return []
+
+
+def check_exactly_once(job: JobFacts, effects: Sequence[Mapping[str, Any]], row: Mapping[str, Any] | None) -> list[Finding]:
+    """A succeeded operation has exactly one effect (others none); a completed task one, plus at most one per repeat-allowing fault, one per claim, completed by its last claim."""
+    mine = [e for e in effects if effect_key(e) == job.key]
+    if row is None:
+        return [Finding(catalog.TASKS_EXACTLY_ONCE, f"{job.kind} {job.job} has no row", facts=_facts(job, "no_row"))]
+    judged(catalog.TASKS_EXACTLY_ONCE)
+    findings: list[Finding] = []
+    if not job.is_task:
+        want = 1 if row["state"] == "succeeded" else 0
+        if len(mine) != want:
+            findings.append(Finding(
+                catalog.TASKS_EXACTLY_ONCE, f"operation {job.job} is {row['state']} with {len(mine)} effects",
+                observed=len(mine), expected=want, facts=_facts(job, "effect_count", state=row["state"])))
+        return findings
+    claims = [e["claim"] for e in mine]
+    repeated = sorted({c for c in claims if claims.count(c) > 1})
+    if repeated:
+        findings.append(Finding(
+            catalog.TASKS_EXACTLY_ONCE, f"task {job.job}: claim(s) {repeated} ran more than one execution",
+            observed=claims, expected="one effect per claim", facts=_facts(job, "claim_ran_twice")))
+    if row["status"] == "completed":
+        low, high = 1, 1 + job.allowance
+        if not low <= len(mine) <= high:
+            findings.append(Finding(
+                catalog.TASKS_EXACTLY_ONCE, f"task {job.job} completed with {len(mine)} effects "
+                f"({job.allowance} repeat-allowing fault(s) armed)", observed=len(mine), expected=f"{low}..{high}",
+                facts=_facts(job, "effect_count", status="completed")))
+        result = row.get("result") or {}
+        if not isinstance(result, dict) or result.get("attempt") != row["attempts"]:
+            findings.append(Finding(
+                catalog.TASKS_EXACTLY_ONCE, f"task {job.job}'s completion came from claim {result.get('attempt') if isinstance(result, dict) else result!r}, "
+                f"not its last claim {row['attempts']}", observed=result, expected={"attempt": row["attempts"]},
+                facts=_facts(job, "stale_completion")))
+    elif len(mine) > job.allowance:
+        findings.append(Finding(
+            catalog.TASKS_EXACTLY_ONCE, f"task {job.job} is {row['status']} with {len(mine)} effects",
+            observed=len(mine), expected=f"<= {job.allowance}", facts=_facts(job, "effect_count", status=row["status"])))
+    if claims and max(claims) > row["attempts"]:
+        findings.append(Finding(
+            catalog.TASKS_EXACTLY_ONCE, f"task {job.job} ran claim {max(claims)} but records {row['attempts']} attempts",
+            observed=row["attempts"], expected=max(claims), facts=_facts(job, "attempts")))
+    return findings
+
+
+def check_nothing_lost(job: JobFacts, row: Mapping[str, Any] | None, max_attempts: int) -> list[Finding]:
+    """After the queue is drained each job is terminal, with the outcome its faults and decisions allow."""
+    if row is None:
+        return [Finding(catalog.TASKS_NOTHING_LOST, f"{job.kind} {job.job} disappeared", facts=_facts(job, "no_row"))]
+    judged(catalog.TASKS_NOTHING_LOST)
+    if job.is_task:
+        status = row["status"]
+        if status == "completed":
+            return []
+        if status == "failed" and job.fails and row["attempts"] >= max_attempts and row.get("last_error"):
+            return []
+        return [Finding(catalog.TASKS_NOTHING_LOST, f"task {job.job} ended {status} after {row['attempts']} attempts "
+                        f"({job.fails} planned failure(s))", observed={"status": status, "attempts": row["attempts"]},
+                        expected="completed" if not job.fails else "completed, or failed after its whole budget",
+                        facts=_facts(job, f"task_{status}"))]
+    state = row["state"]
+    allowed = {"succeeded"}
+    if job.cancelled:
+        allowed = {"cancelled"}
+    elif job.kind == "approval" and not job.approved:
+        allowed = {"waiting_for_approval"}
+    if job.fails and not job.cancelled:
+        allowed.add("failed")
+    if state in allowed:
+        return []
+    return [Finding(catalog.TASKS_NOTHING_LOST, f"operation {job.job} ended {state}",
+                    observed=state, expected=sorted(allowed), facts=_facts(job, f"operation_{state}"))]
+
+
+def check_queue_drained(open_rows: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """No task row stays pending or running once the workers drained the queue (approval waits aside)."""
+    judged(catalog.TASKS_NOTHING_LOST)
+    return [Finding(catalog.TASKS_NOTHING_LOST, f"a {row['status']} task row outlived the drain",
+                    observed={k: str(v) for k, v in row.items()}, facts={"problem": f"left_{row['status']}"})
+            for row in open_rows]
+
+
+def expected_delay(attempts: int, base_delay: float, backoff: float, cap: float) -> float:
+    """The documented retry delay after failed attempt number ``attempts``."""
+    return min(base_delay * backoff ** (attempts - 1), cap)
+
+
+def check_backoff(job: JobFacts, attempts: int, seconds_until_available: float, want: float,
+                  tolerance: float = 2.0) -> list[Finding]:
+    """A failed task with budget left is rescheduled after exactly its backoff delay."""
+    judged(catalog.TASKS_RETRY_BACKOFF)
+    if abs(seconds_until_available - want) > tolerance:
+        return [Finding(catalog.TASKS_RETRY_BACKOFF, f"task {job.job} failed attempt {attempts} and is due again in "
+                        f"{seconds_until_available:.1f} s, not {want:.1f} s", observed=round(seconds_until_available, 1),
+                        expected=want, facts=_facts(job, "delay"))]
+    return []
+
+
+def check_not_early(job: JobFacts, backing_off_at: int, attempts_now: int) -> list[Finding]:
+    """No worker claims a task again before its retry delay has passed."""
+    judged(catalog.TASKS_RETRY_BACKOFF)
+    if attempts_now > backing_off_at:
+        return [Finding(catalog.TASKS_RETRY_BACKOFF, f"task {job.job} was claimed again (attempt {attempts_now}) "
+                        "before its retry delay passed", observed=attempts_now, expected=backing_off_at,
+                        facts=_facts(job, "early_retry"))]
+    return []
+
+
+def expected_dispatch(previous: tuple[str, Any, str | None] | None, kind: str, command: Any) -> str:
+    """What a dispatch should do: ``created`` (new key or none), ``same`` (identical replay) or ``conflict``."""
+    if previous is None:
+        return "created"
+    before_kind, before_command, _ = previous
+    return "same" if (before_kind, before_command) == (kind, command) else "conflict"
+
+
+def check_dispatch(job: JobFacts, expectation: str, exchange: Exchange, body: Any,
+                   previous_id: str | None) -> list[Finding]:
+    """A dispatch with an idempotency key creates one operation; an identical replay returns it; a changed one is 409."""
+    judged(catalog.TASKS_DURABLE_CONFLICTS)
+    status = exchange.status
+    body = body if isinstance(body, dict) else {}
+    if expectation == "conflict":
+        ok = status == 409 and body.get("error") == "idempotency_conflict"
+        want: Any = "409 idempotency_conflict"
+    elif expectation == "same":
+        ok = status in (200, 202) and body.get("created") is False and body.get("operation") == previous_id
+        want = {"created": False, "operation": previous_id}
+    else:
+        ok = status == 202 and body.get("created") is True and body.get("operation") != previous_id
+        want = {"created": True}
+    if ok:
+        return []
+    return [Finding(catalog.TASKS_DURABLE_CONFLICTS, f"dispatch expected {expectation}, got {status}",
+                    observed={"status": status, "body": str(body)[:300]}, expected=want, exchanges=(exchange,),
+                    facts=_facts(job, f"dispatch_{expectation}"))]
+
+
+def expected_decision(action: str, pre_state: str | None, same_tenant: bool, approver: bool) -> tuple[int, str | None]:
+    """The documented answer to a cancellation or approval decision: (status, the operation's state after)."""
+    if not same_tenant or pre_state is None:
+        return 404, None
+    if action == "cancel":
+        if pre_state in TERMINAL_OPERATION:
+            return 409, None
+        return 200, "running" if pre_state == "running" else "cancelled"
+    if not approver:
+        return 403, None
+    if pre_state != "waiting_for_approval":
+        return 409, None
+    return 200, "ready" if action == "approve" else "cancelled"
+
+
+def check_decision(job: JobFacts, action: str, user: str, pre_state: str | None, want: tuple[int, str | None],
+                   exchange: Exchange, body: Any) -> list[Finding]:
+    """Cancellation and approval answer as documented: 404 across tenants, 403 for a non-approver, 409 on a conflict."""
+    judged(catalog.TASKS_DURABLE_CONFLICTS)
+    status = exchange.status
+    state = body.get("state") if isinstance(body, dict) else None
+    if status == want[0] and (want[1] is None or state == want[1]):
+        return []
+    return [Finding(catalog.TASKS_DURABLE_CONFLICTS, f"{action} of a {pre_state} operation by {user}: {status} "
+                    f"{state or ''}, expected {want[0]} {want[1] or ''}",
+                    observed={"status": status, "state": state, "body": str(body)[:300]},
+                    expected={"status": want[0], "state": want[1]}, exchanges=(exchange,),
+                    facts=_facts(job, f"{action}_{pre_state}"))]
+
+
+def check_workers_healthy(errors: Iterable[str], hung: bool) -> list[Finding]:
+    """No worker poll raises or hangs (a planned crash aside)."""
+    judged(catalog.TASKS_NOTHING_LOST)
+    findings = [Finding(catalog.TASKS_NOTHING_LOST, f"a worker poll raised {error}", observed=error,
+                        facts={"problem": "worker_error", "error": error.split(":", 1)[0]}) for error in errors]
+    if hung:
+        findings.append(Finding(catalog.TASKS_NOTHING_LOST, "a worker poll neither finished nor stalled in time",
+                                facts={"problem": "worker_hung"}))
+    return findings

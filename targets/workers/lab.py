@@ -1,0 +1,294 @@
+"""The workers app on a scratch PostgreSQL database, with several real ``TaskWorker`` instances.
+
+One :class:`WorkersLab` per process owns an event loop, the database (Aksara's internal migrations applied:
+``aksara_tasks`` and the durable-operation tables), the app behind an in-process ASGI client and the workers.
+Each example starts from empty tables (:meth:`reset`).
+
+Time: leases last :data:`LEASE_SECONDS`, retries wait ``RETRY_DELAY_SECONDS * 2 ** (attempt - 1)``. A run
+cannot wait that long, so :meth:`advance` moves every lease, lock and availability time of the queue and of
+the operations :data:`ADVANCE_SECONDS` into the past — what the rows look like once that much time has passed
+with no heartbeat (a stalled or dead worker) — and then runs one worker's stale-lock recovery, as its loop
+would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+
+from targets.crash import instrument
+from targets.database import clone_database, drop_databases
+from targets.transcript import Exchange
+from targets.workers import app as workers_app
+
+LEASE_SECONDS = 30.0
+RETRY_DELAY_SECONDS = 60.0
+BACKOFF_BASE = 2.0
+ADVANCE_SECONDS = 600.0
+WORKERS = 3
+SETTLE_SECONDS = 10.0
+
+
+@dataclass
+class Reply:
+    """One HTTP exchange with the app: its status, parsed body and transcript (with the crash, if it raised)."""
+
+    status: int
+    json: Any
+    exchange: Exchange
+
+
+@dataclass
+class PollResult:
+    """What a round of concurrent polls did: polls that finished, and those still stalled or crashed."""
+
+    finished: int = 0
+    crashed: int = 0
+    errors: list[str] = field(default_factory=list)
+    hung: bool = False
+
+
+class WorkersLab:
+    """The app, its database and its workers, driven synchronously from a test or a state machine.
+
+    A planted lab swaps one real part for a faulty one: ``worker_class`` (a ``TaskWorker`` subclass),
+    ``task_body`` (the ordinary task's function), ``action_handler`` (the durable action's handler) or
+    ``service_class`` (a ``DurableOperationService`` subclass). ``database`` names its scratch database (with
+    the process id: one per process)."""
+
+    def __init__(self, server: Any, *, worker_class: Any = None, task_body: Any = None,
+                 action_handler: Any = None, service_class: Any = None, database: str | None = None) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = server
+        # one database per process: xdist may run one module's tests on both workers, and each set-up drops and
+        # recreates its database (a shared name would pull it away from under the other worker)
+        self.database = f"fuzz_workers_{database or 'lab'}_{os.getpid()}"
+        self.worker_class = worker_class
+        self.task_body = task_body or workers_app.record_effect
+        self.action_handler = action_handler or workers_app.operation_effect
+        self.service_class = service_class
+        self.background: list[asyncio.Task[Any]] = []
+        self.timings: list[float] = []
+        self.loop.run_until_complete(self._start())
+
+    # -------------------------------------------------------------------------------------------- set-up
+
+    async def _start(self) -> None:
+        from aksara.db.engine import Database
+        from aksara.migrations import apply_migrations
+        from aksara.tasks import TaskWorker, _TASK_REGISTRY
+
+        await clone_database(self.server, None, self.database)
+        saved = Database._instance  # each construction replaces the process-wide instance: keep the suite's
+        try:
+            self.db = Database(self.server.dsn(self.database), min_size=1, max_size=WORKERS * 2 + 2)
+        finally:
+            Database._instance = saved
+        await self.db.connect()
+        with tempfile.TemporaryDirectory(prefix="aksara-fuzz-workers-") as empty:
+            result = await apply_migrations(self.db, empty, verbose=False, include_internal=True)
+        if result.get("errors"):
+            raise RuntimeError(f"Aksara's internal migrations failed: {result['errors']}")
+        await self.db.execute(workers_app.EFFECTS_SQL)
+        names = await self.db.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND "
+                                    "(tablename LIKE 'aksara_operation%' OR tablename IN ('aksara_tasks', 'workers_effects'))")
+        self.tables = sorted(r["tablename"] for r in names)
+        workers_app.STATE["db"] = self.db
+        self._previous_task = _TASK_REGISTRY.get(workers_app.TASK_NAME)
+        self.task = workers_app.register_task(self.task_body)
+        self.service = workers_app.build_service(self.db, self.action_handler, self.service_class)
+        self.app = workers_app.build_app(self.db, self.service, self.task)
+        worker_class = self.worker_class or TaskWorker
+        self.workers = [worker_class(self.db, durable_service=self.service, worker_id=f"worker-{i}",
+                                     stale_lock_timeout_seconds=LEASE_SECONDS, retry_delay_seconds=RETRY_DELAY_SECONDS,
+                                     retry_backoff_base=BACKOFF_BASE, poll_interval=0.05)
+                        for i in range(WORKERS)]
+        self.crashes = instrument(self.app)
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver")
+
+    def close(self) -> None:
+        from aksara.tasks import _TASK_REGISTRY
+
+        async def stop() -> None:
+            await self._drop_background()
+            await self.client.aclose()
+            await self.db.disconnect()
+            await drop_databases(self.server, [self.database])
+
+        try:
+            self.loop.run_until_complete(stop())
+        finally:
+            self.loop.close()
+            workers_app.STATE.pop("db", None)
+            if self._previous_task is not None:
+                _TASK_REGISTRY[workers_app.TASK_NAME] = self._previous_task
+            else:
+                _TASK_REGISTRY.pop(workers_app.TASK_NAME, None)
+
+    def run(self, coroutine: Any) -> Any:
+        return self.loop.run_until_complete(coroutine)
+
+    async def _drop_background(self) -> None:
+        workers_app.FAULTS.clear()  # releases every stalled execution
+        for task in self.background:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        self.background.clear()
+
+    def reset(self) -> None:
+        """Empty tables, no faults, no stalled execution: the start of an example."""
+        async def reset() -> None:
+            await self._drop_background()
+            await self.db.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in self.tables) + " RESTART IDENTITY CASCADE")
+
+        self.run(reset())
+
+    # -------------------------------------------------------------------------------------------- HTTP
+
+    def request(self, method: str, path: str, user: str | None, body: Any = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        sent = {"accept": "application/json", **(headers or {})}
+        if user is not None:
+            sent["authorization"] = f"Bearer {user}"
+
+        content = None if body is None else json.dumps(body).encode()
+        if content is not None:
+            sent["content-type"] = "application/json"
+
+        async def send() -> httpx.Response:
+            return await self.client.request(method, path, content=content, headers=sent)
+
+        self.crashes.clear()
+        started = time.perf_counter()
+        response = self.run(send())
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = response.text
+        exchange = Exchange(method, path, headers=tuple(sent.items()), body=content, principal=user or "anonymous",
+                            status=response.status_code, response_headers=tuple(response.headers.items()),
+                            response_text=response.text, elapsed_ms=(time.perf_counter() - started) * 1000,
+                            crash=self.crashes.crash())
+        return Reply(response.status_code, payload, exchange)
+
+    # -------------------------------------------------------------------------------------------- workers
+
+    def poll(self, count: int) -> PollResult:
+        """``count`` workers each poll once, concurrently; wait until each finished, crashed or stalled."""
+        started = time.perf_counter()
+        result = self.run(self._poll(count))
+        self.timings.append(time.perf_counter() - started)
+        return result
+
+    async def _poll(self, count: int) -> PollResult:
+        stalled_before = workers_app.FAULTS.stalled
+        polls = [asyncio.ensure_future(w.poll_once()) for w in self.workers[:count]]
+        deadline = time.monotonic() + SETTLE_SECONDS
+        result = PollResult()
+        while True:
+            await asyncio.sleep(0.002)
+            running = [p for p in polls if not p.done()]
+            stalled_now = workers_app.FAULTS.stalled - stalled_before
+            if len(running) <= stalled_now:
+                break
+            if time.monotonic() > deadline:
+                result.hung = True
+                break
+        for p in polls:
+            if not p.done():
+                self.background.append(p)  # a stalled execution resumes when its gate opens
+                continue
+            error = p.exception()
+            if error is None:
+                result.finished += 1
+            elif isinstance(error, workers_app.WorkerCrash):
+                result.crashed += 1
+            else:
+                result.errors.append(f"{type(error).__name__}: {error}")
+        return result
+
+    def release(self, job: str) -> None:
+        """Open the gate of ``job``'s stalled execution and let it run to its end."""
+        async def release() -> None:
+            workers_app.FAULTS.release(job)
+            for _ in range(2000):
+                await asyncio.sleep(0.002)
+                pending = [t for t in self.background if not t.done()]
+                if len(pending) <= workers_app.FAULTS.stalled:
+                    break
+            done = [t for t in self.background if t.done()]
+            for t in done:
+                if not t.cancelled():
+                    t.exception()  # retrieved: a crash of a resumed execution is part of the plan
+            self.background = [t for t in self.background if not t.done()]
+
+        self.run(release())
+
+    def advance(self) -> int:
+        """Let :data:`ADVANCE_SECONDS` pass for leases, locks and retry delays; then recover stale locks."""
+        async def advance() -> int:
+            shift = f"INTERVAL '{ADVANCE_SECONDS} seconds'"
+            await self.db.execute(
+                f"UPDATE aksara_tasks SET available_at = available_at - {shift}, updated_at = updated_at - {shift}, "
+                f"locked_at = locked_at - {shift}, lock_expires_at = lock_expires_at - {shift}")
+            await self.db.execute(
+                f"UPDATE aksara_operations SET lease_expires_at = lease_expires_at - {shift}, "
+                f"available_at = available_at - {shift} WHERE state IN ('running', 'ready')")
+            await self.db.execute(
+                f"UPDATE aksara_operation_attempts SET lease_expires_at = lease_expires_at - {shift} "
+                "WHERE state = 'running'")
+            return await self.workers[0].recover_stale_locks()
+
+        return self.run(advance())
+
+    # -------------------------------------------------------------------------------------------- state
+
+    def effects(self) -> list[dict[str, Any]]:
+        rows = self.run(self.db.fetch("SELECT job, kind, tenant, principal, operation, claim FROM workers_effects ORDER BY seq"))
+        return [dict(r) for r in rows]
+
+    def tasks(self) -> list[dict[str, Any]]:
+        rows = self.run(self.db.fetch(
+            "SELECT id, task_name, tenant_id, payload, status, attempts, max_attempts, result, last_error, "
+            "operation_id, available_at, updated_at, locked_by FROM aksara_tasks ORDER BY created_at"))
+        out = []
+        for r in rows:
+            row = dict(r)
+            for key in ("payload", "result"):
+                if isinstance(row[key], str):
+                    row[key] = json.loads(row[key])
+            out.append(row)
+        return out
+
+    def operations(self) -> list[dict[str, Any]]:
+        rows = self.run(self.db.fetch(
+            "SELECT o.id, o.tenant_id, o.state, o.attempt_count, o.principal_reference, o.result, c.payload AS command "
+            "FROM aksara_operations o JOIN aksara_operation_commands c ON c.operation_id = o.id ORDER BY o.created_at"))
+        out = []
+        for r in rows:
+            row = dict(r)
+            for key in ("principal_reference", "result", "command"):
+                if isinstance(row[key], str):
+                    row[key] = json.loads(row[key])
+            out.append(row)
+        return out
+
+    def open_tasks(self) -> list[dict[str, Any]]:
+        """Task rows still pending or running, but those of operations waiting for an approval."""
+        rows = self.run(self.db.fetch(
+            "SELECT t.id, t.status, t.attempts, t.operation_id, o.state AS operation_state FROM aksara_tasks t "
+            "LEFT JOIN aksara_operations o ON o.id = t.operation_id WHERE t.status IN ('pending', 'running') "
+            "AND (o.state IS NULL OR o.state <> 'waiting_for_approval')"))
+        return [dict(r) for r in rows]
+
+    def operation_state(self, operation_id: str) -> str | None:
+        return self.run(self.db.fetchval("SELECT state FROM aksara_operations WHERE id = $1::uuid", operation_id))

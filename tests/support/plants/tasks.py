@@ -1,0 +1,114 @@
+"""Planted task and workflow faults, each a subclass or a replacement of one real part of the workers app.
+
+- :func:`payload_tenant_task`: the ordinary task takes its tenant and principal from the payload's claims;
+- :func:`payload_tenant_handler`: the durable action takes its tenant from the command;
+- :class:`UnlockedClaimWorker`: a ``TaskWorker`` that claims with a plain read then an update (no
+  ``FOR UPDATE SKIP LOCKED``, no status re-check): two workers take the same task;
+- :class:`NoRecoveryWorker`: a ``TaskWorker`` whose stale-lock recovery does nothing (a crashed task stays
+  running for ever);
+- :class:`UnfencedCompletionWorker`: a ``TaskWorker`` whose completion does not check its claim token (a
+  stale owner overwrites the new owner's result);
+- :class:`NoBackoffWorker`: a ``TaskWorker`` that reschedules a failed task at once;
+- :class:`KeylessService`: a ``DurableOperationService`` that drops the idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aksara.context_state import tenant_id_var
+from aksara.durable import DurableOperationService
+from aksara.tasks import TASKS_TABLE, TaskRecord, TaskWorker, get_registered_task
+
+from targets.workers.app import _after_effect, _before_effect, record_effect
+
+
+async def payload_tenant_task(job: str, principal: str | None = None, requested: Any = None) -> dict[str, Any]:
+    """Planted: the payload's ``tenant_id`` and ``principal`` claims win over the trusted context."""
+    claims = requested if isinstance(requested, dict) else {}
+    tenant = claims.get("tenant_id")
+    token = tenant_id_var.set(tenant if isinstance(tenant, str) and tenant else tenant_id_var.get())
+    try:
+        claimed = claims.get("principal")
+        return await record_effect(job, claimed if isinstance(claimed, str) and claimed else principal, requested)
+    finally:
+        tenant_id_var.reset(token)
+
+
+async def payload_tenant_handler(context: Any, command: dict[str, Any]) -> dict[str, Any]:
+    """Planted: the durable action writes its effect under the command's ``tenant_id`` claim."""
+    job = str(command.get("job"))
+    await _before_effect(job)
+    claimed = command.get("tenant_id")
+    tenant = claimed if isinstance(claimed, str) and claimed else context.tenant_id
+    await context.database.execute(
+        "INSERT INTO workers_effects (job, kind, tenant, principal, operation, claim) VALUES ($1, 'op', $2, $3, $4, $5)",
+        job, tenant, context.principal.user_id, str(context.operation_id), int(context.fence))
+    _after_effect(job)
+    return {"job": job, "fence": int(context.fence)}
+
+
+class UnlockedClaimWorker(TaskWorker):
+    """Planted: an ordinary task is claimed by a read, then an update of that id whatever its status."""
+
+    async def _claim_task(self) -> TaskRecord | None:
+        database = self._db
+        task_id = await database.fetchval(
+            f'SELECT id FROM "{TASKS_TABLE}" WHERE status = \'pending\' AND available_at <= CURRENT_TIMESTAMP '
+            "AND operation_id IS NULL ORDER BY available_at, created_at LIMIT 1")
+        if task_id is None:
+            return await super()._claim_task()
+        await asyncio.sleep(0.3)  # the other workers read the same row meanwhile (opening connections included)
+        record = await database.fetchrow(
+            f'UPDATE "{TASKS_TABLE}" SET status = \'running\', attempts = attempts + 1, locked_at = clock_timestamp(), '
+            "locked_by = $2, claim_token = gen_random_uuid(), lock_expires_at = clock_timestamp() + "
+            "($3::double precision * INTERVAL '1 second'), updated_at = clock_timestamp() WHERE id = $1 RETURNING *",
+            task_id, self.worker_id, self.stale_lock_timeout_seconds)
+        return TaskRecord.from_record(record) if record is not None else None
+
+
+class NoRecoveryWorker(TaskWorker):
+    """Planted: stale-lock recovery never resets an expired lease."""
+
+    async def recover_stale_locks(self) -> int:
+        return 0
+
+
+class UnfencedCompletionWorker(TaskWorker):
+    """Planted: an ordinary task's completion is written whoever owns the row now."""
+
+    async def _process_task(self, task_record: TaskRecord) -> None:
+        if task_record.operation_id is not None:
+            return await super()._process_task(task_record)
+        token = tenant_id_var.set(task_record.tenant_id)
+        try:
+            result = await self._execute_callable(get_registered_task(task_record.task_name), task_record.payload)
+        except Exception as exc:  # noqa: BLE001 - as the real worker: a failed attempt
+            await self._mark_failure(task_record, str(exc), db=self._db)
+            return
+        finally:
+            tenant_id_var.reset(token)
+        await self._db.execute(
+            f'UPDATE "{TASKS_TABLE}" SET status = \'completed\', result = $1, last_error = NULL, locked_at = NULL, '
+            "locked_by = NULL, claim_token = NULL, lock_expires_at = NULL, completed_at = clock_timestamp(), "
+            "updated_at = clock_timestamp() WHERE id = $2", json.dumps(result), task_record.id)
+
+
+class NoBackoffWorker(TaskWorker):
+    """Planted: a failed task is due again at once, whatever the configured delay."""
+
+    async def _mark_failure(self, task_record: TaskRecord, error: str, *, db: Any = None) -> None:
+        delay, self.retry_delay_seconds = self.retry_delay_seconds, 0.0
+        try:
+            await super()._mark_failure(task_record, error, db=db)
+        finally:
+            self.retry_delay_seconds = delay
+
+
+class KeylessService(DurableOperationService):
+    """Planted: dispatch ignores the idempotency key (every dispatch is a new operation)."""
+
+    async def admit(self, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
+        return await super().admit(*args, idempotency_key=None, **kwargs)
