@@ -239,6 +239,8 @@ def describe(viewset_cls: type) -> ResourceSpec:
             changes["serializer_read_only"] = False
         fields.append(dataclasses.replace(f, **changes) if changes else f)
     extra: dict[str, Any] = {"fields": tuple(fields)}
+    if viewset_cls.__name__ == "ProjectBoardViewSet":
+        extra["name"] = "ProjectBoard"  # the second viewset of Project: resource names are unique (same table)
     if "org_id" in model_fields:
         extra["tenant_scoped"] = True
     if viewset_cls.model is Document:
