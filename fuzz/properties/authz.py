@@ -56,11 +56,12 @@ class TenantModel:
         model = cls()
         for resource in live.info.resources:
             fks = [f.column for f in resource.fields if f.kind == "fk"]
-            columns = ["id"] + (["tenant_id"] if resource.tenant_scoped else []) + fks
+            tenant = next((f.column for f in resource.fields if f.tenant), "tenant_id")  # org_id, ... too
+            columns = ["id"] + ([tenant] if resource.tenant_scoped else []) + fks
             select = ", ".join(f'"{c}"' for c in columns)
             rows = live.run(live.db.conn.fetch(f'SELECT {select} FROM public."{resource.table}" ORDER BY "id"'))
             model.rows[resource.name] = {
-                str(r["id"]): (str(r["tenant_id"]) if resource.tenant_scoped and r["tenant_id"] else None,
+                str(r["id"]): (str(r[tenant]) if resource.tenant_scoped and r[tenant] else None,
                                {c: str(r[c]) for c in fks if r[c] is not None})
                 for r in rows
             }

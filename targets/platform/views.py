@@ -29,13 +29,13 @@ from aksara.api import ModelSerializer, ModelViewSet, action
 from aksara.api import filters as aksara_filters
 from aksara.api import pagination as aksara_pagination
 from aksara.contrib.soft_delete import only_deleted
-from aksara.exceptions import ValidationError
 from aksara.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from aksara.security.principal import Principal
 from aksara.security.enforcement import enforce_request_payload_policy, policy_denied_to_error_payload
 from aksara.security.exceptions import PolicyDenied
 from fastapi import HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from targets.platform.models import Document, Label, Memo, Project
 
@@ -90,21 +90,26 @@ class ProjectSerializer(ModelSerializer):
                   "approved", "audit_code", "created_at", "updated_at"]
         read_only_fields = ["id", "tenant_id", "slug", "audit_code", "created_at", "updated_at"]
 
-    def validate_title(self, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            raise ValidationError("Invalid project title", errors={"title": "A visible title is required"})
-        return value
-
 
 class ProjectUpdateSerializer(ProjectSerializer):
-    """A partial update: only the keys the client sent are validated and applied (``null`` clears)."""
+    """A partial update: only the keys the client sent are validated (with their create-time types)
+    and applied, ``null`` included (the serializer guide: define omitted-field and null behaviour)."""
 
     class Meta(ProjectSerializer.Meta):
         pass
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        sent = set(self.initial_data or {})
-        return {key: value for key, value in data.items() if key in sent}
+    def _validate_single(self, data: dict[str, Any]) -> dict[str, Any]:
+        fields = self._input_model.model_fields
+        sent = {key: value for key, value in data.items() if key in fields}
+        partial = create_model(f"{type(self).__name__}Partial", __config__=ConfigDict(extra="ignore"),
+                               **{name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
+                                  for name, info in fields.items() if name in sent})
+        validated = partial(**sent).model_dump(exclude_unset=True)
+        for name, value in list(validated.items()):
+            hook = getattr(self, f"validate_{name}", None)
+            if callable(hook):
+                validated[name] = hook(value)
+        return self.validate(validated)
 
     async def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
         for key, value in validated_data.items():
