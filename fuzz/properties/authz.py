@@ -557,7 +557,7 @@ def declared_permissions(live: LiveTarget, route: RouteInfo, model: TenantModel 
     answers: dict[str, tuple[Any, Any]] = {}
     for name in names:
         spec = live.info.principal(name)
-        caller = perms.Caller.of(spec.kind, spec.scopes)
+        caller = perms.Caller.of(spec.kind, spec.scopes, tenant=spec.tenant is not None)
         redirects, exchange = declared_request(live, route, name, model)
         answers[name] = (caller, exchange)
         found = perms.check_declared_permission(exchange, route.path, route.permissions, caller, name,

@@ -23,6 +23,7 @@ required, object tenant checked) and, for AI principals, the MCP tutorial's scop
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aksara.api import ModelSerializer, ModelViewSet, action
@@ -187,26 +188,29 @@ def build_viewsets() -> list[type]:
 
         @action(detail=True, methods=["post"])
         async def labels(self, request: Request, pk: str) -> dict[str, Any]:
-            """Replace the project's labels (body: {"labels": [label id, ...]})."""
+            """Replace the project's labels (body: {"labels": [label id, ...]}); no body: read them."""
             self.check_permissions(request)
+            raw = await request.body()
             try:
-                body = await request.json()
+                body = json.loads(raw) if raw.strip() else None
             except ValueError:
                 raise HTTPException(status_code=400, detail="Body must be JSON")
             ids = body.get("labels") if isinstance(body, dict) else None
-            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > 20:
+            if body is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)
+                                     or len(ids) > 20):
                 raise HTTPException(status_code=422, detail="labels must be a list of at most 20 label ids")
             try:
                 project = await self.get_queryset(request=request).filter(id=pk).first()
-                found = await Label.objects.filter(id__in=ids).all() if ids else []
+                found = await Label.objects.filter(id__in=ids).all() if body is not None and ids else []
             except ValueError:
                 raise HTTPException(status_code=400, detail="Invalid id format")
             if project is None:
                 raise HTTPException(status_code=404, detail="Project not found")
             self.check_object_permissions(request, project)
-            if len(found) != len(set(ids)):
-                raise HTTPException(status_code=422, detail="Unknown label")
-            await project.labels.set(found)
+            if body is not None:
+                if len(found) != len(set(ids)):
+                    raise HTTPException(status_code=422, detail="Unknown label")
+                await project.labels.set(found)
             current = await project.labels.all()
             return {"id": str(project.id), "labels": sorted(str(label.id) for label in current)}
 
