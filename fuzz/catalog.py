@@ -117,6 +117,13 @@ MCP_HIDDEN_FIELDS = "mcp.hidden_fields"
 MCP_REST_PARITY = "mcp.rest_parity"
 MCP_CREDENTIAL_ALGEBRA = "mcp.credential_algebra"
 
+SERIALIZERS_ROUND_TRIP_PARITY = "serializers.round_trip_parity"
+SERIALIZERS_PATCH_KEEPS_OMITTED = "serializers.patch_keeps_omitted"
+SERIALIZERS_READ_ONLY_NEVER_APPLIED = "serializers.read_only_never_applied"
+
+SOFT_DELETE_TRASH_SCOPED = "soft_delete.trash_scoped"
+SOFT_DELETE_DELETE_IS_SOFT = "soft_delete.delete_is_soft"
+
 TOKENS_AGENT_TOKEN_LIFETIME = "tokens.agent_token_lifetime"
 TOKENS_VERIFY_RAISES_VALUEERROR = "tokens.verify_raises_valueerror"
 TOKENS_AGENT_TOKEN_INTEGRITY = "tokens.agent_token_integrity"
@@ -180,6 +187,8 @@ _QUERY = "fuzz.oracles.queries"
 _WRITES = "fuzz.oracles.writes"
 _WRITE_CASES = "strategies.writes.write_cases"
 _AUTHZ = "fuzz.oracles.authz"
+_SER = "fuzz.oracles.serializers"
+_SOFT = "fuzz.oracles.soft_delete"
 _MACHINE = "fuzz.properties.authz.TenantMachine"
 _MCP = "fuzz.oracles.mcp"
 _TOKENS = "fuzz.oracles.tokens"
@@ -253,6 +262,30 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(WRITES_BOUNDED_COST, "rest_api", "malformed_payloads",
        "Oversized and deep bodies are rejected with 400/413/422 within the time and memory bounds.",
        f"{_WRITES}.check_bounded_cost", "strategies.writes.oversized_cases"),
+
+    _p(SERIALIZERS_ROUND_TRIP_PARITY, "rest_api", "schema_bypass",
+       "A create accepted both through a create serializer and through a viewset of the same model without one "
+       "stores the same row.",
+       f"{_SER}.check_round_trip_parity", "strategies.serializers.parity_cases",
+       applies="a resource with a create serializer whose model another viewset serves without one"),
+    _p(SERIALIZERS_PATCH_KEEPS_OMITTED, "rest_api", "schema_bypass",
+       "A PATCH through an update serializer changes only the fields it sent; every omitted field keeps its value.",
+       f"{_SER}.check_patch_keeps_omitted", "strategies.serializers.patch_cases",
+       applies="a resource with an update serializer, and an accepted PATCH"),
+    _p(SERIALIZERS_READ_ONLY_NEVER_APPLIED, "rest_api", "restricted_field_read_write",
+       "A value sent for a serializer read_only field is never stored: the write is refused or the value ignored.",
+       f"{_SER}.check_read_only_never_applied", "strategies.serializers.read_only_cases",
+       applies="a resource whose serializers declare read_only_fields clients could otherwise write"),
+    _p(SOFT_DELETE_TRASH_SCOPED, "tenant_context", "cross_tenant_access",
+       "A trash listing shows exactly the caller's soft-deleted rows: no active row, no row of another tenant, "
+       "whatever its query.",
+       f"{_SOFT}.check_trash_scoped", "strategies.soft_delete.trash_cases",
+       applies="a soft-delete resource with a trash listing, and a successful listing"),
+    _p(SOFT_DELETE_DELETE_IS_SOFT, "rest_api", "broken_object_level_authorization",
+       "An accepted DELETE of a soft-delete row keeps the row with deleted_at set, hides it from the detail route, "
+       "and shows it in its own tenant's trash only; a refused one changes nothing.",
+       f"{_SOFT}.check_delete_is_soft", "strategies.soft_delete.trash_cases",
+       applies="a soft-delete resource, and a DELETE of a row"),
 
     _p(AUTHZ_ROUTE_REQUIRES_AUTH, "rest_api", "broken_authentication",
        "Every non-public route (admin and Studio included) turns away a caller without rights before anything else.",

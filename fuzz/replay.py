@@ -208,6 +208,34 @@ def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
     return getattr(openapi_replay, call)(env.live, **args)
 
 
+def replay_serializers(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The serializer write (or parity pair) again from the seed (fuzz/properties/serializers.py)."""
+    from fuzz.properties import serializers as props
+
+    call, args = _input(finding)
+    live = env.live
+    for key in ("resource", "sibling"):
+        if key in args:
+            args[key] = live.info.resource(args[key])
+    try:
+        return getattr(props, call)(live, env.context, **args)
+    finally:
+        live.reset()
+
+
+def replay_soft_delete(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The deletes and the trash listing again from the seed (fuzz/properties/soft_delete.py)."""
+    from fuzz.properties import soft_delete as props
+
+    call, args = _input(finding)
+    live = env.live
+    args["resource"] = live.info.resource(args["resource"])
+    try:
+        return getattr(props, call)(live, env.context, **args)
+    finally:
+        live.reset()
+
+
 AREAS: dict[str, Replayer] = {
     "http": replay_http,
     "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
@@ -220,6 +248,8 @@ AREAS: dict[str, Replayer] = {
     "migrations": replay_migrations,
     "openapi": replay_openapi,
     "tasks": replay_tasks,
+    "serializers": replay_serializers,
+    "soft_delete": replay_soft_delete,
 }
 
 
@@ -305,6 +335,8 @@ PROPERTY_IDS = (
     "migrations.guardrail_blocks", "migrations.round_trip", "migrations.handwritten_round_trip",
     "migrations.guardrail_blocks", "migrations.round_trip",
     "tasks.provenance", "tasks.exactly_once", "tasks.nothing_lost", "tasks.retry_backoff", "tasks.durable_conflicts",
+    "serializers.round_trip_parity", "serializers.patch_keeps_omitted", "serializers.read_only_never_applied",
+    "soft_delete.trash_scoped", "soft_delete.delete_is_soft",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
 )

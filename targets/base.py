@@ -10,6 +10,7 @@ same way as the reference app's.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
@@ -50,6 +51,9 @@ class FieldSpec:
     tenant: bool = False
     server_controlled: bool = False
     fk_target: str | None = None
+    # read-only in the viewset's create/update serializer (Meta.read_only_fields) though the model lets
+    # clients write it: Aksara's serializer guide says such input is omitted from validation (ignored)
+    serializer_read_only: bool = False
 
     @property
     def input_key(self) -> str:
@@ -58,7 +62,7 @@ class FieldSpec:
 
     @property
     def writable_by_clients(self) -> bool:
-        return not (self.read_only or self.tenant or self.server_controlled)
+        return not (self.read_only or self.tenant or self.server_controlled or self.serializer_read_only)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,10 @@ class ResourceSpec:
     stream_enabled: bool = True
     uses_serializer: bool = False
     permissions: tuple[Any, ...] = ()  # targets.permissions.PermissionSpec: the viewset's permission_classes
+    create_serializer: bool = False  # a create_serializer_class handles POST
+    update_serializer: bool = False  # an update_serializer_class handles PATCH
+    soft_delete: bool = False  # the model is an aksara.contrib.soft_delete.SoftDeleteModel
+    trash_path: str | None = None  # a route listing the caller's soft-deleted rows (the target declares it)
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -274,6 +282,14 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
         methods = tuple(m.upper() for m in (meta.get("methods") or ["get"]))
         actions.append(ActionSpec(attr, detail, methods, path, declared.action_permissions(meta, permissions),
                                   bool(meta.get("ai_exposed", True))))
+    serializer_ro: set[str] = set()
+    for attr in ("create_serializer_class", "update_serializer_class"):
+        serializer = getattr(viewset_cls, attr, None)
+        serializer_ro |= set(getattr(getattr(serializer, "Meta", None), "read_only_fields", ()) or ())
+    fields = tuple(
+        dataclasses.replace(f, serializer_read_only=True)
+        if f.name in serializer_ro and not (f.read_only or f.tenant or f.server_controlled) else f
+        for f in fields)
     instance_filter_fields = tuple(model._fields)
     try:
         instance_filter_fields = tuple(viewset_cls.get_filter_fields(viewset_cls.__new__(viewset_cls)))
@@ -302,6 +318,9 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
             for a in ("list", "retrieve", "create", "update")
         ),
         permissions=permissions,
+        create_serializer=getattr(viewset_cls, "create_serializer_class", None) is not None,
+        update_serializer=getattr(viewset_cls, "update_serializer_class", None) is not None,
+        soft_delete=bool(getattr(model, "_soft_delete_enabled", False)),
     )
 
 

@@ -1,6 +1,7 @@
 """Resolve ``--aksara-target`` into a Target object and start it on a database.
 
-``refapp`` (the default) is the reference app; ``example:<name>`` one of Aksara's
+``refapp`` (the default) is the reference app; ``platform`` the platform app (Aksara's own
+auth, tenancy, serializer and soft-delete paths, targets/platform/); ``example:<name>`` one of Aksara's
 shipped example apps (targets/examples/); ``package.module:attr`` names an Aksara
 app, a callable returning one, or a callable taking the profile name and returning
 an object following :class:`targets.base.Target` (targets/derive.py derives one
@@ -26,6 +27,13 @@ def load_target(spec: str, profile: str) -> Any:
 
         try:
             return RefappTarget(profile)
+        except ValueError as exc:
+            raise TargetError(str(exc)) from None
+    if spec == "platform":
+        from targets.platform.target import PlatformTarget
+
+        try:
+            return PlatformTarget(profile)
         except ValueError as exc:
             raise TargetError(str(exc)) from None
     from targets.derive import DerivedTarget, DeriveError, resolve

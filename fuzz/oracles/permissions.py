@@ -70,16 +70,20 @@ class Caller:
     ai_agent: bool
     active: bool = True
     scopes: tuple[str, ...] = ()
+    tenant: bool = True  # the caller has a tenant (Principal.tenant_id), which a permission may require
 
     @classmethod
-    def of(cls, kind: str, scopes: Sequence[str] = ()) -> "Caller":
+    def of(cls, kind: str, scopes: Sequence[str] = (), tenant: bool = True) -> "Caller":
         """The attributes a principal of ``kind`` has (system: a trusted superuser)."""
         return cls(kind=kind, authenticated=kind != "anonymous", staff=kind in ("staff", "system"),
-                   ai_agent=kind == "ai_agent", scopes=tuple(sorted(scopes)))
+                   ai_agent=kind == "ai_agent", scopes=tuple(sorted(scopes)), tenant=tenant)
 
     def visible(self) -> tuple[Any, ...]:
-        """The attributes a permission can see: callers equal here get equal verdicts."""
-        return (self.authenticated, self.staff, self.ai_agent, self.active, self.scopes)
+        """The attributes a permission can see: callers equal here get equal verdicts.
+
+        Whether the caller has a tenant is one (the tenancy tutorial's permission refuses a caller
+        without one); which tenant is not (that is the object and row level's business)."""
+        return (self.authenticated, self.staff, self.ai_agent, self.active, self.scopes, self.tenant)
 
 
 def builtin_verdict(spec: Any, caller: Caller, method: str) -> bool | None:
@@ -282,7 +286,7 @@ def check_opaque_consistency(route: str, method: str, permissions: Sequence[Any]
             problem = None
             if c.visible() == d.visible():
                 problem = "inconsistent"
-            elif not c.ai_agent and not d.ai_agent and c.kind in RANK and d.kind in RANK:
+            elif not c.ai_agent and not d.ai_agent and c.kind in RANK and d.kind in RANK and c.tenant == d.tenant:
                 lower, higher = ((p, c, e, granted), (q, d, f, other)) if RANK[c.kind] < RANK[d.kind] else \
                     ((q, d, f, other), (p, c, e, granted))
                 if RANK[lower[1].kind] < RANK[higher[1].kind] and lower[3] and not higher[3]:

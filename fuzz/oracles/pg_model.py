@@ -134,9 +134,14 @@ def predicate(resource: ResourceSpec, key: str, text: str, collation: Collation)
 
 
 def visible_rows(rows: Iterable[dict], resource: ResourceSpec, tenant_id: str | None) -> list[dict]:
+    """The rows a list of ``resource`` shows a caller of ``tenant_id``: its tenant's (by the resource's tenant
+    field), and for a soft-delete model only the rows not marked deleted."""
+    if resource.soft_delete:
+        rows = [r for r in rows if r.get("deleted_at") is None]
+    column = next((f.column for f in resource.fields if f.tenant), "tenant_id")
     if not resource.tenant_scoped or tenant_id is None:
         return list(rows)
-    return [r for r in rows if str(r["tenant_id"]) == tenant_id]
+    return [r for r in rows if str(r[column]) == tenant_id]
 
 
 def search_predicate(resource: ResourceSpec, term: str, collation: Collation) -> Callable[[dict], bool]:

@@ -186,12 +186,18 @@ def sql_residue(sql: str) -> str:
 
 
 def check_injection_taint(exchange: Exchange, statements: Sequence[str], client_values: Sequence[str],
-                          canary_intact: bool) -> list[Finding]:
+                          canary_intact: bool, baseline: Sequence[str] = ()) -> list[Finding]:
     """Client values never appear in SQL text (outside the framework's own identifiers and
-    keywords); the canary table is untouched. Judged only for a request that reached SQL."""
+    keywords); the canary table is untouched. Judged only for a request that reached SQL.
+
+    A statement whose exact text the same request without any client value also sent (``baseline``:
+    the session lookup of an authentication middleware, say) cannot carry a client value and is not searched.
+    """
     if statements:
         judged(catalog.QUERY_INJECTION_TAINT)
     findings = []
+    unchanged = set(baseline)
+    statements = [sql for sql in statements if sql not in unchanged]
     residues = [sql_residue(sql) for sql in statements]
     for value in client_values:  # every tainting value is its own finding (its first statement shown)
         if len(value.strip()) < 3:

@@ -123,6 +123,8 @@ def expected_denials(resource: Any, principal_kind: str, document: Any) -> Expec
     denied, unknown, server, writable = set(), set(), set(), set()
     for key, value in document.items():
         spec = by_key.get(key)
+        if spec is not None and spec.serializer_read_only and key == spec.input_key:
+            continue  # the serializer guide: omitted from input validation; refused or ignored, never applied
         if spec is None or (key != spec.input_key and may_write(spec, principal_kind)):
             unknown.add(key)  # no field, or a writable field's non-input alias (the schema's extra key)
         elif not may_write(spec, principal_kind):
@@ -291,11 +293,15 @@ def _denied_fields_differ(exchange: Exchange, expectation: Expectation, reported
             facts=_facts(exchange, problem="denied_fields_differ", key_kind=_key_kinds(expectation, [path]),
                          nested_steps=steps, nested_position=position, missing=_short_path(path)[:300],
                          extra="", field=_short_path(path))))
+    sent = expectation.writable | expectation.denied | expectation.unknown
     for path in extra:
+        # "unsent": the 403 names a field the body never had (a default filled in before the policy check)
+        kind = "" if path in sent or "." in path or "[" in path else "unsent"
         findings.append(Finding(
-            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: {_short_path(path)} named but writable",
+            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: {_short_path(path)} named but "
+            f"{'never sent' if kind else 'writable'}",
             observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
-            facts=_facts(exchange, problem="denied_fields_differ", key_kind="", nested_steps=0, nested_position=0,
+            facts=_facts(exchange, problem="denied_fields_differ", key_kind=kind, nested_steps=0, nested_position=0,
                          missing="", extra=_short_path(path)[:300], field=_short_path(path))))
     if not findings:
         findings.append(Finding(
@@ -490,8 +496,8 @@ def check_round_trip(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
     skipped = set(not_judged)
     for key, value in sent.items():
         spec = by_key.get(key)
-        if spec is None or spec.server_controlled or key in skipped:
-            continue
+        if spec is None or spec.server_controlled or spec.serializer_read_only or key in skipped:
+            continue  # a serializer read-only key is the serializers properties' to judge
         expected = normalise(spec, value)
         row_value = stored_form(spec, stored.get(spec.column))
         views = {"stored": row_value}

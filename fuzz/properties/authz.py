@@ -54,13 +54,21 @@ class TenantModel:
     @classmethod
     def from_db(cls, live: LiveTarget) -> "TenantModel":
         model = cls()
+        by_table: dict[str, dict] = {}
         for resource in live.info.resources:
+            if resource.table in by_table:
+                # a second viewset of the same model: one set of rows, whichever route writes them
+                model.rows[resource.name] = by_table[resource.table]
+                continue
             fks = [f.column for f in resource.fields if f.kind == "fk"]
-            columns = ["id"] + (["tenant_id"] if resource.tenant_scoped else []) + fks
+            tenant = next((f.column for f in resource.fields if f.tenant), "tenant_id")  # org_id, ... too
+            columns = ["id"] + ([tenant] if resource.tenant_scoped else []) + fks
             select = ", ".join(f'"{c}"' for c in columns)
-            rows = live.run(live.db.conn.fetch(f'SELECT {select} FROM public."{resource.table}" ORDER BY "id"'))
-            model.rows[resource.name] = {
-                str(r["id"]): (str(r["tenant_id"]) if resource.tenant_scoped and r["tenant_id"] else None,
+            # a soft-deleted row is deleted for every route of the app (it stays in the table)
+            alive = ' WHERE "deleted_at" IS NULL' if resource.soft_delete else ""
+            rows = live.run(live.db.conn.fetch(f'SELECT {select} FROM public."{resource.table}"{alive} ORDER BY "id"'))
+            model.rows[resource.name] = by_table[resource.table] = {
+                str(r["id"]): (str(r[tenant]) if resource.tenant_scoped and r[tenant] else None,
                                {c: str(r[c]) for c in fks if r[c] is not None})
                 for r in rows
             }
@@ -556,7 +564,7 @@ def declared_permissions(live: LiveTarget, route: RouteInfo, model: TenantModel 
     answers: dict[str, tuple[Any, Any]] = {}
     for name in names:
         spec = live.info.principal(name)
-        caller = perms.Caller.of(spec.kind, spec.scopes)
+        caller = perms.Caller.of(spec.kind, spec.scopes, tenant=spec.tenant is not None)
         redirects, exchange = declared_request(live, route, name, model)
         answers[name] = (caller, exchange)
         found = perms.check_declared_permission(exchange, route.path, route.permissions, caller, name,

@@ -232,12 +232,20 @@ def page_walk(world: QueryWorld, principal: str, resource: ResourceSpec, page_si
 def injection_taint(world: QueryWorld, principal: str, resource: ResourceSpec,
                     query: Sequence[tuple[str, str]]) -> list[Finding]:
     """Send ``query`` while recording SQL; client values must stay out of statement text."""
-    log = query_log.QueryLog()
-    previous, query_log._active_query_log = query_log._active_query_log, log
-    try:
-        exchange = world.live.request(principal, "GET", resource.list_path, query=query, route=resource.list_path)
-    finally:
-        query_log._active_query_log = previous
+    def logged(sent: Sequence[tuple[str, str]]) -> tuple[Exchange, list[str]]:
+        log = query_log.QueryLog()
+        previous, query_log._active_query_log = query_log._active_query_log, log
+        try:
+            sent_exchange = world.live.request(principal, "GET", resource.list_path, query=sent,
+                                               route=resource.list_path)
+        finally:
+            query_log._active_query_log = previous
+        return sent_exchange, [q.sql for q in log.queries]
+
+    # statements the same request issues with no query at all (authentication, tenant context, ...)
+    # carry no client value, whatever identifiers they spell
+    _, baseline = logged(())
+    exchange, statements = logged(query)
     allowed_terms = set(resource.ordering_fields) | {f.name for f in resource.fields}
     values = []
     for key, value in query:
@@ -247,8 +255,8 @@ def injection_taint(world: QueryWorld, principal: str, resource: ResourceSpec,
         elif key not in PAGE_PARAMS.get(resource.paginator, ()) and key not in ("limit", "offset"):
             values.append(value)
     intact = world.live.run(world.live.db.canary_intact())
-    statements = [q.sql for q in log.queries]
-    return _generic([exchange], world) + oracles.check_injection_taint(exchange, statements, values, intact)
+    return _generic([exchange], world) + oracles.check_injection_taint(exchange, statements, values, intact,
+                                                                       baseline=baseline)
 
 
 def _summary(exchange: Exchange) -> tuple:

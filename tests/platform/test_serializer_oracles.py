@@ -1,0 +1,83 @@
+"""The serializer oracles catch a planted fault on a real Aksara serializer path and stay quiet on the
+platform target's correct ones (targets/platform/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fuzz.oracles.context import OracleContext
+from fuzz.properties.serializers import own_rows, run_parity, run_patch, run_read_only, seeded_rows
+from strategies.serializers import SerializerCase, parity_subjects
+from tests.support.planted import started_target
+from tests.support.plants.platform import PlantedPlatform
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture(scope="module")
+def planted(pg_server, request):
+    target = PlantedPlatform(request.config.getoption("target_profile"))
+    with started_target(pg_server, target, "planted_platform_serializers") as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def ctx(planted):
+    return OracleContext(planted.info)
+
+
+def props(findings, wanted):
+    return [f for f in findings if f.property_id == wanted]
+
+
+def first_row(live, resource):
+    rows = own_rows(live, seeded_rows(live), resource, "user_a")
+    return next(pk for pk in rows if live.run(live.db.conn.fetchval(
+        f'SELECT priority FROM "{resource.table}" WHERE id = $1::uuid', pk)) != 3)
+
+
+def test_parity_is_quiet_on_the_platform(planted, ctx):
+    resource, sibling = parity_subjects(planted.info)[0]
+    assert (resource.prefix, sibling.prefix) == ("/projects", "/project-board")
+    case = SerializerCase("user_a", {"title": "Parity", "priority": 4, "budget": "12.50", "status": "paused"})
+    assert props(run_parity(planted, ctx, resource, sibling, case), "serializers.round_trip_parity") == []
+
+
+def test_parity_catches_a_serializer_that_stores_another_value(planted, ctx):
+    _, sibling = parity_subjects(planted.info)[0]
+    shouting = planted.target.planted_resource("/planted-shouting-projects")
+    found = props(run_parity(planted, ctx, shouting, sibling, SerializerCase("user_a", {"title": "Parity"})),
+                  "serializers.round_trip_parity")
+    assert [(f.facts["problem"], f.facts["field"], f.facts["sent"]) for f in found] == [("rows_differ", "title", "yes")]
+
+
+def test_patch_is_quiet_on_the_platform(planted, ctx):
+    resource = planted.info.resource("Project")
+    pk = first_row(planted, resource)
+    findings = run_patch(planted, ctx, resource, SerializerCase("user_a", {"title": "Only the title"}), pk)
+    assert props(findings, "serializers.patch_keeps_omitted") == []
+
+
+def test_patch_catches_an_update_serializer_that_resets_omitted_defaults(planted, ctx):
+    naive = planted.target.planted_resource("/planted-naive-projects")
+    pk = first_row(planted, naive)
+    found = props(run_patch(planted, ctx, naive, SerializerCase("user_a", {"title": "Only the title"}), pk),
+                  "serializers.patch_keeps_omitted")
+    assert {f.facts["field"] for f in found} >= {"priority"}
+    assert all(f.facts["problem"] == "omitted_field_changed" for f in found)
+
+
+def test_read_only_is_quiet_on_the_platform(planted, ctx):
+    resource = planted.info.resource("Project")
+    case = SerializerCase("user_a", {"title": "t", "slug": "ro-canary-abcdef"}, ("slug",))
+    assert props(run_read_only(planted, ctx, resource, case, None), "serializers.read_only_never_applied") == []
+    pk = first_row(planted, resource)
+    assert props(run_read_only(planted, ctx, resource, case, pk), "serializers.read_only_never_applied") == []
+
+
+def test_read_only_catches_an_update_serializer_that_applies_it(planted, ctx):
+    applying = planted.target.planted_resource("/planted-applying-projects")
+    pk = first_row(planted, applying)
+    case = SerializerCase("user_a", {"slug": "ro-canary-abcdef"}, ("slug",))
+    found = props(run_read_only(planted, ctx, applying, case, pk), "serializers.read_only_never_applied")
+    assert [(f.facts["problem"], f.facts["field"]) for f in found] == [("read_only_applied", "slug")]
