@@ -33,6 +33,7 @@ SURFACES: dict[str, tuple[str, str, str]] = {
     "migrations": ("Generated migrations", "database", "Migration generation to database execution"),
     "diagnostics": ("Security diagnostics", "operations",
                     "Security diagnostics and logs (aksara doctor) against the production settings"),
+    "studio_admin": ("Studio and admin consoles", "console", "Browser users to Studio/admin surfaces"),
 }
 
 # risk id -> (the Threat Model's primary risk, severity)
@@ -125,6 +126,16 @@ DOCTOR_VERDICT_MATCHES_SPEC = "doctor.verdict_matches_spec"
 DOCTOR_NEVER_CRASHES = "doctor.never_crashes"
 DOCTOR_MONOTONE = "doctor.monotone"
 
+STUDIO_CONSOLE_REQUIRES_STAFF = "studio.console_requires_staff"
+STUDIO_CROSS_ORIGIN_REFUSED = "studio.cross_origin_refused"
+STUDIO_REDIRECT_ON_SITE = "studio.redirect_on_site"
+STUDIO_SESSION_API_BOUNDARY = "studio.session_api_boundary"
+STUDIO_NO_SECRET = "studio.no_secret"
+
+STREAMS_OWN_EVENTS = "streams.own_events"
+STREAMS_POOL_NOT_EXHAUSTED = "streams.pool_not_exhausted"
+STREAMS_SLOW_CONSUMER_ISOLATED = "streams.slow_consumer_isolated"
+
 MIGRATIONS_GENERATION_VALID = "migrations.generation_valid"
 MIGRATIONS_APPLY_SUCCEEDS = "migrations.apply_succeeds"
 MIGRATIONS_CATALOG_MATCHES = "migrations.catalog_matches"
@@ -177,6 +188,9 @@ _TOKENS = "fuzz.oracles.tokens"
 _CREDS = "strategies.tokens"
 _DOCTOR = "fuzz.oracles.doctor"
 _MIG = "fuzz.migrations.oracles"
+_STUDIO = "fuzz.oracles.studio"
+_STUDIO_PROPS = "fuzz.properties.studio"
+_STREAMS = "fuzz.oracles.streams"
 
 
 def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str, **kw: Any) -> Property:
@@ -336,6 +350,26 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(DOCTOR_MONOTONE, "diagnostics", "insecure_configuration",
        "Weakening a configuration never turns a failing doctor verdict into a passing one.",
        f"{_DOCTOR}.check_monotone", "strategies.settings.weakenings", expected="block"),
+
+    _p(STUDIO_CONSOLE_REQUIRES_STAFF, "studio_admin", "studio_admin_exposure",
+       "Every admin route admits only staff, every Studio route only a staff session or Studio's own token; "
+       "every other caller (API tokens included on Studio) is refused before anything else.",
+       f"{_STUDIO}.check_console_access", f"{_STUDIO_PROPS}.console_routes"),
+    _p(STUDIO_CROSS_ORIGIN_REFUSED, "studio_admin", "studio_admin_exposure",
+       "A state-changing console request from a browser session with a foreign Origin or Referer, or without "
+       "the admin's CSRF token, is refused and changes nothing.",
+       f"{_STUDIO}.check_cross_origin_refused", f"{_STUDIO_PROPS}.cross_origin_sweep",
+       applies="a state-changing console route whose same-origin request with its token gets past the gate"),
+    _p(STUDIO_REDIRECT_ON_SITE, "studio_admin", "studio_admin_exposure",
+       "No console response redirects to another site, whatever next/redirect value the request carries.",
+       f"{_STUDIO}.check_redirect_on_site", "strategies.consoles.redirect_targets"),
+    _p(STUDIO_SESSION_API_BOUNDARY, "studio_admin", "broken_authentication",
+       "A console session cookie alone opens no REST API route that refuses an anonymous caller.",
+       f"{_STUDIO}.check_session_api_boundary", f"{_STUDIO_PROPS}.session_api_sweep",
+       applies="a target with console session principals, on an API route that refuses anonymous callers"),
+    _p(STUDIO_NO_SECRET, "studio_admin", "secret_leakage",
+       "No console response, to any caller, contains a configured secret or a secret-bearing setting's value.",
+       f"{_STUDIO}.check_no_secret", f"{_STUDIO_PROPS}.console_routes"),
 
     _p(MIGRATIONS_GENERATION_VALID, "migrations", "sql_injection",
        "Generation rejects hostile models cleanly or yields loadable migration source and parseable DDL.",

@@ -194,6 +194,21 @@ def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
     return getattr(openapi_replay, call)(env.live, **args)
 
 
+def replay_studio(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The console call (or stream scenario) again on a fresh target state, with the same oracle."""
+    from fuzz.properties import streams, studio
+
+    call, args = _input(finding)
+    live = env.live
+    live.reset()
+    props = studio if hasattr(studio, call) else streams
+    try:
+        with studio.scratch_cwd():
+            return getattr(props, call)(live, **args)
+    finally:
+        live.reset()
+
+
 AREAS: dict[str, Replayer] = {
     "http": replay_http,
     "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
@@ -205,6 +220,8 @@ AREAS: dict[str, Replayer] = {
     "doctor": replay_doctor,
     "migrations": replay_migrations,
     "openapi": replay_openapi,
+    "studio": replay_studio,
+    "streams": replay_studio,
 }
 
 
