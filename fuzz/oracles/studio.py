@@ -15,9 +15,10 @@ exposure", and Aksara's docs: admin/admin-site.md "Access Control", admin/admin-
   refused (401/403 or a login redirect) and changes no table. Judged only where the same request
   sent same-origin, with its token, got past the gate (so the refusal is the gate's).
 - ``studio.redirect_on_site``: no console response redirects off-site, whatever ``next``/``redirect``
-  value the request carries: the ``Location`` is resolved as a browser resolves it (tab and newline
-  dropped, C0 controls and spaces trimmed, ``\\`` read as ``/``) against the request URL, and its
-  host must be the request's host.
+  value the request carries: the ``Location`` is resolved as a browser's URL parser resolves it
+  (:func:`browser_target`: tab and newline dropped, C0 controls and spaces trimmed, ``\\`` read as ``/``,
+  extra slashes before a host, ``https:host``) against the request URL, and its host must be the
+  request's host; a non-http(s) scheme (``javascript:``, ``data:``) is off-site.
 - ``studio.session_api_boundary``: a console session cookie alone authenticates no REST API route
   that refuses an anonymous caller (the API docs make cookie authentication, and its CSRF
   protection, the application's explicit choice: a session must not leak into the API by default).
@@ -31,7 +32,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Iterable, Sequence
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from fuzz import catalog
 from fuzz.findings import Finding
@@ -100,11 +101,36 @@ def check_cross_origin_refused(exchange: Exchange, control: Exchange, changed: S
     return findings
 
 
-def browser_location(location: str, request_url: str) -> str:
-    """``location`` resolved against ``request_url`` the way a browser's URL parser resolves it (http(s))."""
-    cleaned = location.strip("".join(chr(c) for c in range(0x21)))
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.*)$", re.S)
+
+
+def browser_target(location: str, request_url: str) -> tuple[str, str]:
+    """(scheme, host) a browser goes to for ``location`` on ``request_url``, following the WHATWG URL parser's
+    rules for http(s): C0 controls and spaces trimmed, tab and newline removed, ``\\`` read as ``/``, any
+    number of slashes before an authority, and ``other-scheme:host`` taken as an absolute URL."""
+    own = urlsplit(request_url)
+    cleaned = location.strip(_C0_AND_SPACE)
     cleaned = cleaned.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/")
-    return urljoin(request_url, cleaned)
+    m = _SCHEME.match(cleaned)
+    if m:
+        scheme, rest = m.group(1).lower(), m.group(2)
+        if scheme not in ("http", "https"):
+            return scheme, ""
+        if scheme == own.scheme and not rest.startswith("/"):
+            return scheme, (own.hostname or "").lower()  # "http:path": relative to the base
+        return scheme, _authority_host(rest.lstrip("/"))
+    if cleaned.startswith("//"):
+        return own.scheme, _authority_host(cleaned.lstrip("/"))
+    return own.scheme, (own.hostname or "").lower()
+
+
+def _authority_host(rest: str) -> str:
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.split(":", 1)[0].lower()
 
 
 def location_of(exchange: Exchange) -> str | None:
@@ -113,12 +139,10 @@ def location_of(exchange: Exchange) -> str | None:
 
 def off_site(location: str, request_url: str) -> str | None:
     """The foreign host (or scheme) a browser would go to for ``location``, or None when it stays on site."""
-    resolved = urlsplit(browser_location(location, request_url))
-    own = urlsplit(request_url)
-    if resolved.scheme and resolved.scheme not in ("http", "https"):
-        return f"{resolved.scheme}:"
-    host = (resolved.hostname or "").lower()
-    if host != (own.hostname or "").lower():
+    scheme, host = browser_target(location, request_url)
+    if scheme not in ("http", "https"):
+        return f"{scheme}:"
+    if host != (urlsplit(request_url).hostname or "").lower():
         return host or "?"
     return None
 

@@ -135,6 +135,10 @@ class RefappTarget:
                                        (("authorization", f"Bearer {refapp_admin.STUDIO_AUTH_TOKEN}"),)))
         return tuple(specs)
 
+    def session_prefixes(self) -> tuple[str, ...]:
+        """Where the app takes Aksara's admin session cookie as its credential: the admin only."""
+        return self.info.admin_prefixes
+
     def console_login(self) -> dict[str, str] | None:
         """Username and password of the staff account for the admin's login form."""
         return dict(refapp_admin.STAFF_LOGIN) if features.has("admin_site") else None
@@ -157,7 +161,6 @@ class RefappTarget:
         hardened = self.profile == "hardened"
         wanted = dict(
             debug=False,
-            secret_key=SECRET_KEY,
             tasks_enabled=False,
             mcp_enabled=self.mcp,
             mcp_require_scoped_tokens=True,
@@ -187,7 +190,7 @@ class RefappTarget:
             min_pool_size=1,
             max_pool_size=4,
             middlewares=[(BearerAuthMiddleware, {"resolver": self.resolver(),
-                                                  "session_prefixes": self.info.admin_prefixes,
+                                                  "session_prefixes": self.session_prefixes(),
                                                   "own_auth_prefixes": (refapp_admin.STUDIO_PREFIX,)})],
         )
 
