@@ -371,6 +371,18 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "No console response, to any caller, contains a configured secret or a secret-bearing setting's value.",
        f"{_STUDIO}.check_no_secret", f"{_STUDIO_PROPS}.console_routes"),
 
+    _p(STREAMS_OWN_EVENTS, "tenant_context", "cross_tenant_access",
+       "A stream subscriber receives only its own tenant's events, and only if it may read the list.",
+       f"{_STREAMS}.check_own_events", "fuzz.properties.streams.own_events_case"),
+    _p(STREAMS_POOL_NOT_EXHAUSTED, "rest_api", "malformed_payloads",
+       "While as many stream subscribers as the connection pool holds (and one more) listen, ordinary "
+       "requests are still answered in time.",
+       f"{_STREAMS}.check_pool_not_exhausted", "fuzz.properties.streams.pool_case"),
+    _p(STREAMS_SLOW_CONSUMER_ISOLATED, "rest_api", "malformed_payloads",
+       "Subscribers that stop reading do not delay the events of an attentive subscriber.",
+       f"{_STREAMS}.check_slow_consumer_isolated", "fuzz.properties.streams.slow_consumer_case",
+       applies="a subscriber that receives its tenant's events when nobody stalls"),
+
     _p(MIGRATIONS_GENERATION_VALID, "migrations", "sql_injection",
        "Generation rejects hostile models cleanly or yields loadable migration source and parseable DDL.",
        f"{_MIG}.check_source", "strategies.models.schema_histories"),
