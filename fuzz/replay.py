@@ -307,6 +307,9 @@ PROPERTY_IDS = (
     "migrations.guardrail_blocks", "migrations.round_trip",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
+    "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
+    "studio.session_api_boundary", "studio.no_secret",
+    "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
 )
 
 REPLAYERS: dict[str, Replayer] = {
