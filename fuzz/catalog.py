@@ -35,6 +35,7 @@ SURFACES: dict[str, tuple[str, str, str]] = {
                          "Background task payloads to trusted task context"),
     "diagnostics": ("Security diagnostics", "operations",
                     "Security diagnostics and logs (aksara doctor) against the production settings"),
+    "studio_admin": ("Studio and admin consoles", "console", "Browser users to Studio/admin surfaces"),
 }
 
 # risk id -> (the Threat Model's primary risk, severity)
@@ -139,6 +140,15 @@ TASKS_EXACTLY_ONCE = "tasks.exactly_once"
 TASKS_NOTHING_LOST = "tasks.nothing_lost"
 TASKS_RETRY_BACKOFF = "tasks.retry_backoff"
 TASKS_DURABLE_CONFLICTS = "tasks.durable_conflicts"
+STUDIO_CONSOLE_REQUIRES_STAFF = "studio.console_requires_staff"
+STUDIO_CROSS_ORIGIN_REFUSED = "studio.cross_origin_refused"
+STUDIO_REDIRECT_ON_SITE = "studio.redirect_on_site"
+STUDIO_SESSION_API_BOUNDARY = "studio.session_api_boundary"
+STUDIO_NO_SECRET = "studio.no_secret"
+
+STREAMS_OWN_EVENTS = "streams.own_events"
+STREAMS_POOL_NOT_EXHAUSTED = "streams.pool_not_exhausted"
+STREAMS_SLOW_CONSUMER_ISOLATED = "streams.slow_consumer_isolated"
 
 MIGRATIONS_GENERATION_VALID = "migrations.generation_valid"
 MIGRATIONS_APPLY_SUCCEEDS = "migrations.apply_succeeds"
@@ -197,6 +207,9 @@ _DOCTOR = "fuzz.oracles.doctor"
 _MIG = "fuzz.migrations.oracles"
 _TASKS = "fuzz.oracles.tasks"
 _TASKS_MACHINE = "fuzz.properties.tasks.TasksMachine"
+_STUDIO = "fuzz.oracles.studio"
+_STUDIO_PROPS = "fuzz.properties.studio"
+_STREAMS = "fuzz.oracles.streams"
 
 
 def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str, **kw: Any) -> Property:
@@ -402,6 +415,37 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "Durable dispatch, cancellation and approval answer as documented: one operation per idempotency key, 409 on "
        "a changed replay or a decided or terminal operation, 404 across tenants, 403 for a non-approver.",
        f"{_TASKS}.check_decision", _TASKS_MACHINE),
+    _p(STUDIO_CONSOLE_REQUIRES_STAFF, "studio_admin", "studio_admin_exposure",
+       "Every admin route admits only staff, every Studio route only a staff session or Studio's own token; "
+       "every other caller (API tokens included on Studio) is refused before anything else.",
+       f"{_STUDIO}.check_console_access", f"{_STUDIO_PROPS}.console_routes"),
+    _p(STUDIO_CROSS_ORIGIN_REFUSED, "studio_admin", "studio_admin_exposure",
+       "A state-changing console request from a browser session with a foreign Origin or Referer, or without "
+       "the admin's CSRF token, is refused and changes nothing.",
+       f"{_STUDIO}.check_cross_origin_refused", f"{_STUDIO_PROPS}.cross_origin_sweep",
+       applies="a state-changing console route whose same-origin request with its token gets past the gate"),
+    _p(STUDIO_REDIRECT_ON_SITE, "studio_admin", "studio_admin_exposure",
+       "No console response redirects to another site, whatever next/redirect value the request carries.",
+       f"{_STUDIO}.check_redirect_on_site", "strategies.consoles.redirect_targets"),
+    _p(STUDIO_SESSION_API_BOUNDARY, "studio_admin", "broken_authentication",
+       "A console session cookie alone opens no REST API route that refuses an anonymous caller.",
+       f"{_STUDIO}.check_session_api_boundary", f"{_STUDIO_PROPS}.session_api_sweep",
+       applies="a target with console session principals, on an API route that refuses anonymous callers"),
+    _p(STUDIO_NO_SECRET, "studio_admin", "secret_leakage",
+       "No console response, to any caller, contains a configured secret or a secret-bearing setting's value.",
+       f"{_STUDIO}.check_no_secret", f"{_STUDIO_PROPS}.console_routes"),
+
+    _p(STREAMS_OWN_EVENTS, "tenant_context", "cross_tenant_access",
+       "A stream subscriber receives only its own tenant's events, and only if it may read the list.",
+       f"{_STREAMS}.check_own_events", "fuzz.properties.streams.own_events_case"),
+    _p(STREAMS_POOL_NOT_EXHAUSTED, "rest_api", "malformed_payloads",
+       "While as many stream subscribers as the connection pool holds (and one more) listen, ordinary "
+       "requests are still answered in time.",
+       f"{_STREAMS}.check_pool_not_exhausted", "fuzz.properties.streams.pool_case"),
+    _p(STREAMS_SLOW_CONSUMER_ISOLATED, "rest_api", "malformed_payloads",
+       "Subscribers that stop reading do not delay the events of an attentive subscriber.",
+       f"{_STREAMS}.check_slow_consumer_isolated", "fuzz.properties.streams.slow_consumer_case",
+       applies="a subscriber that receives its tenant's events when nobody stalls"),
 
     _p(MIGRATIONS_GENERATION_VALID, "migrations", "sql_injection",
        "Generation rejects hostile models cleanly or yields loadable migration source and parseable DDL.",

@@ -236,6 +236,21 @@ def replay_soft_delete(finding: Finding, env: ReplayEnv) -> list[Finding]:
         live.reset()
 
 
+def replay_studio(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The console call (or stream scenario) again on a fresh target state, with the same oracle."""
+    from fuzz.properties import streams, studio
+
+    call, args = _input(finding)
+    live = env.live
+    live.reset()
+    props = studio if hasattr(studio, call) else streams
+    try:
+        with studio.scratch_cwd():
+            return getattr(props, call)(live, **args)
+    finally:
+        live.reset()
+
+
 AREAS: dict[str, Replayer] = {
     "http": replay_http,
     "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
@@ -250,6 +265,8 @@ AREAS: dict[str, Replayer] = {
     "tasks": replay_tasks,
     "serializers": replay_serializers,
     "soft_delete": replay_soft_delete,
+    "studio": replay_studio,
+    "streams": replay_studio,
 }
 
 
@@ -333,12 +350,14 @@ PROPERTY_IDS = (
     "migrations.generation_valid", "migrations.apply_succeeds", "migrations.catalog_matches",
     "migrations.idempotent", "migrations.reverse_restores", "migrations.quoting_holds",
     "migrations.guardrail_blocks", "migrations.round_trip", "migrations.handwritten_round_trip",
-    "migrations.guardrail_blocks", "migrations.round_trip",
     "tasks.provenance", "tasks.exactly_once", "tasks.nothing_lost", "tasks.retry_backoff", "tasks.durable_conflicts",
     "serializers.round_trip_parity", "serializers.patch_keeps_omitted", "serializers.read_only_never_applied",
     "soft_delete.trash_scoped", "soft_delete.delete_is_soft",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
+    "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
+    "studio.session_api_boundary", "studio.no_secret",
+    "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
 )
 
 REPLAYERS: dict[str, Replayer] = {

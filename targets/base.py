@@ -153,9 +153,16 @@ class TargetInfo:
     public_paths: tuple[str, ...] = ()  # paths (templates) any caller may use with any method
     public_routes: tuple[tuple[str, str], ...] = ()  # (method, path template) documented as public
     secrets: tuple[str, ...] = ()
+    # Callers of the browser consoles only (admin/Studio session cookies, Studio's own bearer token), kept apart
+    # from ``principals``: the API families sweep ``principals``; the Studio/admin family sweeps both.
+    # Kinds: ``staff`` or ``user`` (a session cookie of such an account), ``console_token`` (Studio's token).
+    console_principals: tuple[PrincipalSpec, ...] = ()
+    # The prefixes under which admin and Studio are mounted, and the Studio origin the app allows.
+    admin_prefixes: tuple[str, ...] = ()
+    studio_allowed_origins: tuple[str, ...] = ()
 
     def principal(self, name: str) -> PrincipalSpec:
-        for spec in self.principals:
+        for spec in self.principals + self.console_principals:
             if spec.name == name:
                 return spec
         raise KeyError(name)

@@ -146,8 +146,13 @@ class LiveTarget:
         headers: Mapping[str, str] | Sequence[tuple[str, str]] = (),
         route: str | None = None,
         raw_headers: bool = False,
+        stream_window: float | None = None,
+        timeout: float | None = None,
     ) -> Exchange:
-        """Send one request as ``principal``; return the exchange (never raises on HTTP errors)."""
+        """Send one request as ``principal``; return the exchange (never raises on HTTP errors).
+
+        ``stream_window``: how long a declared stream is read after its head (``targets.bounded``);
+        ``timeout``: a tighter time bound than the target's for this request."""
         sent_headers = [] if raw_headers else [ACCEPT_JSON]
         sent_headers += self.headers_for(principal)
         extra = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
@@ -164,8 +169,10 @@ class LiveTarget:
         self.logs.take()  # records from before this request are not its own
         started, cpu_started = time.perf_counter(), time.process_time()
         try:
-            bounded = await send_bounded(self.app, request, timeout=self.timeout, max_bytes=self.max_bytes)
-            status, text, response_headers, notes = exchange_parts(bounded, self.timeout)
+            bound = self.timeout if timeout is None else timeout
+            window = {} if stream_window is None else {"stream_window": stream_window}
+            bounded = await send_bounded(self.app, request, timeout=bound, max_bytes=self.max_bytes, **window)
+            status, text, response_headers, notes = exchange_parts(bounded, bound)
         except Exception as exc:  # noqa: BLE001 - an app crash surfaces as a 500 transcript
             text = f"<app raised {type(exc).__name__}: {exc}>"
             status, response_headers, notes = 599, (), {}

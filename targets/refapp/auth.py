@@ -153,9 +153,14 @@ _UNAUTHORIZED = json.dumps(
 class BearerAuthMiddleware:
     """Pure ASGI middleware resolving ``Authorization: Bearer <token>`` into request state."""
 
-    def __init__(self, app: Any, resolver: Callable[[str], Identity | None]):
+    def __init__(self, app: Any, resolver: Callable[[str], Identity | None], session_prefixes: tuple[str, ...] = (),
+                 own_auth_prefixes: tuple[str, ...] = ()):
         self.app = app
         self.resolver = resolver
+        # admin: the session cookie Aksara's admin middleware resolved is the credential there
+        self.session_prefixes = tuple(p.rstrip("/") for p in session_prefixes)
+        # Studio: checks its own bearer token; one this app does not know is left to it (anonymous here)
+        self.own_auth_prefixes = tuple(p.rstrip("/") for p in own_auth_prefixes)
         self.anonymous = getattr(resolver, "anonymous", None) or anonymous_identity()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -168,12 +173,16 @@ class BearerAuthMiddleware:
                 raw = value.decode("latin-1")
                 scheme, _, token = raw.partition(" ")
                 resolved = self.resolver(token.strip()) if scheme.lower() == "bearer" else None
+                if resolved is None and _under(scope.get("path", ""), self.own_auth_prefixes):
+                    break
                 if resolved is None:
                     await _reject(send)
                     return
                 identity = resolved
                 break
         state = scope.setdefault("state", {})
+        if identity is self.anonymous and self._session_path(scope.get("path", "")):
+            identity = session_identity(state.get("user")) or identity
         principal = identity.principal
         state["principal"] = principal
         state["user"] = identity.user
@@ -185,6 +194,23 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
         finally:
             tenant_id_var.reset(token)
+
+
+    def _session_path(self, path: str) -> bool:
+        """Whether ``path`` is under a prefix where the admin's session cookie is the credential."""
+        return _under(path, self.session_prefixes)
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
+
+
+def session_identity(user: Any) -> Identity | None:
+    """The identity of a user Aksara's admin session middleware resolved from ``session_token``, if any."""
+    if user is None or not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
+        return None
+    staff = bool(getattr(user, "is_staff", False))
+    return Identity(user_principal(str(user.id), None, ("staff",) if staff else ("user",)), user, None)
 
 
 async def _reject(send: Any) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from targets import features
 from targets.base import PrincipalSpec, TargetInfo, describe_viewset
+from targets.refapp import admin as refapp_admin
 from targets.refapp import seed
 
 TENANT_A = "a0000000-0000-4000-8000-00000000000a"
@@ -74,7 +75,13 @@ class RefappTarget:
             public_paths=("/health", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/"),
             # Categories are a public catalogue: anyone reads, staff writes (StaffWritesOthersRead).
             public_routes=(("GET", "/categories/"), ("GET", "/categories/{pk}")),
-            secrets=(AGENT_SECRET, SECRET_KEY, APPROVAL_SECRET, APP_PASSWORD),
+            secrets=(AGENT_SECRET, SECRET_KEY, APPROVAL_SECRET, APP_PASSWORD,
+                     refapp_admin.STUDIO_SECRET_TOKEN, refapp_admin.STUDIO_AUTH_TOKEN,
+                     refapp_admin.STAFF_LOGIN["password"],
+                     *(token for _, token in refapp_admin.SESSION_USERS.values())),
+            console_principals=self._console_principals(),
+            admin_prefixes=(refapp_admin.ADMIN_PREFIX,) if features.has("admin_site") else (),
+            studio_allowed_origins=(refapp_admin.STUDIO_ORIGIN,) if profile == "hardened" else (),
         )
 
     # -- credentials -----------------------------------------------------------------
@@ -115,6 +122,27 @@ class RefappTarget:
             PrincipalSpec("system", "system", None, bearer(STATIC_TOKENS["system"])),
         )
 
+    def _console_principals(self) -> tuple[PrincipalSpec, ...]:
+        """A staff and an ordinary user holding Aksara's ``session_token`` cookie (admin and Studio sessions),
+        and, where the profile configures it, Studio's own bearer token."""
+        if not features.has("admin_site"):
+            return ()
+        specs = [PrincipalSpec(name, "staff" if refapp_admin.SESSION_USERS[email][0] else "user", None,
+                               refapp_admin.session_cookie(email))
+                 for name, email in refapp_admin.SESSION_PRINCIPALS.items()]
+        if self.profile == "hardened" and features.has("studio"):
+            specs.append(PrincipalSpec("studio_token", "console_token", None,
+                                       (("authorization", f"Bearer {refapp_admin.STUDIO_AUTH_TOKEN}"),)))
+        return tuple(specs)
+
+    def session_prefixes(self) -> tuple[str, ...]:
+        """Where the app takes Aksara's admin session cookie as its credential: the admin only."""
+        return self.info.admin_prefixes
+
+    def console_login(self) -> dict[str, str] | None:
+        """Username and password of the staff account for the admin's login form."""
+        return dict(refapp_admin.STAFF_LOGIN) if features.has("admin_site") else None
+
     def resolver(self):
         from targets.refapp.auth import TokenResolver, identity_for_system, identity_for_user
 
@@ -138,8 +166,8 @@ class RefappTarget:
             mcp_require_scoped_tokens=True,
             mcp_token_audience=AUDIENCE if hardened else None,
             mcp_approval_secret=APPROVAL_SECRET,
-            enable_studio=False,
         )
+        wanted.update(refapp_admin.studio_settings(self.profile))
         return features.supported_settings(wanted)
 
     def configure(self) -> None:
@@ -161,7 +189,9 @@ class RefappTarget:
             auto_discover_views=False,
             min_pool_size=1,
             max_pool_size=4,
-            middlewares=[(BearerAuthMiddleware, {"resolver": self.resolver()})],
+            middlewares=[(BearerAuthMiddleware, {"resolver": self.resolver(),
+                                                  "session_prefixes": self.session_prefixes(),
+                                                  "own_auth_prefixes": (refapp_admin.STUDIO_PREFIX,)})],
         )
 
         @app.get("/health", include_in_schema=False)
@@ -169,6 +199,9 @@ class RefappTarget:
             return {"status": "ok"}
 
         app.register_viewsets(self.viewsets)
+        from targets.refapp.models import MODELS
+
+        refapp_admin.mount_admin(app, list(MODELS.values()))
         return app
 
     def app_dsn(self, server: Any, database: str) -> str:
@@ -210,6 +243,7 @@ class RefappTarget:
                 await _ensure_rls(conn, table)
                 await conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
         await seed.insert_seed(conn, {"A": TENANT_A, "B": TENANT_B})
+        await refapp_admin.seed_sessions(conn, APP_ROLE if self.profile == "hardened" else None)
 
 
 def dependency_order(ops: list[Any], tables: list[str]) -> list[Any]:

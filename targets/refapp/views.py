@@ -3,7 +3,9 @@
 - ``/tickets``: limit/offset pagination, ``AksaraFilterBackend`` + ``SearchFilter`` +
   ``OrderingFilter``, authenticated callers only, a staff-only ``close`` detail action
   and a ``summary`` collection action.
-- ``/comments``: page-number pagination, filters and ordering, authenticated only.
+- ``/comments``: page-number pagination, filters and ordering, authenticated only, and its lifecycle
+  events as server-sent events at ``GET /comments/stream`` (``stream_enabled``, Aksara's default; the
+  stream applies the viewset's permissions and delivers a tenant's events to that tenant only).
 - ``/categories``: cursor pagination (ordered by id, as Aksara's docs require), a
   ``ModelSerializer``, readable by anyone, writable by staff only.
 
@@ -135,7 +137,7 @@ def build_viewsets() -> list[type]:
         filterable_fields = ["author", "is_public", "ticket_id", "created_at"]
         ordering_fields = ["id", "author", "created_at"]
         ordering = ["created_at", "id"]
-        stream_enabled = False
+        stream_enabled = features.has("model_stream")
 
         async def validate_ticket(self, data: dict[str, Any], request: Request) -> None:
             """A comment may only point at a ticket of the caller's own tenant.

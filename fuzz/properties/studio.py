@@ -1,0 +1,360 @@
+"""Property bodies for the browser consoles (Aksara's admin and Studio), bound to ``fuzz/oracles/studio.py``.
+
+Everything is read from the app: the console routes from its routing table (``targets.routes.inventory``,
+kinds ``admin``, ``studio`` and the ``login`` routes under a console prefix), the values of their path
+parameters from the links the consoles themselves render (the admin index and model pages, Studio's UI),
+the callers from ``TargetInfo.principals`` (API callers) and ``TargetInfo.console_principals`` (session
+cookies, Studio's own token). So the family runs on any target that mounts admin or Studio.
+
+Studio's state-changing routes write files in the working directory (``aksara.ai.json``): the sweeps run
+in a temporary directory (:func:`scratch_cwd`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets as _secrets
+import tempfile
+from html import unescape
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from urllib.parse import urlencode, urlsplit
+
+from fuzz import catalog
+from fuzz.findings import Finding, with_replay
+from fuzz.oracles import studio as oracles
+from fuzz.oracles.context import OracleContext
+from strategies.consoles import HOSTILE_ORIGINS, REDIRECT_PARAMS
+from targets.base import PrincipalSpec
+from targets.routes import RouteInfo, inventory
+from targets.transcript import Exchange
+
+if TYPE_CHECKING:
+    from targets.client import LiveTarget
+
+CONSOLE_KINDS = ("admin", "studio")
+API_SKIPPED_KINDS = ("admin", "studio", "login", "mcp", "docs", "health")
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+CSRF_COOKIE, CSRF_FIELD = "aksara_admin_csrf", "csrf_token"  # aksara.contrib.admin.views (double submit)
+FALLBACK = "00000000-0000-4000-8000-000000000000"
+FORM = "application/x-www-form-urlencoded"
+
+
+@contextlib.contextmanager
+def scratch_cwd() -> Iterator[str]:
+    """Run in a fresh temporary directory (Studio writes its AI hub settings to the working directory)."""
+    with tempfile.TemporaryDirectory(prefix="aksara-fuzz-studio-") as tmp, contextlib.chdir(tmp):
+        yield tmp
+
+
+def console_prefixes(live: LiveTarget, routes: Sequence[RouteInfo]) -> tuple[str, ...]:
+    """The admin prefixes the target declares and the first segment of every Studio route."""
+    studio = {"/" + r.path.strip("/").split("/", 1)[0] for r in routes if r.kind == "studio"}
+    return tuple(sorted(set(live.info.admin_prefixes) | studio))
+
+
+def console_routes(live: LiveTarget) -> list[RouteInfo]:
+    """Every admin and Studio route the app serves, and the login routes under their prefixes."""
+    routes = inventory(live.app, live.info)
+    prefixes = console_prefixes(live, routes)
+    return [r for r in routes if r.kind in CONSOLE_KINDS
+            or (r.kind == "login" and any(r.path.startswith(p.rstrip("/") + "/") for p in prefixes))]
+
+
+def kind_of(route: RouteInfo, live: LiveTarget) -> str:
+    """``admin`` or ``studio``: the console a route (a login route included) belongs to."""
+    if route.kind in CONSOLE_KINDS:
+        return route.kind
+    return "admin" if any(route.path.startswith(p) for p in live.info.admin_prefixes) else "studio"
+
+
+def callers(live: LiveTarget) -> list[PrincipalSpec]:
+    """Every API principal and every console principal."""
+    return list(live.info.principals) + list(live.info.console_principals)
+
+
+def admitted(spec: PrincipalSpec, console: str, console_principal: bool) -> bool:
+    """Whether the docs admit ``spec`` to ``console``: admin, a staff (or system) user, whatever credential
+    put it in ``request.state.user``; Studio, a staff session cookie or Studio's own token only."""
+    if console == "admin":
+        return spec.kind in ("staff", "system")
+    return console_principal and spec.kind in ("staff", "console_token")
+
+
+# -- path parameters from the consoles' own links -------------------------------------------------------
+
+LINK = re.compile(r"""(?:href|src|action)\s*=\s*["']([^"'#]+)["']""", re.I)
+
+
+def _template_regex(path: str) -> re.Pattern[str]:
+    out, last = "", 0
+    for m in re.finditer(r"{(\w+)(?::(\w+))?}", path):
+        out += re.escape(path[last:m.start()])
+        out += f"(?P<{m.group(1)}>.+)" if m.group(2) == "path" else f"(?P<{m.group(1)}>[^/?]+)"
+        last = m.end()
+    return re.compile("^" + out + re.escape(path[last:]) + "$")
+
+
+_DISCOVERED: dict[tuple[int, str], dict[str, dict[str, str]]] = {}
+
+
+def discover_ids(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[str, str]]:
+    """Route template -> path parameter values, read from links the consoles render to an admitted caller
+    (computed once per started target)."""
+    key = (id(live), live.db.name)
+    if key not in _DISCOVERED:
+        _DISCOVERED[key] = _discover(live, routes)
+    return {path: values for path, values in _DISCOVERED[key].items() if any(r.path == path for r in routes)}
+
+
+def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[str, str]]:
+    staff = [s for s in callers(live) if s.kind in ("staff", "console_token")]
+    routes = console_routes(live)
+    admin_first = sorted((r.path for r in routes if r.method == "GET" and not r.params and r.kind != "login"),
+                         key=lambda p: (not any(p.startswith(a) for a in live.info.admin_prefixes), p))
+    links: list[str] = []
+    seen: set[str] = set()
+    queue = list(admin_first)
+    while queue and len(seen) < 120:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        for spec in staff:
+            exchange = live.request(spec.name, "GET", path, route=path)
+            if exchange.status != 200 or "html" not in _content_type(exchange):
+                continue
+            for link in LINK.findall(exchange.response_text):
+                parts = urlsplit(unescape(link))
+                if parts.netloc not in ("", "testserver"):
+                    continue
+                link = parts.path
+                if link.startswith("/") and link not in links:
+                    links.append(link)
+                    if any(link.startswith(p) for p in live.info.admin_prefixes):
+                        queue.insert(0, link)
+            break
+    found: dict[str, dict[str, str]] = {}
+    for route in routes:
+        if not route.params:
+            continue
+        regex = _template_regex(route.path)
+        for link in links:
+            m = regex.match(link)
+            if m and not any(v in ("add", "change", "delete", "login", "logout")
+                             for k, v in m.groupdict().items() if k != "path"):
+                found[route.path] = m.groupdict()
+                break
+    return found
+
+
+def _content_type(exchange: Exchange) -> str:
+    return next((v for k, v in exchange.response_headers if k.lower() == "content-type"), "")
+
+
+def fill(route: RouteInfo, ids: dict[str, dict[str, str]]) -> str:
+    values = ids.get(route.path, {})
+    return route.fill({p: values.get(p, FALLBACK) for p in route.params})
+
+
+# -- studio.console_requires_staff and studio.no_secret -------------------------------------------------
+
+def console_secrets(live: LiveTarget) -> tuple[str, ...]:
+    """The target's configured secrets and the database DSNs (the app's and the suite's)."""
+    dsns = [getattr(live.db, "dsn", None), getattr(getattr(live.app, "db", None), "database_url", None)]
+    return tuple(dict.fromkeys([*OracleContext(live.info).secrets, *(d for d in dsns if isinstance(d, str) and d)]))
+
+
+def console_call(live: LiveTarget, principal: str, method: str, route: str, path: str, *, console: str,
+                 console_principal: bool, kind: str) -> list[Finding]:
+    """One caller on one console route: refused unless admitted; no secret in the answer."""
+    spec = live.info.principal(principal)
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    exchange = live.request(principal, method, path, json_body=body, route=route)
+    live.reset()
+    findings = []
+    if kind != "login":
+        findings += oracles.check_console_access(exchange, console, spec.kind,
+                                                 admitted(spec, console, console_principal))
+    findings += oracles.check_no_secret(exchange, console_secrets(live), console)
+    return with_replay(findings, "studio", "console_call", principal=principal, method=method, route=route,
+                       path=path, console=console, console_principal=console_principal, kind=kind)
+
+
+def access_sweep(live: LiveTarget) -> list[Finding]:
+    """Every caller x console route x method once."""
+    from fuzz.sweep import count as count_sweep
+
+    live.reset()
+    routes = console_routes(live)
+    ids = discover_ids(live, routes)
+    console_names = {s.name for s in live.info.console_principals}
+    findings: list[Finding] = []
+    with scratch_cwd():
+        for route in routes:
+            for spec in callers(live):
+                findings += console_call(live, spec.name, route.method, route.path, fill(route, ids),
+                                         console=kind_of(route, live), console_principal=spec.name in console_names,
+                                         kind=route.kind)
+    size = len(routes) * len(callers(live))
+    count_sweep(catalog.STUDIO_CONSOLE_REQUIRES_STAFF, size, size)
+    return findings
+
+
+# -- studio.cross_origin_refused ----------------------------------------------------------------------
+
+ATTACKS = {"admin": ("foreign_origin", "foreign_referer", "null_origin", "no_csrf_token", "csrf_mismatch"),
+           "studio": ("foreign_origin", "null_origin")}
+
+
+def _attack_request(attack: str, console: str, token: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """Headers and form fields of a browser-session request under ``attack`` (``control``: a same-origin one)."""
+    headers: list[tuple[str, str]] = []
+    form: dict[str, str] = {}
+    if console == "admin":
+        cookie_token = token
+        form_token = {"no_csrf_token": None, "csrf_mismatch": "x" + token}.get(attack, token)
+        if attack != "no_csrf_token":
+            headers.append(("cookie", f"{CSRF_COOKIE}={cookie_token}"))
+        if form_token is not None:
+            form[CSRF_FIELD] = form_token
+    if attack == "foreign_origin":
+        headers.append(("origin", HOSTILE_ORIGINS[0]))
+    elif attack == "null_origin":
+        headers.append(("origin", "null"))
+    elif attack == "foreign_referer":
+        headers.append(("referer", HOSTILE_ORIGINS[0] + "/page"))
+    elif attack == "control":
+        headers.append(("origin", "http://testserver"))
+    return headers, form
+
+
+def _send(live: LiveTarget, principal: str, method: str, path: str, route: str, console: str,
+          headers: list[tuple[str, str]], form: dict[str, str]) -> Exchange:
+    if console == "admin":
+        # the session cookie and the CSRF cookie travel in one Cookie header, as a browser sends them
+        spec = live.info.principal(principal)
+        cookies = [v for k, v in spec.headers if k.lower() == "cookie"] + [v for k, v in headers if k == "cookie"]
+        rest = [(k, v) for k, v in headers if k != "cookie"]
+        merged = ([("cookie", "; ".join(cookies))] if cookies else []) + rest + [("content-type", FORM)]
+        others = [(k, v) for k, v in spec.headers if k.lower() != "cookie"]
+        return replace(live.request("anonymous", method, path, content=urlencode(form).encode(), headers=others + merged,
+                            route=route), principal=principal)
+    return live.request(principal, method, path, json_body={}, headers=headers, route=route)
+
+
+def cross_origin_case(live: LiveTarget, principal: str, method: str, route: str, path: str, console: str,
+                      attack: str) -> list[Finding]:
+    """The request same-origin with its token (control), then under ``attack``: refused, nothing changed."""
+    token = _secrets.token_urlsafe(16)
+    live.reset()
+    headers, form = _attack_request("control", console, token)
+    control = _send(live, principal, method, path, route, console, headers, form)
+    live.reset()
+    headers, form = _attack_request(attack, console, token)
+    before = live.fingerprint()
+    exchange = _send(live, principal, method, path, route, console, headers, form)
+    changed = live.changed_since(before)
+    live.reset()
+    findings = oracles.check_cross_origin_refused(exchange, control, changed, console, attack)
+    return with_replay(findings, "studio", "cross_origin_case", principal=principal, method=method, route=route,
+                       path=path, console=console, attack=attack)
+
+
+def cross_origin_sweep(live: LiveTarget) -> list[Finding]:
+    """Every state-changing console route x attack, from every staff browser session, once."""
+    from fuzz.sweep import count as count_sweep
+
+    routes = [r for r in console_routes(live) if r.method in STATE_CHANGING and r.kind != "login"]
+    ids = discover_ids(live, routes)
+    sessions = [s for s in live.info.console_principals if s.kind == "staff"]
+    findings: list[Finding] = []
+    size = 0
+    with scratch_cwd():
+        for route in routes:
+            console = kind_of(route, live)
+            for spec in sessions:
+                for attack in ATTACKS[console]:
+                    size += 1
+                    findings += cross_origin_case(live, spec.name, route.method, route.path, fill(route, ids),
+                                                  console, attack)
+    count_sweep(catalog.STUDIO_CROSS_ORIGIN_REFUSED, size, size)
+    return findings
+
+
+# -- studio.redirect_on_site --------------------------------------------------------------------------
+
+def redirect_combinations(live: LiveTarget) -> list[tuple[str, str, str, str]]:
+    """(principal, method, route, path): every console GET route and login form, as anonymous, as an API staff
+    caller and as every console principal."""
+    routes = console_routes(live)
+    ids = discover_ids(live, routes)
+    names = ["anonymous"] + [s.name for s in live.info.principals if s.kind == "staff"][:1]
+    names += [s.name for s in live.info.console_principals]
+    combos = []
+    for route in routes:
+        if route.method == "GET" or (route.kind == "login" and route.method == "POST"):
+            combos += [(name, route.method, route.path, fill(route, ids)) for name in names]
+    return combos
+
+
+def redirect_case(live: LiveTarget, principal: str, method: str, route: str, path: str, hostile: str) -> list[Finding]:
+    """``hostile`` in every redirect parameter of the query (and of a login form, with the staff's password)."""
+    query = [(param, hostile) for param in REDIRECT_PARAMS]
+    findings: list[Finding] = []
+    exchanges = []
+    if method == "GET":
+        exchanges.append(live.request(principal, "GET", path, query=query, route=route))
+    else:
+        login = getattr(live.target, "console_login", lambda: None)() or {}
+        token = _secrets.token_urlsafe(16)
+        form = {**login, **dict(query), CSRF_FIELD: token}
+        for attempt in (form, {**form, "password": "wrong"}):
+            headers = [("cookie", f"{CSRF_COOKIE}={token}"), ("content-type", FORM)]
+            spec = live.info.principal(principal)
+            cookies = [v for k, v in spec.headers if k.lower() == "cookie"]
+            if cookies:
+                headers[0] = ("cookie", "; ".join(cookies + [f"{CSRF_COOKIE}={token}"]))
+            others = [(k, v) for k, v in spec.headers if k.lower() != "cookie"]
+            exchanges.append(replace(live.request("anonymous", "POST", path, query=query,
+                                                  content=urlencode(attempt).encode(), headers=others + headers,
+                                                  route=route), principal=principal))
+    live.reset()
+    for exchange in exchanges:
+        findings += oracles.check_redirect_on_site(exchange, hostile, "next")
+    return with_replay(findings, "studio", "redirect_case", principal=principal, method=method, route=route,
+                       path=path, hostile=hostile)
+
+
+# -- studio.session_api_boundary ----------------------------------------------------------------------
+
+def session_api_case(live: LiveTarget, principal: str, method: str, route: str, path: str) -> list[Finding]:
+    """The API route as anonymous, then with the console session cookie alone."""
+    spec = live.info.principal(principal)
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    anonymous = live.request("anonymous", method, path, json_body=body, route=route)
+    live.reset()
+    exchange = live.request(principal, method, path, json_body=body, route=route)
+    live.reset()
+    findings = oracles.check_session_api_boundary(exchange, anonymous, spec.kind)
+    return with_replay(findings, "studio", "session_api_case", principal=principal, method=method, route=route,
+                       path=path)
+
+
+def session_api_sweep(live: LiveTarget) -> list[Finding]:
+    """Every session principal x API route x method once."""
+    from fuzz.properties.authz import sample_ids
+    from fuzz.sweep import count as count_sweep
+
+    live.reset()
+    ids = sample_ids(live)
+    routes = [r for r in inventory(live.app, live.info) if r.kind not in API_SKIPPED_KINDS and not r.public]
+    sessions = [s for s in live.info.console_principals if any(k.lower() == "cookie" for k, _ in s.headers)]
+    findings: list[Finding] = []
+    for route in routes:
+        for spec in sessions:
+            findings += session_api_case(live, spec.name, route.method, route.path, route.fill(ids))
+    size = len(routes) * len(sessions)
+    count_sweep(catalog.STUDIO_SESSION_API_BOUNDARY, size, size)
+    return findings

@@ -1,0 +1,75 @@
+"""Aksara's browser consoles (admin and Studio) as the target mounts them.
+
+Sweeps (every combination once, routes read from the app's routing table):
+- every caller (API principals and console principals) x console route x method: admitted only as the
+  docs say, and no secret in any answer (Studio/admin exposure, secret leakage);
+- every state-changing console route x cross-origin / missing-CSRF attack from a staff browser session
+  (Studio/admin exposure);
+- every console session x REST API route x method: the session cookie alone opens nothing an anonymous
+  caller is refused (broken authentication).
+Then exploration: hostile redirect targets in every redirect parameter of every console GET route and
+login form (Studio/admin exposure).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+
+from fuzz import catalog
+from fuzz.judging import judge, judges
+from fuzz.profiles import scaled
+from fuzz.properties import studio as props
+from fuzz.sweep import swept, sweeps
+from strategies.consoles import REDIRECT_TARGETS, redirect_targets
+
+
+@pytest.fixture(scope="module")
+def redirect_combos(live_target):
+    return props.redirect_combinations(live_target)
+
+
+@judges(catalog.STUDIO_CONSOLE_REQUIRES_STAFF, catalog.STUDIO_NO_SECRET)
+def test_console_access_sweep(live_target):
+    """Every caller on every console route and method, once; all are checked before the findings are judged."""
+    judge(props.access_sweep(live_target))
+
+
+@judges(catalog.STUDIO_CROSS_ORIGIN_REFUSED)
+def test_cross_origin_sweep(live_target):
+    """Every state-changing console route under every browser-session attack, once."""
+    judge(props.cross_origin_sweep(live_target))
+
+
+@judges(catalog.STUDIO_SESSION_API_BOUNDARY)
+def test_session_api_boundary_sweep(live_target):
+    """Every console session on every REST API route and method, once."""
+    judge(props.session_api_sweep(live_target))
+
+
+def _redirect_sweep(redirect_combos, **_):
+    """Each (caller, console route) once, the hostile spellings taken in turn."""
+    return [(combo, REDIRECT_TARGETS[i % len(REDIRECT_TARGETS)]) for i, combo in enumerate(redirect_combos)]
+
+
+_EXPLORE: dict[int, st.SearchStrategy] = {}
+
+
+def _explore(redirect_combos):
+    key = id(redirect_combos)
+    if key not in _EXPLORE:
+        _EXPLORE[key] = st.tuples(st.sampled_from(redirect_combos), redirect_targets())
+    return _EXPLORE[key]
+
+
+@judges(catalog.STUDIO_REDIRECT_ON_SITE)
+@sweeps(catalog.STUDIO_REDIRECT_ON_SITE, _redirect_sweep)
+@scaled(0.5)
+@given(data=st.data())
+def test_no_open_redirect(live_target, redirect_combos, data):
+    """A hostile target in every redirect parameter never sends the browser off-site."""
+    if not redirect_combos:
+        pytest.skip("the target mounts no admin or Studio route")
+    (principal, method, route, path), hostile = data.draw(swept(_explore(redirect_combos)), label="case")
+    with props.scratch_cwd():
+        judge(props.redirect_case(live_target, principal, method, route, path, hostile))
