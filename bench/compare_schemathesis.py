@@ -95,9 +95,8 @@ def plain_schemathesis(live, seconds: float) -> None:
     from schemathesis import GenerationMode
     from schemathesis.core.failures import FailureGroup
 
-    from fuzz.openapi.checks import SUITE_CHECK_NAMES
-    from fuzz.openapi.runner import load_schema
-    from fuzz.openapi.transport import send_case
+    from fuzz.properties.openapi import SUITE_CHECK_NAMES, send_case
+    from strategies.openapi import load_schema
     from schemathesis.checks import CHECKS
 
     schema = load_schema(live)
@@ -128,12 +127,13 @@ def suite_openapi(live, seconds: float) -> None:
     from hypothesis import strategies as st
 
     from fuzz.ledger import active_ledger
-    from fuzz.openapi.runner import OpenApiRunner
+    from fuzz.properties.openapi import OpenApiRunner
+    from strategies.openapi import cases as openapi_cases
 
     runner = OpenApiRunner(live)
     principals = [p.name for p in live.info.principals]
     strategy = st.tuples(st.sampled_from(principals), st.sampled_from(runner.operations)).flatmap(
-        lambda pair: st.tuples(st.just(pair[0]), runner.cases(pair[1])))
+        lambda pair: st.tuples(st.just(pair[0]), openapi_cases(pair[1])))
     ledger = active_ledger()
     causes: Counter = Counter()
     known_causes: set = set()
@@ -197,7 +197,7 @@ def main() -> int:
     parser.add_argument("--skip-ci-run", action="store_true", help="do not time the ci profile of pytest fuzz/")
     args = parser.parse_args()
 
-    from fuzz.openapi import schemathesis_missing
+    from strategies.openapi import schemathesis_missing
 
     missing = schemathesis_missing()
     if missing:

@@ -159,7 +159,7 @@ MIGRATIONS_QUOTING_HOLDS = "migrations.quoting_holds"
 MIGRATIONS_GUARDRAIL_BLOCKS = "migrations.guardrail_blocks"
 MIGRATIONS_HANDWRITTEN_ROUND_TRIP = "migrations.handwritten_round_trip"
 
-# Schemathesis' own checks, each reported as ``openapi.<check>`` by fuzz/openapi/runner.py
+# Schemathesis' own checks, each reported as ``openapi.<check>`` by fuzz/oracles/openapi.py
 SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {  # name -> (risk, what it checks)
     "not_a_server_error": ("malformed_payloads", "no case makes the app answer 5xx"),
     "status_code_conformance": ("schema_bypass", "every status the app answers is documented"),
@@ -179,7 +179,7 @@ SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {  # name -> (risk, what it ch
                                    "one caller's resource is not served to another"),
 }
 OPENAPI_CHECKS = {name: f"openapi.{name}" for name in SCHEMATHESIS_CHECKS}
-# when a Schemathesis check has something to judge in the cases fuzz/openapi/runner.py sends
+# when a Schemathesis check has something to judge in the cases fuzz/properties/openapi.py sends
 SCHEMATHESIS_APPLIES = {
     "negative_data_rejection": "a negative (schema-violating) case",
     "positive_data_acceptance": "a positive (schema-conforming) case",
@@ -242,10 +242,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_QUERY}.check_filter_differential", "strategies.queries.principal_filters"),
     _p(QUERY_PARTITION, "rest_api", "sql_injection",
        "field__gt=v, field__lte=v and field__isnull=true partition the unfiltered list.",
-       f"{_QUERY}.check_partition", "strategies.filters.valid_filters"),
+       f"{_QUERY}.check_partition", "strategies.queries.partition_values"),
     _p(QUERY_PIVOT, "rest_api", "sql_injection",
        "A row matches every filter built from its own values.",
-       f"{_QUERY}.check_pivot", "strategies.pivots.pivot_filters"),
+       f"{_QUERY}.check_pivot", "strategies.queries.pivot_rows"),
     _p(QUERY_ORDERING, "rest_api", "sql_injection",
        "An allowed ordering sorts the list by the requested keys, as the database collation does.",
        f"{_QUERY}.check_ordering", "strategies.queries.principal_orderings"),
@@ -326,7 +326,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
                "to hold consistent), answered other than 404/405"),
     _p(TENANCY_ISOLATION, "tenant_context", "cross_tenant_access",
        "No response to a tenant principal contains another tenant's data.",
-       "fuzz.openapi.oracles.check_tenant_isolation", "fuzz.openapi.runner.OpenApiRunner.cases",
+       "fuzz.oracles.openapi.check_tenant_isolation", "strategies.openapi.cases",
        per_principal=True, applies="a successful response to a principal other than the trusted system principal"),
 
     _p(MCP_TOOLS_LIST_EXACT, "mcp_tools", "mcp_overbroad_credentials",
@@ -473,7 +473,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "they describe and reverse; a violation is reported under its stage's migrations property.",
        f"{_MIG}.check_handwritten", "strategies.handwritten.hand_migrations"),
     *[_p(OPENAPI_CHECKS[name], "generated_schemas", risk, f"Schemathesis {name}: {what}.",
-         "fuzz.openapi.runner.failure_findings", "fuzz.openapi.runner.OpenApiRunner.cases", per_principal=True,
+         "fuzz.oracles.openapi.schemathesis_failure_findings", "strategies.openapi.cases", per_principal=True,
          applies=SCHEMATHESIS_APPLIES.get(name, ""))
       for name, (risk, what) in SCHEMATHESIS_CHECKS.items()],
 ]}

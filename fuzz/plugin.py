@@ -346,11 +346,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize ``resource_name`` over the selected target's resources."""
+    """Parametrize ``resource_name`` over the selected target's resources, ``principal_name`` over its principals."""
     if "resource_name" in metafunc.fixturenames:
         target = _load_target(metafunc.config)
         names = [r.name for r in target.info.resources]
         metafunc.parametrize("resource_name", names, ids=names)
+    if "principal_name" in metafunc.fixturenames:
+        names = [p.name for p in _load_target(metafunc.config).info.principals]
+        metafunc.parametrize("principal_name", names, ids=names)
 
 
 @pytest.fixture(scope="session")

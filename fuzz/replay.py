@@ -197,15 +197,15 @@ def replay_tasks(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The Schemathesis case (or stateful scenario) again, with every Schemathesis and suite check."""
-    from fuzz.openapi import schemathesis_missing
+    from strategies.openapi import schemathesis_missing
 
     missing = schemathesis_missing()
     if missing:
         raise NotReplayable(f"[{finding.property_id}] {missing}")
-    from fuzz.openapi import replay as openapi_replay
+    from fuzz.properties import openapi as props
 
     call, args = _input(finding)
-    return getattr(openapi_replay, call)(env.live, **args)
+    return getattr(props, call)(env.live, **args)
 
 
 def replay_serializers(finding: Finding, env: ReplayEnv) -> list[Finding]:
@@ -370,7 +370,7 @@ NOT_PROPERTIES = {
     **{c: "a condition of the doctor's spec model (fuzz/doctor/spec_model.py): its findings are doctor.*"
        for c in ("mcp.no_audience", "mcp.no_auth", "mcp.no_ttl", "mcp.tenant_unbound", "mcp.ttl_long",
                  "mcp.unscoped", "tenancy.no_rls")},
-    "openapi.json": "the OpenAPI document's file name (fuzz/openapi/runner.py), not a property",
+    "openapi.json": "the OpenAPI document's file name (strategies/openapi.py), not a property",
 }
 
 

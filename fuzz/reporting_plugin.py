@@ -148,8 +148,9 @@ def _params(item: pytest.Item) -> dict[str, str]:
     callspec = getattr(item, "callspec", None)
     params = dict(getattr(callspec, "params", {}) or {})
     out = {}
-    if isinstance(params.get("principal"), str):
-        out["principal"] = params["principal"]
+    principal = params.get("principal", params.get("principal_name"))
+    if isinstance(principal, str):
+        out["principal"] = principal
     if isinstance(params.get("resource_name"), str):
         out["resource"] = params["resource_name"]
     return out

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import example, given
-from hypothesis import strategies as st
 
 from fuzz import catalog
 from fuzz.properties.doctor import monotone_case, unloadable_case, verdict_case
 from fuzz.doctor.spec_model import COMMANDS
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from strategies.settings import doctor_inputs, single_weakenings, unloadable_inputs, weakenings
+from strategies.settings import doctor_commands, doctor_inputs, single_weakenings, unloadable_inputs, weakenings
 
 pytestmark = pytest.mark.aksara_features("doctor")
 
@@ -42,13 +41,13 @@ def test_verdict_matches_spec_cli(inp):
 
 
 @judges(catalog.DOCTOR_MONOTONE)
-@given(inp=doctor_inputs(), weakening=weakenings(), command=st.sampled_from(COMMANDS[1:]))
+@given(inp=doctor_inputs(), weakening=weakenings(), command=doctor_commands(COMMANDS[1:]))
 def test_weakening_never_passes_a_failing_verdict(inp, weakening, command):
     judge(monotone_case(inp, weakening, command))
 
 
 @judges(catalog.DOCTOR_NEVER_CRASHES)
 @scaled(0.1)  # one aksara process per example
-@given(inp=unloadable_inputs(), command=st.sampled_from(COMMANDS))
+@given(inp=unloadable_inputs(), command=doctor_commands(COMMANDS))
 def test_cli_diagnoses_configurations_aksara_refuses(inp, command):
     judge(unloadable_case(inp, command))

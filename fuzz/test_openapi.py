@@ -18,12 +18,13 @@ from hypothesis.stateful import run_state_machine_as_test
 from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from fuzz.openapi import schemathesis_missing
+from strategies import openapi as strategies
 
-MISSING = schemathesis_missing()
+MISSING = strategies.schemathesis_missing()
 if MISSING:
     pytest.skip(MISSING, allow_module_level=True)
 
+from fuzz.properties import openapi as props  # noqa: E402 - needs Schemathesis, checked above
 
 SUITE = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME,
          catalog.HTTP_SAFE_METHOD_NO_WRITE, catalog.HTTP_HEALTH_AFTER, catalog.TENANCY_ISOLATION,
@@ -31,38 +32,26 @@ SUITE = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP
 SCHEMATHESIS = tuple(catalog.OPENAPI_CHECKS.values())
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "principal" in metafunc.fixturenames:
-        from fuzz.plugin import _load_target
-
-        names = [p.name for p in _load_target(metafunc.config).info.principals]
-        metafunc.parametrize("principal", names, ids=names)
-
-
 @pytest.fixture(scope="module")
 def openapi_runner(live_target, oracle_context):
-    from fuzz.openapi.runner import OpenApiRunner, OpenApiUnavailable
-
     try:
-        return OpenApiRunner(live_target, oracle_context)
-    except OpenApiUnavailable as exc:
+        return props.OpenApiRunner(live_target, oracle_context)
+    except strategies.OpenApiUnavailable as exc:
         pytest.fail(f"the target's OpenAPI document cannot be loaded: {exc}")
 
 
 @judges(*SCHEMATHESIS, also=SUITE)
 @given(data=st.data())
-def test_openapi_fuzzing(openapi_runner, principal, data):
+def test_openapi_fuzzing(openapi_runner, principal_name, data):
     operation = data.draw(st.sampled_from(openapi_runner.operations), label="operation")
-    case = data.draw(openapi_runner.cases(operation), label="case")
+    case = data.draw(strategies.cases(operation), label="case")
     openapi_runner.live.reset()
-    judge(openapi_runner.judge(principal, case))
+    judge(openapi_runner.judge(principal_name, case))
 
 
 @judges(*SCHEMATHESIS, also=SUITE)
-def test_openapi_stateful(openapi_runner, principal):
-    from fuzz.openapi.runner import stateful_machine
-
-    machine = stateful_machine(openapi_runner, principal, judge)
+def test_openapi_stateful(openapi_runner, principal_name):
+    machine = props.stateful_machine(openapi_runner, principal_name, judge)
     # a scenario is up to stateful_step_count requests: a tenth of the profile's scenarios costs about
     # as much as the fuzzing test of the same principal
     run_state_machine_as_test(machine, settings=scaled(0.1,

@@ -24,8 +24,8 @@ from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties.writes import run_write_case, with_steps
 from fuzz.sweep import sweeps, swept
-from strategies.sweeps import write_bodies_swept
-from strategies.writes import WriteCase, fk_ids_for, known_rows, oversized_cases, write_cases
+from strategies.writes import (create_sweep, known_rows, oversized_cases, oversized_resources, sequence_lengths,
+                              sequence_step_cases, write_cases)
 
 
 WRITES = (catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_ROUND_TRIP, catalog.WRITES_STATE_INTEGRITY,
@@ -39,25 +39,8 @@ def seeded_rows(live_target):
     return known_rows(live_target)
 
 
-def _writer(info, resource):
-    """The principal the body sweep writes as: staff, else a user, of a tenant when the resource is tenant-scoped."""
-    for kind in ("staff", "user"):
-        for spec in info.principals:
-            if spec.kind == kind and (spec.tenant or not resource.tenant_scoped):
-                return spec
-    return None
-
-
 def _write_sweep(live_target, seeded_rows, resource_name, **_):
-    """Creates: every write-body class × field kind and restricted field, each other class, a valid body as everyone."""
-    info = live_target.info
-    resource = info.resource(resource_name)
-    writer = _writer(info, resource)
-    if writer is None:
-        return []
-    bodies = write_bodies_swept(resource, fk_ids_for(seeded_rows, writer.tenant), writer.name,
-                                [p.name for p in info.principals])
-    return [WriteCase(principal, resource_name, "create", body) for principal, body in bodies]
+    return create_sweep(live_target.info, seeded_rows, resource_name)
 
 
 @judges(*WRITES, also=HTTP)
@@ -78,12 +61,11 @@ def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name
     created: list[str] = []
     sent: list = []
     created_by_step: list[str | None] = []
-    steps = data.draw(st.integers(2, 4), label="steps")
+    steps = data.draw(sequence_lengths(), label="steps")
     try:
         for step in range(steps):
-            operations = ("create",) if step == 0 else ("create", "update", "update", "update")
-            case = data.draw(write_cases(live_target.info, seeded_rows, resource_name, created=created,
-                                         operations=operations), label=f"step {step}")
+            case = data.draw(sequence_step_cases(live_target.info, seeded_rows, resource_name, step, created),
+                             label=f"step {step}")
             outcome = run_write_case(live_target, oracle_context, case, reset=False)
             if outcome.created_id:
                 created.append(outcome.created_id)
@@ -99,7 +81,7 @@ def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name
 @settings(scaled(0.05), deadline=None)
 @given(data=st.data())
 def test_oversized_bodies(live_target, oracle_context, seeded_rows, data):
-    resource_name = data.draw(st.sampled_from([r.name for r in live_target.info.resources]), label="resource")
+    resource_name = data.draw(oversized_resources(live_target.info), label="resource")
     case = data.draw(oversized_cases(live_target.info, seeded_rows, resource_name), label="case")
     outcome = run_write_case(live_target, oracle_context, case, measure_memory=True)
     judge(with_steps(outcome.findings, [case], [outcome.created_id], measure_memory=True))

@@ -14,9 +14,9 @@ from typing import Any, Mapping, Sequence
 
 from hypothesis import strategies as st
 
-from strategies.filters import search_terms, valid_filters, valid_orderings
+from strategies.filters import filterable, search_terms, valid_filters, valid_orderings
 from strategies.query import query_strings
-from targets.base import ResourceSpec
+from targets.base import FieldSpec, ResourceSpec
 
 #: One principal's view of a resource: its name, the rows it sees, the fields hidden from it.
 View = tuple[str, Sequence[Mapping[str, Any]], Sequence[str]]
@@ -66,3 +66,40 @@ def tainted_queries(resource: ResourceSpec,
 def side_channel_values() -> st.SearchStrategy[list[str]]:
     """One or two short values to probe a hidden field with (filters, search, ordering)."""
     return st.lists(st.text(min_size=1, max_size=6).filter(lambda t: "\x00" not in t), min_size=1, max_size=2)
+
+
+def principals(names: Sequence[str]) -> st.SearchStrategy[str]:
+    """One of the principals that may list the resource."""
+    return st.sampled_from(list(names))
+
+
+#: the field kinds whose values ``__gt`` / ``__lte`` compare, so that the two partition the list
+COMPARABLE_KINDS = ("integer", "bigint", "smallint", "decimal", "date", "datetime")
+
+
+def comparable_fields(resource: ResourceSpec, hidden: Sequence[str]) -> list[FieldSpec]:
+    """The filterable fields a partition can split on for a principal (none hidden from it)."""
+    return [f for f in filterable(resource, hidden) if f.kind in COMPARABLE_KINDS]
+
+
+def partition_fields(fields: Sequence[FieldSpec]) -> st.SearchStrategy[FieldSpec]:
+    """One of the comparable fields to partition the list on."""
+    return st.sampled_from(fields)
+
+
+def partition_values(resource: ResourceSpec, field: FieldSpec,
+                     rows: Sequence[Mapping[str, Any]]) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """One valid filter on ``field`` alone whose value a partition splits on (an exact, ``__gt`` or ``__lte`` key)."""
+    alone = resource.__class__(**{**resource.__dict__, "fields": (field,), "router_filter_fields": (field.name,)})
+    return valid_filters(alone, rows, False, max_size=1).filter(
+        lambda fs: "__" not in fs[0][0] or fs[0][0].endswith(("__gt", "__lte")))
+
+
+def pivot_rows(rows: Sequence[Mapping[str, Any]]) -> st.SearchStrategy[Mapping[str, Any]]:
+    """One of the rows the principal sees, to build filters from its own values."""
+    return st.sampled_from(rows)
+
+
+def hidden_field_probes(candidates: Sequence[tuple[str, str]]) -> st.SearchStrategy[tuple[str, str]]:
+    """A principal and a field hidden from it, to probe through queries."""
+    return st.sampled_from(candidates)

@@ -22,7 +22,7 @@ Environment values never contain NUL or lone surrogates (the OS cannot carry the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from hypothesis import strategies as st
 
@@ -201,6 +201,11 @@ def doctor_inputs(draw) -> DoctorInput:
     env = draw(env_mappings())
     text, placement = draw(matrix_placements())
     return DoctorInput(env=env, configure=draw(configure_mappings()), matrix_text=text, matrix_placement=placement)
+
+
+def doctor_commands(commands: Sequence[str]) -> st.SearchStrategy[str]:
+    """One of the ``aksara doctor`` commands given (the spec model names them)."""
+    return st.sampled_from(commands)
 
 
 def unloadable_inputs() -> st.SearchStrategy[DoctorInput]:

@@ -3,8 +3,9 @@
 :func:`write_cases` draws a :class:`WriteCase` for one resource: any principal of the target, any
 write operation the resource routes, a row to update (one created earlier in the sequence, one of the
 principal's tenant, any seeded one, or a random id) and a write body (:mod:`strategies.payloads`).
-:func:`oversized_cases` draws the oversized creates and updates. ``fuzz/properties/writes.py`` sends a
-case and applies the write oracles.
+:func:`oversized_cases` draws the oversized creates and updates, :func:`sequence_step_cases` each step of
+a write sequence and :func:`create_sweep` lists the creates the body sweep sends first.
+``fuzz/properties/writes.py`` sends a case and applies the write oracles.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from strategies.compact import CompactDict
 from strategies.payloads import WriteBody, oversized_bodies, write_bodies
+from strategies.sweeps import write_bodies_swept
 
 if TYPE_CHECKING:
     from targets.base import TargetInfo
@@ -113,6 +115,44 @@ def write_cases(info: TargetInfo, rows: KnownRows, resource_name: str, *, create
         return st.sampled_from(ops).flatmap(for_op)
 
     return st.sampled_from(names).flatmap(for_principal)
+
+
+def sweep_writer(info: TargetInfo, resource: Any) -> Any:
+    """The principal the body sweep writes as: staff, else a user, of a tenant when the resource is tenant-scoped."""
+    for kind in ("staff", "user"):
+        for spec in info.principals:
+            if spec.kind == kind and (spec.tenant or not resource.tenant_scoped):
+                return spec
+    return None
+
+
+def create_sweep(info: TargetInfo, rows: KnownRows, resource_name: str) -> list[WriteCase]:
+    """Creates: every write-body class × field kind and restricted field, each other class, a valid body as everyone."""
+    resource = info.resource(resource_name)
+    writer = sweep_writer(info, resource)
+    if writer is None:
+        return []
+    bodies = write_bodies_swept(resource, fk_ids_for(rows, writer.tenant), writer.name,
+                                [p.name for p in info.principals])
+    return [WriteCase(principal, resource_name, "create", body) for principal, body in bodies]
+
+
+def sequence_lengths() -> st.SearchStrategy[int]:
+    """How many writes one write sequence makes: 2 to 4."""
+    return st.integers(2, 4)
+
+
+def sequence_step_cases(info: TargetInfo, rows: KnownRows, resource_name: str, step: int,
+                        created: Sequence[str]) -> st.SearchStrategy[WriteCase]:
+    """Step ``step`` of a write sequence: a create first, then a create or (three times as often) an update that
+    may target a row the sequence created (``created`` is read when the case is drawn)."""
+    operations = ("create",) if step == 0 else ("create", "update", "update", "update")
+    return write_cases(info, rows, resource_name, created=created, operations=operations)
+
+
+def oversized_resources(info: TargetInfo) -> st.SearchStrategy[str]:
+    """Any resource of the target, for an oversized write."""
+    return st.sampled_from([r.name for r in info.resources])
 
 
 def oversized_cases(info: TargetInfo, rows: KnownRows, resource_name: str) -> st.SearchStrategy[WriteCase]:

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from fuzz.ledger import active_ledger
-from fuzz.openapi import schemathesis_missing
-from fuzz.openapi.oracles import check_tenant_isolation
+from fuzz.oracles.openapi import check_tenant_isolation
+from strategies.openapi import cases, schemathesis_missing
 from targets.refapp.target import TENANT_A, TENANT_B
 from tests.reporting.support import run_pytest
 from tests.support.planted import leaking_route, raising_route, started_planted
@@ -58,7 +58,7 @@ def planted_app(app):
 
 @pytest.fixture(scope="module")
 def planted_runner(pg_server):
-    from fuzz.openapi.runner import OpenApiRunner
+    from fuzz.properties.openapi import OpenApiRunner
 
     with started_planted(pg_server, "hardened", planted_app, "openapi") as live:
         yield OpenApiRunner(live)
@@ -72,7 +72,7 @@ def judge_all(runner, label, principal, examples=25):
 
     @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @given(runner.cases(operation))
+    @given(cases(operation))
     def run(case):
         runner.live.reset()
         findings.extend(runner.judge(principal, case))
@@ -123,7 +123,7 @@ def test_a_no_tenant_principal_seeing_tenant_rows_is_a_finding(planted_runner):
 
 
 def test_the_reference_app_gives_only_known_findings_on_a_read_route(live_target, oracle_context):
-    from fuzz.openapi.runner import OpenApiRunner
+    from fuzz.properties.openapi import OpenApiRunner
 
     runner = OpenApiRunner(live_target, oracle_context)
     findings = judge_all(runner, "GET /categories/", "anonymous")
@@ -132,8 +132,8 @@ def test_the_reference_app_gives_only_known_findings_on_a_read_route(live_target
 
 
 def test_nul_bytes_reach_the_app_exactly(live_target, oracle_context):
-    from fuzz.openapi.runner import OpenApiRunner
-    from fuzz.openapi.transport import send_case
+    from fuzz.properties.openapi import OpenApiRunner
+    from fuzz.properties.openapi import send_case
 
     runner = OpenApiRunner(live_target, oracle_context)
     operation = next(op for op in runner.operations if op.label == "GET /tickets/")
@@ -148,7 +148,7 @@ def test_the_stateful_phase_follows_inferred_links(live_target, oracle_context):
     from hypothesis import HealthCheck, settings
     from hypothesis.stateful import run_state_machine_as_test
 
-    from fuzz.openapi.runner import OpenApiRunner, stateful_machine
+    from fuzz.properties.openapi import OpenApiRunner, stateful_machine
 
     runner = OpenApiRunner(live_target, oracle_context)
     steps = []

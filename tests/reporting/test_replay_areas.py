@@ -152,11 +152,11 @@ def test_http_replay_is_red_with_the_planted_fault_and_green_without(live_target
 
 
 def test_openapi_replay_rebuilds_the_case_and_is_red_then_green(live_target, request, monkeypatch):
-    from fuzz.openapi import schemathesis_missing
+    from strategies.openapi import schemathesis_missing
 
     if schemathesis_missing():
         pytest.skip(schemathesis_missing())
-    from fuzz.openapi.runner import OpenApiRunner
+    from fuzz.properties.openapi import OpenApiRunner
 
     runner = OpenApiRunner(live_target)
     operation = next(o for o in runner.operations if o.method.upper() == "GET" and o.path == "/tickets/")
