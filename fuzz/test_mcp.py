@@ -6,7 +6,8 @@ granted scope set), ``mcp.no_internal_error``, ``mcp.jsonrpc_response``, ``mcp.d
 ``mcp.output_schema``, ``mcp.arguments_validated``, ``mcp.db_change_only_when_allowed``,
 ``mcp.tenant_isolation``, ``mcp.hidden_fields`` (tools/call with valid and hostile arguments from each
 tool's inputSchema, unknown tools, malformed JSON-RPC) and ``mcp.rest_parity`` (whose valid calls the
-output-schema and tenant-isolation oracles judge too). Sessions are cached
+output-schema and tenant-isolation oracles judge too). Sweeps (fuzz/sweep.py): every credential class × tool
+for the credential algebra, every REST/MCP twin × AI principal for parity. Sessions are cached
 per principal. Readings: docs/mcp.md.
 """
 
