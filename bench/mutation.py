@@ -21,11 +21,11 @@ imports the copy; a mutant rewrites one file of the copy (its source segment onl
 byte for byte) and the file is restored afterwards.
 
 Which tests run for a mutant comes from a coverage map: one run of the property tests (``--map-tests``,
-default ``fuzz/``, in the dev profile) under coverage.py with the dynamic context ``test_function``
-records, per line of the copy, the test functions that executed it (the map is cached in
-``--map``). A mutant runs only the tests that cover its line, ``-x`` in the chosen profile
+default ``fuzz/``, in the dev profile) under coverage.py, with each test's node id as its coverage
+context (``bench/mutation_contexts.py``), records per line of the copy the tests that executed it (the
+map is cached in ``--map``). A mutant runs only the tests that cover its line, ``-x`` in the chosen profile
 (``--profile``, default ci): a failing run (a new finding, an error, or the timeout) kills it, a passing
-run lets it survive. Mutants on lines no test covers (or only session fixtures do) are counted apart
+run lets it survive (pytest's own errors, exit codes 3-5, count apart). Mutants on lines no test covers (or only session fixtures do) are counted apart
 as ``not covered``. The score is killed / (killed + survived). A surviving mutant is a blind spot of
 the suite, to be closed with a general property.
 """
@@ -210,14 +210,14 @@ def build_map(shadow: Path, tests: list[str], work: Path, timeout: float) -> dic
     work.mkdir(parents=True, exist_ok=True)
     data_file = work / "map.coverage"
     rc = work / "map.coveragerc"
-    rc.write_text(f"[run]\nsource = {shadow / 'aksara'}\ndynamic_context = test_function\n"
-                  f"data_file = {data_file}\n", encoding="utf-8")
+    rc.write_text(f"[run]\nsource = {shadow / 'aksara'}\ndata_file = {data_file}\n", encoding="utf-8")
     command = [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", "-m", "pytest", *tests,
-               *pytest_args(work / "map-run", "dev", 1)]
+               "-p", "mutation_contexts", *pytest_args(work / "map-run", "dev", 1)]
+    env = environment(shadow)
+    env["PYTHONPATH"] += os.pathsep + str(ROOT / "bench")  # the plugin naming each test's context
     started = time.perf_counter()
     with open(work / "map-output.txt", "w", encoding="utf-8") as out:
-        subprocess.run(command, cwd=ROOT, env=environment(shadow), stdout=out, stderr=subprocess.STDOUT,
-                       timeout=timeout)
+        subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
     print(f"coverage map: {time.perf_counter() - started:.0f} s ({work / 'map-output.txt'})", file=sys.stderr)
     data = CoverageData(basename=str(data_file))
     data.read()
@@ -228,24 +228,15 @@ def build_map(shadow: Path, tests: list[str], work: Path, timeout: float) -> dic
         if package not in path.parents:
             continue
         by_line = data.contexts_by_lineno(filename)
-        out[str(path.relative_to(package))] = {str(line): sorted({_node_id(c) for c in contexts if c})
+        out[str(path.relative_to(package))] = {str(line): sorted({c for c in contexts if "::" in c})
                                                for line, contexts in by_line.items()}
     return out
-
-
-def _node_id(context: str) -> str:
-    """``fuzz.test_mcp.test_tool_calls`` -> ``fuzz/test_mcp.py::test_tool_calls`` (every parametrization)."""
-    module, _, function = context.rpartition(".")
-    if "." in module and module.rsplit(".", 1)[1][:1].isupper():  # a test method: module.Class.method
-        module, _, cls = module.rpartition(".")
-        return f"{module.replace('.', '/')}.py::{cls}::{function}"
-    return f"{module.replace('.', '/')}.py::{function}"
 
 
 @dataclass
 class Result:
     mutant: Mutant
-    status: str  # killed | survived | timeout | not_covered | invalid
+    status: str  # killed | survived | timeout | error | not_covered | invalid
     seconds: float
     tests: int
     detail: str = ""
@@ -270,7 +261,8 @@ def run_mutant(mutant: Mutant, shadow: Path, tests: list[str], work: Path, args:
         except subprocess.TimeoutExpired:
             return Result(mutant, "timeout", time.perf_counter() - started, len(tests))
         tail = [line for line in completed.stdout.splitlines() if line.strip()][-1:]
-        status = "survived" if completed.returncode == 0 else "killed"
+        # 1: a test failed, 2: interrupted (a collection error too); 3-5: pytest's own trouble, not the mutant's
+        status = {0: "survived", 1: "killed", 2: "killed"}.get(completed.returncode, "error")
         return Result(mutant, status, time.perf_counter() - started, len(tests), tail[0] if tail else "")
     finally:
         path.write_text(original, encoding="utf-8")
@@ -339,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     scored = killed + len(survived)
     print(f"\nmutants: {len(mutants)} generated, {len(covered)} on covered lines, {len(chosen)} run")
     print(f"killed: {killed} (timeouts {sum(r.status == 'timeout' for r in ran)}), survived: {len(survived)}, "
-          f"invalid: {sum(r.status == 'invalid' for r in ran)}, not covered: {len(mutants) - len(covered)}")
+          f"invalid: {sum(r.status == 'invalid' for r in ran)}, errors: {sum(r.status == 'error' for r in ran)}, "
+          f"not covered: {len(mutants) - len(covered)}")
     if scored:
         print(f"mutation score: {killed}/{scored} = {100.0 * killed / scored:.1f} %")
     by_operator: dict[str, list[int]] = {}

@@ -65,8 +65,3 @@ def test_mutants_of_the_installed_modules_compile(mutation):
             operators.add(m.operator)
             compile(mutation.apply(source, m), relative, "exec")
     assert operators == set(mutation.OPERATORS)
-
-
-def test_coverage_contexts_name_pytest_nodes(mutation):
-    assert mutation._node_id("fuzz.test_mcp.test_tool_calls") == "fuzz/test_mcp.py::test_tool_calls"
-    assert mutation._node_id("tests.mcp.test_x.TestA.test_b") == "tests/mcp/test_x.py::TestA::test_b"
