@@ -25,8 +25,8 @@ default ``fuzz/``, in the dev profile) under coverage.py, with each test's node 
 context (``bench/mutation_contexts.py``), records per line of the copy the tests that executed it (the
 map is cached in ``--map``). A mutant runs only the tests that cover its line, ``-x`` in the chosen profile
 (``--profile``, default ci): a failing run (a new finding, an error, or the timeout) kills it, a passing
-run lets it survive (pytest's own errors, exit codes 3-5, count apart). Mutants on lines no test covers (or only session fixtures do) are counted apart
-as ``not covered``. The score is killed / (killed + survived). A surviving mutant is a blind spot of
+run lets it survive (pytest's usage errors and empty runs, exit codes 4-5, count apart). Mutants on
+lines no test covers (or only session fixtures do) are counted apart as ``not covered``. The score is killed / (killed + survived). A surviving mutant is a blind spot of
 the suite, to be closed with a general property.
 """
 
@@ -261,8 +261,11 @@ def run_mutant(mutant: Mutant, shadow: Path, tests: list[str], work: Path, args:
         except subprocess.TimeoutExpired:
             return Result(mutant, "timeout", time.perf_counter() - started, len(tests))
         tail = [line for line in completed.stdout.splitlines() if line.strip()][-1:]
-        # 1: a test failed, 2: interrupted (a collection error too); 3-5: pytest's own trouble, not the mutant's
-        status = {0: "survived", 1: "killed", 2: "killed"}.get(completed.returncode, "error")
+        # 1: a test failed, 2: interrupted (a collection error too), 3: an internal error (a session fixture
+        # could not build the target); 4 (usage) and 5 (no tests) are the benchmark's trouble, not the mutant's
+        status = {0: "survived", 1: "killed", 2: "killed", 3: "killed"}.get(completed.returncode, "error")
+        if status != "survived":
+            tail = [f"exit {completed.returncode}", *tail]
         return Result(mutant, status, time.perf_counter() - started, len(tests), tail[0] if tail else "")
     finally:
         path.write_text(original, encoding="utf-8")
