@@ -306,3 +306,38 @@ def write_bodies_swept(resource: ResourceSpec, fk_ids: Any, writer: str, princip
     valid = pl.WriteBody("valid", base, clean=True)
     combos += [(p, valid) for p in principals]
     return combos
+
+
+#: A tool as the credential sweep sees it: (name, required scope, the other inputs of the MCP decision).
+ToolKey = tuple[str, str, tuple[Any, ...]]
+
+
+def credential_tools(tools: Sequence[ToolKey], models: Sequence[str], limit: int = 1000) -> list[tuple[str, Any, str]]:
+    """``(class, ClaimsCase, tool)``: every credential class (:func:`strategies.tokens.credential_classes`, each
+    relative to the tool's required scope) × every MCP tool.
+
+    When the product is larger than ``limit``, tools that share the inputs of the decision (required access,
+    the third element of :data:`ToolKey`: tenant scoping, approval) form a group: every class × one tool of each
+    group, and every other tool with the valid class and the classes in turn (one each)."""
+    from strategies.tokens import credential_classes
+
+    per_tool = {name: credential_classes(required, models) for name, required, _ in tools}
+    if sum(len(c) for c in per_tool.values()) <= limit:
+        return [(label, case, name) for name, *_ in tools for label, case in per_tool[name]]
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for name, required, inputs in tools:
+        groups.setdefault((required.split(":")[1], *inputs), []).append(name)
+    combos = []
+    for members in groups.values():
+        first, *rest = members
+        combos += [(label, case, first) for label, case in per_tool[first]]
+        for i, name in enumerate(rest):
+            classes = per_tool[name]
+            combos += [(*classes[0], name), (*classes[1 + i % (len(classes) - 1)], name)]
+    return [(label, case, name) for label, case, name in combos]
+
+
+def twins(tools: Sequence[str], principals: Sequence[str]) -> list[tuple[str, str]]:
+    """``(principal, tool)``: every REST/MCP twin (an MCP tool and the route it re-dispatches to) × every AI
+    principal (a product of tools and AI principals, small on any app)."""
+    return [(p, t) for t in tools for p in principals]

@@ -32,7 +32,7 @@ import hashlib
 import hmac
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from hypothesis import strategies as st
@@ -117,6 +117,25 @@ def tenant_claims() -> st.SearchStrategy[Claim]:
         st.sampled_from(["own", "other", "empty", "null", "unknown_uuid", "malformed", "non_string"]).map(Claim),
         st.just(Claim("missing", present=False)),
     )
+
+
+#: One claim of every class (the sweep's credential classes); the strategies above draw the same classes.
+EXP_REPRESENTATIVES = {c.kind: c for c in (
+    Claim("valid", offset=600), Claim("missing", present=False), Claim("null", literal=None),
+    Claim("expired", offset=-3600), Claim("boundary_past", offset=-2), Claim("boundary_now", offset=0),
+    Claim("boundary_future", offset=4), Claim("far_future", offset=10 * YEAR), Claim("fractional", offset=600.5),
+    Claim("non_numeric", literal="soon"), Claim("nonfinite", literal=math.inf), Claim("negative", literal=-1))}
+IAT_REPRESENTATIVES = {c.kind: c for c in (
+    Claim("now", offset=0), Claim("past", offset=-600), Claim("missing", present=False), Claim("boundary", offset=1),
+    Claim("future", offset=600), Claim("far_future", offset=10 * YEAR), Claim("non_numeric", literal="soon"),
+    Claim("nonfinite", literal=math.nan))}
+AUD_REPRESENTATIVES = {c.kind: c for c in (
+    *(Claim(k) for k in ("right", "wrong", "empty", "case_variant", "suffix_variant", "list_with_right",
+                         "list_without", "alt_key", "non_string")), Claim("missing", present=False))}
+TENANT_REPRESENTATIVES = {c.kind: c for c in (
+    *(Claim(k) for k in ("own", "other", "empty", "null", "unknown_uuid", "malformed", "non_string")),
+    Claim("missing", present=False))}
+SCOPE_FORMS = ("list", "string", "missing", "scope_key")
 
 
 def _audience_value(kind: str, audience: str) -> tuple[str, Any]:
@@ -239,6 +258,41 @@ def claims_cases(models: Sequence[str], grant: str | None = None) -> st.SearchSt
         scopes.map(lambda s: {"scopes": s}), forms.map(lambda f: {"scope_form": f}),
     )
     return random | deviations.map(lambda change: ClaimsCase(**{**base, **change}))
+
+
+def grant_classes(required: str, models: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """One granted scope set per class, relative to the ``mcp:<access>:<model>`` scope an operation requires."""
+    parts = required.split(":")
+    if len(parts) != 3:  # a scope outside the mcp:<access>:<model> grammar: granted or not
+        return {"exact": (required,), "none": ()}
+    _, access, model = parts
+    other_access = "read" if access == "write" else "write"
+    others = [m.lower() for m in models if m.lower() != model]
+    return {
+        "exact": (required,), "none": (), "star": ("*",), "mcp_star": ("mcp:*",), "access_star": (f"mcp:{access}:*",),
+        "model_star": (f"mcp:*:{model}",), "other_access": (f"mcp:{other_access}:{model}",),
+        "other_model": (f"mcp:{access}:{others[0]}",) if others else (f"mcp:{access}:{model}x",),
+        "lookalike": (f"mcp:{access}:{model}s",), "upper": (required.upper(),),
+        "prefix_star": (f"mcp:{access}:{model[:3]}*",), "extra_segment": (f"{required}:extra",),
+        "two_segments": (f"mcp:{access}",), "duplicated": (required, required),
+    }
+
+
+def credential_classes(required: str, models: Sequence[str]) -> list[tuple[str, ClaimsCase]]:
+    """``(class, claims)``: a valid claims set granting ``required``, then that set with exactly one claim, scope
+    form or granted-scope class changed, one case per class."""
+    base = ClaimsCase(exp=EXP_REPRESENTATIVES["valid"], iat=IAT_REPRESENTATIVES["now"],
+                      aud=AUD_REPRESENTATIVES["right"], tenant=TENANT_REPRESENTATIVES["own"], scopes=(required,),
+                      scope_form="list")
+    cases = [("valid", base)]
+    for claim, table in (("exp", EXP_REPRESENTATIVES), ("iat", IAT_REPRESENTATIVES), ("aud", AUD_REPRESENTATIVES),
+                         ("tenant", TENANT_REPRESENTATIVES)):
+        cases += [(f"{claim}:{kind}", replace(base, **{claim: value})) for kind, value in table.items()
+                  if value != getattr(base, claim)]
+    cases += [(f"scope_form:{form}", replace(base, scope_form=form)) for form in SCOPE_FORMS if form != "list"]
+    cases += [(f"grant:{kind}", replace(base, scopes=scopes)) for kind, scopes in grant_classes(required, models).items()
+              if kind != "exact"]
+    return cases
 
 
 def valid_claims_cases(models: Sequence[str]) -> st.SearchStrategy[ClaimsCase]:

@@ -15,7 +15,7 @@ from strategies.query import KNOWN_LOOKUPS, ORDERING_INJECTIONS, PAGINATION_KEYS
 from strategies.values import HOSTILE_CLASSES, HOSTILE_REPRESENTATIVES
 from targets.refapp.seed import build_seed
 from targets.refapp.target import TENANT_A, TENANT_B, RefappTarget
-from tests.support.find import find_any
+from tests.support.find import assert_all_examples, find_any
 
 INFO = RefappTarget().info
 SEED = build_seed({"A": TENANT_A, "B": TENANT_B})
@@ -193,3 +193,53 @@ def test_write_sweep_has_every_body_class_by_field_kind_and_every_principal(reso
         return [(p, b.hostile_class, b.content_type, b.body_bytes()) for p, b in pairs]
 
     assert sent(sweeps.write_bodies_swept(resource, fk_ids, "staff_a", principals)) == sent(combos)  # deterministic
+
+
+def test_credential_classes_are_every_claim_class_each_alone_relative_to_the_required_scope():
+    from strategies.tokens import (AUD_REPRESENTATIVES, EXP_REPRESENTATIVES, IAT_REPRESENTATIVES, SCOPE_FORMS,
+                                   TENANT_REPRESENTATIVES, aud_claims, credential_classes, exp_claims, iat_claims,
+                                   tenant_claims)
+
+    for strategy, table in ((exp_claims(), EXP_REPRESENTATIVES), (iat_claims(), IAT_REPRESENTATIVES),
+                            (aud_claims(), AUD_REPRESENTATIVES), (tenant_claims(), TENANT_REPRESENTATIVES)):
+        for kind in table:  # the random strategy draws every class that has a representative ...
+            find_any(strategy, lambda c, kind=kind: c.kind == kind)
+        assert_all_examples(strategy, lambda c, table=table: c.kind in table)  # ... and no other class
+    cases = dict(credential_classes("mcp:write:comment", ["Ticket", "Comment"]))
+    valid = cases.pop("valid")
+    assert valid.scopes == ("mcp:write:comment",) and valid.scope_form == "list"
+    expected = {f"{claim}:{kind}" for claim, table in (("exp", EXP_REPRESENTATIVES), ("iat", IAT_REPRESENTATIVES),
+                                                       ("aud", AUD_REPRESENTATIVES), ("tenant", TENANT_REPRESENTATIVES))
+                for kind in table if table[kind] != getattr(valid, claim)}
+    assert expected <= set(cases) and {f"scope_form:{f}" for f in SCOPE_FORMS if f != "list"} <= set(cases)
+    assert cases["grant:other_access"].scopes == ("mcp:read:comment",)
+    assert cases["grant:other_model"].scopes == ("mcp:write:ticket",)
+    for label, case in cases.items():  # each differs from the valid set in exactly one part
+        differing = [part for part in ("exp", "iat", "aud", "tenant", "scopes", "scope_form")
+                     if getattr(case, part) != getattr(valid, part)]
+        assert len(differing) == 1, label
+
+
+def test_credential_sweep_is_every_class_times_every_tool_and_groups_tools_beyond_the_limit():
+    from strategies.tokens import credential_classes
+
+    tools = [(f"{m}_{op}", f"mcp:{access}:{m}", (m != "category", False))
+             for m in ("ticket", "comment", "category") for op, access in (("list", "read"), ("delete", "write"))]
+    per_tool = len(credential_classes("mcp:read:ticket", ["Ticket", "Comment", "Category"]))
+    full = sweeps.credential_tools(tools, ["Ticket", "Comment", "Category"])
+    assert len(full) == per_tool * len(tools)
+    assert {(label, tool) for label, _, tool in full} == {
+        (label, name) for name, required, _ in tools
+        for label, _ in credential_classes(required, ["Ticket", "Comment", "Category"])}
+    grouped = sweeps.credential_tools(tools, ["Ticket", "Comment", "Category"], limit=per_tool * 2)
+    assert {tool for _, _, tool in grouped} == {name for name, *_ in tools}
+    groups = {("read", True): "ticket_list", ("write", True): "ticket_delete", ("read", False): "category_list",
+              ("write", False): "category_delete"}
+    for first in groups.values():
+        assert sum(tool == first for _, _, tool in grouped) == per_tool
+    assert len(grouped) < len(full)
+
+
+def test_twin_sweep_is_every_tool_as_every_ai_principal():
+    assert sweeps.twins(["a_list", "b_list"], ["agent_read", "agent_write"]) == [
+        ("agent_read", "a_list"), ("agent_write", "a_list"), ("agent_read", "b_list"), ("agent_write", "b_list")]
