@@ -75,6 +75,11 @@ class LiveTarget:
         self.crashes = instrument(app)
         self.logs = instrument_logs()
         self._lifespan_task: asyncio.Task | None = None
+        from aksara.conf import settings
+
+        # Aksara's settings are one process-wide object (some middleware reads it per request): the values this
+        # app was built with are kept and put back whenever it runs, as its database is (see run()).
+        self._settings = dict(settings.__dict__)
         self._lifespan_stop: asyncio.Event | None = None
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
@@ -90,18 +95,28 @@ class LiveTarget:
         return f"<LiveTarget {self.info.name}/{self.info.profile} db={self.db.name}>"
 
     def run(self, coro: Any) -> Any:
-        """Run ``coro`` on this target's loop, with this app's database as Aksara's current one."""
+        """Run ``coro`` on this target's loop, with this app's database and settings as Aksara's current ones."""
+        from aksara.conf import settings
         from aksara.db.engine import Database
 
         saved = Database._instance
         own = getattr(self.app, "db", None)
         if own is not None:
             Database._instance = own
+        values = settings.__dict__
+        saved_settings = None
+        if values != self._settings:
+            saved_settings = dict(values)
+            values.clear()
+            values.update(self._settings)
         try:
             return self.loop.run_until_complete(coro)
         finally:
             if own is not None:
                 Database._instance = saved
+            if saved_settings is not None:
+                values.clear()
+                values.update(saved_settings)
 
     async def _run_lifespan(self, started: asyncio.Event, stop: asyncio.Event) -> None:
         # anyio cancel scopes must be entered and exited by the same task
