@@ -104,6 +104,7 @@ class ResourceSpec:
     update_serializer: bool = False  # an update_serializer_class handles PATCH
     soft_delete: bool = False  # the model is an aksara.contrib.soft_delete.SoftDeleteModel
     trash_path: str | None = None  # a route listing the caller's soft-deleted rows (the target declares it)
+    join_tables: tuple[tuple[str, str], ...] = ()  # (junction table, other model) of each many-to-many field
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -328,7 +329,20 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
         create_serializer=getattr(viewset_cls, "create_serializer_class", None) is not None,
         update_serializer=getattr(viewset_cls, "update_serializer_class", None) is not None,
         soft_delete=bool(getattr(model, "_soft_delete_enabled", False)),
+        join_tables=_join_tables(model),
     )
+
+
+def _join_tables(model: type) -> tuple[tuple[str, str], ...]:
+    """(junction table, other model's name) of each many-to-many field of ``model``."""
+    tables = []
+    for m2m in (getattr(model, "_m2m_fields", None) or {}).values():
+        try:
+            other = m2m.to_model
+            tables.append((str(m2m.join_table_name), getattr(other, "__name__", str(other))))
+        except Exception:  # noqa: BLE001 - an unresolved relation names no table
+            continue
+    return tuple(tables)
 
 
 def principal_names(info: TargetInfo, kinds: Sequence[str] | None = None) -> list[str]:

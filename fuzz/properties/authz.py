@@ -293,8 +293,16 @@ def route_call(live: LiveTarget, method: str, route: str, ids: dict[str, str], p
     if found is None:
         return []
     findings = with_facts(route_requires_auth(live, found, ids, principal), route_kind=found.kind,
-                          target_profile=live.info.profile)
+                          target_profile=live.info.profile, declared_permissions=permission_fact(found.permissions))
     return with_replay(findings, "authz", "route_call", method=method, route=route, ids=ids, principal=principal)
+
+
+def permission_fact(permissions: Sequence[Any] | None) -> str:
+    """The permission classes a route declares, as a fact: their names, ``none`` for an empty list, or ``""``
+    for a route that is not a viewset's."""
+    if permissions is None:
+        return ""
+    return ",".join(getattr(p, "name", type(p).__name__) for p in permissions) or "none"
 
 
 # -- the stateful machine's steps, as plain calls ------------------------------------------------------
@@ -325,6 +333,8 @@ class TenantSession:
     def _judged(self, findings: list[Finding], step: dict[str, Any] | None, **facts: str) -> list[Finding]:
         if step is not None:
             self.steps.append(step)
+        if "resource" in facts:
+            facts["declared_permissions"] = permission_fact(self.live.info.resource(facts["resource"]).permissions)
         findings = with_facts(findings, target_profile=self.live.info.profile, **facts)
         return with_replay(findings, "authz", "machine_steps", steps=tuple(dict(s) for s in self.steps))
 

@@ -150,10 +150,11 @@ def _write_tables(world: McpWorld, tool: Mapping[str, Any]) -> list[str]:
     resource = oracles.tool_resource(tool, world.info)
     if resource is None:
         return []
-    tables = [resource.table]
+    tables = [resource.table, *(table for table, _ in resource.join_tables)]
     for other in world.info.resources:
         if any(_references(f, resource) for f in other.fields):
             tables.append(other.table)
+        tables += [table for table, model in other.join_tables if model == resource.name]
     return tables
 
 
