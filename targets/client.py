@@ -18,7 +18,7 @@ import io
 import json
 import logging
 import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 import httpx
@@ -117,6 +117,18 @@ class LiveTarget:
             if saved_settings is not None:
                 values.clear()
                 values.update(saved_settings)
+
+    @contextlib.contextmanager
+    def settings_changed(self, **values: Any) -> Iterator[None]:
+        """Within the block, this target runs with Aksara settings ``values`` changed (a planted fault, or a
+        profile's variant); its own settings are back afterwards."""
+        saved = dict(self._settings)
+        self._settings.update(values)
+        try:
+            yield
+        finally:
+            self._settings.clear()
+            self._settings.update(saved)
 
     async def _run_lifespan(self, started: asyncio.Event, stop: asyncio.Event) -> None:
         # anyio cancel scopes must be entered and exited by the same task

@@ -73,17 +73,38 @@ def test_cross_origin_oracle_catches_a_studio_write_without_the_origin_check(pla
 
 
 @pytest.mark.parametrize("attack", props.ATTACKS["admin"])
-def test_cross_origin_oracle_catches_admin_writes_when_csrf_is_off(planted, attack, monkeypatch):
-    from aksara.conf import settings
-
-    monkeypatch.setattr(settings, "admin_csrf_enabled", False)  # planted: the documented switch turned off
+def test_cross_origin_oracle_catches_admin_writes_when_csrf_is_off(planted, attack):
     routes = _routes(planted)
     ids = props.discover_ids(planted, list(routes.values()))
     route = routes[("POST", "/admin/{app_label}/{model_name}/{pk}/delete/")]
-    findings = props.cross_origin_case(planted, "staff_session", "POST", route.path, props.fill(route, ids),
-                                       "admin", attack)
+    with planted.settings_changed(admin_csrf_enabled=False):  # planted: the documented switch turned off
+        findings = props.cross_origin_case(planted, "staff_session", "POST", route.path, props.fill(route, ids),
+                                           "admin", attack)
     assert "accepted" in {f.facts["problem"] for f in findings}
     assert "changed" in {f.facts["problem"] for f in findings}  # the row is gone
+
+
+def test_a_target_runs_with_its_own_settings_whatever_was_configured_since(planted):
+    """Aksara's settings are process-wide: a target built later must not change this one's middleware."""
+    import aksara
+    from aksara.conf import settings
+
+    async def read(name):
+        return getattr(settings, name)
+
+    own = planted.run(read("admin_rate_limit_requests"))
+    before = dict(settings.__dict__)
+    try:
+        aksara.configure(admin_rate_limit_requests=1, admin_csrf_enabled=False)  # another target's configure()
+        assert planted.run(read("admin_rate_limit_requests")) == own
+        assert planted.run(read("admin_csrf_enabled")) is True
+        assert settings.admin_rate_limit_requests == 1  # and the other target's values are back after the run
+        with planted.settings_changed(admin_csrf_enabled=False):
+            assert planted.run(read("admin_csrf_enabled")) is False
+        assert planted.run(read("admin_csrf_enabled")) is True
+    finally:
+        settings.__dict__.clear()
+        settings.__dict__.update(before)
 
 
 @pytest.mark.parametrize("attack", props.ATTACKS["admin"])
