@@ -35,7 +35,7 @@ from fuzz import profiles
 from fuzz.artifacts import write_artifact
 from fuzz.findings import NewFinding
 from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger, set_active_ledger
-from fuzz.run import ArtifactFailed, ArtifactWritten, Event, KnownDefects, NewFound, end_run, run_of
+from fuzz.run import ArtifactFailed, ArtifactWritten, Event, FindingsSeen, NewFound, end_run, run_of
 from targets.client import LiveTarget
 from targets.postgres import (PROVIDERS, PgServer, ProviderUnavailable, reap_orphans, start_server,
                               stop_started_servers)
@@ -412,17 +412,8 @@ class ArtifactWriter:
         self.emit(ArtifactWritten(event.finding.property_id, event.nodeid, directory))
 
 
-class FindingsTable:
+class FindingsTable(FindingsSeen):
     """Subscriber: the known defects and artifacts the terminal's findings table lists."""
-
-    def __init__(self) -> None:
-        self.known = KnownDefects()
-        self.artifacts: list[tuple[str, str, Path]] = []
-
-    def __call__(self, event: Event) -> None:
-        self.known(event)
-        if isinstance(event, ArtifactWritten):
-            self.artifacts.append((event.property_id, event.nodeid, event.directory))
 
     def write(self, tr: Any, fail_on_known: bool) -> None:
         from fuzz.ledger import active_ledger

@@ -208,10 +208,8 @@ def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
     return getattr(props, call)(env.live, **args)
 
 
-def replay_serializers(finding: Finding, env: ReplayEnv) -> list[Finding]:
-    """The serializer write (or parity pair) again from the seed (fuzz/properties/serializers.py)."""
-    from fuzz.properties import serializers as props
-
+def _replay_resource_call(props: Any, finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """``props.<call>`` again from the stored seed, its resource-named arguments resolved on the live target."""
     call, args = _input(finding)
     live = env.live
     for key in ("resource", "sibling"):
@@ -223,17 +221,18 @@ def replay_serializers(finding: Finding, env: ReplayEnv) -> list[Finding]:
         live.reset()
 
 
+def replay_serializers(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The serializer write (or parity pair) again from the seed (fuzz/properties/serializers.py)."""
+    from fuzz.properties import serializers
+
+    return _replay_resource_call(serializers, finding, env)
+
+
 def replay_soft_delete(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The deletes and the trash listing again from the seed (fuzz/properties/soft_delete.py)."""
-    from fuzz.properties import soft_delete as props
+    from fuzz.properties import soft_delete
 
-    call, args = _input(finding)
-    live = env.live
-    args["resource"] = live.info.resource(args["resource"])
-    try:
-        return getattr(props, call)(live, env.context, **args)
-    finally:
-        live.reset()
+    return _replay_resource_call(soft_delete, finding, env)
 
 
 def replay_studio(finding: Finding, env: ReplayEnv) -> list[Finding]:

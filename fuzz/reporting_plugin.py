@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from fuzz.findings import Finding
-from fuzz.run import ArtifactWritten, Counts, Event, KnownDefects, run_of
+from fuzz.run import Counts, Event, FindingsSeen, run_of
 
 EXAMPLES_KEY = "aksara_fuzz_examples"
 KNOWN_KEY = "aksara_fuzz_known_examples"
@@ -49,19 +49,13 @@ class TestCounts:
         self.counts = Counts()
 
 
-class ReportBuilder:
+class ReportBuilder(FindingsSeen):
     """Subscriber (and pytest plugin): every test's record, and the run's known defects and artifacts."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.tests: dict[str, Any] = {}
         self.started = time.perf_counter()
-        self.known = KnownDefects()
-        self.artifacts: list[tuple[str, str, Path]] = []
-
-    def __call__(self, event: Event) -> None:
-        self.known(event)
-        if isinstance(event, ArtifactWritten):
-            self.artifacts.append((event.property_id, event.nodeid, event.directory))
 
     def record(self, nodeid: str) -> Any:
         from fuzz.reporting import TestRecord

@@ -190,12 +190,27 @@ class KnownDefects(dict):
         return json.dumps({k: [r.count, r.finding.to_json()] for k, r in self.items()}, default=str)
 
 
+
+
+
 class Artifacts(list):
     """(property id, node id, directory) of every artifact written, in order."""
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, ArtifactWritten):
             self.append((event.property_id, event.nodeid, event.directory))
+
+
+class FindingsSeen:
+    """Subscriber: the known defects of a run and the artifacts it wrote (what its tables and reports list)."""
+
+    def __init__(self) -> None:
+        self.known = KnownDefects()
+        self.artifacts = Artifacts()
+
+    def __call__(self, event: Event) -> None:
+        self.known(event)
+        self.artifacts(event)
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -292,4 +307,3 @@ def end_run(config: Any) -> None:
             _CURRENT.reset(token)
         except ValueError:  # set in another context: leave it
             _CURRENT.set(None)
-
