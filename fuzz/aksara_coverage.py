@@ -65,6 +65,8 @@ AREAS: dict[str, tuple[str, ...]] = {
 }
 
 SUMMARY_KEY = pytest.StashKey[dict]()
+GUIDED_OPTION = "--coverage-guided"
+_GUIDED: list[bool] = []  # [True] while this process's run asked for coverage guidance
 
 
 def module_of(relpath: str) -> str:
@@ -83,13 +85,23 @@ def area_of(module: str) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("aksara-fuzz reports").addoption(
+    group = parser.getgroup("aksara-fuzz reports")
+    group.addoption(
         OPTION, action="store_true", default=False, dest="aksara_coverage",
         help=f"measure line and branch coverage of the installed Aksara (all processes) and write "
              f"<report-dir>/{REPORT_NAME} and a section of report.md (needs the 'coverage' extra)")
+    group.addoption(
+        GUIDED_OPTION, action="store_true", default=False, dest="coverage_guided",
+        help=f"with {OPTION}: steer generation towards inputs that reach Aksara code no earlier example "
+             "reached (Hypothesis target() on the count of new arcs; the nightly profile's feedback)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _GUIDED.clear()
+    if config.getoption("coverage_guided"):
+        if not config.getoption("aksara_coverage"):
+            raise pytest.UsageError(f"aksara-fuzz: {GUIDED_OPTION} needs {OPTION} (it steers by what is measured)")
+        _GUIDED.append(True)
     if not config.getoption("aksara_coverage") or hasattr(config, "workerinput"):
         return
     try:
@@ -108,6 +120,23 @@ def _current() -> Any:
     except ImportError:
         return None
     return coverage.Coverage.current()
+
+
+def reached() -> int | None:
+    """How many Aksara arcs this process has reached so far when the run is coverage-guided; None otherwise.
+
+    Read from coverage.py's collector without flushing it (a flush rewrites the data file and takes
+    seconds; this sum takes well under a millisecond). The count only grows until the collector is
+    flushed at the end of the session, so the difference between two readings is what an example
+    reached for the first time."""
+    if not _GUIDED:
+        return None
+    cov = _current()
+    collector = getattr(cov, "_collector", None)
+    try:
+        return sum(len(arcs) for tracer in collector.tracers for arcs in tracer.data.values())
+    except (AttributeError, TypeError):  # another coverage core keeps its data elsewhere: no guidance
+        return None
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from fuzz import catalog
+from fuzz.aksara_coverage import reached
 from fuzz.findings import Finding, report
 from fuzz.run import Judged, Skipped, Steered, current_run
 
@@ -58,6 +59,7 @@ class Scope:
     example_ids: set[str] = field(default_factory=set)  # properties the current example judged
     example_known: set[str] = field(default_factory=set)  # ... whose every violation was a known defect
     decisions: dict[str, bool] = field(default_factory=dict)  # steering decision per choice sequence
+    reach: int | None = None  # Aksara arcs reached before the current example (coverage-guided runs only)
 
 
 #: A known defect seen this many times in one test no longer deserves the test's budget.
@@ -173,6 +175,20 @@ def _steer_after_example(scope: Scope) -> None:
     reject()
 
 
+def _guide(scope: Scope) -> None:
+    """In a coverage-guided run, score the example by the Aksara arcs it reached first (Hypothesis' target phase
+    then mutates the examples that reached new code)."""
+    if scope.reach is None:
+        return
+    now = reached()
+    if now is None:
+        return
+    from hypothesis import target
+
+    target(float(max(0, now - scope.reach)), label="new Aksara arcs")
+    scope.reach = now
+
+
 def _example_started() -> None:
     _marks().clear()
     scope = _scope()
@@ -206,6 +222,7 @@ def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]]
                 result = inner(*args, **kwargs)
                 scope = _scope()
                 if scope is not None:
+                    _guide(scope)
                     _steer_after_example(scope)
                 return result
 
@@ -215,7 +232,7 @@ def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]]
         def run(*args: Any, **kwargs: Any) -> Any:
             import pytest
 
-            scope = Scope(property_ids, tuple(own))
+            scope = Scope(property_ids, tuple(own), reach=reached())
             previous, _LOCAL.scope = _scope(), scope
             _marks().clear()
             try:

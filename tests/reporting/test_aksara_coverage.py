@@ -93,3 +93,47 @@ def test_trend_merges_shards_by_union_and_appends_history(tmp_path, capsys):
     assert rows[0]["percent"]["api"] == pytest.approx(100 * (3 + 2) / 8, abs=0.01)
     assert rows[1]["percent"]["total"] == pytest.approx(100 * (2 + 1) / 8, abs=0.01)
     assert "api" in capsys.readouterr().out
+
+
+def test_reached_counts_the_arcs_an_example_reaches_only_in_a_guided_run(tmp_path, monkeypatch):
+    """The guidance signal grows when Aksara code runs for the first time, and is absent unless asked for."""
+    import coverage
+
+    from fuzz import aksara_coverage
+
+    cov = coverage.Coverage(source=[str(aksara_dir())], branch=True, data_file=str(tmp_path / ".coverage"))
+    cov.start()
+    try:
+        from aksara.i18n import parse_accept_language
+
+        assert aksara_coverage.reached() is None  # not guided: no signal, no cost
+        monkeypatch.setattr(aksara_coverage, "_GUIDED", [True])
+        before = aksara_coverage.reached()
+        parse_accept_language("fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5")
+        after = aksara_coverage.reached()
+        parse_accept_language("fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5")
+        again = aksara_coverage.reached()
+    finally:
+        cov.stop()
+    assert before is not None and after > before, (before, after)
+    assert again == after  # the same path twice reaches nothing new
+
+
+def test_coverage_guidance_without_measurement_is_a_usage_error(tmp_path):
+    """--coverage-guided steers by what --aksara-coverage measures: alone it is refused in one line."""
+    result = run_pytest("fuzz/test_doctor.py", "--collect-only", "--coverage-guided", timeout=120)
+    assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "--coverage-guided needs --aksara-coverage" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.live
+def test_a_guided_run_feeds_new_arcs_to_hypothesis_targeting(tmp_path):
+    """In a guided run every judged example reports its new Aksara arcs to Hypothesis as a target score."""
+    result = run_pytest(
+        "fuzz/test_http.py::test_hostile_query_strings", "-k", "Category", "--fuzz-profile", "dev",
+        "--aksara-coverage", "--coverage-guided", "--hypothesis-show-statistics",
+        "--report-dir", str(tmp_path / "rep"), "--example-db", str(tmp_path / "db"),
+        "--artifacts-dir", str(tmp_path / "art"), timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "new Aksara arcs" in result.stdout, result.stdout[-3000:]
