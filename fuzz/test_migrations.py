@@ -1,6 +1,6 @@
 """Migrations: hostile identifiers and defaults, DDL round trip on the real PostgreSQL.
 
-Properties (oracles in :mod:`fuzz.migrations.oracles`): generation rejects cleanly or yields loadable
+Properties (oracles in :mod:`fuzz.oracles.migrations`): generation rejects cleanly or yields loadable
 source and parseable DDL; the DDL applies; the catalog holds exactly what the models declare; detection is
 idempotent; reversal restores the catalog; no identifier or default escapes its quoting (canary); the
 ``RunSQL`` guardrail blocks every spelling of the statements it claims to block; hand-written operation

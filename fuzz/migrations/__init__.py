@@ -3,6 +3,6 @@
 Modules: :mod:`~fuzz.migrations.build` (specs to model classes, isolated registry, reproducers),
 :mod:`~fuzz.migrations.ddl` (recording connection, sqlglot parsing), :mod:`~fuzz.migrations.catalog`
 (catalog read-back, canary), :mod:`~fuzz.migrations.expected` (what the catalog must hold),
-:mod:`~fuzz.migrations.oracles` (the checks), :mod:`~fuzz.migrations.handwritten` (the schema hand-written
+:mod:`~fuzz.oracles.migrations` (the checks), :mod:`~fuzz.migrations.handwritten` (the schema hand-written
 operations describe, their reproducer source) and :mod:`~fuzz.migrations.pipeline` (the round trips).
 """

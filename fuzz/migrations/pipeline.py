@@ -28,7 +28,8 @@ from aksara.migrations.executor import (
 from aksara.migrations.operations import RunSQL
 
 from fuzz.findings import Finding
-from fuzz.migrations import handwritten, oracles
+from fuzz.migrations import handwritten
+from fuzz.oracles import migrations as oracles
 from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
 from fuzz.migrations.catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
 from fuzz.migrations.ddl import (

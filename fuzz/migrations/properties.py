@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fuzz.findings import Finding, replayable
-from fuzz.migrations.oracles import Context, check_guardrail
+from fuzz.oracles.migrations import Context, check_guardrail
 from strategies.handwritten import HandMigrations
 from strategies.models import SchemaHistory
 from strategies.raw_sql import RawStatement

@@ -14,7 +14,7 @@ import pytest
 from aksara.migrations import autodetector
 from aksara.migrations import operations as aksara_ops
 
-from fuzz.migrations import oracles
+from fuzz.oracles import migrations as oracles
 from fuzz.migrations.pipeline import MigrationLab
 from targets.pg_identifiers import CANARY_TABLE
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
