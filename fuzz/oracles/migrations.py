@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 from fuzz import catalog as property_catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.migrations.catalog import Catalog, DefaultValue
+from targets.pg_catalog import Catalog, DefaultValue
 from fuzz.migrations.ddl import ParsedStatement
 from fuzz.migrations.expected import ExpectedTable
 from strategies.identifiers import primary_class

@@ -113,7 +113,7 @@ def test_truncation_collision_is_caught(lab, monkeypatch):
 
 
 def test_declared_names_colliding_after_63_bytes_are_reported():
-    from fuzz.migrations.catalog import Catalog
+    from targets.pg_catalog import Catalog
     from fuzz.migrations.expected import ExpectedTable
 
     stem = "é" * 31 + "x"  # 63 bytes
