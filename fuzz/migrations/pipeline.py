@@ -32,7 +32,7 @@ from fuzz.migrations import handwritten
 from fuzz.oracles import migrations as oracles
 from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
 from targets.pg_catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
-from fuzz.migrations.ddl import (
+from targets.migration_ddl import (
     hostile_unquoted_fk,
     needs_python_escaping,
     operation_names,

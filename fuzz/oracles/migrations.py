@@ -35,7 +35,7 @@ from fuzz import catalog as property_catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from targets.pg_catalog import Catalog, DefaultValue
-from fuzz.migrations.ddl import ParsedStatement
+from targets.migration_ddl import ParsedStatement
 from fuzz.migrations.expected import ExpectedTable
 from strategies.identifiers import primary_class
 from targets.pg_identifiers import pg_truncate

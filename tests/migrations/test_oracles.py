@@ -173,7 +173,7 @@ def test_real_rejection_by_aksara_is_accepted(lab):
 
 
 def test_ddl_parse_oracle_on_recorded_ddl():
-    from fuzz.migrations.ddl import parse_statement
+    from targets.migration_ddl import parse_statement
 
     good = parse_statement('CREATE TABLE "a""b" ("c" NUMERIC(5, 2) NOT NULL DEFAULT 1.25)')
     bad = parse_statement("CREATE TABLE t (c int DEFAULT 'x)")
