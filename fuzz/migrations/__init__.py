@@ -2,7 +2,7 @@
 
 Modules: :mod:`~fuzz.migrations.build` (specs to model classes, isolated registry, reproducers),
 :mod:`~targets.migration_ddl` (recording connection, sqlglot parsing), :mod:`~targets.pg_catalog`
-(catalog read-back, canary), :mod:`~fuzz.migrations.expected` (what the catalog must hold),
+(catalog read-back, canary), :mod:`~fuzz.oracles.migrations_expected` (what the catalog must hold),
 :mod:`~fuzz.oracles.migrations` (the checks), :mod:`~fuzz.migrations.handwritten` (the schema hand-written
 operations describe, their reproducer source) and :mod:`~fuzz.migrations.pipeline` (the round trips).
 """

@@ -1,7 +1,7 @@
 """Hand-written migrations: the schema their operations describe, and their source for reproducers.
 
 :func:`expected_after` walks ``aksara.migrations.operations`` objects (a ``RunSQL`` by the effect its
-writer states) over the expected tables of :mod:`fuzz.migrations.expected`, from the declared arguments
+writer states) over the expected tables of :mod:`fuzz.oracles.migrations_expected`, from the declared arguments
 only, never from the database nor from Aksara's SQL. Readings:
 
 - a column's type is the PostgreSQL type the field class stands for (:data:`TYPES`, ``format_type``
@@ -26,7 +26,7 @@ import dataclasses
 from typing import Any, Iterable
 
 from fuzz.migrations.build import py_literal
-from fuzz.migrations.expected import ExpectedColumn, ExpectedTable, pg_type_name
+from fuzz.oracles.migrations_expected import ExpectedColumn, ExpectedTable, pg_type_name
 from strategies.handwritten import FieldDef, HandMigrations, IndexDef, Lit, OpDef, build_operation
 from targets.pg_identifiers import pg_truncate
 

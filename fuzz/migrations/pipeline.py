@@ -39,7 +39,7 @@ from targets.migration_ddl import (
     parse_statement,
     record_ddl,
 )
-from fuzz.migrations.expected import ExpectedTable, expected_tables
+from fuzz.oracles.migrations_expected import ExpectedTable, expected_tables
 from strategies.identifiers import primary_class
 from targets.pg_identifiers import pg_truncate
 from strategies.handwritten import HandMigrations, build_operations

@@ -114,7 +114,7 @@ def test_truncation_collision_is_caught(lab, monkeypatch):
 
 def test_declared_names_colliding_after_63_bytes_are_reported():
     from targets.pg_catalog import Catalog
-    from fuzz.migrations.expected import ExpectedTable
+    from fuzz.oracles.migrations_expected import ExpectedTable
 
     stem = "é" * 31 + "x"  # 63 bytes
     tables = [ExpectedTable(stem + "_one", "A"), ExpectedTable(stem + "_two", "B")]
