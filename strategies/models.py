@@ -3,7 +3,7 @@
 A :class:`SchemaSpec` describes the models of one app state (class name, ``Meta.table_name``, fields with
 their options and hostile defaults, relations by model index); :func:`schema_histories` yields a first state
 plus a sequence of changes (add, remove, alter and rename field; rename table; add and drop model).
-``fuzz.migrations.build`` turns a spec into real model classes.
+``strategies.migrations`` turns a spec into real model classes.
 
 Hostile classes reached:
 

@@ -1,6 +1,6 @@
 """Migration DDL round trip: hostile model definitions -> generated migration -> real PostgreSQL -> catalog.
 
-Modules: :mod:`~fuzz.migrations.build` (specs to model classes, isolated registry, reproducers),
+Modules: :mod:`~strategies.migrations` (specs to model classes, isolated registry, reproducers),
 :mod:`~targets.migration_ddl` (recording connection, sqlglot parsing), :mod:`~targets.pg_catalog`
 (catalog read-back, canary), :mod:`~fuzz.oracles.migrations_expected` (what the catalog must hold),
 :mod:`~fuzz.oracles.migrations` (the checks), :mod:`~fuzz.migrations.handwritten` (the schema hand-written

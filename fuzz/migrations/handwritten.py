@@ -25,7 +25,7 @@ import copy
 import dataclasses
 from typing import Any, Iterable
 
-from fuzz.migrations.build import py_literal
+from strategies.migrations import py_literal
 from fuzz.oracles.migrations_expected import ExpectedColumn, ExpectedTable, pg_type_name
 from strategies.handwritten import FieldDef, HandMigrations, IndexDef, Lit, OpDef, build_operation
 from targets.pg_identifiers import pg_truncate

@@ -30,7 +30,7 @@ from aksara.migrations.operations import RunSQL
 from fuzz.findings import Finding
 from fuzz.migrations import handwritten
 from fuzz.oracles import migrations as oracles
-from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
+from strategies.migrations import build_models, isolated_registry, reproducer_source
 from targets.pg_catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
 from targets.migration_ddl import (
     hostile_unquoted_fk,
