@@ -3,6 +3,6 @@
 Modules: :mod:`~strategies.migrations` (specs to model classes, isolated registry, reproducers),
 :mod:`~targets.migration_ddl` (recording connection, sqlglot parsing), :mod:`~targets.pg_catalog`
 (catalog read-back, canary), :mod:`~fuzz.oracles.migrations_expected` (what the catalog must hold),
-:mod:`~fuzz.oracles.migrations` (the checks), :mod:`~fuzz.migrations.handwritten` (the schema hand-written
+:mod:`~fuzz.oracles.migrations` (the checks), :mod:`~fuzz.oracles.migrations_handwritten` (the schema hand-written
 operations describe, their reproducer source) and :mod:`~fuzz.migrations.pipeline` (the round trips).
 """

@@ -28,7 +28,7 @@ from aksara.migrations.executor import (
 from aksara.migrations.operations import RunSQL
 
 from fuzz.findings import Finding
-from fuzz.migrations import handwritten
+from fuzz.oracles import migrations_handwritten as handwritten
 from fuzz.oracles import migrations as oracles
 from strategies.migrations import build_models, isolated_registry, reproducer_source
 from targets.pg_catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog

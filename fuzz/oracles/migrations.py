@@ -16,7 +16,7 @@ Property ids and the ``stage`` fact they carry:
 - ``migrations.quoting_holds`` (stage ``canary``): every executed DDL string is one statement and the canary
   table survives;
 - ``migrations.handwritten_round_trip``: hand-written operation sequences pass the apply, canary,
-  catalog and reverse oracles above (expected schema from :mod:`fuzz.migrations.handwritten`);
+  catalog and reverse oracles above (expected schema from :mod:`fuzz.oracles.migrations_handwritten`);
 - ``migrations.guardrail_blocks`` (stage ``guardrail``): a whitespace, comment, case or quoting variant of a
   statement ``RunSQL`` claims to block (DROP TABLE, DROP DATABASE, TRUNCATE, DELETE FROM, DROP SCHEMA) is
   blocked like the canonical spelling.

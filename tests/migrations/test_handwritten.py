@@ -15,7 +15,7 @@ import pytest
 from aksara.migrations import operations as aksara_ops
 
 from fuzz import catalog
-from fuzz.migrations import handwritten
+from fuzz.oracles import migrations_handwritten as handwritten
 from fuzz.migrations.pipeline import MigrationLab
 from strategies.handwritten import (
     FieldDef, HandMigrations, IndexDef, OpDef, build_operations, hand_migrations, lit,
