@@ -172,7 +172,7 @@ def replay_doctor(finding: Finding, env: ReplayEnv) -> list[Finding]:
 def replay_migrations(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The model history (or ``RunSQL`` spelling) through the installed migration code on PostgreSQL."""
     from fuzz.migrations import properties as props
-    from fuzz.migrations.pipeline import MigrationLab
+    from fuzz.properties.migrations_lab import MigrationLab
 
     call, args = _input(finding)
     lab = MigrationLab.on_server(env.pg_server, f"fuzz_migrations_replay_{os.getpid()}")  # beside a running lab

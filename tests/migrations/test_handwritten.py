@@ -16,7 +16,7 @@ from aksara.migrations import operations as aksara_ops
 
 from fuzz import catalog
 from fuzz.oracles import migrations_handwritten as handwritten
-from fuzz.migrations.pipeline import MigrationLab
+from fuzz.properties.migrations_lab import MigrationLab
 from strategies.handwritten import (
     FieldDef, HandMigrations, IndexDef, OpDef, build_operations, hand_migrations, lit,
 )

@@ -15,7 +15,7 @@ from aksara.migrations import autodetector
 from aksara.migrations import operations as aksara_ops
 
 from fuzz.oracles import migrations as oracles
-from fuzz.migrations.pipeline import MigrationLab
+from fuzz.properties.migrations_lab import MigrationLab
 from targets.pg_identifiers import CANARY_TABLE
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 
@@ -154,7 +154,7 @@ def test_reverse_that_forgets_its_work_is_caught(lab, monkeypatch):
 def test_unloadable_source_is_caught(lab, monkeypatch):
     real = autodetector.operations_to_code
     monkeypatch.setattr(autodetector, "operations_to_code", lambda ops: real(ops) + ",\n        (")
-    import fuzz.migrations.pipeline as pipeline
+    import fuzz.properties.migrations_lab as pipeline
 
     monkeypatch.setattr(pipeline, "operations_to_code", autodetector.operations_to_code)
     findings = lab.run(history(CLEAN))
