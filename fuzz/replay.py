@@ -171,7 +171,7 @@ def replay_doctor(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 def replay_migrations(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The model history (or ``RunSQL`` spelling) through the installed migration code on PostgreSQL."""
-    from fuzz.migrations import properties as props
+    from fuzz.properties import migrations as props
     from fuzz.properties.migrations_lab import MigrationLab
 
     call, args = _input(finding)

@@ -15,7 +15,7 @@ from hypothesis import example, given
 from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.properties.migrations_lab import MigrationLab
-from fuzz.migrations.properties import guardrail_case, handwritten_case, round_trip_case
+from fuzz.properties.migrations import guardrail_case, handwritten_case, round_trip_case
 from targets.pg_identifiers import CANARY_TABLE
 from strategies.handwritten import hand_migrations
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec, schema_histories
