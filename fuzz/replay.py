@@ -366,7 +366,7 @@ REPLAYERS: dict[str, Replayer] = {
 
 #: Ids in the suite's sources that name no property, and so have no replayer.
 NOT_PROPERTIES = {
-    **{c: "a condition of the doctor's spec model (fuzz/doctor/spec_model.py): its findings are doctor.*"
+    **{c: "a condition of the doctor's spec model (fuzz/oracles/doctor_spec.py): its findings are doctor.*"
        for c in ("mcp.no_audience", "mcp.no_auth", "mcp.no_ttl", "mcp.tenant_unbound", "mcp.ttl_long",
                  "mcp.unscoped", "tenancy.no_rls")},
     "openapi.json": "the OpenAPI document's file name (strategies/openapi.py), not a property",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from fuzz.doctor.spec_model import COMMANDS, DoctorInput
+from fuzz.oracles.doctor_spec import COMMANDS, DoctorInput
 
 AKSARA_BIN = Path(sys.executable).with_name("aksara")
 _AMBIENT_PREFIXES = ("AKSARA_",)

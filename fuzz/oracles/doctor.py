@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 
 from fuzz.doctor.runner import DoctorRun
-from fuzz.doctor.spec_model import (
+from fuzz.oracles.doctor_spec import (
     BLOCK, CONDITIONS, MODE_INDEPENDENT, WARN, DoctorInput, Verdict, effective, matrix_problems,
 )
 from fuzz import catalog
