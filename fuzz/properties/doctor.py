@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fuzz.oracles.doctor import check_monotone, check_never_crashes, check_verdict_matches_spec
-from fuzz.doctor.runner import run_cli, run_in_process
+from targets.doctor import run_cli, run_in_process
 from fuzz.oracles.doctor_spec import COMMANDS, verdict
 from fuzz.findings import Finding, replayable
 from strategies.settings import WEAKENINGS, DoctorInput
