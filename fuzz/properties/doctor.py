@@ -1,4 +1,9 @@
-"""Doctor property bodies: one configuration in, findings out (each carrying its input for replay)."""
+"""Doctor property bodies: one configuration in, findings out (each carrying its input for replay).
+
+The area: :mod:`strategies.settings` generates configurations, :mod:`targets.doctor` runs the real doctor
+(in process or its CLI), :mod:`fuzz.oracles.doctor_spec` is the oracle's executable reading of the Production
+Hardening specification and :mod:`fuzz.oracles.doctor` holds the checks.
+"""
 
 from __future__ import annotations
 
