@@ -34,7 +34,7 @@ from hypothesis import settings as hypothesis_settings
 from fuzz import profiles
 from fuzz.artifacts import write_artifact
 from fuzz.findings import NewFinding
-from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger, set_active_ledger
+from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger
 from fuzz.run import ArtifactFailed, ArtifactWritten, Event, FindingsSeen, NewFound, end_run, run_of
 from targets.client import LiveTarget
 from targets.postgres import (PROVIDERS, PgServer, ProviderUnavailable, reap_orphans, start_server,
@@ -128,7 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
                              aksara_version)
     except LedgerError as exc:
         raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
-    set_active_ledger(ledger)
+    run_of(config).ledger = ledger
 
     # example database: a directory, or Redis shared across machines (fuzz/example_db.py)
     from fuzz.example_db import ExampleDbError, example_database
