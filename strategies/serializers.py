@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 from hypothesis import strategies as st
 
 from strategies.payloads import client_fields, valid_values
+from targets.base import INTEGER_KINDS
 
 CANARY_PREFIX = "ro-canary-"
 
@@ -49,7 +50,7 @@ def canary_values(spec: Any) -> st.SearchStrategy:
             .map(lambda s: (CANARY_PREFIX + s)[:limit])
     if kind == "uuid":
         return st.uuids().map(str)
-    if kind in ("integer", "bigint", "smallint"):
+    if kind in INTEGER_KINDS:
         return st.integers(1000, 9999)
     return valid_values(spec, {})
 
