@@ -36,6 +36,7 @@ from fuzz.artifacts import write_artifact
 from fuzz.findings import NewFinding
 from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger
 from fuzz.run import ArtifactFailed, ArtifactWritten, Event, FindingsSeen, NewFound, end_run, run_of
+from targets.base import Target
 from targets.client import LiveTarget
 from targets.postgres import (PROVIDERS, PgServer, ProviderUnavailable, reap_orphans, start_server,
                               stop_started_servers)
@@ -55,7 +56,7 @@ class FuzzState:
     owns_server: bool = False
     server_error: str | None = None
     live: LiveTarget | None = None
-    target: Any = None
+    target: Target | None = None
     worker: str = "main"
     started: float = field(default_factory=time.perf_counter)
     reaped: list[str] = field(default_factory=list)
