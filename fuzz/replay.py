@@ -21,11 +21,11 @@ so a replay never passes without having tested anything.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from fuzz.artifacts import read_finding
 from fuzz.findings import Finding, with_facts
 from fuzz.inputs import decode
 from fuzz.oracles.context import OracleContext
@@ -52,7 +52,8 @@ class NotReplayable(AssertionError):
 # -- loading ------------------------------------------------------------------------------------
 
 def load_finding(directory: Path) -> Finding:
-    return Finding.from_json(json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8")))
+    """The finding of an artifact directory."""
+    return read_finding(directory)
 
 
 class ReplayEnv:
