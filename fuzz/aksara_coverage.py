@@ -10,7 +10,7 @@ Loaded by the root ``conftest.py`` before the other plugins. How the run is meas
   ``COVERAGE_PROCESS_START`` naming the configuration, and coverage.py's own ``.pth`` hook
   (installed with coverage >= 7.10) starts measuring in every Python process started after
   that: the pytest-xdist workers and the ``aksara doctor`` CLI subprocesses
-  (:func:`fuzz.doctor.runner.run_cli` passes the variable through its clean environment).
+  (:func:`targets.doctor.run_cli` passes the variable through its clean environment).
   This is coverage.py's documented subprocess mechanism and needs no change to how a process
   is started; ``coverage run -p`` would need every command line rewritten;
 - a worker saves its data at the end of its session (before it reports back, so the

@@ -46,6 +46,11 @@ def hypothesis_lines(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in wanted.finditer(text)))
 
 
+def read_finding(directory: Path) -> Finding:
+    """The finding an artifact directory holds (its ``finding.json``)."""
+    return Finding.from_json(json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8")))
+
+
 def write_artifact(root: Path, finding: Finding, nodeid: str, hypothesis_text: str = "",
                    meta: dict[str, Any] | None = None) -> Path:
     digest = finding.digest()

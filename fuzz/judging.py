@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -68,27 +67,14 @@ SATURATION = 5
 WARMUP = 10
 
 
-_LOCAL = threading.local()
-
-
-def _marks() -> set[str]:
-    marks = getattr(_LOCAL, "marks", None)
-    if marks is None:
-        marks = _LOCAL.marks = set()
-    return marks
-
-
-def _scope() -> Scope | None:
-    return getattr(_LOCAL, "scope", None)
-
-
 def judged(*property_ids: str) -> None:
     """Mark that the oracles of ``property_ids`` saw what they need in the current example.
 
     Only inside a test declared with ``@judges``: elsewhere (an oracle's own tests) it does nothing.
     """
-    if _scope() is not None:
-        _marks().update(property_ids)
+    run = current_run()
+    if run.scope is not None:
+        run.marks.update(property_ids)
 
 
 def judge(findings: Iterable[Finding]) -> list[Finding]:
@@ -96,10 +82,10 @@ def judge(findings: Iterable[Finding]) -> list[Finding]:
     from fuzz.ledger import active_ledger
 
     findings = list(findings)
-    marks = _marks()
-    ids = set(marks) | {f.property_id for f in findings}
-    marks.clear()
-    scope = _scope()
+    run = current_run()
+    ids = set(run.marks) | {f.property_id for f in findings}
+    run.marks.clear()
+    scope = run.scope
     if scope is not None:
         undeclared = sorted(ids - set(scope.declared))
         if undeclared:
@@ -111,7 +97,7 @@ def judge(findings: Iterable[Finding]) -> list[Finding]:
     defects = [ledger.match(f) for f in findings]
     violated = {f.property_id for f in findings}
     unknown = {f.property_id for f, d in zip(findings, defects) if d is None}
-    current_run().emit(Judged(frozenset(ids), frozenset(violated - unknown)))
+    run.emit(Judged(frozenset(ids), frozenset(violated - unknown)))
     known = report(findings)
     if scope is not None:
         _note_known(scope, {d.id for d in defects if d is not None}, ids, violated - unknown)
@@ -190,8 +176,9 @@ def _guide(scope: Scope) -> None:
 
 
 def _example_started() -> None:
-    _marks().clear()
-    scope = _scope()
+    run = current_run()
+    run.marks.clear()
+    scope = run.scope
     if scope is not None:
         scope.ran += 1
         scope.votes, scope.example_ids, scope.example_known = [], set(), set()
@@ -220,7 +207,7 @@ def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]]
             def each_example(*args: Any, **kwargs: Any) -> Any:
                 _example_started()
                 result = inner(*args, **kwargs)
-                scope = _scope()
+                scope = current_run().scope
                 if scope is not None:
                     _guide(scope)
                     _steer_after_example(scope)
@@ -233,15 +220,16 @@ def judges(*own: str, also: Iterable[str] = ()) -> Callable[[Callable[..., Any]]
             import pytest
 
             scope = Scope(property_ids, tuple(own), reach=reached())
-            previous, _LOCAL.scope = _scope(), scope
-            _marks().clear()
+            fuzz_run = current_run()
+            previous, fuzz_run.scope = fuzz_run.scope, scope
+            fuzz_run.marks.clear()
             try:
                 result = test(*args, **kwargs)
             finally:
-                _LOCAL.scope = previous
+                fuzz_run.scope = previous
             if not any(scope.counted.get(p) for p in own):
                 reason = skip_reason(scope)
-                current_run().emit(Skipped(tuple(own), reason))
+                fuzz_run.emit(Skipped(tuple(own), reason))
                 pytest.skip(reason)
             return result
 

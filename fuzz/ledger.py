@@ -156,19 +156,13 @@ def load_ledger(paths: Iterable[Path], version: str) -> Ledger:
     return Ledger(defects, version)
 
 
-_ACTIVE: Ledger | None = None
-
-
-def set_active_ledger(ledger: Ledger) -> None:
-    global _ACTIVE
-    _ACTIVE = ledger
-
-
 def active_ledger() -> Ledger:
-    """The ledger of this session (the default file when no plugin configured one)."""
-    global _ACTIVE
-    if _ACTIVE is None:
+    """The ledger of the current run (:attr:`fuzz.run.Run.ledger`; the default file when no plugin set one)."""
+    from fuzz.run import current_run
+
+    run = current_run()
+    if run.ledger is None:
         from aksara import __version__
 
-        _ACTIVE = load_ledger([DEFAULT_LEDGER], __version__)
-    return _ACTIVE
+        run.ledger = load_ledger([DEFAULT_LEDGER], __version__)
+    return run.ledger

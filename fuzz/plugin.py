@@ -34,8 +34,9 @@ from hypothesis import settings as hypothesis_settings
 from fuzz import profiles
 from fuzz.artifacts import write_artifact
 from fuzz.findings import NewFinding
-from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger, set_active_ledger
+from fuzz.ledger import DEFAULT_LEDGER, LedgerError, load_ledger
 from fuzz.run import ArtifactFailed, ArtifactWritten, Event, FindingsSeen, NewFound, end_run, run_of
+from targets.base import Target
 from targets.client import LiveTarget
 from targets.postgres import (PROVIDERS, PgServer, ProviderUnavailable, reap_orphans, start_server,
                               stop_started_servers)
@@ -55,7 +56,7 @@ class FuzzState:
     owns_server: bool = False
     server_error: str | None = None
     live: LiveTarget | None = None
-    target: Any = None
+    target: Target | None = None
     worker: str = "main"
     started: float = field(default_factory=time.perf_counter)
     reaped: list[str] = field(default_factory=list)
@@ -128,7 +129,7 @@ def pytest_configure(config: pytest.Config) -> None:
                              aksara_version)
     except LedgerError as exc:
         raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
-    set_active_ledger(ledger)
+    run_of(config).ledger = ledger
 
     # example database: a directory, or Redis shared across machines (fuzz/example_db.py)
     from fuzz.example_db import ExampleDbError, example_database

@@ -21,11 +21,11 @@ so a replay never passes without having tested anything.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from fuzz.artifacts import read_finding
 from fuzz.findings import Finding, with_facts
 from fuzz.inputs import decode
 from fuzz.oracles.context import OracleContext
@@ -52,7 +52,8 @@ class NotReplayable(AssertionError):
 # -- loading ------------------------------------------------------------------------------------
 
 def load_finding(directory: Path) -> Finding:
-    return Finding.from_json(json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8")))
+    """The finding of an artifact directory."""
+    return read_finding(directory)
 
 
 class ReplayEnv:
@@ -171,8 +172,8 @@ def replay_doctor(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 def replay_migrations(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The model history (or ``RunSQL`` spelling) through the installed migration code on PostgreSQL."""
-    from fuzz.migrations import properties as props
-    from fuzz.migrations.pipeline import MigrationLab
+    from fuzz.properties import migrations as props
+    from fuzz.properties.migrations_lab import MigrationLab
 
     call, args = _input(finding)
     lab = MigrationLab.on_server(env.pg_server, f"fuzz_migrations_replay_{os.getpid()}")  # beside a running lab
@@ -366,7 +367,7 @@ REPLAYERS: dict[str, Replayer] = {
 
 #: Ids in the suite's sources that name no property, and so have no replayer.
 NOT_PROPERTIES = {
-    **{c: "a condition of the doctor's spec model (fuzz/doctor/spec_model.py): its findings are doctor.*"
+    **{c: "a condition of the doctor's spec model (fuzz/oracles/doctor_spec.py): its findings are doctor.*"
        for c in ("mcp.no_audience", "mcp.no_auth", "mcp.no_ttl", "mcp.tenant_unbound", "mcp.ttl_long",
                  "mcp.unscoped", "tenancy.no_rls")},
     "openapi.json": "the OpenAPI document's file name (strategies/openapi.py), not a property",

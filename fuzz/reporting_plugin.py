@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from fuzz.findings import Finding
+from fuzz.artifacts import read_finding
 from fuzz.run import Counts, Event, FindingsSeen, run_of
 
 EXAMPLES_KEY = "aksara_fuzz_examples"
@@ -219,7 +219,7 @@ def build_run(config: pytest.Config, state: ReportBuilder) -> Any:
     for prop, nodeid, directory in state.artifacts:
         message = crash_state = ""
         try:
-            finding = Finding.from_json(json.loads((Path(directory) / "finding.json").read_text(encoding="utf-8")))
+            finding = read_finding(Path(directory))
             message, crash_state = finding.message, finding.crash_facts().get("crash_state", "")
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             pass

@@ -13,6 +13,11 @@ it. Subscribers registered by the plugins receive every event, in the order emit
 
 The run keeps its own totals too (:attr:`Run.counts`, :attr:`Run.known`, :attr:`Run.artifacts`): an
 xdist worker sends them to the controller, which emits them into its own run again.
+
+It also holds what the findings flow needs while a test runs, so no module keeps state of its own: the
+ledger findings are judged by (:attr:`Run.ledger`, :func:`fuzz.ledger.active_ledger`), the running
+``@judges`` test's scope and the properties the current example marked judged (:mod:`fuzz.judging`), and
+the running ``@sweeps`` test's sweep (:mod:`fuzz.sweep`).
 """
 
 from __future__ import annotations
@@ -23,11 +28,16 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import pytest
 
 from fuzz.findings import Finding, KnownRecord
+
+if TYPE_CHECKING:
+    from fuzz.judging import Scope
+    from fuzz.ledger import Ledger
+    from fuzz.sweep import Sweep
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -218,11 +228,19 @@ class FindingsSeen:
 class Run:
     """One session's findings flow: emit events, and every subscriber receives them in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: Ledger | None = None) -> None:
         self.counts = Counts()
         self.known = KnownDefects()
         self.artifacts = Artifacts()
         self._subscribers: list[Subscriber] = [self.counts, self.known, self.artifacts]
+        #: the ledger findings are judged by (None: :func:`fuzz.ledger.active_ledger` loads the default file)
+        self.ledger = ledger
+        #: the running ``@judges`` test, and the properties the current example marked judged
+        self.scope: Scope | None = None
+        self.marks: set[str] = set()
+        #: the running ``@sweeps`` test, and whether the current example is one of its combinations
+        self.sweep: Sweep | None = None
+        self.example_is_sweep = False
 
     def subscribe(self, subscriber: Subscriber) -> Subscriber:
         """Have ``subscriber`` receive every later event; returns it."""
@@ -279,9 +297,12 @@ def current_run() -> Run:
 
 
 @contextlib.contextmanager
-def using_run(run: Run | None = None) -> Iterator[Run]:
-    """``run`` (a fresh one by default) as the current run inside the block."""
-    run = run if run is not None else Run()
+def using_run(run: Run | None = None, *, ledger: Ledger | None = None) -> Iterator[Run]:
+    """``run`` as the current run inside the block; by default a fresh one judging by ``ledger``, or by the
+    ledger of the run current before the block."""
+    if run is None:
+        outer = _CURRENT.get()
+        run = Run(ledger if ledger is not None else outer.ledger if outer is not None else None)
     token = _CURRENT.set(run)
     try:
         yield run

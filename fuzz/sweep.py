@@ -17,7 +17,6 @@ Authorization sweeps that are plain loops over the route inventory count with :f
 from __future__ import annotations
 
 import functools
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -38,10 +37,10 @@ class Sweep:
     _built: tuple[Any, Any] | None = field(default=None, repr=False)
 
     def mark(self, index: int | None) -> None:
-        _LOCAL.example_is_sweep = index is not None
+        run = current_run()
+        run.example_is_sweep = index is not None
         if index is not None and index not in self.drawn:
             self.drawn.add(index)
-            run = current_run()
             for property_id in self.property_ids:
                 run.emit(Swept(property_id))
 
@@ -51,17 +50,16 @@ class Sweep:
         return self._built[1]
 
 
-_LOCAL = threading.local()
-
-
 def current() -> Sweep | None:
-    return getattr(_LOCAL, "sweep", None)
+    """The running ``@sweeps`` test's sweep (held by the current run)."""
+    return current_run().sweep
 
 
 def is_sweep_example() -> bool:
     """Whether the running example is one of the sweep's combinations (steering leaves those alone: the sweep
     runs each once, on a budget of its own, and a replayed combination must be judged the same way)."""
-    return getattr(_LOCAL, "example_is_sweep", False) and current() is not None
+    run = current_run()
+    return run.example_is_sweep and run.sweep is not None
 
 
 def swept(explore: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -92,11 +90,11 @@ def sweeps(property_ids: str | Sequence[str],
                 run.emit(SweepDeclared(property_id, len(combos)))
             base = test._hypothesis_internal_use_settings  # what @given/@settings attached
             test._hypothesis_internal_use_settings = settings(base, max_examples=base.max_examples + len(combos))
-            previous, _LOCAL.sweep = current(), sweep
+            previous, run.sweep = run.sweep, sweep
             try:
                 return test(*args, **kwargs)
             finally:
-                _LOCAL.sweep, _LOCAL.example_is_sweep = previous, False
+                run.sweep, run.example_is_sweep = previous, False
                 test._hypothesis_internal_use_settings = base
 
         run.given_test = test  # type: ignore[attr-defined]  # tests set seeds and settings on it

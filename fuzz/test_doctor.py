@@ -11,7 +11,7 @@ from hypothesis import example, given
 
 from fuzz import catalog
 from fuzz.properties.doctor import monotone_case, unloadable_case, verdict_case
-from fuzz.doctor.spec_model import COMMANDS
+from fuzz.oracles.doctor_spec import COMMANDS
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from strategies.settings import doctor_commands, doctor_inputs, single_weakenings, unloadable_inputs, weakenings

@@ -1,6 +1,6 @@
 """Migrations: hostile identifiers and defaults, DDL round trip on the real PostgreSQL.
 
-Properties (oracles in :mod:`fuzz.migrations.oracles`): generation rejects cleanly or yields loadable
+Properties (oracles in :mod:`fuzz.oracles.migrations`): generation rejects cleanly or yields loadable
 source and parseable DDL; the DDL applies; the catalog holds exactly what the models declare; detection is
 idempotent; reversal restores the catalog; no identifier or default escapes its quoting (canary); the
 ``RunSQL`` guardrail blocks every spelling of the statements it claims to block; hand-written operation
@@ -14,12 +14,13 @@ from hypothesis import example, given
 
 from fuzz import catalog
 from fuzz.judging import judge, judges
-from fuzz.migrations.pipeline import MigrationLab
-from fuzz.migrations.properties import guardrail_case, handwritten_case, round_trip_case
-from targets.pg_identifiers import CANARY_TABLE
+from fuzz.properties.migrations_lab import MigrationLab
+from fuzz.properties.migrations import guardrail_case, handwritten_case, round_trip_case
 from strategies.handwritten import hand_migrations
-from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec, schema_histories
+from strategies.migrations import FK_COLUMN_INJECTION
+from strategies.models import schema_histories
 from strategies.raw_sql import dangerous_statements
+
 
 @pytest.fixture(scope="session")
 def migration_lab(pg_server):
@@ -30,19 +31,6 @@ def migration_lab(pg_server):
         print(f"\nmigration round trip: {len(timings)} examples, median {timings[len(timings) // 2] * 1000:.1f} ms, "
               f"max {timings[-1] * 1000:.1f} ms")
     lab.close()
-
-
-# An FK column_name crafted for the unquoted FOREIGN KEY clause of AddField: no double quote, so the
-# generated migration file loads and Aksara's own executor runs it.
-_INJECTED_COLUMN = f"x FOREIGN KEY (id) REFERENCES victims(id); DROP TABLE {CANARY_TABLE}; --"
-_VICTIMS = ModelSpec("FuzzModel0", "victims", (FieldSpec("name", "Text"),))
-FK_COLUMN_INJECTION = SchemaHistory(
-    (SchemaSpec((_VICTIMS,)),
-     SchemaSpec((ModelSpec("FuzzModel0", "victims", _VICTIMS.fields + (
-         FieldSpec("owner", "ForeignKey", nullable=True, target=0, column_name=_INJECTED_COLUMN,
-                   on_delete="SET NULL"),)),))),
-    ("add_field FuzzModel0.'owner' ForeignKey",),
-)
 
 
 @judges(catalog.MIGRATIONS_GENERATION_VALID, catalog.MIGRATIONS_APPLY_SUCCEEDS, catalog.MIGRATIONS_CATALOG_MATCHES,

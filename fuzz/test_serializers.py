@@ -15,6 +15,7 @@ from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.properties.serializers import own_rows, run_parity, run_patch, run_read_only, seeded_rows
 from strategies.serializers import parity_cases, parity_subjects, patch_cases, read_only_cases, read_only_fields, writers
+from targets.base import ResourceSpec, TargetInfo
 
 HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME)
 
@@ -24,7 +25,7 @@ def seeded(live_target):
     return seeded_rows(live_target)
 
 
-def _subject(info, resource_name, needs):
+def _subject(info: TargetInfo, resource_name: str, needs: str) -> ResourceSpec:
     resource = info.resource(resource_name)
     if not getattr(resource, needs):
         pytest.skip(f"{resource_name} has no {needs.replace('_', ' ')} class")

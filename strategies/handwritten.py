@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from strategies.identifiers import hostile_identifiers, safe_identifiers
 from strategies.models import FieldSpec, hostile_defaults
+from targets.pg_catalog import COLUMN_TYPES
 from targets.pg_identifiers import pg_truncate
 
 # --------------------------------------------------------------------------- plain data
@@ -394,8 +395,8 @@ def _safe_sql(*texts: str) -> bool:
 
 _CASTS = {"number": ("IntegerField", "BigIntegerField", "SmallIntegerField", "FloatField", "DecimalField"),
           "text": ("StringField", "TextField", "EmailField", "URLField", "SlugField", "FilePathField")}
-_SQL_TYPES = {"IntegerField": "integer", "BigIntegerField": "bigint", "SmallIntegerField": "smallint",
-              "FloatField": "double precision", "TextField": "text", "URLField": "text"}
+_SQL_TYPES = {c: COLUMN_TYPES[c] for c in ("IntegerField", "BigIntegerField", "SmallIntegerField", "FloatField",
+                                            "TextField", "URLField")}
 
 
 @st.composite

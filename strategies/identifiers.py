@@ -149,19 +149,18 @@ def long_identifiers() -> st.SearchStrategy[str]:
                      st.sampled_from(("a", "é", "日")))
 
 
+#: every identifier class, plain names first so collisions with them are reachable too
+IDENTIFIER_CLASSES = (
+    safe_identifiers, quoting_identifiers, reserved_identifiers, mixed_case_identifiers, leading_digit_identifiers,
+    whitespace_identifiers, boundary_identifiers, multibyte_identifiers, long_identifiers,
+)
+#: the classes that never spell a Python attribute name
+NOT_PYTHON_CLASSES = frozenset({quoting_identifiers, leading_digit_identifiers, whitespace_identifiers})
+
+
 def hostile_identifiers() -> st.SearchStrategy[str]:
     """Any hostile identifier, plain names included so collisions with them are reachable too."""
-    return st.one_of(
-        safe_identifiers(),
-        quoting_identifiers(),
-        reserved_identifiers(),
-        mixed_case_identifiers(),
-        leading_digit_identifiers(),
-        whitespace_identifiers(),
-        boundary_identifiers(),
-        multibyte_identifiers(),
-        long_identifiers(),
-    )
+    return st.one_of(*(cls() for cls in IDENTIFIER_CLASSES))
 
 
 def _is_python_name(name: str) -> bool:
@@ -170,14 +169,7 @@ def _is_python_name(name: str) -> bool:
 
 def python_identifiers() -> st.SearchStrategy[str]:
     """Hostile names that are also valid Python attribute names (what a field declaration can be)."""
-    return st.one_of(
-        safe_identifiers(),
-        reserved_identifiers(),
-        mixed_case_identifiers(),
-        boundary_identifiers(),
-        multibyte_identifiers(),
-        long_identifiers(),
-    ).filter(_is_python_name)
+    return st.one_of(*(cls() for cls in IDENTIFIER_CLASSES if cls not in NOT_PYTHON_CLASSES)).filter(_is_python_name)
 
 
 def truncation_collision_pairs() -> st.SearchStrategy[tuple[str, str]]:

@@ -3,7 +3,7 @@
 A :class:`SchemaSpec` describes the models of one app state (class name, ``Meta.table_name``, fields with
 their options and hostile defaults, relations by model index); :func:`schema_histories` yields a first state
 plus a sequence of changes (add, remove, alter and rename field; rename table; add and drop model).
-``fuzz.migrations.build`` turns a spec into real model classes.
+``strategies.migrations`` turns a spec into real model classes.
 
 Hostile classes reached:
 
@@ -34,6 +34,7 @@ from strategies.identifiers import (
     python_identifiers,
     truncation_collision_pairs,
 )
+from targets.base import INTEGER_BOUNDS
 from targets.pg_identifiers import CANARY_TABLE
 
 NO_DEFAULT = None  # Aksara reads default=None as "no default"
@@ -45,12 +46,9 @@ SCALAR_KINDS = (
 RELATION_KINDS = ("ForeignKey", "OneToOne", "ManyToMany")
 ON_DELETE = ("CASCADE", "SET NULL", "RESTRICT", "PROTECT", "NO ACTION")
 
-INT_RANGES = {
-    "SmallInteger": (-(2**15), 2**15 - 1),
-    "Integer": (-(2**31), 2**31 - 1),
-    "ArrayInt": (-(2**31), 2**31 - 1),
-    "BigInteger": (-(2**63), 2**63 - 1),
-}
+#: spec kind -> its integer range (the widths of :data:`targets.base.INTEGER_BOUNDS`)
+INT_RANGES = {kind: (-INTEGER_BOUNDS[width], INTEGER_BOUNDS[width] - 1) for kind, width in (
+    ("SmallInteger", "smallint"), ("Integer", "integer"), ("ArrayInt", "integer"), ("BigInteger", "bigint"))}
 
 HOSTILE_TEXT = (
     "'", "''", "\\", "\\'", "'\\", "$$", "$x$ $x$", "$$;$$", ";", "--", "/* */", '"', '\\"', "%s", "{}",

@@ -20,27 +20,28 @@ from typing import Any, Mapping, Sequence
 from hypothesis import strategies as st
 
 from strategies.payloads import client_fields, valid_values
+from targets.base import INTEGER_KINDS, FieldSpec, ResourceSpec, TargetInfo
 
 CANARY_PREFIX = "ro-canary-"
 
 
-def read_only_fields(resource: Any) -> list[Any]:
+def read_only_fields(resource: ResourceSpec) -> list[FieldSpec]:
     """The resource's serializer read-only fields that the model itself would let a client write."""
     return [f for f in resource.fields if f.serializer_read_only]
 
 
-def siblings(info: Any, resource: Any) -> list[Any]:
+def siblings(info: TargetInfo, resource: ResourceSpec) -> list[ResourceSpec]:
     """Other resources over the same table that write without a create serializer."""
     return [r for r in info.resources
             if r.table == resource.table and r.prefix != resource.prefix and not r.create_serializer]
 
 
-def parity_subjects(info: Any) -> list[tuple[Any, Any]]:
+def parity_subjects(info: TargetInfo) -> list[tuple[ResourceSpec, ResourceSpec]]:
     """(serializer resource, model sibling) pairs: the same model served with and without a create serializer."""
     return [(r, s) for r in info.resources if r.create_serializer for s in siblings(info, r)[:1]]
 
 
-def canary_values(spec: Any) -> st.SearchStrategy:
+def canary_values(spec: FieldSpec) -> st.SearchStrategy:
     """A value for ``spec`` no server would choose by itself (text kinds carry a canary prefix)."""
     kind = spec.kind
     if kind in ("string", "text", "slug"):
@@ -49,7 +50,7 @@ def canary_values(spec: Any) -> st.SearchStrategy:
             .map(lambda s: (CANARY_PREFIX + s)[:limit])
     if kind == "uuid":
         return st.uuids().map(str)
-    if kind in ("integer", "bigint", "smallint"):
+    if kind in INTEGER_KINDS:
         return st.integers(1000, 9999)
     return valid_values(spec, {})
 
@@ -64,13 +65,13 @@ class SerializerCase:
     omitted: tuple[str, ...] = field(default=())
 
 
-def writers(info: Any, resource: Any) -> list[str]:
+def writers(info: TargetInfo, resource: ResourceSpec) -> list[str]:
     """Human principals that may write the resource (staff first; a tenant for tenant-scoped resources)."""
     specs = [p for p in info.principals if p.kind in ("staff", "user") and (p.tenant or not resource.tenant_scoped)]
     return [p.name for p in sorted(specs, key=lambda p: p.kind != "staff")]
 
 
-def _body(resource: Any, partial: bool, exclude: Sequence[str] = ()) -> st.SearchStrategy[dict]:
+def _body(resource: ResourceSpec, partial: bool, exclude: Sequence[str] = ()) -> st.SearchStrategy[dict]:
     """A valid body of client-writable fields (all required ones on create) with plain text values."""
     fields = [f for f in client_fields(resource) if f.kind != "fk" and f.name not in exclude]
     required = [] if partial else [f for f in fields if not f.nullable and not f.has_default]
@@ -81,13 +82,13 @@ def _body(resource: Any, partial: bool, exclude: Sequence[str] = ()) -> st.Searc
     ).map(lambda t: {**t[0], **t[1]})
 
 
-def parity_cases(info: Any, resource: Any) -> st.SearchStrategy[SerializerCase]:
+def parity_cases(info: TargetInfo, resource: ResourceSpec) -> st.SearchStrategy[SerializerCase]:
     """A create body valid for the model, sent by a principal that may write it."""
     names = writers(info, resource)
     return st.builds(SerializerCase, st.sampled_from(names), _body(resource, partial=False))
 
 
-def patch_cases(info: Any, resource: Any) -> st.SearchStrategy[SerializerCase]:
+def patch_cases(info: TargetInfo, resource: ResourceSpec) -> st.SearchStrategy[SerializerCase]:
     """A PATCH body of one or two fields, so most fields (those with defaults included) are omitted."""
     names = writers(info, resource)
     fields = [f for f in client_fields(resource) if f.kind != "fk"]
@@ -100,7 +101,7 @@ def patch_cases(info: Any, resource: Any) -> st.SearchStrategy[SerializerCase]:
     return st.lists(st.sampled_from(fields), min_size=1, max_size=2, unique_by=lambda f: f.name).flatmap(build)
 
 
-def read_only_cases(info: Any, resource: Any, partial: bool) -> st.SearchStrategy[SerializerCase]:
+def read_only_cases(info: TargetInfo, resource: ResourceSpec, partial: bool) -> st.SearchStrategy[SerializerCase]:
     """A valid body plus canary values for one or more serializer read-only fields."""
     names = writers(info, resource)
     ro = read_only_fields(resource)

@@ -11,9 +11,11 @@ ordinary fields, paging).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 from hypothesis import strategies as st
+
+from targets.base import ResourceSpec, TargetInfo
 
 HOSTILE_KEYS = ("tenant_id", "org_id", "deleted_at", "deleted_at__isnull", "deleted_at__gt", "id", "id__in")
 
@@ -27,12 +29,12 @@ class TrashCase:
     query: tuple[tuple[str, str], ...]
 
 
-def soft_delete_subjects(info: Any) -> list[Any]:
+def soft_delete_subjects(info: TargetInfo) -> list[ResourceSpec]:
     """Resources whose rows are soft-deleted and which declare a trash listing."""
     return [r for r in info.resources if r.soft_delete and r.trash_path]
 
 
-def _query(resource: Any, row_ids: Sequence[str], tenants: Sequence[str]) -> st.SearchStrategy:
+def _query(resource: ResourceSpec, row_ids: Sequence[str], tenants: Sequence[str]) -> st.SearchStrategy:
     keys = list(HOSTILE_KEYS) + list(resource.filterable_fields)
     values = st.sampled_from(list(tenants) + list(row_ids[:4]) + ["true", "false", "2000-01-01T00:00:00Z", "",
                                                                    ",".join(row_ids[:3])])
@@ -41,7 +43,7 @@ def _query(resource: Any, row_ids: Sequence[str], tenants: Sequence[str]) -> st.
     return st.lists(pair | paging, max_size=3, unique_by=lambda kv: kv[0]).map(tuple)
 
 
-def trash_cases(info: Any, resource: Any, row_ids: Sequence[str]) -> st.SearchStrategy[TrashCase]:
+def trash_cases(info: TargetInfo, resource: ResourceSpec, row_ids: Sequence[str]) -> st.SearchStrategy[TrashCase]:
     """Up to three deletes by anyone (ids of any tenant, or a random one), then any principal's trash listing."""
     names = [p.name for p in info.principals]
     ids = st.sampled_from(list(row_ids)) if row_ids else st.uuids().map(str)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from targets.base import TargetInfo
+from targets.base import Target, TargetInfo
 from targets.bounded import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, exchange_parts, send_bounded
 from targets.crash import instrument
 from targets.logs import instrument as instrument_logs
@@ -66,7 +66,7 @@ class LiveTarget:
 
     echo_banners = False  # the plugin turns Aksara's console banners on with -v
 
-    def __init__(self, target: Any, app: Any, database: WorkerDatabase, loop: asyncio.AbstractEventLoop):
+    def __init__(self, target: Target, app: Any, database: WorkerDatabase, loop: asyncio.AbstractEventLoop):
         self.target = target
         self.app = app
         self.db = database

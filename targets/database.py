@@ -23,6 +23,8 @@ from typing import Any
 
 import asyncpg
 
+from targets.base import Target
+
 SCHEMA = "aksara_fuzz"
 CANARY_TABLE = "aksara_fuzz_canary"
 # Created before the target's own schema so any grant the target gives its app role covers it.
@@ -42,7 +44,7 @@ def database_name(run_id: str, suffix: str) -> str:
     return name[:63]
 
 
-async def ensure_template(server: Any, target: Any, run_id: str) -> str:
+async def ensure_template(server: Any, target: Target, run_id: str) -> str:
     """Build the run's template database once (first caller wins); return its name."""
     template = database_name(run_id, f"tpl_{target.info.name}_{target.info.profile}")
     admin = await asyncpg.connect(server.admin_dsn)

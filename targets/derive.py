@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from targets.base import PrincipalSpec, ResourceSpec, TargetInfo, describe_viewset
+from targets.base import INTEGER_KINDS, PrincipalSpec, ResourceSpec, TargetInfo, describe_viewset
 
 PLACEHOLDER_DSN = "postgresql://aksara_fuzz@127.0.0.1:9/aksara_fuzz_placeholder"
 KINDS = ("anonymous", "user", "staff", "ai_agent", "system")
@@ -462,7 +462,7 @@ def _seed_value(table: str, column: str, pg_type: str, index: int, labels: list[
         return "{}"
     if base == "uuid":
         return seed_id(table, index) if column == "id" else seed_id(f"{table}.{column}", index)
-    if base in ("integer", "bigint", "smallint"):
+    if base in INTEGER_KINDS:  # the integer field kinds are named as their PostgreSQL types
         return str(index + 1)
     if base in ("numeric", "real", "double precision"):
         return f"{index + 1}.5" if "," not in pg_type or not pg_type.endswith(",0)") else str(index + 1)

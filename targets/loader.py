@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from targets.base import Target
 from targets.client import LiveTarget
 from targets.database import WorkerDatabase, clone_database, database_name, ensure_template
 
@@ -58,7 +59,7 @@ def _is_target(obj: Any) -> bool:
     return not missing
 
 
-def start_live_target(server: Any, target: Any, run_id: str, worker: str) -> LiveTarget:
+def start_live_target(server: Any, target: Target, run_id: str, worker: str) -> LiveTarget:
     """Template → clone → app → lifespan → snapshot, on a fresh event loop."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

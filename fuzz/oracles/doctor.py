@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 
-from fuzz.doctor.runner import DoctorRun
-from fuzz.doctor.spec_model import (
+from targets.doctor import DoctorRun
+from fuzz.oracles.doctor_spec import (
     BLOCK, CONDITIONS, MODE_INDEPENDENT, WARN, DoctorInput, Verdict, effective, matrix_problems,
 )
 from fuzz import catalog
@@ -52,7 +52,7 @@ def reproducer(inp: DoctorInput, command: str, via: str = "api") -> str:
     runner = "run_cli" if via == "cli" else "run_in_process"
     return (
         "from strategies.settings import DoctorInput\n"
-        f"from fuzz.doctor.runner import {runner}\n"
+        f"from targets.doctor import {runner}\n"
         f"inp = DoctorInput(env={dict(inp.env)!r}, configure={dict(inp.configure)!r},\n"
         f"                  matrix_text={inp.matrix_text!r}, matrix_placement={inp.matrix_placement!r})\n"
         f"print({runner}(inp, {command!r}))\n"

@@ -13,12 +13,13 @@ from fuzz.oracles import soft_delete as oracle
 from fuzz.oracles.context import OracleContext
 from fuzz.properties.writes import fetch_row, generic_checks
 from strategies.soft_delete import TrashCase
+from targets.base import ResourceSpec, TargetInfo
 
 if TYPE_CHECKING:
     from targets.client import LiveTarget
 
 
-def members(info: Any) -> dict[str, str]:
+def members(info: TargetInfo) -> dict[str, str]:
     """tenant id -> a human principal of that tenant (who lists that tenant's trash)."""
     found: dict[str, str] = {}
     for spec in info.principals:
@@ -27,16 +28,16 @@ def members(info: Any) -> dict[str, str]:
     return found
 
 
-def rows_by_id(live: LiveTarget, resource: Any) -> dict[str, dict[str, Any]]:
+def rows_by_id(live: LiveTarget, resource: ResourceSpec) -> dict[str, dict[str, Any]]:
     return {str(r["id"]): dict(r) for r in live.run(live.db.fetch_rows(resource.table))}
 
 
-def _trash(live: LiveTarget, resource: Any, principal: str, query: tuple = ()) -> Any:
+def _trash(live: LiveTarget, resource: ResourceSpec, principal: str, query: tuple = ()) -> Any:
     return live.request(principal, "GET", resource.trash_path, query=query, route=resource.trash_path)
 
 
 @replayable("soft_delete", env=("live", "context"), names=("resource",))
-def run_trash_case(live: LiveTarget, context: OracleContext, resource: Any, case: TrashCase) -> list[Finding]:
+def run_trash_case(live: LiveTarget, context: OracleContext, resource: ResourceSpec, case: TrashCase) -> list[Finding]:
     """Apply the case's deletes (each judged), then judge the viewer's trash listing."""
     live.reset()
     info = live.info

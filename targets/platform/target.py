@@ -24,13 +24,12 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import tempfile
 import uuid
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from targets.base import FieldSpec, PrincipalSpec, ResourceSpec, TargetInfo, describe_viewset
+from targets.reference import ReferenceTarget, ensure_rls, migrate, new_app
 
 TENANT_A = "a0000000-0000-4000-8000-0000000000aa"
 TENANT_B = "b0000000-0000-4000-8000-0000000000bb"
@@ -42,8 +41,6 @@ AUDIENCE = "aksara-fuzz-platform"
 APP_ROLE = "aksara_fuzz_platform_app"
 APP_PASSWORD = "aksara-fuzz-platform-app-password-5a3c1e7d9f"
 PASSWORD = "aksara-fuzz-platform-password-2b4d6f8a0c"
-PROFILES = ("hardened", "defaults")
-AGENT_TTL_SECONDS = 24 * 3600
 SHARED_AGENT = PrincipalSpec("agent_shared", "ai_agent", "A", (("x-aksara-ai-token", "aksara-fuzz-platform-shared-agent-token-6d4b2f8e0a"),),
                              ("mcp:read:project", "mcp:read:document", "mcp:read:memo", "mcp:read:label"))
 NAMESPACE = uuid.UUID("3b7a9c1e-5d2f-4e8a-9b6c-0d1e2f3a4b5c")
@@ -71,13 +68,14 @@ def session_token(name: str) -> str:
     return f"aksara-fuzz-platform-session-{name}-{uuid.uuid5(NAMESPACE, name).hex}"
 
 
-class PlatformTarget:
+class PlatformTarget(ReferenceTarget):
     """The platform app; ``profile`` is ``hardened`` or ``defaults``."""
 
+    agent_secret, audience, default_tenant = AGENT_SECRET, AUDIENCE, TENANT_A
+    app_role, app_password = APP_ROLE, APP_PASSWORD
+
     def __init__(self, profile: str = "hardened"):
-        if profile not in PROFILES:
-            raise ValueError(f"unknown target profile {profile!r}; choose {', '.join(PROFILES)}")
-        self.profile = profile
+        super().__init__(profile)
         from targets.platform.views import build_viewsets
 
         self.viewsets = build_viewsets()
@@ -101,24 +99,6 @@ class PlatformTarget:
         )
 
     # -- credentials -----------------------------------------------------------------
-    def agent_token(self, agent_id: str, scopes: tuple[str, ...], *, tenant: str | None = TENANT_A,
-                    audience: str | None = AUDIENCE, ttl: int = AGENT_TTL_SECONDS, **claims: Any) -> str:
-        from aksara.ai.auth import sign_agent_token
-
-        extra: dict[str, Any] = {"scopes": list(scopes), "sub": f"owner-of-{agent_id}", "jti": f"jti-{agent_id}"}
-        if tenant is not None:
-            extra["tenant_id"] = tenant
-        if audience is not None:
-            extra["aud"] = audience
-        extra.update(claims)
-        return sign_agent_token(agent_id, AGENT_SECRET, ttl_seconds=ttl, extra=extra)
-
-    def mint_agent_token(self, claims: dict[str, Any], *, header: Any = None) -> str:
-        """Sign exactly ``claims`` as an HMAC agent token with this app's agent secret (credential properties)."""
-        from targets.agent_tokens import AGENT_HEADER, encode_agent_token
-
-        return encode_agent_token(claims, AGENT_SECRET, AGENT_HEADER if header is None else header)
-
     def _principals(self) -> tuple[PrincipalSpec, ...]:
         out = [PrincipalSpec("anonymous", "anonymous")]
         tenants = {"A": TENANT_A, "B": TENANT_B}
@@ -152,7 +132,6 @@ class PlatformTarget:
 
     def build_app(self, dsn: str) -> Any:
         import aksara
-        from aksara import Aksara
         from aksara.contrib.admin.mount import AdminSessionMiddleware
         from aksara.middleware.tenant import TenantMiddleware
 
@@ -161,49 +140,24 @@ class PlatformTarget:
         aksara.configure(**self.settings())
         logging.getLogger("httpx").setLevel(logging.ERROR)
         shared_agent = {"agent_id": "platform-shared-agent", "tenant_id": TENANT_A, "scopes": READ_SCOPES}
-        app = Aksara(
-            database_url=dsn,
-            debug=False,
-            enable_admin=False,
-            auto_discover_views=False,
-            min_pool_size=1,
-            max_pool_size=4,
-            middlewares=[
-                (AdminSessionMiddleware, {}),
-                (TenantMiddleware, {}),
-                (MembershipMiddleware, {"agent_secret": AGENT_SECRET, "shared_agent": shared_agent}),
-            ],
-        )
-
-        @app.get("/health", include_in_schema=False)
-        async def health() -> dict[str, str]:
-            return {"status": "ok"}
-
+        app = new_app(dsn, [
+            (AdminSessionMiddleware, {}),
+            (TenantMiddleware, {}),
+            (MembershipMiddleware, {"agent_secret": AGENT_SECRET, "shared_agent": shared_agent}),
+        ])
         app.register_viewsets(self.viewsets)
         return app
-
-    def app_dsn(self, server: Any, database: str) -> str:
-        if self.profile == "hardened":
-            return server.dsn(database, user=APP_ROLE, password=APP_PASSWORD)
-        return server.dsn(database)
 
     # -- database -----------------------------------------------------------------------
     async def prepare_database(self, conn: Any, server: Any, database: str) -> None:
         """Aksara's migrations (contrib.auth included), the profile's DB posture, accounts, sessions, seed."""
         import aksara
         from aksara.contrib.auth import session as contrib_session
-        from aksara.migrations import apply_migrations, detect_changes, discover_migrations
-        from aksara.migrations.autodetector import operations_to_code
-        from aksara.migrations.executor import create_migration_file
 
         from targets.platform.models import MODELS
 
         aksara.configure(**self.settings())
-        with tempfile.TemporaryDirectory(prefix="aksara-fuzz-migrations-") as tmp:
-            mig_dir = Path(tmp)
-            _, ops = detect_changes(discover_migrations(mig_dir), dict(MODELS))
-            create_migration_file(mig_dir, "initial", operations_to_code(ops))
-            await apply_migrations(conn, mig_dir, include_internal=True, verbose=False)
+        await migrate(conn, MODELS)
         # The autodetector emits no junction table for a ManyToMany field, and its CreateManyToManyTable
         # operation names columns the runtime manager does not read (source_id/target_id): the app
         # creates the table with the field's own DDL, as a reviewed RunSQL migration would.
@@ -212,13 +166,9 @@ class PlatformTarget:
                 await conn.execute(m2m.get_join_table_sql())
         await contrib_session._ensure_sessions_table(conn)
         if self.profile == "hardened":
-            await _ensure_app_role(conn)
-            await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {APP_ROLE}')
-            await conn.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
-            await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
-            await conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+            await self.grant_app_role(conn, database)
             for table, column in (("pf_projects", "tenant_id"), ("pf_documents", "tenant_id"), ("pf_memos", "org_id")):
-                await _ensure_rls(conn, table, column)
+                await ensure_rls(conn, table, column)
                 await conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
         await insert_accounts(conn)
         await insert_seed(conn)
@@ -248,22 +198,6 @@ def describe(viewset_cls: type) -> ResourceSpec:
     if viewset_cls.model is Document:
         extra["trash_path"] = spec.prefix.rstrip("/") + "/trash"
     return dataclasses.replace(spec, **extra)
-
-
-async def _ensure_app_role(conn: Any) -> None:
-    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE)
-    if not exists:
-        await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
-                           f"PASSWORD '{APP_PASSWORD}'")
-
-
-async def _ensure_rls(conn: Any, table: str, column: str) -> None:
-    from aksara.tenancy import build_enable_rls_sql, get_tenant_policy_name
-
-    policy = await conn.fetchval("SELECT 1 FROM pg_policies WHERE tablename = $1 AND policyname = $2",
-                                 table, get_tenant_policy_name(table))
-    if not policy:
-        await conn.execute(build_enable_rls_sql(table, tenant_column=column))
 
 
 async def insert_accounts(conn: Any) -> None:

@@ -18,12 +18,11 @@ settings the release's ``Settings`` does not accept are left out.
 from __future__ import annotations
 
 import logging
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from targets import features
 from targets.base import PrincipalSpec, TargetInfo, describe_viewset
+from targets.reference import ReferenceTarget, ensure_rls, migrate, new_app
 from targets.refapp import admin as refapp_admin
 from targets.refapp import seed
 
@@ -35,8 +34,6 @@ APPROVAL_SECRET = "aksara-fuzz-approval-secret-5d1a9e3c7b4f2e8a"
 AUDIENCE = "aksara-fuzz-refapp"
 APP_ROLE = "aksara_fuzz_app"
 APP_PASSWORD = "aksara-fuzz-app-password-9b7d5f3a1c"
-PROFILES = ("hardened", "defaults")
-AGENT_TTL_SECONDS = 24 * 3600
 
 STATIC_TOKENS = {
     "user_a": "tok-user-a-5f1c",
@@ -49,13 +46,14 @@ READ_SCOPES = ("mcp:read:ticket", "mcp:read:comment", "mcp:read:category")
 WRITE_SCOPES = READ_SCOPES + ("mcp:write:ticket", "mcp:write:comment")
 
 
-class RefappTarget:
+class RefappTarget(ReferenceTarget):
     """The reference app; ``profile`` is ``hardened`` or ``defaults``."""
 
+    agent_secret, audience, default_tenant = AGENT_SECRET, AUDIENCE, TENANT_A
+    app_role, app_password = APP_ROLE, APP_PASSWORD
+
     def __init__(self, profile: str = "hardened"):
-        if profile not in PROFILES:
-            raise ValueError(f"unknown target profile {profile!r}; choose {', '.join(PROFILES)}")
-        self.profile = profile
+        super().__init__(profile)
         from targets.refapp.views import build_viewsets
 
         self.viewsets = build_viewsets()
@@ -85,28 +83,6 @@ class RefappTarget:
         )
 
     # -- credentials -----------------------------------------------------------------
-    def agent_token(self, agent_id: str, scopes: tuple[str, ...], *, tenant: str | None = TENANT_A,
-                    audience: str | None = AUDIENCE, ttl: int = AGENT_TTL_SECONDS, **claims: Any) -> str:
-        from aksara.ai.auth import sign_agent_token
-
-        extra: dict[str, Any] = {"scopes": list(scopes), "sub": f"owner-of-{agent_id}", "jti": f"jti-{agent_id}"}
-        if tenant is not None:
-            extra["tenant_id"] = tenant
-        if audience is not None:
-            extra["aud"] = audience
-        extra.update(claims)
-        return sign_agent_token(agent_id, AGENT_SECRET, ttl_seconds=ttl, extra=extra)
-
-    def mint_agent_token(self, claims: dict[str, Any], *, header: Any = None) -> str:
-        """Sign exactly ``claims`` (nothing added) as an HMAC agent token with this app's agent secret.
-
-        Optional Target capability used by the credential properties: it lets them present
-        any claims set (missing ``exp``, foreign audience, ...) to the live app.
-        """
-        from targets.agent_tokens import AGENT_HEADER, encode_agent_token
-
-        return encode_agent_token(claims, AGENT_SECRET, AGENT_HEADER if header is None else header)
-
     def _principals(self) -> tuple[PrincipalSpec, ...]:
         def bearer(token: str) -> tuple[tuple[str, str], ...]:
             return (("authorization", f"Bearer {token}"),)
@@ -177,60 +153,27 @@ class RefappTarget:
         logging.getLogger("httpx").setLevel(logging.ERROR)  # Aksara's and MCP's loggers are heard (targets.logs)
 
     def build_app(self, dsn: str) -> Any:
-        from aksara import Aksara
-
         from targets.refapp.auth import BearerAuthMiddleware
 
         self.configure()
-        app = Aksara(
-            database_url=dsn,
-            debug=False,
-            enable_admin=False,
-            auto_discover_views=False,
-            min_pool_size=1,
-            max_pool_size=4,
-            middlewares=[(BearerAuthMiddleware, {"resolver": self.resolver(),
-                                                  "session_prefixes": self.session_prefixes(),
-                                                  "own_auth_prefixes": (refapp_admin.STUDIO_PREFIX,)})],
-        )
-
-        @app.get("/health", include_in_schema=False)
-        async def health() -> dict[str, str]:
-            return {"status": "ok"}
-
+        app = new_app(dsn, [(BearerAuthMiddleware, {"resolver": self.resolver(),
+                                                     "session_prefixes": self.session_prefixes(),
+                                                     "own_auth_prefixes": (refapp_admin.STUDIO_PREFIX,)})])
         app.register_viewsets(self.viewsets)
         from targets.refapp.models import MODELS
 
         refapp_admin.mount_admin(app, list(MODELS.values()))
         return app
 
-    def app_dsn(self, server: Any, database: str) -> str:
-        if self.profile == "hardened":
-            return server.dsn(database, user=APP_ROLE, password=APP_PASSWORD)
-        return server.dsn(database)
-
     # -- database -----------------------------------------------------------------------
     async def prepare_database(self, conn: Any, server: Any, database: str) -> None:
         """Create the schema with Aksara's migrations, apply the profile's DB posture, seed."""
-        from aksara.migrations import apply_migrations, detect_changes, discover_migrations
-        from aksara.migrations.autodetector import operations_to_code
-        from aksara.migrations.executor import create_migration_file
-
         from targets.refapp.models import MODELS
 
-        with tempfile.TemporaryDirectory(prefix="aksara-fuzz-migrations-") as tmp:
-            mig_dir = Path(tmp)
-            _, ops = detect_changes(discover_migrations(mig_dir), dict(MODELS))
-            ops = dependency_order(ops, [m.__tablename__ for m in MODELS.values()])
-            create_migration_file(mig_dir, "initial", operations_to_code(ops))
-            await apply_migrations(conn, mig_dir, include_internal=True, verbose=False)
+        await migrate(conn, MODELS, [m.__tablename__ for m in MODELS.values()])
         tenant_tables = [m.__tablename__ for m in MODELS.values() if "tenant_id" in m._fields]
         if self.profile == "hardened":
-            await _ensure_app_role(conn)
-            await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {APP_ROLE}')
-            await conn.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
-            await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
-            await conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+            await self.grant_app_role(conn, database)
             if not features.has("startup_ddl_guard"):
                 # The release runs CREATE TABLE IF NOT EXISTS at every start, which needs CREATE
                 # on the schema even when the table exists, and then writes its content-type
@@ -240,49 +183,8 @@ class RefappTarget:
                                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE}")
                 await conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {APP_ROLE}")
             for table in tenant_tables:
-                await _ensure_rls(conn, table)
+                await ensure_rls(conn, table)
                 await conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
         await seed.insert_seed(conn, {"A": TENANT_A, "B": TENANT_B})
         await refapp_admin.seed_sessions(conn, APP_ROLE if self.profile == "hardened" else None)
 
-
-def dependency_order(ops: list[Any], tables: list[str]) -> list[Any]:
-    """``ops`` with each ``CreateTable`` (and the operations after it) in ``tables`` order.
-
-    ``tables`` lists referenced tables before the tables that reference them (MODELS is
-    declared that way). Aksara before 0.5.54 emits tables in name order, so a foreign key
-    to a later table fails; newer releases already emit this order and nothing moves.
-    """
-    head: list[Any] = []
-    groups: list[tuple[str | None, list[Any]]] = []
-    for op in ops:
-        if type(op).__name__ == "CreateTable":
-            groups.append((getattr(op, "name", None), [op]))
-        elif groups:
-            groups[-1][1].append(op)
-        else:
-            head.append(op)
-    rank = {table: i for i, table in enumerate(tables)}
-    groups.sort(key=lambda group: rank.get(group[0], len(rank)))
-    return head + [op for _, group in groups for op in group]
-
-
-async def _ensure_app_role(conn: Any) -> None:
-    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE)
-    if not exists:
-        await conn.execute(
-            f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
-            f"PASSWORD '{APP_PASSWORD}'"
-        )
-
-
-async def _ensure_rls(conn: Any, table: str) -> None:
-    """Enable Aksara's tenant policy when the migration did not already create it."""
-    from aksara.tenancy import build_enable_rls_sql, get_tenant_policy_name
-
-    policy = await conn.fetchval(
-        "SELECT 1 FROM pg_policies WHERE tablename = $1 AND policyname = $2",
-        table, get_tenant_policy_name(table),
-    )
-    if not policy:
-        await conn.execute(build_enable_rls_sql(table))

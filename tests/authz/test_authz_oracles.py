@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request
 
 from fuzz.properties import authz as props
 from targets.base import describe_viewset
+from targets.client import LiveTarget
 from targets.refapp.views import TicketViewSet
 from targets.routes import inventory
 from tests.support.planted import started_planted
@@ -67,7 +68,7 @@ def defaults_app(pg_server):
         yield live
 
 
-def _foreign_ticket(live: Any, principal: str) -> str:
+def _foreign_ticket(live: LiveTarget, principal: str) -> str:
     mine = props.tenant_of(live, principal)
     model = props.TenantModel.from_db(live)
     return next(i for i, t in model.tenants("Ticket").items() if t != mine)

@@ -16,6 +16,7 @@ from fuzz import catalog
 from fuzz.oracles import permissions as perms
 from fuzz.properties import authz as props
 from targets.base import describe_viewset
+from targets.client import LiveTarget
 from targets.permissions import describe, describe_one
 from targets.refapp.views import TicketViewSet
 from targets.routes import inventory
@@ -198,7 +199,7 @@ def planted_app(pg_server):
         yield live
 
 
-def _sweep(live: Any, prefix: str) -> list:
+def _sweep(live: LiveTarget, prefix: str) -> list:
     live.reset()
     findings = []
     for route in props.declared_routes(live):

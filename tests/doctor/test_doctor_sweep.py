@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fuzz.doctor.spec_model import CONDITIONS, conditions, effective
+from fuzz.oracles.doctor_spec import CONDITIONS, conditions, effective
 from strategies.settings import WEAKENINGS, single_weakenings
 
 #: Conditions one weakening of a hardened deployment cannot raise: two settings together (wildcard CORS with

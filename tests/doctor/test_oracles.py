@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzz.oracles.doctor import check_monotone, check_never_crashes, check_verdict_matches_spec
-from fuzz.doctor.runner import run_cli, run_in_process
-from fuzz.doctor.spec_model import COMMANDS, DoctorInput, verdict
+from targets.doctor import run_cli, run_in_process
+from fuzz.oracles.doctor_spec import COMMANDS, DoctorInput, verdict
 from strategies.settings import HARDENED_ENV, WEAKENINGS, doctor_inputs, weakenings
 from tests.doctor import corrected_doctor
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from fuzz.doctor.spec_model import CONDITIONS, DoctorInput, effective, matrix_problems, secret_weakness, \
+from fuzz.oracles.doctor_spec import CONDITIONS, DoctorInput, effective, matrix_problems, secret_weakness, \
     ttl_seconds, verdict
 from strategies.matrix import matrices
 from strategies.settings import HARDENED_ENV, WEAKENINGS, doctor_inputs, weakenings

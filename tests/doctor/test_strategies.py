@@ -6,7 +6,7 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis import find as _find
 
-from fuzz.doctor.spec_model import env_bool, secret_weakness, ttl_seconds
+from fuzz.oracles.doctor_spec import env_bool, secret_weakness, ttl_seconds
 from strategies.matrix import matrices
 from strategies.settings import (
     CONFIGURE_FIELDS, ENV_VARS, bool_values, doctor_inputs, secrets, ttl_values, unloadable_inputs,

@@ -80,3 +80,16 @@ def test_the_check_sees_every_kind_of_import(tmp_path):
     found = sorted(imported_modules(planted, "strategies.sub"))
     assert found == [(1, "fuzz.findings"), (2, "fuzz"), (4, "strategies.values"), (5, "importlib"),
                      (6, "fuzz.replay"), (7, "strategies.sub"), (8, "strategies")]
+
+
+def test_every_area_has_the_same_shape():
+    """Each ``fuzz/test_<area>.py`` binds ``fuzz/properties/<area>.py`` to ``fuzz/oracles/<area>.py``, and ``fuzz/``
+    holds no area package of its own (strategies in ``strategies/``, drivers of Aksara and PostgreSQL in
+    ``targets/``)."""
+    areas = sorted(p.stem[len("test_"):] for p in (ROOT / "fuzz").glob("test_*.py"))
+    assert areas
+    missing = [f"fuzz/{layer}/{area}.py" for area in areas for layer in ("properties", "oracles")
+               if not (ROOT / "fuzz" / layer / f"{area}.py").is_file()]
+    assert missing == []
+    packages = sorted(p.name for p in (ROOT / "fuzz").iterdir() if (p / "__init__.py").is_file())
+    assert packages == ["oracles", "properties"]

@@ -7,9 +7,7 @@ import textwrap
 import pytest
 
 from fuzz.findings import Finding, NewFinding, report
-from fuzz.ledger import (
-    DEFAULT_LEDGER, OWNERS, LedgerError, active_ledger, load_ledger, set_active_ledger,
-)
+from fuzz.ledger import DEFAULT_LEDGER, OWNERS, LedgerError, load_ledger
 from fuzz.run import using_run
 from targets.transcript import Exchange
 
@@ -47,13 +45,8 @@ def _finding(route: str, shape: str) -> Finding:
 def isolated_ledger(tmp_path):
     path = tmp_path / "ledger.yaml"
     path.write_text(LEDGER)
-    saved = active_ledger()
-    set_active_ledger(load_ledger([path], "0.7.2"))
-    try:
-        with using_run() as run:
-            yield run
-    finally:
-        set_active_ledger(saved)
+    with using_run(ledger=load_ledger([path], "0.7.2")) as run:
+        yield run
 
 
 def test_known_signature_is_recorded_and_does_not_fail(isolated_ledger):

@@ -99,3 +99,45 @@ def test_no_module_keeps_findings_or_counts_of_its_own():
 
     for module, name in ((fuzz.findings, "COLLECTOR"), (fuzz.judging, "TALLY"), (fuzz.sweep, "SWEEP_TALLY")):
         assert not hasattr(module, name), f"{module.__name__}.{name}"
+
+
+def test_the_findings_flow_keeps_no_module_state():
+    """The ledger and the running test's judging and sweep state are held by the run (a context variable), not by
+    module globals or thread-locals of the flow's modules."""
+    for name in ("findings", "judging", "sweep", "ledger", "run", "reporting_plugin"):
+        tree = ast.parse((ROOT / "fuzz" / f"{name}.py").read_text(encoding="utf-8"))
+        assert not [n for n in ast.walk(tree) if isinstance(n, ast.Global)], f"fuzz/{name}.py assigns a global"
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert "threading" not in imported, f"fuzz/{name}.py keeps thread-local state"
+
+
+def test_a_run_judges_by_its_own_ledger_and_a_nested_run_inherits_it(tmp_path):
+    from fuzz.ledger import active_ledger, load_ledger
+
+    path = tmp_path / "empty.yaml"
+    path.write_text("defects: []\n")
+    empty = load_ledger([path], "0.7.2")
+    outer = current_run().ledger
+    with using_run(ledger=empty) as run:
+        assert active_ledger() is empty and run.ledger is empty
+        with using_run() as inner:
+            assert inner is not run and active_ledger() is empty
+    assert current_run().ledger is outer
+
+
+def test_the_running_judges_scope_is_the_runs_and_ends_with_the_test():
+    prop = catalog.TOKENS_SCOPE_ALGEBRA
+    scopes = []
+
+    @judges(prop)
+    def body():
+        scopes.append(current_run().scope)
+        judged(prop)
+        assert current_run().marks == {prop}
+        judge([])
+
+    with using_run() as run:
+        body()
+        assert scopes[0] is not None and scopes[0].own == (prop,) and scopes[0].counted == {prop: 1}
+        assert run.scope is None and run.marks == set()

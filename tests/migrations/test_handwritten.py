@@ -15,8 +15,8 @@ import pytest
 from aksara.migrations import operations as aksara_ops
 
 from fuzz import catalog
-from fuzz.migrations import handwritten
-from fuzz.migrations.pipeline import MigrationLab
+from fuzz.oracles import migrations_handwritten as handwritten
+from fuzz.properties.migrations_lab import MigrationLab
 from strategies.handwritten import (
     FieldDef, HandMigrations, IndexDef, OpDef, build_operations, hand_migrations, lit,
 )

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from aksara.registry import ModelRegistry
 
-from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
+from strategies.migrations import build_models, isolated_registry, reproducer_source
 from strategies.identifiers import identifier_classes
 from targets.pg_identifiers import pg_truncate
 from strategies.models import (

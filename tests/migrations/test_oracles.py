@@ -14,8 +14,8 @@ import pytest
 from aksara.migrations import autodetector
 from aksara.migrations import operations as aksara_ops
 
-from fuzz.migrations import oracles
-from fuzz.migrations.pipeline import MigrationLab
+from fuzz.oracles import migrations as oracles
+from fuzz.properties.migrations_lab import MigrationLab
 from targets.pg_identifiers import CANARY_TABLE
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 
@@ -113,8 +113,8 @@ def test_truncation_collision_is_caught(lab, monkeypatch):
 
 
 def test_declared_names_colliding_after_63_bytes_are_reported():
-    from fuzz.migrations.catalog import Catalog
-    from fuzz.migrations.expected import ExpectedTable
+    from targets.pg_catalog import Catalog
+    from fuzz.oracles.migrations_expected import ExpectedTable
 
     stem = "é" * 31 + "x"  # 63 bytes
     tables = [ExpectedTable(stem + "_one", "A"), ExpectedTable(stem + "_two", "B")]
@@ -154,7 +154,7 @@ def test_reverse_that_forgets_its_work_is_caught(lab, monkeypatch):
 def test_unloadable_source_is_caught(lab, monkeypatch):
     real = autodetector.operations_to_code
     monkeypatch.setattr(autodetector, "operations_to_code", lambda ops: real(ops) + ",\n        (")
-    import fuzz.migrations.pipeline as pipeline
+    import fuzz.properties.migrations_lab as pipeline
 
     monkeypatch.setattr(pipeline, "operations_to_code", autodetector.operations_to_code)
     findings = lab.run(history(CLEAN))
@@ -173,7 +173,7 @@ def test_real_rejection_by_aksara_is_accepted(lab):
 
 
 def test_ddl_parse_oracle_on_recorded_ddl():
-    from fuzz.migrations.ddl import parse_statement
+    from targets.migration_ddl import parse_statement
 
     good = parse_statement('CREATE TABLE "a""b" ("c" NUMERIC(5, 2) NOT NULL DEFAULT 1.25)')
     bad = parse_statement("CREATE TABLE t (c int DEFAULT 'x)")

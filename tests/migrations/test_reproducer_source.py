@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aksara import fields
 
-from fuzz.migrations.build import _SCALAR, FieldSpec, _field_source, field_kwargs
+from strategies.migrations import _SCALAR, FieldSpec, _field_source, field_kwargs
 
 
 @pytest.mark.parametrize("kind", sorted(_SCALAR))

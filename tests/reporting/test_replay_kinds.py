@@ -18,8 +18,8 @@ import pytest
 from fuzz.artifacts import write_artifact
 from fuzz.properties.doctor import verdict_case
 from strategies.settings import DoctorInput
-from fuzz.migrations.pipeline import MigrationLab
-from fuzz.migrations.properties import handwritten_case, round_trip_case
+from fuzz.properties.migrations_lab import MigrationLab
+from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
 from fuzz.properties.writes import run_write_case, with_steps

@@ -6,7 +6,7 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from fuzz.ledger import DEFAULT_LEDGER, active_ledger, load_ledger, set_active_ledger
+from fuzz.ledger import DEFAULT_LEDGER, load_ledger
 from fuzz.run import Run, using_run
 
 
@@ -15,10 +15,5 @@ def planted_ledger(directory: Path, text: str) -> Iterator[Run]:
     """The built-in ledger plus the entries in ``text``, active inside the block; yields the block's own run."""
     path = directory / "planted.yaml"
     path.write_text(text)
-    saved = active_ledger()
-    set_active_ledger(load_ledger([DEFAULT_LEDGER, path], "0.7.2"))
-    try:
-        with using_run() as run:
-            yield run
-    finally:
-        set_active_ledger(saved)
+    with using_run(ledger=load_ledger([DEFAULT_LEDGER, path], "0.7.2")) as run:
+        yield run

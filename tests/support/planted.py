@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterator
 from aksara.db.engine import Database
 from fastapi import HTTPException, Request
 
+from targets.base import Target
+from targets.client import LiveTarget
 from targets.loader import start_live_target
 from targets.refapp.target import RefappTarget
 
@@ -35,14 +37,14 @@ class PlantedTarget(RefappTarget):
 
 @contextlib.contextmanager
 def started_planted(server: Any, profile: str, extend: Callable[[Any], None] | None, name: str,
-                    target: Any = None) -> Iterator[Any]:
+                    target: Target | None = None) -> Iterator[LiveTarget]:
     """The planted app (``target``, or the reference app with ``extend`` applied) started on its own database."""
     with started_target(server, target or PlantedTarget(profile, extend), f"planted_{name}") as live:
         yield live
 
 
 @contextlib.contextmanager
-def started_target(server: Any, target: Any, name: str) -> Iterator[Any]:
+def started_target(server: Any, target: Target, name: str) -> Iterator[LiveTarget]:
     """``target`` started on its own database clone; the session target's database is restored afterwards."""
     saved = Database._instance
     # xdist may run one module's tests on both workers: each gets its own clone (a shared name would

@@ -17,6 +17,7 @@ from aksara.security.policy import get_policy_engine
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from targets.base import ResourceSpec, TargetInfo
 from targets.refapp.views import TicketViewSet
 
 
@@ -141,6 +142,6 @@ def extend(app: Any) -> None:
         return await call_next(request)
 
 
-def planted_resource(info: Any, prefix: str) -> Any:
+def planted_resource(info: TargetInfo, prefix: str) -> ResourceSpec:
     """The Ticket resource as served under a planted prefix (no custom actions)."""
     return dataclasses.replace(info.resource("Ticket"), prefix=prefix.rstrip("/"), actions=())

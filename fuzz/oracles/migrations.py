@@ -8,7 +8,7 @@ Property ids and the ``stage`` fact they carry:
 - ``migrations.apply_succeeds`` (stage ``apply``): generated DDL applies on the real PostgreSQL;
 - ``migrations.catalog_matches`` (stage ``catalog``): the catalog holds exactly the declared tables, columns,
   types, nullability, defaults (by value), unique constraints, indexes and foreign keys, with no truncation
-  collision and no extra object (readings in :mod:`fuzz.migrations.expected`);
+  collision and no extra object (readings in :mod:`fuzz.oracles.migrations_expected`);
 - ``migrations.idempotent`` (stage ``idempotence``): change detection against the just-applied migrations
   yields no operation;
 - ``migrations.reverse_restores`` (stage ``reverse``): applying the operations' ``reverse()`` (when every
@@ -16,7 +16,7 @@ Property ids and the ``stage`` fact they carry:
 - ``migrations.quoting_holds`` (stage ``canary``): every executed DDL string is one statement and the canary
   table survives;
 - ``migrations.handwritten_round_trip``: hand-written operation sequences pass the apply, canary,
-  catalog and reverse oracles above (expected schema from :mod:`fuzz.migrations.handwritten`);
+  catalog and reverse oracles above (expected schema from :mod:`fuzz.oracles.migrations_handwritten`);
 - ``migrations.guardrail_blocks`` (stage ``guardrail``): a whitespace, comment, case or quoting variant of a
   statement ``RunSQL`` claims to block (DROP TABLE, DROP DATABASE, TRUNCATE, DELETE FROM, DROP SCHEMA) is
   blocked like the canonical spelling.
@@ -34,9 +34,9 @@ from typing import Any, Callable, Mapping, Sequence
 from fuzz import catalog as property_catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.migrations.catalog import Catalog, DefaultValue
-from fuzz.migrations.ddl import ParsedStatement
-from fuzz.migrations.expected import ExpectedTable
+from targets.pg_catalog import Catalog, DefaultValue
+from targets.migration_ddl import ParsedStatement
+from fuzz.oracles.migrations_expected import ExpectedTable
 from strategies.identifiers import primary_class
 from targets.pg_identifiers import pg_truncate
 
@@ -212,7 +212,7 @@ def _has_unique(table, columns: tuple[str, ...]) -> bool:
 
 def check_catalog(tables: Sequence[ExpectedTable], catalog: Catalog,
                   defaults: Mapping[tuple[str, str], DefaultValue], ctx: Context) -> list[Finding]:
-    """The catalog holds exactly the declared objects (see :mod:`fuzz.migrations.expected` for readings)."""
+    """The catalog holds exactly the declared objects (see :mod:`fuzz.oracles.migrations_expected` for readings)."""
     judged(property_catalog.MIGRATIONS_CATALOG_MATCHES)
     findings: list[Finding] = []
 

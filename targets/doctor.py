@@ -1,4 +1,4 @@
-"""Run the real doctor on one :class:`DoctorInput`, isolated from the rest of the process.
+"""Run the real doctor on one deployment configuration, isolated from the rest of the process.
 
 Settings are process-global: the in-process runner replaces every variable the doctor
 could read, changes into a fresh temporary directory (the matrix search and ``.env``
@@ -19,9 +19,19 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Protocol
 
-from fuzz.doctor.spec_model import COMMANDS, DoctorInput
+#: the doctor commands a configuration is judged by
+COMMANDS = ("security-check", "production-check", "production-check --release")
+
+
+class DoctorConfig(Protocol):
+    """One deployment configuration as the doctor would see it (strategies/settings.py generates them)."""
+
+    env: Mapping[str, str]
+    configure: Mapping[str, Any]
+    matrix_text: str | None
+    matrix_placement: str
 
 AKSARA_BIN = Path(sys.executable).with_name("aksara")
 _AMBIENT_PREFIXES = ("AKSARA_",)
@@ -47,7 +57,7 @@ def _ambient(name: str) -> bool:
     return name.startswith(_AMBIENT_PREFIXES) or name in _AMBIENT_NAMES
 
 
-def _place_matrix(inp: DoctorInput, workdir: Path, env: dict[str, str]) -> None:
+def _place_matrix(inp: DoctorConfig, workdir: Path, env: dict[str, str]) -> None:
     if inp.matrix_placement == "dangling":
         env["AKSARA_SECURITY_MATRIX_PATH"] = str(workdir / "nowhere" / "security_matrix.yml")
         if inp.matrix_text is not None:  # a file in the default place must not be picked up instead
@@ -66,7 +76,7 @@ def _place_matrix(inp: DoctorInput, workdir: Path, env: dict[str, str]) -> None:
 
 
 @contextmanager
-def isolated(inp: DoctorInput) -> Iterator[str | None]:
+def isolated(inp: DoctorConfig) -> Iterator[str | None]:
     """Apply ``inp`` to this process; yields None, or why Aksara refused to load the settings."""
     import aksara.conf as conf
 
@@ -98,7 +108,7 @@ def isolated(inp: DoctorInput) -> Iterator[str | None]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_in_process(inp: DoctorInput, command: str) -> DoctorRun:
+def run_in_process(inp: DoctorConfig, command: str) -> DoctorRun:
     """Run ``aksara.security.checks.run_security_checks`` as the CLI command would."""
     from aksara.security import checks
 
@@ -119,7 +129,7 @@ def run_in_process(inp: DoctorInput, command: str) -> DoctorRun:
     return DoctorRun(command, statuses, exit_code, (exit_code == 0) if release else None, titles=titles)
 
 
-def run_all_in_process(inp: DoctorInput, commands=COMMANDS) -> dict[str, DoctorRun]:
+def run_all_in_process(inp: DoctorConfig, commands=COMMANDS) -> dict[str, DoctorRun]:
     """Every command on one configuration (each in its own isolation)."""
     return {command: run_in_process(inp, command) for command in commands}
 
@@ -133,14 +143,14 @@ _CONFIGURE_THEN_CLI = (
 )
 
 
-def cli_argv(inp: DoctorInput, command: str) -> list[str]:
+def cli_argv(inp: DoctorConfig, command: str) -> list[str]:
     args = ["doctor", *command.split(), "--format", "json"]
     if inp.configure:
         return [sys.executable, "-c", _CONFIGURE_THEN_CLI, repr(dict(inp.configure)), *args]
     return [str(AKSARA_BIN), *args]
 
 
-def run_cli(inp: DoctorInput, command: str, timeout: float = 60) -> DoctorRun:
+def run_cli(inp: DoctorConfig, command: str, timeout: float = 60) -> DoctorRun:
     """Run ``aksara doctor <command> --format json`` in a clean subprocess and parse its report."""
     workdir = Path(tempfile.mkdtemp(prefix="doctor-cli-"))
     try:

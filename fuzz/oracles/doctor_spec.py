@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from strategies.settings import DoctorInput
+from targets.doctor import COMMANDS
 
 # --------------------------------------------------------------------------- conditions
 
@@ -347,9 +348,6 @@ def effective(inp: DoctorInput) -> Effective:
 
 
 # --------------------------------------------------------------------------- verdicts
-
-COMMANDS = ("security-check", "production-check", "production-check --release")
-
 
 def conditions(eff: Effective, *, release: bool = False) -> frozenset[str]:
     """The ids of every blocking and warning condition that holds."""

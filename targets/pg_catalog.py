@@ -19,6 +19,15 @@ CANARY_SCHEMA = "public"
 CANARY_NOTE = "alive"
 IGNORED_TABLES = frozenset({"aksara_migrations"})  # Aksara's own bookkeeping table
 FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+#: Aksara field class -> the ``format_type`` spelling of the column it declares, for the classes whose column
+#: type does not depend on their arguments (VARCHAR lengths, DECIMAL precision, arrays and relations do)
+COLUMN_TYPES = {
+    "UUIDField": "uuid", "TextField": "text", "URLField": "text", "EnumField": "text", "IntegerField": "integer",
+    "BigIntegerField": "bigint", "SmallIntegerField": "smallint", "BooleanField": "boolean",
+    "DateTimeField": "timestamp with time zone", "DateField": "date", "TimeField": "time without time zone",
+    "DurationField": "interval", "JSONField": "jsonb", "FloatField": "double precision", "IPAddressField": "inet",
+    "BinaryField": "bytea",
+}
 
 
 @dataclass(frozen=True)

@@ -28,17 +28,18 @@ from aksara.migrations.executor import (
 from aksara.migrations.operations import RunSQL
 
 from fuzz.findings import Finding
-from fuzz.migrations import handwritten, oracles
-from fuzz.migrations.build import build_models, isolated_registry, reproducer_source
-from fuzz.migrations.catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
-from fuzz.migrations.ddl import (
+from fuzz.oracles import migrations_handwritten as handwritten
+from fuzz.oracles import migrations as oracles
+from strategies.migrations import build_models, isolated_registry, reproducer_source
+from targets.pg_catalog import Catalog, DefaultValue, canary_state, evaluate_default, plant_canary, read_catalog
+from targets.migration_ddl import (
     hostile_unquoted_fk,
     needs_python_escaping,
     operation_names,
     parse_statement,
     record_ddl,
 )
-from fuzz.migrations.expected import ExpectedTable, expected_tables
+from fuzz.oracles.migrations_expected import ExpectedTable, expected_tables
 from strategies.identifiers import primary_class
 from targets.pg_identifiers import pg_truncate
 from strategies.handwritten import HandMigrations, build_operations
@@ -297,21 +298,26 @@ class MigrationLab:
 
         reverses = [op.reverse() for op in reversed(operations)]
         if operations and all(r is not None for r in reverses):
-            restored, error = None, None
-            savepoint = self.conn.transaction()
-            await savepoint.start()
-            try:
-                for operation in reverses:
-                    await operation.apply(self.conn)
-                restored = await read_catalog(self.conn, EXAMPLE_SCHEMA)
-            except Exception as exc:  # noqa: BLE001
-                error = exc
-            finally:
-                await savepoint.rollback()
+            restored, error = await self._reversed(reverses)
             kinds = ",".join(sorted({type(op).__name__ for op in operations}))
             result.findings += oracles.check_reverse(previous, restored, error, ctx, kinds)
         result.go_on = source_ok
         return result, catalog
+
+    async def _reversed(self, reverses: list) -> tuple[Catalog | None, BaseException | None]:
+        """Apply ``reverses`` in a savepoint (rolled back after) and read the catalog they leave, or their error."""
+        restored, error = None, None
+        savepoint = self.conn.transaction()
+        await savepoint.start()
+        try:
+            for operation in reverses:
+                await operation.apply(self.conn)
+            restored = await read_catalog(self.conn, EXAMPLE_SCHEMA)
+        except Exception as exc:  # noqa: BLE001
+            error = exc
+        finally:
+            await savepoint.rollback()
+        return restored, error
 
     # ----------------------------------------------------------------- hand-written migrations
 
@@ -371,17 +377,7 @@ class MigrationLab:
 
             reverses = [op.reverse() for op in reversed(operations)]
             if all(r is not None for r in reverses):
-                restored, error = None, None
-                savepoint = self.conn.transaction()
-                await savepoint.start()
-                try:
-                    for operation in reverses:
-                        await operation.apply(self.conn)
-                    restored = await read_catalog(self.conn, EXAMPLE_SCHEMA)
-                except Exception as exc:  # noqa: BLE001
-                    error = exc
-                finally:
-                    await savepoint.rollback()
+                restored, error = await self._reversed(reverses)
                 step_findings += oracles.check_reverse(previous, restored, error, ctx, kinds)
             findings += oracles.check_handwritten(step_findings)
             expected, previous = after, catalog

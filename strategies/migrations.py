@@ -15,7 +15,8 @@ from typing import Any, Iterator
 from aksara import Model, fields
 from aksara.registry import ModelRegistry
 
-from strategies.models import FieldSpec, ModelSpec, SchemaSpec
+from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
+from targets.pg_identifiers import CANARY_TABLE
 
 MODULE = "fuzz_migrations_models"
 
@@ -169,3 +170,16 @@ def reproducer_source(states: list[SchemaSpec], note: str) -> str:
         parts.append("print(source)")
         parts.append(f"create_migration_file(migrations, 's{n:03d}', source)")
     return "\n".join(parts) + "\n"
+
+
+# An FK column_name crafted for the unquoted FOREIGN KEY clause of AddField: no double quote, so the
+# generated migration file loads and Aksara's own executor runs it.
+_INJECTED_COLUMN = f"x FOREIGN KEY (id) REFERENCES victims(id); DROP TABLE {CANARY_TABLE}; --"
+_VICTIMS = ModelSpec("FuzzModel0", "victims", (FieldSpec("name", "Text"),))
+FK_COLUMN_INJECTION = SchemaHistory(
+    (SchemaSpec((_VICTIMS,)),
+     SchemaSpec((ModelSpec("FuzzModel0", "victims", _VICTIMS.fields + (
+         FieldSpec("owner", "ForeignKey", nullable=True, target=0, column_name=_INJECTED_COLUMN,
+                   on_delete="SET NULL"),)),))),
+    ("add_field FuzzModel0.'owner' ForeignKey",),
+)

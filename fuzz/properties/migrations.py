@@ -1,11 +1,19 @@
-"""Migration property bodies: one history or one ``RunSQL`` spelling in, findings out (with their input)."""
+"""Migration property bodies: one history or one ``RunSQL`` spelling in, findings out (with their input).
+
+The area: :mod:`strategies.models`, :mod:`strategies.handwritten` and :mod:`strategies.raw_sql` generate,
+:mod:`strategies.migrations` turns specs into model classes (isolated registry) and reproducer source;
+:mod:`targets.migration_ddl` records and parses the DDL, :mod:`targets.pg_catalog` reads the catalog back
+and keeps the canary; :mod:`fuzz.oracles.migrations` holds the checks, with what the catalog must hold in
+:mod:`fuzz.oracles.migrations_expected` and :mod:`fuzz.oracles.migrations_handwritten`;
+:mod:`fuzz.properties.migrations_lab` runs the round trips on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fuzz.findings import Finding, replayable
-from fuzz.migrations.oracles import Context, check_guardrail
+from fuzz.oracles.migrations import Context, check_guardrail
 from strategies.handwritten import HandMigrations
 from strategies.models import SchemaHistory
 from strategies.raw_sql import RawStatement

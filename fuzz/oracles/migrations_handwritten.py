@@ -1,10 +1,10 @@
 """Hand-written migrations: the schema their operations describe, and their source for reproducers.
 
 :func:`expected_after` walks ``aksara.migrations.operations`` objects (a ``RunSQL`` by the effect its
-writer states) over the expected tables of :mod:`fuzz.migrations.expected`, from the declared arguments
+writer states) over the expected tables of :mod:`fuzz.oracles.migrations_expected`, from the declared arguments
 only, never from the database nor from Aksara's SQL. Readings:
 
-- a column's type is the PostgreSQL type the field class stands for (:data:`TYPES`, ``format_type``
+- a column's type is the PostgreSQL type the field class stands for (:data:`targets.pg_catalog.COLUMN_TYPES`, ``format_type``
   spelling; ``max_length``, ``max_digits``/``decimal_places``, an array's ``sql_type`` and an FK's
   ``column_type`` taken into account);
 - ``nullable`` False (the default of every class but JSON and arrays) is NOT NULL; the ``id`` primary key
@@ -25,18 +25,12 @@ import copy
 import dataclasses
 from typing import Any, Iterable
 
-from fuzz.migrations.build import py_literal
-from fuzz.migrations.expected import ExpectedColumn, ExpectedTable, pg_type_name
+from strategies.migrations import py_literal
+from fuzz.oracles.migrations_expected import ExpectedColumn, ExpectedTable, pg_type_name
 from strategies.handwritten import FieldDef, HandMigrations, IndexDef, Lit, OpDef, build_operation
+from targets.pg_catalog import COLUMN_TYPES
 from targets.pg_identifiers import pg_truncate
 
-TYPES = {
-    "UUIDField": "uuid", "TextField": "text", "URLField": "text", "EnumField": "text", "IntegerField": "integer",
-    "BigIntegerField": "bigint", "SmallIntegerField": "smallint", "BooleanField": "boolean",
-    "DateTimeField": "timestamp with time zone", "DateField": "date", "TimeField": "time without time zone",
-    "DurationField": "interval", "JSONField": "jsonb", "FloatField": "double precision", "IPAddressField": "inet",
-    "BinaryField": "bytea",
-}
 VARCHAR = {"StringField", "EmailField", "FileField", "ImageField", "SlugField", "FilePathField"}
 RELATIONS = {"ForeignKeyField", "OneToOneField"}
 JUNCTION = "m2m."
@@ -53,7 +47,7 @@ def column_type(f: Any) -> str:
         return pg_type_name(f.sql_type)
     if kind in RELATIONS:
         return pg_type_name(f.column_type)
-    return TYPES[kind]
+    return COLUMN_TYPES[kind]
 
 
 def field_kind(f: Any) -> str:

@@ -1,8 +1,0 @@
-"""Migration DDL round trip: hostile model definitions -> generated migration -> real PostgreSQL -> catalog.
-
-Modules: :mod:`~fuzz.migrations.build` (specs to model classes, isolated registry, reproducers),
-:mod:`~fuzz.migrations.ddl` (recording connection, sqlglot parsing), :mod:`~fuzz.migrations.catalog`
-(catalog read-back, canary), :mod:`~fuzz.migrations.expected` (what the catalog must hold),
-:mod:`~fuzz.migrations.oracles` (the checks), :mod:`~fuzz.migrations.handwritten` (the schema hand-written
-operations describe, their reproducer source) and :mod:`~fuzz.migrations.pipeline` (the round trips).
-"""
