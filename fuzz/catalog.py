@@ -146,6 +146,10 @@ STUDIO_REDIRECT_ON_SITE = "studio.redirect_on_site"
 STUDIO_SESSION_API_BOUNDARY = "studio.session_api_boundary"
 STUDIO_NO_SECRET = "studio.no_secret"
 
+MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED = "middleware.response_headers_well_formed"
+MIDDLEWARE_CONTEXT_NOT_AUTHORITY = "middleware.context_not_authority"
+MIDDLEWARE_LOG_CONTEXT_TRUSTED = "middleware.log_context_trusted"
+
 STREAMS_OWN_EVENTS = "streams.own_events"
 STREAMS_POOL_NOT_EXHAUSTED = "streams.pool_not_exhausted"
 STREAMS_SLOW_CONSUMER_ISOLATED = "streams.slow_consumer_isolated"
@@ -210,6 +214,7 @@ _TASKS_MACHINE = "fuzz.properties.tasks.TasksMachine"
 _STUDIO = "fuzz.oracles.studio"
 _STUDIO_PROPS = "fuzz.properties.studio"
 _STREAMS = "fuzz.oracles.streams"
+_MIDDLEWARE = "fuzz.oracles.middleware"
 
 
 def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str, **kw: Any) -> Property:
@@ -434,6 +439,21 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(STUDIO_NO_SECRET, "studio_admin", "secret_leakage",
        "No console response, to any caller, contains a configured secret or a secret-bearing setting's value.",
        f"{_STUDIO}.check_no_secret", f"{_STUDIO_PROPS}.console_routes"),
+
+    _p(MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED, "rest_api", "malformed_payloads",
+       "Whatever request id, tenant, locale or timezone header a request carries, every response header has a "
+       "token name and a value without CR, LF, NUL or another control character.",
+       f"{_MIDDLEWARE}.check_response_headers_well_formed", "strategies.middleware.context_requests",
+       applies="a target that mounts Aksara request-context middleware"),
+    _p(MIDDLEWARE_CONTEXT_NOT_AUTHORITY, "tenant_context", "cross_tenant_access",
+       "Request-context headers change neither the caller nor its rows: the request is refused, or gets the "
+       "status and rows it gets without them.",
+       f"{_MIDDLEWARE}.check_context_not_authority", "strategies.middleware.context_requests",
+       applies="a target that mounts Aksara request-context middleware, on a request answered below 500"),
+    _p(MIDDLEWARE_LOG_CONTEXT_TRUSTED, "tenant_context", "cross_tenant_access",
+       "The request log record names the caller's trusted tenant, never one a request header selected.",
+       f"{_MIDDLEWARE}.check_log_context_trusted", "strategies.middleware.context_requests",
+       applies="a target whose Aksara logging middleware writes a request record"),
 
     _p(STREAMS_OWN_EVENTS, "tenant_context", "cross_tenant_access",
        "A stream subscriber receives only its own tenant's events, and only if it may read the list.",

@@ -251,6 +251,15 @@ def replay_studio(finding: Finding, env: ReplayEnv) -> list[Finding]:
         live.reset()
 
 
+def replay_middleware(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The list request again without and with its context headers (fuzz/properties/middleware.py)."""
+    from fuzz.properties.middleware import check_context_request
+
+    _, args = _input(finding)
+    env.live.reset()
+    return check_context_request(env.live, env.context, args["req"])
+
+
 AREAS: dict[str, Replayer] = {
     "http": replay_http,
     "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
@@ -267,6 +276,7 @@ AREAS: dict[str, Replayer] = {
     "soft_delete": replay_soft_delete,
     "studio": replay_studio,
     "streams": replay_studio,
+    "middleware": replay_middleware,
 }
 
 
@@ -358,6 +368,8 @@ PROPERTY_IDS = (
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
     "studio.session_api_boundary", "studio.no_secret",
     "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
+    "middleware.response_headers_well_formed", "middleware.context_not_authority",
+    "middleware.log_context_trusted",
 )
 
 REPLAYERS: dict[str, Replayer] = {

@@ -18,6 +18,9 @@ operation refers to tables, columns and indexes that exist at that point, as a h
 - ``RenameTable``, ``DropTable`` (of tables nothing references), ``CreateManyToManyTable``;
 - ``AddIndex``/``RemoveIndex`` (unique, multi-column, partial, hash), ``RunSQL`` with its ``reverse_sql``
   (an added column with a hostile default, an index), spelled with the writer's own quoting;
+- ``AddConstraint`` (a ``CHECK`` on a column, or on a hostile string literal, under a hostile name) and
+  ``RemoveConstraint`` (of such a constraint, or of one that does not exist: ``if_exists`` is the default),
+  so columns dropped, renamed or retyped under a constraint, and reversals over them, are reached too;
 - every name from :mod:`strategies.identifiers` (hostile, over the byte limit, reserved...), every
   default from :func:`strategies.models.hostile_defaults`. Names are distinct after PostgreSQL's
   truncation (the generated family covers collisions).
@@ -297,6 +300,7 @@ class _Schema:
     tables: dict[str, _Table] = field(default_factory=dict)
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # name -> (table, columns)
     fks: list[tuple[str, str, str]] = field(default_factory=list)  # (table, column, referenced table)
+    checks: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # CHECK name -> (table, column)
 
     def stored(self) -> set[str]:
         names = {pg_truncate(t) for t in self.tables} | {pg_truncate(i) for i in self.indexes}
@@ -408,7 +412,7 @@ def _operation(draw, schema: _Schema) -> OpDef | None:
     kind = draw(st.sampled_from((
         "CreateTable", "AddField", "AddField", "RemoveField", "RenameField", "AlterFieldType", "AlterFieldNull",
         "AlterFieldDefault", "AlterFieldDefault", "RenameTable", "DropTable", "AddIndex", "AddIndex",
-        "RemoveIndex", "RunSQL", "CreateManyToManyTable")))
+        "RemoveIndex", "RunSQL", "CreateManyToManyTable", "AddConstraint", "AddConstraint", "RemoveConstraint")))
     table = draw(st.sampled_from(tables))
     model = schema.tables[table]
     columns = [c for c, f in model.columns.items() if c != "id"]
@@ -433,6 +437,8 @@ def _operation(draw, schema: _Schema) -> OpDef | None:
             schema.fks = [fk for fk in schema.fks if not (fk[0] == table and fk[1] == column)]
         del model.columns[column]
         schema.indexes = {n: v for n, v in schema.indexes.items() if not (v[0] == table and column in v[1])}
+        # PostgreSQL drops the table constraints that involve a dropped column
+        schema.checks = {n: v for n, v in schema.checks.items() if v != (table, column)}
         return OpDef("RemoveField", (("table", table), ("name", column)))
     if kind == "RenameField" and columns:
         old = draw(st.sampled_from(columns))
@@ -443,6 +449,7 @@ def _operation(draw, schema: _Schema) -> OpDef | None:
         schema.fks = [(s, new if (s, c) == (table, old) else c, r) for s, c, r in schema.fks]
         schema.indexes = {n: (t, tuple(new if (t == table and c == old) else c for c in cols))
                           for n, (t, cols) in schema.indexes.items()}
+        schema.checks = {n: (t, new if (t, c) == (table, old) else c) for n, (t, c) in schema.checks.items()}
         return OpDef("RenameField", (("table", table), ("old_name", old), ("new_name", new)))
     if kind == "AlterFieldType":
         candidates = [c for c in plain if FIELD_CLASSES[model.columns[c].cls][1] in _CASTS
@@ -486,6 +493,7 @@ def _operation(draw, schema: _Schema) -> OpDef | None:
         schema.tables = {(new if t == table else t): v for t, v in schema.tables.items()}
         schema.fks = [(new if s == table else s, c, new if r == table else r) for s, c, r in schema.fks]
         schema.indexes = {n: (new if t == table else t, cols) for n, (t, cols) in schema.indexes.items()}
+        schema.checks = {n: (new if t == table else t, c) for n, (t, c) in schema.checks.items()}
         for t in schema.tables.values():  # FK fields name their target table: a writer's model follows the rename
             t.columns = {c: (FieldDef(f.cls, (new,), f.options) if f.cls in ("ForeignKeyField", "OneToOneField")
                              and f.args[0] == table else f) for c, f in t.columns.items()}
@@ -494,6 +502,7 @@ def _operation(draw, schema: _Schema) -> OpDef | None:
         del schema.tables[table]
         schema.fks = [fk for fk in schema.fks if fk[0] != table]
         schema.indexes = {n: v for n, v in schema.indexes.items() if v[0] != table}
+        schema.checks = {n: v for n, v in schema.checks.items() if v[0] != table}
         return OpDef("DropTable", (("name", table),))
     if kind == "AddIndex":
         index = draw(_index_def(schema, table))
@@ -510,6 +519,18 @@ def _operation(draw, schema: _Schema) -> OpDef | None:
         return OpDef("RemoveIndex", (("name", name), ("table", table)))
     if kind == "RunSQL":
         return draw(_run_sql(schema, table))
+    if kind == "AddConstraint":
+        return draw(_check_constraint(schema, table, plain))
+    if kind == "RemoveConstraint":
+        mine = [n for n, (t, _) in schema.checks.items() if t == table]
+        if mine and draw(st.integers(0, 3)):
+            name = draw(st.sampled_from(mine))
+            del schema.checks[name]
+        else:  # one that does not exist (never added, or dropped with its column): a no-op with if_exists
+            name = _fresh(draw, _constraint_names(schema), _CHECK_NAMES)
+            if name is None:
+                return None
+        return OpDef("RemoveConstraint", (("table", table), ("name", name)))
     if kind == "CreateManyToManyTable":
         target = draw(st.sampled_from(tables))
         field_name = draw(st.one_of(safe_identifiers(), hostile_identifiers()))
@@ -522,6 +543,31 @@ def _operation(draw, schema: _Schema) -> OpDef | None:
         return OpDef("CreateManyToManyTable", (("source_table", table), ("target_table", target),
                                                ("field_name", field_name)))
     return None
+
+
+_CHECK_NAMES = st.one_of(safe_identifiers(), hostile_identifiers()).map(lambda name: "ck_" + name)
+
+
+def _constraint_names(schema: _Schema) -> set[str]:
+    """Names a new CHECK constraint must avoid: every constraint and relation name the writer knows of."""
+    return schema.stored() | {pg_truncate(n) for n in schema.checks}
+
+
+@st.composite
+def _check_constraint(draw, schema: _Schema, table: str, columns: list[str]) -> OpDef | None:
+    """An ``AddConstraint`` with a CHECK every row satisfies, on a column or on a quoted hostile literal."""
+    name = _fresh(draw, _constraint_names(schema), _CHECK_NAMES)
+    if name is None:
+        return None
+    column = draw(st.sampled_from(columns)) if columns and draw(st.booleans()) else None
+    if column is not None:
+        sql = f"CHECK ({quote_ident(column)} IS NULL OR {quote_ident(column)} IS NOT NULL)"
+    else:
+        sql = f"CHECK (length({quote_literal(draw(hostile_defaults(FieldSpec('x', 'Text'))))}) >= 0)"
+    if not _safe_sql(sql):
+        return None
+    schema.checks[name] = (table, column)
+    return OpDef("AddConstraint", (("table", table), ("name", name), ("constraint_sql", sql)))
 
 
 @st.composite

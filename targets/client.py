@@ -118,6 +118,10 @@ class LiveTarget:
                 values.clear()
                 values.update(saved_settings)
 
+    def setting(self, name: str, default: Any = None) -> Any:
+        """The value of Aksara setting ``name`` this app runs with (its own, whatever was configured since)."""
+        return self._settings.get(name, default)
+
     @contextlib.contextmanager
     def settings_changed(self, **values: Any) -> Iterator[None]:
         """Within the block, this target runs with Aksara settings ``values`` changed (a planted fault, or a

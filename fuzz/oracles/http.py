@@ -6,7 +6,7 @@
   always asks for ``application/json``).
 - ``http.no_leak``: no response contains a configured secret; no error response
   contains SQL text, a Python traceback, a source file path or a driver name.
-  Text the caller itself sent (path, query, body) is removed before looking, so
+  Text the caller itself sent (path, query, header values, body) is removed before looking, so
   an echoed input is not a leak.
 - ``http.safe_method_no_write``: a GET/HEAD/OPTIONS request changes no table.
 - ``http.health_after``: the app still answers its health route afterwards.
@@ -107,6 +107,9 @@ def _caller_text(exchange: Exchange) -> list[str]:
     pieces += [unquote(segment) for segment in exchange.path.split("/")]
     for key, value in exchange.query:
         pieces += [key, value]
+    # header values the caller chose (a request id echoed in a response header is its own text); never its
+    # credentials, which stay a leak wherever they appear
+    pieces += [value for name, value in exchange.headers if name.lower() not in CREDENTIAL_HEADERS]
     if exchange.body:
         text = exchange.body[:MAX_SCRUBBED_BODY].decode("utf-8", "replace")
         pieces.append(text)

@@ -80,9 +80,9 @@ def ids_for_arguments(world: McpWorld, tool: Mapping[str, Any]) -> list[str]:
 
 
 def _audience(live: LiveTarget) -> str | None:
-    from aksara.conf import settings
-
-    return getattr(settings, "mcp_token_audience", None) or None
+    # the target's own settings: Aksara's settings object is process-wide, and another target built later in
+    # this worker (the tasks app, a planted app) may have configured it since
+    return live.setting("mcp_token_audience") or None
 
 
 def own_tenant(info: TargetInfo, principal: str) -> str | None:

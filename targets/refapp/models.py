@@ -1,6 +1,8 @@
 """Reference app models: every field type and every kind of restricted field.
 
-``Ticket`` (tenant-scoped) carries the field-type zoo and the restricted fields:
+``Ticket`` (tenant-scoped) carries the field-type zoo (the validated text kinds Email, URL and
+Slug, Time and a text Array among them, so every property that sweeps field kinds reaches their
+validation and conversion in Aksara's ORM) and the restricted fields:
 ``internal_notes`` is ``ai_sensitive``, ``approved`` is ``ai_agent_writable=False``,
 ``reference_code`` is read-only, ``tenant_id`` is server-controlled.
 ``Comment`` is tenant-scoped and points at ``Ticket``; ``Category`` is global.
@@ -30,6 +32,11 @@ class Ticket(TenantModel):
     internal_notes = fields.Text(nullable=True, ai_sensitive=True)
     approved = fields.Boolean(default=False, ai_agent_writable=False)
     reference_code = fields.String(max_length=32, nullable=True, unique=True)
+    contact_email = fields.Email(nullable=True)
+    homepage = fields.URL(nullable=True)
+    slug = fields.Slug(nullable=True)
+    opens_at = fields.Time(nullable=True)
+    labels = fields.Array(item_type=str, nullable=True)
 
     class Meta:
         table_name = "tickets"

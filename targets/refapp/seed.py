@@ -1,7 +1,7 @@
 """Deterministic seed data for the reference app (faker with a fixed seed).
 
 Both tenants get tickets and comments; categories are global. Values include the
-corners the query oracles need: NULLs in every nullable column, duplicates for
+corners the query oracles need: NULLs in every nullable column (arrays: also empty ones), duplicates for
 tie-breaking, unicode and case variants, LIKE wildcards (``%``, ``_``, ``\\``),
 negative and int64-sized numbers, and timestamps with distinct instants.
 """
@@ -60,6 +60,11 @@ def ticket_rows(tenants: dict[str, str], rng: random.Random, fake: Faker) -> lis
                 "internal_notes": None if i % 3 == 2 else f"internal {label}-{i}: {fake.sentence()}",
                 "approved": i % 4 == 3,
                 "reference_code": None if i % 6 == 5 else f"REF-{label}-{i:03d}",
+                "contact_email": None if i % 4 == 2 else f"{['ana', 'bob', 'o_k', 'x%y'][i % 4]}{i}@example.com",
+                "homepage": None if i % 3 == 0 else f"https://example.com/{label.lower()}/{i}?q=a%25b",
+                "slug": None if i % 5 == 4 else f"{label.lower()}-{['a', 'b_c', 'd-e', '50'][i % 4]}-{i}",
+                "opens_at": None if i % 4 == 0 else dt.time(i % 24, (7 * i) % 60, i % 2 * 30),
+                "labels": None if i % 5 == 1 else [["urgent", "vip"], [], ["a%b", "c_d"], ["ünï"]][i % 4],
                 "created_at": created,
                 "updated_at": created,
             })

@@ -143,6 +143,9 @@ class RefappTarget(ReferenceTarget):
             mcp_token_audience=AUDIENCE if hardened else None,
             mcp_approval_secret=APPROVAL_SECRET,
         )
+        if hardened:
+            # request records as dictionaries, as Aksara's logging guide configures them (docs/middleware/logging.md)
+            wanted.update(log_requests=True, log_json=True)
         wanted.update(refapp_admin.studio_settings(self.profile))
         return features.supported_settings(wanted)
 
@@ -152,13 +155,29 @@ class RefappTarget(ReferenceTarget):
         aksara.configure(**self.settings())
         logging.getLogger("httpx").setLevel(logging.ERROR)  # Aksara's and MCP's loggers are heard (targets.logs)
 
-    def build_app(self, dsn: str) -> Any:
+    def middlewares(self) -> list[tuple[Any, dict[str, Any]]]:
+        """The app's middleware stack, outermost first.
+
+        ``hardened`` mounts Aksara's own request-context middleware the way its docs place them
+        (docs/middleware/): request id, tenant selection, locale and timezone outside the bearer
+        middleware, which establishes the trusted principal and tenant context after them (a
+        client's tenant header is a selection, never the tenant: docs/middleware/tenant.md), and
+        request logging inside it, so its records carry the trusted context. ``defaults``: the
+        bearer middleware alone.
+        """
         from targets.refapp.auth import BearerAuthMiddleware
 
+        auth = (BearerAuthMiddleware, {"resolver": self.resolver(),
+                                       "session_prefixes": self.session_prefixes(),
+                                       "own_auth_prefixes": (refapp_admin.STUDIO_PREFIX,)})
+        if self.profile != "hardened":
+            return [auth]
+        outer, inner = context_middlewares()
+        return outer + [auth] + inner
+
+    def build_app(self, dsn: str) -> Any:
         self.configure()
-        app = new_app(dsn, [(BearerAuthMiddleware, {"resolver": self.resolver(),
-                                                     "session_prefixes": self.session_prefixes(),
-                                                     "own_auth_prefixes": (refapp_admin.STUDIO_PREFIX,)})])
+        app = new_app(dsn, self.middlewares())
         app.register_viewsets(self.viewsets)
         from targets.refapp.models import MODELS
 
@@ -188,3 +207,27 @@ class RefappTarget(ReferenceTarget):
         await seed.insert_seed(conn, {"A": TENANT_A, "B": TENANT_B})
         await refapp_admin.seed_sessions(conn, APP_ROLE if self.profile == "hardened" else None)
 
+
+def context_middlewares() -> tuple[list[tuple[Any, dict[str, Any]]], list[tuple[Any, dict[str, Any]]]]:
+    """Aksara's request-context middleware present in the installed release: (outside auth, inside auth).
+
+    Options as the docs' examples pass them: the tenant from the header or else the host's first
+    label (docs/middleware/tenant.md), locales and timezone default from the settings
+    (docs/advanced/internationalization-and-timezones.md); every header name is the default.
+    """
+    import aksara.middleware as middleware
+    from aksara.conf import settings
+
+    options = {
+        "RequestIDMiddleware": {},
+        "TenantMiddleware": {"use_subdomain": True},  # docs/middleware/tenant.md: the host's first label as well
+        "LocaleMiddleware": {"supported_locales": ["en", "fr", "de"], "default_locale": "en"},
+        "TimezoneMiddleware": {"default_timezone": getattr(settings, "time_zone", "UTC") or "UTC"},
+        "LoggingMiddleware": {},
+    }
+    present = {name: (getattr(middleware, name), kwargs) for name, kwargs in options.items()
+               if hasattr(middleware, name)}
+    outer = [present[n] for n in ("RequestIDMiddleware", "TenantMiddleware", "LocaleMiddleware",
+                                  "TimezoneMiddleware") if n in present]
+    inner = [present[n] for n in ("LoggingMiddleware",) if n in present]
+    return outer, inner

@@ -152,6 +152,7 @@ def test_generated_sequences_refer_to_what_exists_and_reach_every_shape():
     walk()
     wanted = set(FIELD_CLASSES) | {"CreateTable", "AddField", "RemoveField", "RenameField", "AlterFieldType",
                                    "AlterFieldNull", "AlterFieldDefault", "RenameTable", "DropTable", "AddIndex",
-                                   "RemoveIndex", "RunSQL", "CreateManyToManyTable", "unique_multicolumn_index",
+                                   "RemoveIndex", "RunSQL", "CreateManyToManyTable", "AddConstraint",
+                                   "RemoveConstraint", "unique_multicolumn_index",
                                    "default_with_field", "hostile_column"}
     assert wanted <= reached, sorted(wanted - reached)
