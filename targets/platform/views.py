@@ -158,6 +158,19 @@ def project_create_schema() -> type:
     return create_model("ProjectCreateBody", __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def project_update_schema() -> type:
+    """Aksara's generated Project update schema, with ``null`` refused for a column that is not nullable.
+
+    The update serializer refuses it (422); the request body the route validates, and the document
+    generated from it, say so too, so a client reading the document is not told ``null`` is a value.
+    """
+    from aksara.api.schemas import generate_update_schema
+
+    generated = generate_update_schema(Project)
+    fields = {name: (_update_annotation(name, info.annotation), info) for name, info in generated.model_fields.items()}
+    return create_model("ProjectUpdateBody", __config__=generated.model_config, **fields)
+
+
 def _slug(title: Any) -> str:
     text = "".join(c if c.isalnum() else "-" for c in str(title).lower()).strip("-")
     return "-".join(part for part in text.split("-") if part)[:60] or "project"
@@ -190,6 +203,7 @@ def build_viewsets() -> list[type]:
         create_serializer_class = ProjectSerializer
         update_serializer_class = ProjectUpdateSerializer
         create_schema_class = project_create_schema()
+        update_schema_class = project_update_schema()
         stream_enabled = False
 
         async def create(self, data: dict[str, Any], request: Request) -> dict[str, Any]:
