@@ -237,6 +237,8 @@ def _write_terminal(config: pytest.Config, line: str) -> None:
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
+
+
 def target_specs(config: pytest.Config) -> list[str]:
     """The targets ``--aksara-target`` names, in order, each once (``refapp`` when it names none)."""
     from targets.loader import split_targets
@@ -378,9 +380,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for name in wanted:
             combos = [combo + (value,) for combo in combos for value in per_name[name]]
         cases += combos
-    if not bound:  # a test with its own target fixtures: the first target's names, as they were
-        cases = [case[1:] for case in cases]
-        metafunc.parametrize(wanted, cases, ids=["-".join(case) for case in cases])
+    if not bound:  # a self-test or replay: the first target, and its names as they were
+        if wanted:
+            cases = [case[1:] for case in cases]
+            metafunc.parametrize(wanted, cases, ids=["-".join(case) for case in cases])
         return
     # module scope: a module's tests are grouped by target, so its module fixtures (worlds, runners) are built
     # once per target, and modules stay in order; the target fixtures are module-scoped for that reason and
