@@ -51,7 +51,7 @@ def test_property_rows_sum_examples_time_known_budget_and_findings():
     assert status_codes["new"][0]["artifact"] == "fuzz-artifacts/http.no_leak-0123456789"
     http = rows["http.no_server_error"]
     assert http["known"] == [{"defect": "AKSARA-READ-001", "count": 7, "title": "AI principals get 500",
-                             "owner": "aksara"}]
+                             "owner": "aksara", "targets": []}]
     assert (http["examples"], http["known_examples"], http["known_budget"]) == (60, 6, 0.1)
     hidden = rows["query.hidden_field_side_channel"]
     assert hidden["skipped"] == 1 and hidden["examples"] == 0 and "judged no example" in hidden["skip_reasons"][0]
