@@ -150,6 +150,7 @@ class KnownRecord:
     defect_id: str
     finding: Finding
     count: int = 1
+    targets: set[str] = field(default_factory=set)  # the targets it was seen on
 
 
 def with_facts(findings: Iterable[Finding], **facts: str) -> list[Finding]:
@@ -195,13 +196,16 @@ def report(findings: Iterable[Finding]) -> list[Finding]:
     """Judge every finding on its own: record each known one, then raise :class:`NewFinding`
     naming every unknown one (a known finding never hides a new one, nor a new one a known one).
 
-    Each known one is emitted into the current run (:class:`fuzz.run.Known`). Returns the known
+    Each known one is emitted into the current run (:class:`fuzz.run.Known`). Every finding names the
+    run's current target (fact ``target``) when a target-bound test reports it. Returns the known
     findings, so a property may add them to its own statistics.
     """
     from fuzz.ledger import active_ledger
     from fuzz.run import Known, current_run
 
     ledger, run = active_ledger(), current_run()
+    if getattr(run, "target", None):
+        findings = with_facts(findings, target=run.target)
     known: list[Finding] = []
     new: list[Finding] = []
     for finding in findings:

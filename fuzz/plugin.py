@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from fuzz.oracles.context import OracleContext
 
 EXIT_SETUP_ERROR = 3
+DEFAULT_TARGETS = "refapp,platform"
+FUZZ_DIR = Path(__file__).resolve().parent
 
 
 @dataclass
@@ -55,8 +57,8 @@ class FuzzState:
     server: PgServer | None = None
     owns_server: bool = False
     server_error: str | None = None
-    live: LiveTarget | None = None
-    target: Target | None = None
+    lives: dict[str, LiveTarget] = field(default_factory=dict)  # target spec -> the target started on this worker
+    targets: dict[str, Target] = field(default_factory=dict)  # target spec -> the Target object, not started
     worker: str = "main"
     started: float = field(default_factory=time.perf_counter)
     reaped: list[str] = field(default_factory=list)
@@ -76,8 +78,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="allow AKSARA_FUZZ_DATABASE_URL to point at a non-loopback host")
     group.addoption("--target-profile", choices=("hardened", "defaults"), default="hardened",
                     help="target profile: hardened (restricted role, forced RLS) or defaults")
-    group.addoption("--aksara-target", default=os.environ.get("AKSARA_FUZZ_TARGET", "refapp"),
-                    help="'refapp', 'example:<name>' (Aksara's example apps) or 'module:attr' (an Aksara app, or a factory)")
+    group.addoption("--aksara-target", default=os.environ.get("AKSARA_FUZZ_TARGET", DEFAULT_TARGETS),
+                    help="comma-separated targets, each 'refapp', 'platform', 'example:<name>' (Aksara's example "
+                         f"apps) or 'module:attr' (an Aksara app, or a factory); default {DEFAULT_TARGETS}: every "
+                         "target-bound test runs once per target, its test id naming the target")
     group.addoption("--known-defects", choices=("report", "fail"), default="report",
                     help="report: known defects are listed but pass; fail: they fail the run")
     group.addoption("--ledger", action="append", default=[],
@@ -154,7 +158,8 @@ def pytest_configure(config: pytest.Config) -> None:
     LiveTarget.echo_banners = config.option.verbose > 0  # Aksara's console banners only with -v
     if workerinput is None:
         state.reaped = reap_orphans()
-    _load_target(config)  # a target that does not load is a usage error, reported here in one line
+    for spec in target_specs(config):
+        _load_target(config, spec)  # a target that does not load is a usage error, reported here in one line
     if workerinput and workerinput.get("aksara_fuzz_admin_dsn"):
         state.server = PgServer(
             workerinput["aksara_fuzz_provider"], workerinput["aksara_fuzz_admin_dsn"],
@@ -233,15 +238,27 @@ def _write_terminal(config: pytest.Config, line: str) -> None:
         sys.stdout.flush()
     except (OSError, ValueError):
         pass
-def _target_ledgers(config: pytest.Config) -> list[Path]:
-    """A built-in example target's own ledger of the example app's defects, when it has one."""
-    spec = config.getoption("aksara_target")
-    if not spec.startswith("example:"):
-        return []
-    from targets.examples import ledger_path
 
-    path = ledger_path(spec.partition(":")[2])
-    return [path] if path.exists() else []
+
+def target_specs(config: pytest.Config) -> list[str]:
+    """The targets ``--aksara-target`` names, in order, each once (``refapp`` when it names none)."""
+    from targets.loader import split_targets
+
+    return split_targets(config.getoption("aksara_target"))
+
+
+def _target_ledgers(config: pytest.Config) -> list[Path]:
+    """The built-in example targets' own ledgers of the example apps' defects, where they have one."""
+    paths = []
+    for spec in target_specs(config):
+        if not spec.startswith("example:"):
+            continue
+        from targets.examples import ledger_path
+
+        path = ledger_path(spec.partition(":")[2])
+        if path.exists():
+            paths.append(path)
+    return paths
 
 
 def _start_server(config: pytest.Config, state: FuzzState) -> None:
@@ -270,7 +287,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash[STATE_KEY]
     seed = config.getoption("hypothesis_seed", default=None)
     lines = [
-        f"aksara-fuzz: aksara-framework {aksara_version}; target {config.getoption('aksara_target')} "
+        f"aksara-fuzz: aksara-framework {aksara_version}; target {', '.join(target_specs(config))} "
         f"({config.getoption('target_profile')}); fuzz profile {config.getoption('fuzz_profile')} "
         f"({hypothesis_settings.default.max_examples} examples/property); "
         f"seed {seed if seed is not None else 'random (fix with --hypothesis-seed=N)'}",
@@ -324,16 +341,16 @@ def pg_server(request: pytest.FixtureRequest) -> PgServer:
     return state.server
 
 
-def _load_target(config: pytest.Config) -> Any:
+def _load_target(config: pytest.Config, spec: str) -> Any:
     from targets.loader import TargetError, load_target
 
     state = config.stash[STATE_KEY]
-    if state.target is None:
+    if spec not in state.targets:
         try:
-            state.target = load_target(config.getoption("aksara_target"), config.getoption("target_profile"))
+            state.targets[spec] = load_target(spec, config.getoption("target_profile"))
         except TargetError as exc:
             raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
-    return state.target
+    return state.targets[spec]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -347,40 +364,78 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize ``resource_name`` over the selected target's resources, ``principal_name`` over its principals."""
-    if "resource_name" in metafunc.fixturenames:
-        target = _load_target(metafunc.config)
-        names = [r.name for r in target.info.resources]
-        metafunc.parametrize("resource_name", names, ids=names)
-    if "principal_name" in metafunc.fixturenames:
-        names = [p.name for p in _load_target(metafunc.config).info.principals]
-        metafunc.parametrize("principal_name", names, ids=names)
+    """Parametrize a target-bound property test of fuzz/ over the selected targets (``aksara_target``), and
+    ``resource_name`` and ``principal_name`` over each target's own resources and principals; the test id
+    starts with the target. Other tests (the self-tests, replays) use the first target."""
+    names = metafunc.fixturenames
+    wanted = [n for n in ("resource_name", "principal_name") if n in names]
+    if "aksara_target" not in names and not wanted:
+        return
+    bound = "aksara_target" in names and FUZZ_DIR in Path(str(metafunc.definition.path)).resolve().parents
+    cases: list[tuple[str, ...]] = []
+    for spec in target_specs(metafunc.config)[:None if bound else 1]:
+        info = _load_target(metafunc.config, spec).info
+        per_name = {"resource_name": [r.name for r in info.resources],
+                    "principal_name": [p.name for p in info.principals]}
+        combos: list[tuple[str, ...]] = [(spec,)]
+        for name in wanted:
+            combos = [combo + (value,) for combo in combos for value in per_name[name]]
+        cases += combos
+    if not bound:  # a self-test or replay: the first target, and its names as they were
+        if wanted:
+            cases = [case[1:] for case in cases]
+            metafunc.parametrize(wanted, cases, ids=["-".join(case) for case in cases])
+        return
+    # module scope: a module's tests are grouped by target, so its module fixtures (worlds, runners) are built
+    # once per target, and modules stay in order; the target fixtures are module-scoped for that reason and
+    # cheap (every target is started once per worker and kept in the plugin's state)
+    metafunc.parametrize(["aksara_target", *wanted], cases, ids=["-".join(case) for case in cases],
+                         indirect=["aksara_target"], scope="module")
 
 
-@pytest.fixture(scope="session")
-def fuzz_target(request: pytest.FixtureRequest) -> Any:
-    """The Target object named by --aksara-target, not started."""
+@pytest.fixture(scope="module")
+def aksara_target(request: pytest.FixtureRequest) -> str:
+    """The spec of the target this test runs against (one of --aksara-target's)."""
+    return getattr(request, "param", None) or target_specs(request.config)[0]
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(request: pytest.FixtureRequest, aksara_target: str) -> Any:
+    """The Target object this test runs against, not started."""
     try:
-        return _load_target(request.config)
+        return _load_target(request.config, aksara_target)
     except pytest.UsageError as exc:
         pytest.exit(str(exc), returncode=EXIT_SETUP_ERROR)
 
 
-@pytest.fixture(scope="session")
-def live_target(request: pytest.FixtureRequest, pg_server: PgServer, fuzz_target: Any) -> LiveTarget:
-    """The target started on this worker's own database clone."""
+def _live(config: pytest.Config, server: PgServer, spec: str) -> LiveTarget:
+    """The target ``spec`` started on this worker's own database clone (once per worker and target)."""
     from targets.loader import TargetError, start_live_target
 
-    state = request.config.stash[STATE_KEY]
-    if state.live is None:
+    state = config.stash[STATE_KEY]
+    if spec not in state.lives:
         try:
-            state.live = start_live_target(pg_server, fuzz_target, state.run_id, state.worker)
-        except TargetError as exc:
-            pytest.exit(f"aksara-fuzz: {exc}", returncode=EXIT_SETUP_ERROR)
-    return state.live
+            target = _load_target(config, spec)
+            state.lives[spec] = start_live_target(server, target, state.run_id, state.worker)
+        except (TargetError, pytest.UsageError) as exc:
+            pytest.exit(f"aksara-fuzz: {exc}".replace("aksara-fuzz: aksara-fuzz: ", "aksara-fuzz: "),
+                        returncode=EXIT_SETUP_ERROR)
+    return state.lives[spec]
+
+
+@pytest.fixture(scope="module")
+def live_target(request: pytest.FixtureRequest, pg_server: PgServer, aksara_target: str) -> LiveTarget:
+    """The test's target started on this worker's own database clone."""
+    return _live(request.config, pg_server, aksara_target)
 
 
 @pytest.fixture(scope="session")
+def live_targets(request: pytest.FixtureRequest, pg_server: PgServer) -> Any:
+    """A function from a target spec to that target, started on this worker (a replay names its target)."""
+    return lambda spec: _live(request.config, pg_server, spec or target_specs(request.config)[0])
+
+
+@pytest.fixture(scope="module")
 def oracle_context(live_target: LiveTarget) -> OracleContext:
     from fuzz.oracles.context import OracleContext
 
@@ -406,11 +461,25 @@ class ArtifactWriter:
         if not isinstance(event, NewFound):
             return
         try:
-            directory = write_artifact(self.root, event.finding, event.nodeid, event.text, meta=dict(self.meta))
+            meta = {**self.meta, "target": event.finding.facts.get("target", "")}
+            directory = write_artifact(self.root, event.finding, event.nodeid, event.text, meta=meta)
         except OSError as exc:
             self.emit(ArtifactFailed(event.nodeid, event.finding, str(exc)))
             return
         self.emit(ArtifactWritten(event.finding.property_id, event.nodeid, directory))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Any:
+    """While a target-bound test runs, the run knows its target (each finding it reports names it)."""
+    callspec = getattr(item, "callspec", None)
+    spec = callspec.params.get("aksara_target") if callspec is not None else None
+    run = run_of(item.config)
+    run.target = spec if isinstance(spec, str) else None
+    try:
+        yield
+    finally:
+        run.target = None
 
 
 class FindingsTable(FindingsSeen):
@@ -492,8 +561,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _teardown(state: FuzzState) -> None:
-    if state.live is not None:
-        live, state.live = state.live, None
+    lives, state.lives = list(state.lives.values()), {}
+    for live in lives:
         try:
             live.run(live.stop())
             from targets.database import drop_databases

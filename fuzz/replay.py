@@ -57,16 +57,18 @@ def load_finding(directory: Path) -> Finding:
 
 
 class ReplayEnv:
-    """What a replayer may use, started only when asked for: the live target, PostgreSQL, a context."""
+    """What a replayer may use, started only when asked for: the live target (the one the finding names),
+    PostgreSQL, a context."""
 
-    def __init__(self, source: Any):
+    def __init__(self, source: Any, target: str | None = None):
         self._request = source if hasattr(source, "getfixturevalue") else None
         self._live = None if self._request is not None else source
+        self.target = target
 
     @property
     def live(self) -> LiveTarget:
         if self._live is None:
-            self._live = self._request.getfixturevalue("live_target")
+            self._live = self._request.getfixturevalue("live_targets")(self.target)
         return self._live
 
     @property
@@ -445,15 +447,19 @@ def _transcript(finding: Finding) -> str:
 
 
 def replay(finding: Finding, source: Any) -> list[Finding]:
-    """Re-run ``finding``'s input on the installed Aksara; the findings of the property's oracles."""
-    return replayer_for(finding.property_id)(finding, ReplayEnv(source))
+    """Re-run ``finding``'s input on the installed Aksara, on the target it names (fact ``target``; else the
+    first of ``--aksara-target``); the findings of the property's oracles, naming that target too."""
+    target = finding.facts.get("target") or None
+    found = replayer_for(finding.property_id)(finding, ReplayEnv(source, target))
+    return with_facts(found, target=target) if target else found
 
 
 def replay_artifact(directory: Path, source: Any) -> None:
     """Raise :class:`StillReproduces` while the artifact's finding still holds (``source``: the pytest
     ``request`` of the replay test, or a live target)."""
     finding = load_finding(Path(directory))
-    say(source, f"replaying [{finding.property_id}] {finding.message}")
+    on = f" on target {finding.facts['target']}" if finding.facts.get("target") else ""
+    say(source, f"replaying [{finding.property_id}]{on} {finding.message}")
     again = replay(finding, source)
     failure = judge(finding, again)
     if failure:

@@ -52,6 +52,7 @@ class TestRecord:
     declared: list[str] = field(default_factory=list)  # the property ids its @judges declares
     swept: dict[str, int] = field(default_factory=dict)  # sweep combinations run (fuzz.sweep)
     sweep_size: dict[str, int] = field(default_factory=dict)  # sweep combinations declared
+    target: str | None = None  # the target it ran against (target-bound tests)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class NewRecord:
     artifact: str
     message: str = ""
     crash_state: str = ""
+    target: str = ""  # the target the finding was made on
 
 
 @dataclass
@@ -72,6 +74,7 @@ class KnownHit:
     example: str = ""
     owner: str = ""
     crash_state: str = ""
+    targets: list[str] = field(default_factory=list)  # the targets it was seen on
 
 
 @dataclass
@@ -132,11 +135,11 @@ def property_rows(run: RunRecord) -> list[dict[str, Any]]:
     for new in run.new:
         crash = {"crash_state": new.crash_state} if new.crash_state else {}
         row(new.property_id)["new"].append({"artifact": new.artifact, "test": new.nodeid, "message": new.message,
-                                            **crash})
+                                            "target": new.target, **crash})
     for hit in run.known:
         crash = {"crash_state": hit.crash_state} if hit.crash_state else {}
         row(hit.property_id)["known"].append({"defect": hit.defect_id, "count": hit.count, "title": hit.title,
-                                              "owner": hit.owner, **crash})
+                                              "owner": hit.owner, "targets": list(hit.targets), **crash})
     for r in rows.values():
         r["seconds"] = round(r["seconds"], 3)
         # the share of the budget known defects consumed: steered examples did not count toward it
@@ -153,7 +156,8 @@ def defect_rows(run: RunRecord) -> list[dict[str, Any]]:
     for defect in run.ledger:
         hit = hits.get(defect["id"])
         status = "reproduced" if hit is not None else "not seen in this run"
-        rows.append({**defect, "status": status, "count": hit.count if hit else 0})
+        rows.append({**defect, "status": status, "count": hit.count if hit else 0,
+                     "targets": list(hit.targets) if hit else []})
     return rows
 
 
@@ -212,14 +216,16 @@ def render_markdown(run: RunRecord) -> str:
     if run.new:
         lines += ["", "## New findings", ""]
         for n in run.new:
-            lines.append(f"- **{n.property_id}** in `{n.nodeid}`: {_cell(n.message)}  \n"
+            on = f" on target {n.target}" if n.target else ""
+            lines.append(f"- **{n.property_id}** in `{n.nodeid}`{on}: {_cell(n.message)}  \n"
                          f"  artifact `{n.artifact}` — replay: `pytest fuzz/ --replay {n.artifact}`")
     lines += ["", "## Known defects", "",
               "Owner: `aksara` a framework defect, `app` the target's own choice, `documented` behaviour "
               "Aksara's docs describe.", "",
               "| defect | owner | property | this run | hits | title |", "|---|---|---|---|---:|---|"]
     for d in defect_rows(run):
-        lines.append(f"| {d['id']} | {d.get('owner') or '—'} | {_cell(d['property'])} | {d['status']} | {d['count']} "
+        status = d["status"] + (f" on {', '.join(d['targets'])}" if d.get("targets") else "")
+        lines.append(f"| {d['id']} | {d.get('owner') or '—'} | {_cell(d['property'])} | {status} | {d['count']} "
                      f"| {_cell(d['title'])} |")
     if run.aksara_coverage is not None:
         lines += ["", *coverage_section(run.aksara_coverage)]

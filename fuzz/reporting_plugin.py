@@ -83,6 +83,7 @@ class ReportBuilder(FindingsSeen):
             record.declared = json.loads(props.get(DECLARED_KEY, "[]"))
             params = json.loads(props.get(PARAMS_KEY, "{}"))
             record.principal, record.resource = params.get("principal"), params.get("resource")
+            record.target = params.get("target")
         elif report.failed and report.nodeid in self.tests:
             self.tests[report.nodeid].outcome = "failed"
 
@@ -147,6 +148,8 @@ def _params(item: pytest.Item) -> dict[str, str]:
         out["principal"] = principal
     if isinstance(params.get("resource_name"), str):
         out["resource"] = params["resource_name"]
+    if isinstance(params.get("aksara_target"), str):
+        out["target"] = params["aksara_target"]
     return out
 
 
@@ -196,11 +199,12 @@ def build_run(config: pytest.Config, state: ReportBuilder) -> Any:
 
     from fuzz.ledger import active_ledger
     from fuzz.reporting import KnownHit, NewRecord, RunRecord
+    from targets.loader import split_targets
 
     ledger = active_ledger()
     run = RunRecord(
         aksara_version=aksara_version,
-        target=f"{config.getoption('aksara_target')} ({config.getoption('target_profile')})",
+        target=f"{', '.join(split_targets(config.getoption('aksara_target')))} ({config.getoption('target_profile')})",
         fuzz_profile=config.getoption("fuzz_profile"),
         max_examples=settings.default.max_examples,
         tests=sorted(state.tests.values(), key=lambda t: t.nodeid),
@@ -212,18 +216,19 @@ def build_run(config: pytest.Config, state: ReportBuilder) -> Any:
         run.known.append(KnownHit(defect_id, record.finding.property_id, record.count,
                                   defect.title if defect else "", record.finding.message,
                                   defect.owner if defect else "",
-                                  record.finding.crash_facts().get("crash_state", "")))
+                                  record.finding.crash_facts().get("crash_state", ""), sorted(record.targets)))
     from fuzz.aksara_coverage import SUMMARY_KEY
 
     run.aksara_coverage = config.stash.get(SUMMARY_KEY, None)
     for prop, nodeid, directory in state.artifacts:
-        message = crash_state = ""
+        message = crash_state = target = ""
         try:
             finding = read_finding(Path(directory))
             message, crash_state = finding.message, finding.crash_facts().get("crash_state", "")
+            target = finding.facts.get("target", "")
         except (OSError, ValueError, KeyError, AttributeError, TypeError):
             pass
-        run.new.append(NewRecord(prop, nodeid, str(directory), message, crash_state))
+        run.new.append(NewRecord(prop, nodeid, str(directory), message, crash_state, target))
     return run
 
 

@@ -90,6 +90,7 @@ class Known:
     defect_id: str
     finding: Finding
     count: int = 1
+    targets: frozenset[str] = frozenset()  # every target it was seen on (a worker's hits); else the finding's
 
     @functools.cached_property
     def size(self) -> int:
@@ -181,23 +182,27 @@ class KnownDefects(dict):
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Known):
-            self.add(event.defect_id, event.finding, event.count, size=event.size)
+            self.add(event.defect_id, event.finding, event.count, size=event.size, targets=event.targets)
 
-    def add(self, defect_id: str, finding: Finding, count: int = 1, size: int | None = None) -> None:
+    def add(self, defect_id: str, finding: Finding, count: int = 1, size: int | None = None,
+            targets: frozenset[str] = frozenset()) -> None:
         size = finding.size() if size is None else size
+        seen_on = set(targets) | ({finding.facts["target"]} if finding.facts.get("target") else set())
         record = self.get(defect_id)
         if record is None:
-            self[defect_id] = KnownRecord(defect_id, finding, count)
+            self[defect_id] = KnownRecord(defect_id, finding, count, seen_on)
             self._sizes[defect_id] = size
             return
         record.count += count
+        record.targets |= seen_on
         if size < self._sizes[defect_id]:
             record.finding, self._sizes[defect_id] = finding, size
 
     def to_json(self) -> str:
         """One ASCII JSON string: execnet refuses enums and lone surrogates, and a worker that cannot send its
         output is lost with every known-defect count it held."""
-        return json.dumps({k: [r.count, r.finding.to_json()] for k, r in self.items()}, default=str)
+        return json.dumps({k: [r.count, r.finding.to_json(), sorted(r.targets)] for k, r in self.items()},
+                          default=str)
 
 
 
@@ -232,6 +237,7 @@ class Run:
         self.counts = Counts()
         self.known = KnownDefects()
         self.artifacts = Artifacts()
+        self.target: str | None = None  # the target of the test running now (its findings name it)
         self._subscribers: list[Subscriber] = [self.counts, self.known, self.artifacts]
         #: the ledger findings are judged by (None: :func:`fuzz.ledger.active_ledger` loads the default file)
         self.ledger = ledger
@@ -276,8 +282,8 @@ class Run:
 
     def merge_worker_output(self, output: dict[str, Any]) -> None:
         """Emit a worker's known-defect hits and artifacts into this (the controller's) run."""
-        for defect_id, (count, data) in json.loads(output.get("aksara_fuzz_known", "{}")).items():
-            self.emit(Known(defect_id, Finding.from_json(data), count))
+        for defect_id, (count, data, *targets) in json.loads(output.get("aksara_fuzz_known", "{}")).items():
+            self.emit(Known(defect_id, Finding.from_json(data), count, frozenset(targets[0] if targets else ())))
         for prop, nodeid, directory in output.get("aksara_fuzz_artifacts", []):
             self.emit(ArtifactWritten(prop, nodeid, Path(directory)))
 

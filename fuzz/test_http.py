@@ -19,6 +19,7 @@ from strategies.http import hostile_requests, known_ids
 
 @pytest.fixture(scope="module")
 def seeded_ids(live_target):
+    live_target.reset()  # the seed's ids, whatever ran before on this worker
     return known_ids(live_target)
 
 

@@ -22,6 +22,7 @@ HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_
 @pytest.fixture(scope="module")
 def seeded_ids(live_target):
     """Seeded row ids per soft-delete resource (read once; every case starts from the seed)."""
+    live_target.reset()
     return {r.name: sorted(rows_by_id(live_target, r)) for r in live_target.info.resources if r.soft_delete}
 
 

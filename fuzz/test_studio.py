@@ -29,7 +29,7 @@ def redirect_combos(live_target):
     return props.redirect_combinations(live_target)
 
 
-@judges(catalog.STUDIO_CONSOLE_REQUIRES_STAFF, catalog.STUDIO_NO_SECRET)
+@judges(catalog.STUDIO_CONSOLE_REQUIRES_STAFF, catalog.STUDIO_NO_SECRET, also=(catalog.HTTP_NO_SERVER_ERROR,))
 def test_console_access_sweep(live_target):
     """Every caller on every console route and method, once; all are checked before the findings are judged."""
     judge(props.access_sweep(live_target))

@@ -18,6 +18,12 @@ from targets.client import LiveTarget
 from targets.database import WorkerDatabase, clone_database, database_name, ensure_template
 
 
+def split_targets(option: str | None) -> list[str]:
+    """The target specs a comma-separated ``--aksara-target`` names, in order, each once (``refapp`` if none)."""
+    specs = [part.strip() for part in str(option or "").split(",")]
+    return list(dict.fromkeys(spec for spec in specs if spec)) or ["refapp"]
+
+
 class TargetError(RuntimeError):
     """The target cannot be loaded or started; the message is one line for the user."""
 
@@ -65,7 +71,7 @@ def start_live_target(server: Any, target: Target, run_id: str, worker: str) -> 
     asyncio.set_event_loop(loop)
     try:
         template = loop.run_until_complete(ensure_template(server, target, run_id))
-        name = database_name(run_id, f"{target.info.profile}_{worker}")
+        name = database_name(run_id, f"{target.info.name}_{target.info.profile}_{worker}")
         loop.run_until_complete(clone_database(server, template, name))
         app = target.build_app(target.app_dsn(server, name))
         live = LiveTarget(target, app, WorkerDatabase(server.dsn(name), name), loop)

@@ -49,6 +49,7 @@ class QueryWorld:
     @classmethod
     def build(cls, live: LiveTarget) -> "QueryWorld":
         info = live.info
+        live.reset()  # the model's rows are the seed's (every example starts from it), whatever ran before
         rows = {r.name: live.run(live.db.fetch_rows(r.table)) for r in info.resources}
         record = live.run(live.db.conn.fetchrow(
             "SELECT datcollate, datctype FROM pg_database WHERE datname = current_database()"))

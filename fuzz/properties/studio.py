@@ -168,15 +168,20 @@ def console_secrets(live: LiveTarget) -> tuple[str, ...]:
 
 def console_call(live: LiveTarget, principal: str, method: str, route: str, path: str, *, console: str,
                  console_principal: bool, kind: str) -> list[Finding]:
-    """One caller on one console route: refused unless admitted; no secret in the answer."""
+    """One caller on one console route: refused unless admitted, and an admitted caller answered without a
+    server error; no secret in the answer."""
+    from fuzz.oracles.http import check_no_server_error
+
     spec = live.info.principal(principal)
     body = {} if method in ("POST", "PUT", "PATCH") else None
     exchange = live.request(principal, method, path, json_body=body, route=route)
     live.reset()
     findings = []
+    let_in = admitted(spec, console, console_principal)
     if kind != "login":
-        findings += oracles.check_console_access(exchange, console, spec.kind,
-                                                 admitted(spec, console, console_principal))
+        findings += oracles.check_console_access(exchange, console, spec.kind, let_in)
+    if let_in or kind == "login":  # a refused caller's 5xx is already console_requires_staff's "error"
+        findings += check_no_server_error(exchange, OracleContext(live.info))
     findings += oracles.check_no_secret(exchange, console_secrets(live), console)
     return with_replay(findings, "studio", "console_call", principal=principal, method=method, route=route,
                        path=path, console=console, console_principal=console_principal, kind=kind)

@@ -4,7 +4,9 @@ Aksara's layers run first, outermost to innermost:
 
 - ``AIAgentMiddleware`` (installed by Aksara when ``ai_agent_token`` is set): a server-side
   agent presenting the shared ``X-Aksara-AI-Token`` is marked ``is_ai_agent`` and given
-  Aksara's ``principal_from_request`` principal;
+  Aksara's ``principal_from_request`` principal, which the app then replaces with the
+  server-owned MCP identity that token selects (``Principal.for_mcp_agent``, as the MCP
+  tutorial's adapter does: scopes, tenant, owner, token id, expiry and audience);
 - ``AdminSessionMiddleware`` (``aksara.contrib.admin``): the ``session_token`` cookie of an
   ``aksara.contrib.auth`` session becomes ``request.state.user`` (a contrib ``User``);
 - ``TenantMiddleware``: the ``X-Tenant-Id`` header becomes ``request.state.tenant_id``.
@@ -114,12 +116,15 @@ class MembershipMiddleware:
             return principal, _user_shape(principal)
         earlier = state.get("principal")
         if isinstance(earlier, Principal) and earlier.is_ai_agent:
-            # AIAgentMiddleware verified the shared agent token; bind the agent's configured identity
+            # AIAgentMiddleware verified the shared agent token; the token selects a server-owned MCP
+            # identity (ai-mode/mcp.md: agent id, owner, tenant, token id, expiry, audience, narrow scopes)
             agent = self.shared_agent
             if selected is not None and str(selected) != agent["tenant_id"]:
                 return _error(403, "The selected tenant is not this agent's tenant", "permission_denied")
-            principal = Principal.for_ai_agent(agent_id=agent["agent_id"], tenant_id=agent["tenant_id"],
-                                               scopes=list(agent["scopes"]), auth_method="ai_agent")
+            principal = Principal.for_mcp_agent(
+                token_id=agent["token_id"], human_owner_id=agent["owner_id"], agent_id=agent["agent_id"],
+                tenant_id=agent["tenant_id"], scopes=list(agent["scopes"]), expires_at=agent["expires_at"],
+                metadata={"audience": agent["audience"]})
             return principal, _user_shape(principal)
         user = state.get("user")
         if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):

@@ -41,8 +41,7 @@ AUDIENCE = "aksara-fuzz-platform"
 APP_ROLE = "aksara_fuzz_platform_app"
 APP_PASSWORD = "aksara-fuzz-platform-app-password-5a3c1e7d9f"
 PASSWORD = "aksara-fuzz-platform-password-2b4d6f8a0c"
-SHARED_AGENT = PrincipalSpec("agent_shared", "ai_agent", "A", (("x-aksara-ai-token", "aksara-fuzz-platform-shared-agent-token-6d4b2f8e0a"),),
-                             ("mcp:read:project", "mcp:read:document", "mcp:read:memo", "mcp:read:label"))
+AGENT_TTL_SECONDS = 24 * 3600
 NAMESPACE = uuid.UUID("3b7a9c1e-5d2f-4e8a-9b6c-0d1e2f3a4b5c")
 EPOCH = dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
 
@@ -110,9 +109,9 @@ class PlatformTarget(ReferenceTarget):
         for name, scopes in (("agent_read", READ_SCOPES), ("agent_write", WRITE_SCOPES)):
             out.append(PrincipalSpec(name, "ai_agent", "A", (("authorization", f"Bearer {self._agent_tokens[name]}"),),
                                      scopes))
-        # SHARED_AGENT (Aksara's AIAgentMiddleware, shared ai_agent_token) is wired in but not yet a fuzzed
-        # principal: over MCP its tools/list shows every tool while every call answers wrong_audience,
-        # which is still to be triaged (framework defect or documented: MCP wants scoped tokens)
+        # the server-side agent of Aksara's AIAgentMiddleware (shared ai_agent_token), read scopes only
+        out.append(PrincipalSpec("agent_shared", "ai_agent", "A", (("x-aksara-ai-token", AI_AGENT_TOKEN),),
+                                 READ_SCOPES))
         return tuple(out)
 
     # -- settings and app ------------------------------------------------------------------
@@ -139,7 +138,10 @@ class PlatformTarget(ReferenceTarget):
 
         aksara.configure(**self.settings())
         logging.getLogger("httpx").setLevel(logging.ERROR)
-        shared_agent = {"agent_id": "platform-shared-agent", "tenant_id": TENANT_A, "scopes": READ_SCOPES}
+        shared_agent = {"agent_id": "platform-shared-agent", "owner_id": "owner-of-platform-shared-agent",
+                        "token_id": "platform-shared-agent-token", "tenant_id": TENANT_A, "scopes": READ_SCOPES,
+                        "audience": AUDIENCE,
+                        "expires_at": dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=AGENT_TTL_SECONDS)}
         app = new_app(dsn, [
             (AdminSessionMiddleware, {}),
             (TenantMiddleware, {}),

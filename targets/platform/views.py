@@ -24,6 +24,7 @@ required, object tenant checked) and, for AI principals, the MCP tutorial's scop
 from __future__ import annotations
 
 import json
+import typing
 from typing import Any
 
 from aksara.api import ModelSerializer, ModelViewSet, action
@@ -94,7 +95,8 @@ class ProjectSerializer(ModelSerializer):
 
 class ProjectUpdateSerializer(ProjectSerializer):
     """A partial update: only the keys the client sent are validated (with their create-time types)
-    and applied, ``null`` included (the serializer guide: define omitted-field and null behaviour)."""
+    and applied; ``null`` clears a nullable field and is refused (422) for any other (the serializer
+    guide: define omitted-field and null behaviour)."""
 
     class Meta(ProjectSerializer.Meta):
         pass
@@ -103,7 +105,8 @@ class ProjectUpdateSerializer(ProjectSerializer):
         fields = self._input_model.model_fields
         sent = {key: value for key, value in data.items() if key in fields}
         partial = create_model(f"{type(self).__name__}Partial", __config__=ConfigDict(extra="ignore"),
-                               **{name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
+                               **{name: (_update_annotation(name, info.annotation),
+                                         FieldInfo.merge_field_infos(info, default=None))
                                   for name, info in fields.items() if name in sent})
         validated = partial(**sent).model_dump(exclude_unset=True)
         for name, value in list(validated.items()):
@@ -117,6 +120,17 @@ class ProjectUpdateSerializer(ProjectSerializer):
             setattr(instance, key, value)
         await instance.save()
         return instance
+
+
+def _update_annotation(name: str, annotation: Any) -> Any:
+    """A field's create-time type, without ``None`` when the model column is not nullable (a field with a
+    default is optional on create, but ``null`` is no value for it on update)."""
+    field = Project._fields.get(name)
+    args = typing.get_args(annotation)
+    if field is None or getattr(field, "nullable", True) or type(None) not in args:
+        return annotation
+    kept = tuple(arg for arg in args if arg is not type(None))
+    return kept[0] if len(kept) == 1 else typing.Union[kept]
 
 
 class MemoCreate(BaseModel):
@@ -142,6 +156,19 @@ def project_create_schema() -> type:
     fields = {name: (info.annotation, info) for name, info in generated.model_fields.items()
               if name not in ("audit_code", "labels")}
     return create_model("ProjectCreateBody", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def project_update_schema() -> type:
+    """Aksara's generated Project update schema, with ``null`` refused for a column that is not nullable.
+
+    The update serializer refuses it (422); the request body the route validates, and the document
+    generated from it, say so too, so a client reading the document is not told ``null`` is a value.
+    """
+    from aksara.api.schemas import generate_update_schema
+
+    generated = generate_update_schema(Project)
+    fields = {name: (_update_annotation(name, info.annotation), info) for name, info in generated.model_fields.items()}
+    return create_model("ProjectUpdateBody", __config__=generated.model_config, **fields)
 
 
 def _slug(title: Any) -> str:
@@ -176,6 +203,7 @@ def build_viewsets() -> list[type]:
         create_serializer_class = ProjectSerializer
         update_serializer_class = ProjectUpdateSerializer
         create_schema_class = project_create_schema()
+        update_schema_class = project_update_schema()
         stream_enabled = False
 
         async def create(self, data: dict[str, Any], request: Request) -> dict[str, Any]:

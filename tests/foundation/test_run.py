@@ -58,6 +58,50 @@ def test_a_worker_output_gives_the_controller_the_same_known_defects_and_artifac
     assert controller.artifacts == [("a", "t::x", Path("/d"))]
 
 
+def test_a_known_defect_names_every_target_it_was_seen_on_across_workers():
+    worker, controller = Run(), Run()
+    worker.emit(Known("D-1", Finding("a", "m" * 40, facts={"target": "refapp"})))
+    worker.emit(Known("D-1", Finding("a", "m", facts={"target": "platform"})))
+    controller.emit(Known("D-1", Finding("a", "mm", facts={"target": "example:blog"})))
+    controller.merge_worker_output(worker.worker_output())
+    record = controller.known["D-1"]
+    assert record.count == 3 and record.targets == {"refapp", "platform", "example:blog"}
+    assert record.finding.facts["target"] == "platform"  # the smallest example, with its own target
+
+
+def test_a_reported_finding_names_the_target_of_the_test_that_reported_it(tmp_path):
+    from fuzz.findings import NewFinding, report
+    from fuzz.ledger import active_ledger, load_ledger, set_active_ledger
+
+    path = tmp_path / "ledger.yaml"
+    path.write_text("defects:\n  - id: D-1\n    title: t\n    owner: aksara\n    property: a\n"
+                    "    affected: '>=0.5.47'\n    signature: {k: '^known$'}\n"
+                    "    examples: {match: {k: known}, no_match: {k: other}}\n    reproducer: r\n")
+    saved = active_ledger()
+    set_active_ledger(load_ledger([path], "0.7.2"))
+    try:
+        with using_run() as run:
+            run.target = "platform"
+            known = report([Finding("a", "m", facts={"k": "known"})])
+            with pytest.raises(NewFinding) as new:
+                report([Finding("a", "n", facts={"k": "other"})])
+            run.target = None
+            untargeted = report([Finding("a", "m", facts={"k": "known"})])
+    finally:
+        set_active_ledger(saved)
+    assert known[0].facts["target"] == "platform" and run.known["D-1"].targets == {"platform"}
+    assert new.value.findings[0].facts["target"] == "platform"
+    assert "target" not in untargeted[0].facts
+
+
+def test_target_lists_split_in_order_once_each():
+    from targets.loader import split_targets
+
+    assert split_targets("refapp,platform") == ["refapp", "platform"]
+    assert split_targets(" platform , refapp,platform,") == ["platform", "refapp"]
+    assert split_targets("") == split_targets(None) == ["refapp"]
+
+
 def test_judge_and_sweeps_emit_into_the_current_run():
     prop = catalog.TOKENS_SCOPE_ALGEBRA
 

@@ -51,7 +51,7 @@ def test_property_rows_sum_examples_time_known_budget_and_findings():
     assert status_codes["new"][0]["artifact"] == "fuzz-artifacts/http.no_leak-0123456789"
     http = rows["http.no_server_error"]
     assert http["known"] == [{"defect": "AKSARA-READ-001", "count": 7, "title": "AI principals get 500",
-                             "owner": "aksara"}]
+                             "owner": "aksara", "targets": []}]
     assert (http["examples"], http["known_examples"], http["known_budget"]) == (60, 6, 0.1)
     hidden = rows["query.hidden_field_side_channel"]
     assert hidden["skipped"] == 1 and hidden["examples"] == 0 and "judged no example" in hidden["skip_reasons"][0]
@@ -89,7 +89,7 @@ def test_sarif_has_an_error_per_new_finding_and_a_warning_per_known_defect(tmp_p
 @pytest.mark.live
 def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     report_dir = tmp_path / "reports"
-    result = run_pytest("fuzz/test_openapi.py", "-k", "fuzzing and user_a", "--fuzz-profile=dev",
+    result = run_pytest("fuzz/test_openapi.py", "-k", "fuzzing and user_a", "--fuzz-profile=dev", "--aksara-target=refapp",
                         "--report-dir", str(report_dir), "--sarif", "--junitxml", str(report_dir / "junit.xml"))
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads((report_dir / "report.json").read_text())
@@ -99,7 +99,7 @@ def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     assert status_codes["examples"] - status_codes["steered"] == 15
     assert status_codes["seconds"] > 0
     assert 0 <= status_codes["known_budget"] <= 1
-    assert data["tests"][0]["principal"] == "user_a"
+    assert data["tests"][0]["principal"] == "user_a" and data["tests"][0]["target"] == "refapp"
     # only catalogue properties are counted; the known defects the run hit are listed with their count
     assert all(r["in_catalogue"] for r in data["properties"] if r["examples"])
     assert all(k["count"] > 0 for r in data["properties"] for k in r["known"])
@@ -110,6 +110,6 @@ def test_a_real_fuzz_session_writes_its_reports(tmp_path):
     assert f"| openapi.status_code_conformance | generated_schemas | schema_bypass | {status_codes['examples']} |" in (
         report_dir / "report.md").read_text()
     assert (report_dir / "report.sarif").is_file()
-    assert "test_openapi_fuzzing[user_a]" in (report_dir / "junit.xml").read_text()
+    assert "test_openapi_fuzzing[refapp-user_a]" in (report_dir / "junit.xml").read_text()
     assert "openapi_status_code_conformance__user_a" in (report_dir / "security_matrix.yml").read_text()
     assert "aksara-fuzz reports:" in result.stdout

@@ -63,6 +63,25 @@ def test_access_oracle_is_quiet_on_aksaras_consoles(planted, route, principal):
     assert _access(planted, route, principal) == []
 
 
+def test_the_access_sweep_judges_an_admitted_callers_answer_for_server_errors(planted):
+    """An admitted caller's 500 is http.no_server_error (here Aksara's own AKSARA-STUDIO-001); a refused
+    caller's answer is console_requires_staff's alone."""
+    from fuzz.ledger import active_ledger
+
+    routes = _routes(planted)
+    r = routes[("GET", "/studio/ai/context")]
+    names = {s.name for s in planted.info.console_principals}
+
+    def call(principal):
+        with props.scratch_cwd():
+            return props.console_call(planted, principal, r.method, r.path, r.path, console="studio",
+                                      console_principal=principal in names, kind=r.kind)
+
+    errors = [f for f in call("studio_token") if f.property_id == catalog.HTTP_NO_SERVER_ERROR]
+    assert [active_ledger().match(f).id for f in errors] == ["AKSARA-STUDIO-001"]
+    assert not [f for f in call("anonymous") if f.property_id == catalog.HTTP_NO_SERVER_ERROR]
+
+
 # -- studio.cross_origin_refused ----------------------------------------------------------------------
 
 def test_cross_origin_oracle_catches_a_studio_write_without_the_origin_check(planted):
