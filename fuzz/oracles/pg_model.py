@@ -61,6 +61,8 @@ def parse_value(kind: str, text: str) -> Any:
         return uuid.UUID(text)
     if kind == "date":
         return dt.date.fromisoformat(text)
+    if kind == "time":
+        return dt.time.fromisoformat(text)
     if kind == "datetime":
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

@@ -107,6 +107,21 @@ def _field_kind(operation: Any) -> str:
     return type(field_op).__name__ if field_op is not None else ""
 
 
+async def apply_in_savepoint(conn: Any, operations: list) -> None:
+    """Apply ``operations`` in one savepoint and keep them, or roll it back and raise what PostgreSQL refused, also
+    when an operation swallowed the error and left the transaction aborted (its next statement is refused)."""
+    savepoint = conn.transaction()
+    await savepoint.start()
+    try:
+        for operation in operations:
+            await operation.apply(conn)
+        await conn.execute("SELECT 1")
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    await savepoint.commit()
+
+
 async def failing_operation(conn: Any, operations: list) -> dict[str, str]:
     """Which operation of a failed migration PostgreSQL rejects: replay them one by one in a savepoint.
 
@@ -124,6 +139,7 @@ async def failing_operation(conn: Any, operations: list) -> dict[str, str]:
             recorder.last = ""
             try:
                 await operation.apply(recorder)
+                await conn.execute("SELECT 1")  # an operation that swallowed PostgreSQL's error left the transaction aborted
             except Exception:  # noqa: BLE001 - the first rejected operation is the cause
                 facts.update(
                     failed_operation=type(operation).__name__,
@@ -268,9 +284,7 @@ class MigrationLab:
             if path is not None and source_ok:
                 await apply_migration(self.conn, path.stem, path, verbose=False)
             elif operations:
-                async with self.conn.transaction():
-                    for operation in operations:
-                        await operation.apply(self.conn)
+                await apply_in_savepoint(self.conn, operations)
         except Exception as exc:  # noqa: BLE001
             apply_error = exc
             ctx.facts.update(await failing_operation(self.conn, operations))
@@ -359,9 +373,7 @@ class MigrationLab:
 
             apply_error = None
             try:
-                async with self.conn.transaction():  # one migration, one transaction, as the executor runs it
-                    for operation in operations:
-                        await operation.apply(self.conn)
+                await apply_in_savepoint(self.conn, operations)  # one migration, one transaction, as the executor runs it
             except Exception as exc:  # noqa: BLE001
                 apply_error = exc
                 ctx.facts.update(await failing_operation(self.conn, operations))
