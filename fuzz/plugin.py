@@ -56,6 +56,7 @@ class FuzzState:
     server_error: str | None = None
     live: LiveTarget | None = None
     target: Any = None
+    target_unavailable: str | None = None  # why the installed Aksara cannot build the selected target
     worker: str = "main"
     started: float = field(default_factory=time.perf_counter)
     reaped: list[str] = field(default_factory=list)
@@ -324,12 +325,15 @@ def pg_server(request: pytest.FixtureRequest) -> PgServer:
 
 
 def _load_target(config: pytest.Config) -> Any:
-    from targets.loader import TargetError, load_target
+    """The selected target, or None when the installed Aksara lacks a feature it is built from."""
+    from targets.loader import TargetError, TargetUnavailable, load_target
 
     state = config.stash[STATE_KEY]
-    if state.target is None:
+    if state.target is None and state.target_unavailable is None:
         try:
             state.target = load_target(config.getoption("aksara_target"), config.getoption("target_profile"))
+        except TargetUnavailable as exc:
+            state.target_unavailable = str(exc)
         except TargetError as exc:
             raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
     return state.target
@@ -347,6 +351,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``resource_name`` over the selected target's resources, ``principal_name`` over its principals."""
+    if {"resource_name", "principal_name"} & set(metafunc.fixturenames) and _load_target(metafunc.config) is None:
+        skip = pytest.mark.skip(reason=metafunc.config.stash[STATE_KEY].target_unavailable)
+        for name in ("resource_name", "principal_name"):
+            if name in metafunc.fixturenames:
+                metafunc.parametrize(name, [pytest.param(None, marks=skip)], ids=["unavailable"])
+        return
     if "resource_name" in metafunc.fixturenames:
         target = _load_target(metafunc.config)
         names = [r.name for r in target.info.resources]
@@ -358,11 +368,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def fuzz_target(request: pytest.FixtureRequest) -> Any:
-    """The Target object named by --aksara-target, not started."""
+    """The Target object named by --aksara-target, not started (a test skips where Aksara cannot build it)."""
     try:
-        return _load_target(request.config)
+        target = _load_target(request.config)
     except pytest.UsageError as exc:
         pytest.exit(str(exc), returncode=EXIT_SETUP_ERROR)
+    if target is None:
+        pytest.skip(request.config.stash[STATE_KEY].target_unavailable)
+    return target
 
 
 @pytest.fixture(scope="session")
