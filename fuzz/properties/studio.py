@@ -17,6 +17,7 @@ import re
 import secrets as _secrets
 import tempfile
 from html import unescape
+from html.parser import HTMLParser
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from urllib.parse import urlencode, urlsplit
@@ -208,6 +209,71 @@ ATTACKS = {"admin": ("foreign_origin", "foreign_referer", "null_origin", "no_csr
            "studio": ("foreign_origin", "null_origin")}
 
 
+class _FormReader(HTMLParser):
+    """The fields of a page's first POST form that submits to ``path`` (no action, or an action naming it), with
+    the values the page filled in: what a browser submits."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.path = path
+        self.fields: list[tuple[str, str]] = []
+        self.state = "before"  # before -> in -> done
+        self.select: str | None = None
+        self.options: list[tuple[str, bool]] = []
+        self.textarea: str | None = None
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and self.state == "before" and a.get("method", "get").lower() == "post" \
+                and urlsplit(a.get("action", "")).path in ("", self.path):
+            self.state = "in"
+        if self.state != "in":
+            return
+        name = a.get("name", "")
+        if tag == "input" and name and "disabled" not in a:
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((name, a.get("value", "on" if kind in ("checkbox", "radio") else "")))
+        elif tag == "select" and name and "disabled" not in a:
+            self.select, self.options = name, []
+        elif tag == "option" and self.select is not None:
+            self.options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea" and name and "disabled" not in a:
+            self.textarea, self.text = name, ""
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea is not None:
+            self.text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.state != "in":
+            return
+        if tag == "select" and self.select is not None:
+            chosen = [v for v, selected in self.options if selected] or [v for v, _ in self.options[:1]]
+            self.fields += [(self.select, v) for v in chosen]
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            self.fields.append((self.textarea, self.text.removeprefix("\n")))
+            self.textarea = None
+        elif tag == "form":
+            self.state = "done"
+
+
+def rendered_form(live: LiveTarget, principal: str, path: str) -> list[tuple[str, str]]:
+    """The form the admin renders at ``path`` to ``principal`` (its own CSRF token left out), as a browser would
+    submit it unchanged; empty when the page has no POST form (a POST-only route, a JSON answer)."""
+    exchange = live.request(principal, "GET", path, route=path)
+    if exchange.status != 200 or "html" not in _content_type(exchange):
+        return []
+    reader = _FormReader(urlsplit(path).path)
+    reader.feed(exchange.response_text)
+    return [(k, v) for k, v in reader.fields if k != CSRF_FIELD]
+
+
 def _attack_request(attack: str, console: str, token: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """Headers and form fields of a browser-session request under ``attack`` (``control``: a same-origin one)."""
     headers: list[tuple[str, str]] = []
@@ -231,7 +297,7 @@ def _attack_request(attack: str, console: str, token: str) -> tuple[list[tuple[s
 
 
 def _send(live: LiveTarget, principal: str, method: str, path: str, route: str, console: str,
-          headers: list[tuple[str, str]], form: dict[str, str]) -> Exchange:
+          headers: list[tuple[str, str]], form: Sequence[tuple[str, str]]) -> Exchange:
     if console == "admin":
         # the session cookie and the CSRF cookie travel in one Cookie header, as a browser sends them
         spec = live.info.principal(principal)
@@ -246,15 +312,20 @@ def _send(live: LiveTarget, principal: str, method: str, path: str, route: str, 
 
 def cross_origin_case(live: LiveTarget, principal: str, method: str, route: str, path: str, console: str,
                       attack: str) -> list[Finding]:
-    """The request same-origin with its token (control), then under ``attack``: refused, nothing changed."""
+    """The request same-origin with its token (control), then under ``attack``: refused, nothing changed.
+
+    On the admin both submit the form the admin renders at that path (a change form with the row's values, the
+    add form, the list's action form), so the control is the write a browser would make and the attack the
+    same write forged."""
     token = _secrets.token_urlsafe(16)
     live.reset()
+    page = rendered_form(live, principal, path) if console == "admin" else []
     headers, form = _attack_request("control", console, token)
-    control = _send(live, principal, method, path, route, console, headers, form)
+    control = _send(live, principal, method, path, route, console, headers, page + list(form.items()))
     live.reset()
     headers, form = _attack_request(attack, console, token)
     before = live.fingerprint()
-    exchange = _send(live, principal, method, path, route, console, headers, form)
+    exchange = _send(live, principal, method, path, route, console, headers, page + list(form.items()))
     changed = live.changed_since(before)
     live.reset()
     findings = oracles.check_cross_origin_refused(exchange, control, changed, console, attack)

@@ -117,6 +117,21 @@ def test_cross_origin_oracle_is_quiet_on_the_admin(planted, attack):
                                        "admin", attack) == [], key
 
 
+def test_the_admin_control_submits_the_change_form_the_admin_renders(planted):
+    """The same-origin control of the cross-origin sweep is the write a browser makes: it saves the row."""
+    routes = _routes(planted)
+    ids = props.discover_ids(planted, list(routes.values()))
+    path = props.fill(routes[("POST", "/admin/{app_label}/{model_name}/{pk}/change/")], ids)
+    form = props.rendered_form(planted, "staff_session", path)
+    assert form and props.CSRF_FIELD not in dict(form)
+    planted.reset()
+    headers, token_field = props._attack_request("control", "admin", "t0ken")
+    control = props._send(planted, "staff_session", "POST", path, path, "admin", headers,
+                          form + list(token_field.items()))
+    planted.reset()
+    assert control.status in (302, 303), (control.status, control.response_text[:500])
+
+
 def test_cross_origin_oracle_is_quiet_on_studio_writes(planted):
     with props.scratch_cwd():
         for attack in props.ATTACKS["studio"]:
