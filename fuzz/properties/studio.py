@@ -20,7 +20,7 @@ from html import unescape
 from html.parser import HTMLParser
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fuzz import catalog
 from fuzz.findings import Finding, with_replay
@@ -98,6 +98,8 @@ def _template_regex(path: str) -> re.Pattern[str]:
 
 
 _DISCOVERED: dict[tuple[int, str], dict[str, dict[str, str]]] = {}
+_QUERY_LINKS: dict[tuple[int, str], list[str]] = {}
+MAX_QUERY_LINKS = 40
 
 
 def discover_ids(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[str, str]]:
@@ -105,16 +107,31 @@ def discover_ids(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dic
     (computed once per started target)."""
     key = (id(live), live.db.name)
     if key not in _DISCOVERED:
-        _DISCOVERED[key] = _discover(live, routes)
+        _DISCOVERED[key], _QUERY_LINKS[key] = _discover(live, routes)
     return {path: values for path, values in _DISCOVERED[key].items() if any(r.path == path for r in routes)}
 
 
-def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[str, str]]:
+def linked_pages(live: LiveTarget, routes: Sequence[RouteInfo]) -> list[tuple[RouteInfo, str, list[tuple[str, str]]]]:
+    """(route, path, query) of every admin link with a query string the consoles render to an admitted caller
+    (the change list's search, filter, ordering and page links), up to :data:`MAX_QUERY_LINKS`."""
+    discover_ids(live, routes)
+    gets = [r for r in routes if r.method == "GET"]
+    pages = []
+    for link in _QUERY_LINKS.get((id(live), live.db.name), []):
+        parts = urlsplit(link)
+        route = next((r for r in gets if _template_regex(r.path).match(parts.path)), None)
+        if route is not None:
+            pages.append((route, parts.path, parse_qsl(parts.query, keep_blank_values=True)))
+    return pages
+
+
+def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> tuple[dict[str, dict[str, str]], list[str]]:
     staff = [s for s in callers(live) if s.kind in ("staff", "console_token")]
     routes = console_routes(live)
     admin_first = sorted((r.path for r in routes if r.method == "GET" and not r.params and r.kind != "login"),
                          key=lambda p: (not any(p.startswith(a) for a in live.info.admin_prefixes), p))
     links: list[str] = []
+    query_links: list[str] = []
     seen: set[str] = set()
     queue = list(admin_first)
     while queue and len(seen) < 120:
@@ -130,6 +147,11 @@ def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[s
                 parts = urlsplit(unescape(link))
                 if parts.netloc not in ("", "testserver"):
                     continue
+                if parts.query and any(parts.path.startswith(p) for p in live.info.admin_prefixes) \
+                        and len(query_links) < MAX_QUERY_LINKS:
+                    with_query = f"{parts.path}?{parts.query}"
+                    if with_query not in query_links:
+                        query_links.append(with_query)
                 link = parts.path
                 if link.startswith("/") and link not in links:
                     links.append(link)
@@ -147,7 +169,7 @@ def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[s
                              for k, v in m.groupdict().items() if k != "path"):
                 found[route.path] = m.groupdict()
                 break
-    return found
+    return found, query_links
 
 
 def _content_type(exchange: Exchange) -> str:
@@ -168,11 +190,13 @@ def console_secrets(live: LiveTarget) -> tuple[str, ...]:
 
 
 def console_call(live: LiveTarget, principal: str, method: str, route: str, path: str, *, console: str,
-                 console_principal: bool, kind: str) -> list[Finding]:
-    """One caller on one console route: refused unless admitted; no secret in the answer."""
+                 console_principal: bool, kind: str, query: Sequence[Sequence[str]] = ()) -> list[Finding]:
+    """One caller on one console route (with the query of a link the console renders, if any): refused unless
+    admitted; no secret in the answer."""
     spec = live.info.principal(principal)
     body = {} if method in ("POST", "PUT", "PATCH") else None
-    exchange = live.request(principal, method, path, json_body=body, route=route)
+    query = [(str(k), str(v)) for k, v in query]
+    exchange = live.request(principal, method, path, query=query, json_body=body, route=route)
     live.reset()
     findings = []
     if kind != "login":
@@ -180,16 +204,19 @@ def console_call(live: LiveTarget, principal: str, method: str, route: str, path
                                                  admitted(spec, console, console_principal))
     findings += oracles.check_no_secret(exchange, console_secrets(live), console)
     return with_replay(findings, "studio", "console_call", principal=principal, method=method, route=route,
-                       path=path, console=console, console_principal=console_principal, kind=kind)
+                       path=path, console=console, console_principal=console_principal, kind=kind,
+                       query=[list(pair) for pair in query])
 
 
 def access_sweep(live: LiveTarget) -> list[Finding]:
-    """Every caller x console route x method once."""
+    """Every caller x console route x method once, then every caller on every page a console links to with a
+    query (search, filters, ordering, pages)."""
     from fuzz.sweep import count as count_sweep
 
     live.reset()
     routes = console_routes(live)
     ids = discover_ids(live, routes)
+    pages = linked_pages(live, routes)
     console_names = {s.name for s in live.info.console_principals}
     findings: list[Finding] = []
     with scratch_cwd():
@@ -198,7 +225,11 @@ def access_sweep(live: LiveTarget) -> list[Finding]:
                 findings += console_call(live, spec.name, route.method, route.path, fill(route, ids),
                                          console=kind_of(route, live), console_principal=spec.name in console_names,
                                          kind=route.kind)
-    size = len(routes) * len(callers(live))
+        for route, path, query in pages:
+            for spec in callers(live):
+                findings += console_call(live, spec.name, "GET", route.path, path, console=kind_of(route, live),
+                                         console_principal=spec.name in console_names, kind=route.kind, query=query)
+    size = (len(routes) + len(pages)) * len(callers(live))
     count_sweep(catalog.STUDIO_CONSOLE_REQUIRES_STAFF, size, size)
     return findings
 

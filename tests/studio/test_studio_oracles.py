@@ -63,6 +63,19 @@ def test_access_oracle_is_quiet_on_aksaras_consoles(planted, route, principal):
     assert _access(planted, route, principal) == []
 
 
+def test_the_access_sweep_follows_the_change_lists_query_links_and_is_quiet_on_them(planted):
+    routes = _routes(planted)
+    pages = props.linked_pages(planted, list(routes.values()))
+    params = {k for _, _, query in pages for k, _ in query}
+    assert {"o", "p"} <= params and params & {"status", "is_urgent", "is_public", "ticket"}, params
+    names = {s.name for s in planted.info.console_principals}
+    for route, path, query in pages[:6]:
+        for principal in ("anonymous", "user_a", "staff_a", "user_session", "staff_session"):
+            findings = props.console_call(planted, principal, "GET", route.path, path, console="admin",
+                                          console_principal=principal in names, kind=route.kind, query=query)
+            assert findings == [], (principal, path, query)
+
+
 # -- studio.cross_origin_refused ----------------------------------------------------------------------
 
 def test_cross_origin_oracle_catches_a_studio_write_without_the_origin_check(planted):
