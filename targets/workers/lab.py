@@ -257,9 +257,15 @@ class WorkersLab:
         return [dict(r) for r in rows]
 
     def tasks(self) -> list[dict[str, Any]]:
+        # the worker that holds a row's lock is recorded from 0.7.2 (locked_by); older task tables lack the column
+        if not hasattr(self, "_task_columns"):
+            self._task_columns = {r["column_name"] for r in self.run(self.db.fetch(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = 'aksara_tasks'"))}
+        locked_by = ", locked_by" if "locked_by" in self._task_columns else ""
         rows = self.run(self.db.fetch(
             "SELECT id, task_name, tenant_id, payload, status, attempts, max_attempts, result, last_error, "
-            "operation_id, available_at, updated_at, locked_by FROM aksara_tasks ORDER BY created_at"))
+            f"operation_id, available_at, updated_at{locked_by} FROM aksara_tasks ORDER BY created_at"))
         out = []
         for r in rows:
             row = dict(r)
