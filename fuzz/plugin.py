@@ -59,6 +59,7 @@ class FuzzState:
     server_error: str | None = None
     lives: dict[str, LiveTarget] = field(default_factory=dict)  # target spec -> the target started on this worker
     targets: dict[str, Target] = field(default_factory=dict)  # target spec -> the Target object, not started
+    unavailable: dict[str, str] = field(default_factory=dict)  # target spec -> why this Aksara cannot build it
     worker: str = "main"
     started: float = field(default_factory=time.perf_counter)
     reaped: list[str] = field(default_factory=list)
@@ -342,12 +343,18 @@ def pg_server(request: pytest.FixtureRequest) -> PgServer:
 
 
 def _load_target(config: pytest.Config, spec: str) -> Any:
-    from targets.loader import TargetError, load_target
+    """The target ``spec``, or None when the installed Aksara lacks a feature it is built from."""
+    from targets.loader import TargetError, TargetUnavailable, load_target
 
     state = config.stash[STATE_KEY]
+    if spec in state.unavailable:
+        return None
     if spec not in state.targets:
         try:
             state.targets[spec] = load_target(spec, config.getoption("target_profile"))
+        except TargetUnavailable as exc:
+            state.unavailable[spec] = str(exc)
+            return None
         except TargetError as exc:
             raise pytest.UsageError(f"aksara-fuzz: {exc}") from None
     return state.targets[spec]
@@ -372,25 +379,29 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "aksara_target" not in names and not wanted:
         return
     bound = "aksara_target" in names and FUZZ_DIR in Path(str(metafunc.definition.path)).resolve().parents
-    cases: list[tuple[str, ...]] = []
+    cases: list[Any] = []
     for spec in target_specs(metafunc.config)[:None if bound else 1]:
-        info = _load_target(metafunc.config, spec).info
-        per_name = {"resource_name": [r.name for r in info.resources],
-                    "principal_name": [p.name for p in info.principals]}
+        target = _load_target(metafunc.config, spec)
+        if target is None:  # the installed Aksara cannot build it: one skipped case that says why
+            skip = pytest.mark.skip(reason=metafunc.config.stash[STATE_KEY].unavailable[spec])
+            case = (spec, *(["unavailable"] * len(wanted)))
+            cases.append(pytest.param(*(case if bound else case[1:]), marks=skip, id="-".join(case)))
+            continue
+        per_name = {"resource_name": [r.name for r in target.info.resources],
+                    "principal_name": [p.name for p in target.info.principals]}
         combos: list[tuple[str, ...]] = [(spec,)]
         for name in wanted:
             combos = [combo + (value,) for combo in combos for value in per_name[name]]
-        cases += combos
+        cases += [pytest.param(*(combo if bound else combo[1:]), id="-".join(combo if bound else combo[1:]))
+                  for combo in combos]
     if not bound:  # a self-test or replay: the first target, and its names as they were
         if wanted:
-            cases = [case[1:] for case in cases]
-            metafunc.parametrize(wanted, cases, ids=["-".join(case) for case in cases])
+            metafunc.parametrize(wanted, cases)
         return
     # module scope: a module's tests are grouped by target, so its module fixtures (worlds, runners) are built
     # once per target, and modules stay in order; the target fixtures are module-scoped for that reason and
     # cheap (every target is started once per worker and kept in the plugin's state)
-    metafunc.parametrize(["aksara_target", *wanted], cases, ids=["-".join(case) for case in cases],
-                         indirect=["aksara_target"], scope="module")
+    metafunc.parametrize(["aksara_target", *wanted], cases, indirect=["aksara_target"], scope="module")
 
 
 @pytest.fixture(scope="module")
@@ -403,9 +414,12 @@ def aksara_target(request: pytest.FixtureRequest) -> str:
 def fuzz_target(request: pytest.FixtureRequest, aksara_target: str) -> Any:
     """The Target object this test runs against, not started."""
     try:
-        return _load_target(request.config, aksara_target)
+        target = _load_target(request.config, aksara_target)
     except pytest.UsageError as exc:
         pytest.exit(str(exc), returncode=EXIT_SETUP_ERROR)
+    if target is None:
+        pytest.skip(request.config.stash[STATE_KEY].unavailable[aksara_target])
+    return target
 
 
 def _live(config: pytest.Config, server: PgServer, spec: str) -> LiveTarget:
@@ -416,6 +430,8 @@ def _live(config: pytest.Config, server: PgServer, spec: str) -> LiveTarget:
     if spec not in state.lives:
         try:
             target = _load_target(config, spec)
+            if target is None:
+                pytest.skip(state.unavailable[spec])
             state.lives[spec] = start_live_target(server, target, state.run_id, state.worker)
         except (TargetError, pytest.UsageError) as exc:
             pytest.exit(f"aksara-fuzz: {exc}".replace("aksara-fuzz: aksara-fuzz: ", "aksara-fuzz: "),

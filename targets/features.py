@@ -71,8 +71,17 @@ _feature("agent_tokens", "HMAC agent tokens (aksara.ai.auth.sign_agent_token)",
 _feature("route_iter", "the routing table iterator (aksara.routing.iter_routes)",
          _importable("aksara.routing", "iter_routes"))
 _feature("query_log", "query capture (aksara.db.debug)", _importable("aksara.db.debug"))
-_feature("admin_site", "mountable admin sites (aksara.contrib.admin.AdminSite, include_admin)",
-         _importable("aksara.contrib.admin.mount", "include_admin"))
+
+
+def _admin_site() -> bool:
+    try:
+        from aksara.contrib.admin.mount import include_admin
+    except ImportError:
+        return False
+    return "site" in inspect.signature(include_admin).parameters
+
+
+_feature("admin_site", "mountable admin sites (aksara.contrib.admin.mount.include_admin(site=...))", _admin_site)
 _feature("studio", "Studio with its own authentication (aksara.studio.fastapi.verify_studio_auth)",
          _importable("aksara.studio.fastapi", "verify_studio_auth"))
 _feature("model_stream", "server-sent model event streams (aksara.api.streaming)",

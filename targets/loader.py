@@ -28,6 +28,10 @@ class TargetError(RuntimeError):
     """The target cannot be loaded or started; the message is one line for the user."""
 
 
+class TargetUnavailable(TargetError):
+    """The installed Aksara lacks a feature the target is built from; the message names it."""
+
+
 def load_target(spec: str, profile: str) -> Any:
     if spec in ("", "refapp"):
         from targets.refapp.target import RefappTarget
@@ -37,6 +41,12 @@ def load_target(spec: str, profile: str) -> Any:
         except ValueError as exc:
             raise TargetError(str(exc)) from None
     if spec == "platform":
+        from targets import features
+        from targets.platform import REQUIRES
+
+        reason = features.first_missing(*REQUIRES)
+        if reason:
+            raise TargetUnavailable(f"the platform target: {reason}")
         from targets.platform.target import PlatformTarget
 
         try:

@@ -154,8 +154,11 @@ class McpClient:
             sent.append(("mcp-session-id", session_id))
         if content is None:
             content = json.dumps(payload, allow_nan=True).encode("utf-8", "surrogatepass")
+        # The server answers a request over a server-sent-event stream that it ends after the response: read it
+        # to its end (within the request's time bound), not only the first second of an open-ended stream, or a
+        # loaded machine turns a slow answer into an empty one.
         return self.live.request(principal, "POST", self.path, content=content, headers=sent,
-                                 route=route, raw_headers=True)
+                                 route=route, raw_headers=True, stream_window=self.live.timeout)
 
     def _id(self) -> int:
         self.next_id += 1

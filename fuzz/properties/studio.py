@@ -17,9 +17,10 @@ import re
 import secrets as _secrets
 import tempfile
 from html import unescape
+from html.parser import HTMLParser
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fuzz import catalog
 from fuzz.findings import Finding, with_replay
@@ -97,6 +98,8 @@ def _template_regex(path: str) -> re.Pattern[str]:
 
 
 _DISCOVERED: dict[tuple[int, str], dict[str, dict[str, str]]] = {}
+_QUERY_LINKS: dict[tuple[int, str], list[str]] = {}
+MAX_QUERY_LINKS = 40
 
 
 def discover_ids(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[str, str]]:
@@ -104,16 +107,31 @@ def discover_ids(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dic
     (computed once per started target)."""
     key = (id(live), live.db.name)
     if key not in _DISCOVERED:
-        _DISCOVERED[key] = _discover(live, routes)
+        _DISCOVERED[key], _QUERY_LINKS[key] = _discover(live, routes)
     return {path: values for path, values in _DISCOVERED[key].items() if any(r.path == path for r in routes)}
 
 
-def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[str, str]]:
+def linked_pages(live: LiveTarget, routes: Sequence[RouteInfo]) -> list[tuple[RouteInfo, str, list[tuple[str, str]]]]:
+    """(route, path, query) of every admin link with a query string the consoles render to an admitted caller
+    (the change list's search, filter, ordering and page links), up to :data:`MAX_QUERY_LINKS`."""
+    discover_ids(live, routes)
+    gets = [r for r in routes if r.method == "GET"]
+    pages = []
+    for link in _QUERY_LINKS.get((id(live), live.db.name), []):
+        parts = urlsplit(link)
+        route = next((r for r in gets if _template_regex(r.path).match(parts.path)), None)
+        if route is not None:
+            pages.append((route, parts.path, parse_qsl(parts.query, keep_blank_values=True)))
+    return pages
+
+
+def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> tuple[dict[str, dict[str, str]], list[str]]:
     staff = [s for s in callers(live) if s.kind in ("staff", "console_token")]
     routes = console_routes(live)
     admin_first = sorted((r.path for r in routes if r.method == "GET" and not r.params and r.kind != "login"),
                          key=lambda p: (not any(p.startswith(a) for a in live.info.admin_prefixes), p))
     links: list[str] = []
+    query_links: list[str] = []
     seen: set[str] = set()
     queue = list(admin_first)
     while queue and len(seen) < 120:
@@ -129,6 +147,11 @@ def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[s
                 parts = urlsplit(unescape(link))
                 if parts.netloc not in ("", "testserver"):
                     continue
+                if parts.query and any(parts.path.startswith(p) for p in live.info.admin_prefixes) \
+                        and len(query_links) < MAX_QUERY_LINKS:
+                    with_query = f"{parts.path}?{parts.query}"
+                    if with_query not in query_links:
+                        query_links.append(with_query)
                 link = parts.path
                 if link.startswith("/") and link not in links:
                     links.append(link)
@@ -146,7 +169,7 @@ def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> dict[str, dict[s
                              for k, v in m.groupdict().items() if k != "path"):
                 found[route.path] = m.groupdict()
                 break
-    return found
+    return found, query_links
 
 
 def _content_type(exchange: Exchange) -> str:
@@ -167,14 +190,15 @@ def console_secrets(live: LiveTarget) -> tuple[str, ...]:
 
 
 def console_call(live: LiveTarget, principal: str, method: str, route: str, path: str, *, console: str,
-                 console_principal: bool, kind: str) -> list[Finding]:
-    """One caller on one console route: refused unless admitted, and an admitted caller answered without a
-    server error; no secret in the answer."""
+                 console_principal: bool, kind: str, query: Sequence[Sequence[str]] = ()) -> list[Finding]:
+    """One caller on one console route (with the query of a link the console renders, if any): refused unless
+    admitted, and an admitted caller answered without a server error; no secret in the answer."""
     from fuzz.oracles.http import check_no_server_error
 
     spec = live.info.principal(principal)
     body = {} if method in ("POST", "PUT", "PATCH") else None
-    exchange = live.request(principal, method, path, json_body=body, route=route)
+    query = [(str(k), str(v)) for k, v in query]
+    exchange = live.request(principal, method, path, query=query, json_body=body, route=route)
     live.reset()
     findings = []
     let_in = admitted(spec, console, console_principal)
@@ -184,16 +208,19 @@ def console_call(live: LiveTarget, principal: str, method: str, route: str, path
         findings += check_no_server_error(exchange, OracleContext(live.info))
     findings += oracles.check_no_secret(exchange, console_secrets(live), console)
     return with_replay(findings, "studio", "console_call", principal=principal, method=method, route=route,
-                       path=path, console=console, console_principal=console_principal, kind=kind)
+                       path=path, console=console, console_principal=console_principal, kind=kind,
+                       query=[list(pair) for pair in query])
 
 
 def access_sweep(live: LiveTarget) -> list[Finding]:
-    """Every caller x console route x method once."""
+    """Every caller x console route x method once, then every caller on every page a console links to with a
+    query (search, filters, ordering, pages)."""
     from fuzz.sweep import count as count_sweep
 
     live.reset()
     routes = console_routes(live)
     ids = discover_ids(live, routes)
+    pages = linked_pages(live, routes)
     console_names = {s.name for s in live.info.console_principals}
     findings: list[Finding] = []
     with scratch_cwd():
@@ -202,7 +229,11 @@ def access_sweep(live: LiveTarget) -> list[Finding]:
                 findings += console_call(live, spec.name, route.method, route.path, fill(route, ids),
                                          console=kind_of(route, live), console_principal=spec.name in console_names,
                                          kind=route.kind)
-    size = len(routes) * len(callers(live))
+        for route, path, query in pages:
+            for spec in callers(live):
+                findings += console_call(live, spec.name, "GET", route.path, path, console=kind_of(route, live),
+                                         console_principal=spec.name in console_names, kind=route.kind, query=query)
+    size = (len(routes) + len(pages)) * len(callers(live))
     count_sweep(catalog.STUDIO_CONSOLE_REQUIRES_STAFF, size, size)
     return findings
 
@@ -211,6 +242,71 @@ def access_sweep(live: LiveTarget) -> list[Finding]:
 
 ATTACKS = {"admin": ("foreign_origin", "foreign_referer", "null_origin", "no_csrf_token", "csrf_mismatch"),
            "studio": ("foreign_origin", "null_origin")}
+
+
+class _FormReader(HTMLParser):
+    """The fields of a page's first POST form that submits to ``path`` (no action, or an action naming it), with
+    the values the page filled in: what a browser submits."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.path = path
+        self.fields: list[tuple[str, str]] = []
+        self.state = "before"  # before -> in -> done
+        self.select: str | None = None
+        self.options: list[tuple[str, bool]] = []
+        self.textarea: str | None = None
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and self.state == "before" and a.get("method", "get").lower() == "post" \
+                and urlsplit(a.get("action", "")).path in ("", self.path):
+            self.state = "in"
+        if self.state != "in":
+            return
+        name = a.get("name", "")
+        if tag == "input" and name and "disabled" not in a:
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((name, a.get("value", "on" if kind in ("checkbox", "radio") else "")))
+        elif tag == "select" and name and "disabled" not in a:
+            self.select, self.options = name, []
+        elif tag == "option" and self.select is not None:
+            self.options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea" and name and "disabled" not in a:
+            self.textarea, self.text = name, ""
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea is not None:
+            self.text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.state != "in":
+            return
+        if tag == "select" and self.select is not None:
+            chosen = [v for v, selected in self.options if selected] or [v for v, _ in self.options[:1]]
+            self.fields += [(self.select, v) for v in chosen]
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            self.fields.append((self.textarea, self.text.removeprefix("\n")))
+            self.textarea = None
+        elif tag == "form":
+            self.state = "done"
+
+
+def rendered_form(live: LiveTarget, principal: str, path: str) -> list[tuple[str, str]]:
+    """The form the admin renders at ``path`` to ``principal`` (its own CSRF token left out), as a browser would
+    submit it unchanged; empty when the page has no POST form (a POST-only route, a JSON answer)."""
+    exchange = live.request(principal, "GET", path, route=path)
+    if exchange.status != 200 or "html" not in _content_type(exchange):
+        return []
+    reader = _FormReader(urlsplit(path).path)
+    reader.feed(exchange.response_text)
+    return [(k, v) for k, v in reader.fields if k != CSRF_FIELD]
 
 
 def _attack_request(attack: str, console: str, token: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
@@ -236,7 +332,7 @@ def _attack_request(attack: str, console: str, token: str) -> tuple[list[tuple[s
 
 
 def _send(live: LiveTarget, principal: str, method: str, path: str, route: str, console: str,
-          headers: list[tuple[str, str]], form: dict[str, str]) -> Exchange:
+          headers: list[tuple[str, str]], form: Sequence[tuple[str, str]]) -> Exchange:
     if console == "admin":
         # the session cookie and the CSRF cookie travel in one Cookie header, as a browser sends them
         spec = live.info.principal(principal)
@@ -251,15 +347,20 @@ def _send(live: LiveTarget, principal: str, method: str, path: str, route: str, 
 
 def cross_origin_case(live: LiveTarget, principal: str, method: str, route: str, path: str, console: str,
                       attack: str) -> list[Finding]:
-    """The request same-origin with its token (control), then under ``attack``: refused, nothing changed."""
+    """The request same-origin with its token (control), then under ``attack``: refused, nothing changed.
+
+    On the admin both submit the form the admin renders at that path (a change form with the row's values, the
+    add form, the list's action form), so the control is the write a browser would make and the attack the
+    same write forged."""
     token = _secrets.token_urlsafe(16)
     live.reset()
+    page = rendered_form(live, principal, path) if console == "admin" else []
     headers, form = _attack_request("control", console, token)
-    control = _send(live, principal, method, path, route, console, headers, form)
+    control = _send(live, principal, method, path, route, console, headers, page + list(form.items()))
     live.reset()
     headers, form = _attack_request(attack, console, token)
     before = live.fingerprint()
-    exchange = _send(live, principal, method, path, route, console, headers, form)
+    exchange = _send(live, principal, method, path, route, console, headers, page + list(form.items()))
     changed = live.changed_since(before)
     live.reset()
     findings = oracles.check_cross_origin_refused(exchange, control, changed, console, attack)

@@ -69,15 +69,29 @@ def studio_settings(profile: str) -> dict[str, Any]:
     return wanted
 
 
+# The change-list options of each model's ModelAdmin (the admin docs' "ModelAdmin options"): columns, search,
+# filters on a choice, a boolean and a foreign key, ordering, and a page small enough that the seeded rows page.
+MODEL_ADMIN_OPTIONS: dict[str, dict[str, Any]] = {
+    "Ticket": dict(list_display=["title", "status", "priority", "is_urgent", "due_date"], search_fields=["title", "body"],
+                   list_filter=["status", "is_urgent"], ordering=["-priority", "title"], list_per_page=10,
+                   readonly_fields=["views"]),
+    "Comment": dict(list_display=["author", "ticket", "is_public"], search_fields=["author", "body"],
+                    list_filter=["is_public", "ticket"], ordering=["author"], list_per_page=10),
+    "Category": dict(list_display=["name", "sort_order"], search_fields=["name"], ordering=["sort_order", "name"],
+                     list_per_page=10),
+}
+
+
 def mount_admin(app: Any, models: list[Any]) -> str | None:
     """An admin site of ``models`` mounted at :data:`ADMIN_PREFIX`; its prefix, or None without admin sites."""
     if not features.has("admin_site"):
         return None
-    from aksara.contrib.admin import AdminSite, include_admin
+    from aksara.contrib.admin import AdminSite, ModelAdmin, include_admin
 
     site = AdminSite(name="refapp", site_header="Reference app")
     for model in models:
-        site.register(model)
+        options = MODEL_ADMIN_OPTIONS.get(model.__name__, {})
+        site.register(model, admin_class=type(f"{model.__name__}Admin", (ModelAdmin,), dict(options)))
     include_admin(app, prefix=ADMIN_PREFIX, site=site)
     return ADMIN_PREFIX
 

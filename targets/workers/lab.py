@@ -235,11 +235,12 @@ class WorkersLab:
 
     def advance(self) -> int:
         """Let :data:`ADVANCE_SECONDS` pass for leases, locks and retry delays; then recover stale locks."""
+        # a lock's expiry is its own column from 0.7.2 (lock_expires_at); before, locked_at + the timeout
+        times = [c for c in ("available_at", "updated_at", "locked_at", "lock_expires_at") if c in self.task_columns()]
+
         async def advance() -> int:
             shift = f"INTERVAL '{ADVANCE_SECONDS} seconds'"
-            await self.db.execute(
-                f"UPDATE aksara_tasks SET available_at = available_at - {shift}, updated_at = updated_at - {shift}, "
-                f"locked_at = locked_at - {shift}, lock_expires_at = lock_expires_at - {shift}")
+            await self.db.execute(f"UPDATE aksara_tasks SET {', '.join(f'{c} = {c} - {shift}' for c in times)}")
             await self.db.execute(
                 f"UPDATE aksara_operations SET lease_expires_at = lease_expires_at - {shift}, "
                 f"available_at = available_at - {shift} WHERE state IN ('running', 'ready')")
@@ -256,10 +257,20 @@ class WorkersLab:
         rows = self.run(self.db.fetch("SELECT job, kind, tenant, principal, operation, claim FROM workers_effects ORDER BY seq"))
         return [dict(r) for r in rows]
 
+    def task_columns(self) -> frozenset[str]:
+        """The columns of the installed release's task table (they differ between releases)."""
+        if not hasattr(self, "_task_columns"):
+            self._task_columns = frozenset(r["column_name"] for r in self.run(self.db.fetch(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = 'aksara_tasks'")))
+        return self._task_columns
+
     def tasks(self) -> list[dict[str, Any]]:
+        # the worker that holds a row's lock is recorded from 0.7.2 (locked_by); older task tables lack the column
+        locked_by = ", locked_by" if "locked_by" in self.task_columns() else ""
         rows = self.run(self.db.fetch(
             "SELECT id, task_name, tenant_id, payload, status, attempts, max_attempts, result, last_error, "
-            "operation_id, available_at, updated_at, locked_by FROM aksara_tasks ORDER BY created_at"))
+            f"operation_id, available_at, updated_at{locked_by} FROM aksara_tasks ORDER BY created_at"))
         out = []
         for r in rows:
             row = dict(r)

@@ -16,7 +16,7 @@ from tests.foundation.test_cli import run_pytest
 OLD_RELEASE = {  # what Aksara 0.5.47 lacks, as far as the reference target is concerned
     "mcp", "mcp_approval", "filter_backend", "principal", "mcp_claims", "policy_engine", "scope_check",
     "doctor", "route_iter", "startup_ddl_guard", "setting:mcp_require_scoped_tokens",
-    "setting:mcp_token_audience", "setting:mcp_approval_secret",
+    "setting:mcp_token_audience", "setting:mcp_approval_secret", "admin_site",
 }
 
 
@@ -56,6 +56,28 @@ def test_refapp_builds_and_describes_itself_without_optional_features(monkeypatc
     identity = target.resolver()(target.agent_token("agent-x", ("mcp:read:ticket",)))
     assert isinstance(identity.principal, AppPrincipal) and identity.principal.is_ai_agent
     assert identity.tenant_id == "a0000000-0000-4000-8000-00000000000a"
+
+
+def test_refapp_without_admin_sites_mounts_no_admin_and_has_no_session_callers(monkeypatch):
+    simulate_absent(monkeypatch, {"admin_site"})
+    from targets.refapp.target import RefappTarget
+
+    target = RefappTarget("hardened")
+    assert target.info.admin_prefixes == ()
+    assert target.info.console_principals == ()
+    app = target.build_app("postgresql://nobody@127.0.0.1:1/none")
+    assert not any(getattr(r, "path", "").startswith("/admin") for r in app.routes)
+
+
+@pytest.mark.parametrize("absent", ["principal", "filter_backend", "mcp"])
+def test_a_target_built_from_an_absent_feature_is_unavailable_naming_it(monkeypatch, absent):
+    simulate_absent(monkeypatch, {absent})
+    from targets.loader import TargetError, TargetUnavailable, load_target
+
+    with pytest.raises(TargetUnavailable) as caught:
+        load_target("platform", "hardened")
+    assert isinstance(caught.value, TargetError)
+    assert "the platform target" in str(caught.value) and features.label(absent) in str(caught.value)
 
 
 def test_no_allowlist_backend_means_no_filter_backend_in_metadata(monkeypatch):

@@ -82,6 +82,19 @@ def test_the_access_sweep_judges_an_admitted_callers_answer_for_server_errors(pl
     assert not [f for f in call("anonymous") if f.property_id == catalog.HTTP_NO_SERVER_ERROR]
 
 
+def test_the_access_sweep_follows_the_change_lists_query_links_and_is_quiet_on_them(planted):
+    routes = _routes(planted)
+    pages = props.linked_pages(planted, list(routes.values()))
+    params = {k for _, _, query in pages for k, _ in query}
+    assert {"o", "p"} <= params and params & {"status", "is_urgent", "is_public", "ticket"}, params
+    names = {s.name for s in planted.info.console_principals}
+    for route, path, query in pages[:6]:
+        for principal in ("anonymous", "user_a", "staff_a", "user_session", "staff_session"):
+            findings = props.console_call(planted, principal, "GET", route.path, path, console="admin",
+                                          console_principal=principal in names, kind=route.kind, query=query)
+            assert findings == [], (principal, path, query)
+
+
 # -- studio.cross_origin_refused ----------------------------------------------------------------------
 
 def test_cross_origin_oracle_catches_a_studio_write_without_the_origin_check(planted):
@@ -134,6 +147,21 @@ def test_cross_origin_oracle_is_quiet_on_the_admin(planted, attack):
         route = routes[key]
         assert props.cross_origin_case(planted, "staff_session", "POST", route.path, props.fill(route, ids),
                                        "admin", attack) == [], key
+
+
+def test_the_admin_control_submits_the_change_form_the_admin_renders(planted):
+    """The same-origin control of the cross-origin sweep is the write a browser makes: it saves the row."""
+    routes = _routes(planted)
+    ids = props.discover_ids(planted, list(routes.values()))
+    path = props.fill(routes[("POST", "/admin/{app_label}/{model_name}/{pk}/change/")], ids)
+    form = props.rendered_form(planted, "staff_session", path)
+    assert form and props.CSRF_FIELD not in dict(form)
+    planted.reset()
+    headers, token_field = props._attack_request("control", "admin", "t0ken")
+    control = props._send(planted, "staff_session", "POST", path, path, "admin", headers,
+                          form + list(token_field.items()))
+    planted.reset()
+    assert control.status in (302, 303), (control.status, control.response_text[:500])
 
 
 def test_cross_origin_oracle_is_quiet_on_studio_writes(planted):
