@@ -13,11 +13,11 @@
   takes no request parameter (Aksara injects one for its checks).
 - ``/categories``: cursor pagination (ordered by id, as Aksara's docs require), a
   ``ModelSerializer``, readable by anyone, writable by staff only.
-- ``/catalog``: the same categories as Aksara's own classes state the rule — reads by anyone, writes
-  by staff (``OperationPermission(allow=["read"]) | IsAdminUser()``), no agents (``DenyAI``, and the
-  viewset is not AI-exposed, so MCP keeps one tool set per model) — with an explicit
-  ``LimitOffsetPagination``, filters without search, and create/update serializers (a partial one for
-  PATCH), so one model is written both through a serializer and without one.
+- ``/catalog``: a read-only view of the same categories in Aksara's own classes — reads by anyone,
+  no writes by anyone (``OperationPermission(allow=["read"])``), no agents (``DenyAI``, and the viewset
+  is not AI-exposed, so MCP keeps one tool set per model) — with an explicit ``LimitOffsetPagination``
+  and filters without search. (Writes through a second viewset of one table make Schemathesis'
+  stateful ``ensure_resource_availability`` expect a row another route deleted: see README.)
 - ``/comments/with-tickets``: a collection action returning the caller's latest comments with their
   ticket expanded by a serializer's ``Meta.expand``, batch-loaded with ``prefetch_for_serializer``.
 
@@ -52,8 +52,6 @@ from aksara.permissions import (
     OperationPermission,
 )
 from fastapi import HTTPException, Request
-from pydantic import ConfigDict, create_model
-from pydantic.fields import FieldInfo
 
 from targets import features
 from targets.refapp.models import TICKET_STATUSES, Category, Comment, Ticket
@@ -109,28 +107,6 @@ class CategorySerializer(ModelSerializer):
         model = Category
         fields = ["id", "name", "description", "sort_order", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
-
-
-class CategoryUpdateSerializer(CategorySerializer):
-    """A partial update: only the keys the client sent are validated (with their create-time types) and
-    applied, ``null`` included (Aksara's serializer guide: define omitted-field and null behaviour)."""
-
-    class Meta(CategorySerializer.Meta):
-        pass
-
-    def _validate_single(self, data: dict[str, Any]) -> dict[str, Any]:
-        fields = self._input_model.model_fields
-        sent = {key: value for key, value in data.items() if key in fields}
-        partial = create_model(f"{type(self).__name__}Partial", __config__=ConfigDict(extra="ignore"),
-                               **{name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
-                                  for name, info in fields.items() if name in sent})
-        return self.validate(partial(**sent).model_dump(exclude_unset=True))
-
-    async def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
-        for key, value in validated_data.items():
-            setattr(instance, key, value)
-        await instance.save()
-        return instance
 
 
 class TicketBriefSerializer(ModelSerializer):
@@ -282,13 +258,11 @@ def build_viewsets() -> list[type]:
     class CatalogViewSet(ModelViewSet):
         model = Category
         prefix = "/catalog"
-        permission_classes = [OperationPermission(allow=["read"]) | IsAdminUser(), DenyAI]
+        permission_classes = [OperationPermission(allow=["read"]), DenyAI]
         ai_exposed = False
         pagination_class = paginator("LimitOffsetPagination")
         list_serializer_class = CategorySerializer
         retrieve_serializer_class = CategorySerializer
-        create_serializer_class = CategorySerializer
-        update_serializer_class = CategoryUpdateSerializer
         filter_backends = _backends(aksara_filters.OrderingFilter)
         filterable_fields = ["name", "sort_order", "created_at"]
         ordering_fields = ["id", "name", "sort_order"]
