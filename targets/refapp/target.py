@@ -71,8 +71,10 @@ class RefappTarget(ReferenceTarget):
             health_path="/health",
             mcp_path="/mcp/" if self.mcp else None,
             public_paths=("/health", "/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/"),
-            # Categories are a public catalogue: anyone reads, staff writes (StaffWritesOthersRead).
-            public_routes=(("GET", "/categories/"), ("GET", "/categories/{pk}")),
+            # Categories are a public catalogue: anyone reads, staff writes (StaffWritesOthersRead, and
+            # OperationPermission(allow=["read"]) | IsAdminUser() on /catalog).
+            public_routes=(("GET", "/categories/"), ("GET", "/categories/{pk}"),
+                           ("GET", "/catalog/"), ("GET", "/catalog/{pk}")),
             secrets=(AGENT_SECRET, SECRET_KEY, APPROVAL_SECRET, APP_PASSWORD,
                      refapp_admin.STUDIO_SECRET_TOKEN, refapp_admin.STUDIO_AUTH_TOKEN,
                      refapp_admin.STAFF_LOGIN["password"],

@@ -6,8 +6,20 @@
 - ``/comments``: page-number pagination, filters and ordering, authenticated only, and its lifecycle
   events as server-sent events at ``GET /comments/stream`` (``stream_enabled``, Aksara's default; the
   stream applies the viewset's permissions and delivers a tenant's events to that tenant only).
+  Three more detail actions use Aksara's other permission forms: ``history`` (GET) adds
+  ``IsActiveUser`` and ``IsOwnerOrReadOnly`` (an object permission: Aksara loads the row and checks
+  it before the action runs), ``reopen`` (POST) is ``IsAuthenticated() & IsAdminUser()`` and hidden
+  from agents (``ai_exposed=False``), and the collection action ``status-choices`` (a custom path)
+  takes no request parameter (Aksara injects one for its checks).
 - ``/categories``: cursor pagination (ordered by id, as Aksara's docs require), a
   ``ModelSerializer``, readable by anyone, writable by staff only.
+- ``/catalog``: a read-only view of the same categories in Aksara's own classes — reads by anyone,
+  no writes by anyone (``OperationPermission(allow=["read"])``), no agents (``DenyAI``, and the viewset
+  is not AI-exposed, so MCP keeps one tool set per model) — with an explicit ``LimitOffsetPagination``
+  and filters without search. (Writes through a second viewset of one table make Schemathesis'
+  stateful ``ensure_resource_availability`` expect a row another route deleted: see README.)
+- ``/comments/with-tickets``: a collection action returning the caller's latest comments with their
+  ticket expanded by a serializer's ``Meta.expand``, batch-loaded with ``prefetch_for_serializer``.
 
 Two application rules Aksara's docs make the application's job are followed: an agent
 token's MCP scopes also govern its REST calls (``AgentScopes``, as in the MCP tutorial's
@@ -27,13 +39,22 @@ from __future__ import annotations
 from typing import Any
 
 from aksara.api import ModelSerializer, ModelViewSet, action
+from aksara.api.prefetch import prefetch_for_serializer
 from aksara.api import filters as aksara_filters
 from aksara.api import pagination as aksara_pagination
-from aksara.permissions import BasePermission, IsAdminUser, IsAuthenticated
+from aksara.permissions import (
+    BasePermission,
+    DenyAI,
+    IsActiveUser,
+    IsAdminUser,
+    IsAuthenticated,
+    IsOwnerOrReadOnly,
+    OperationPermission,
+)
 from fastapi import HTTPException, Request
 
 from targets import features
-from targets.refapp.models import Category, Comment, Ticket
+from targets.refapp.models import TICKET_STATUSES, Category, Comment, Ticket
 
 
 def filter_backend() -> type | None:
@@ -88,6 +109,21 @@ class CategorySerializer(ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
+class TicketBriefSerializer(ModelSerializer):
+    class Meta:
+        model = Ticket
+        fields = ["id", "tenant_id", "title", "status"]
+
+
+class CommentThreadSerializer(ModelSerializer):
+    """A comment with its ticket expanded (``Meta.expand``; loaded in one batch by ``prefetch_for_serializer``)."""
+
+    class Meta:
+        model = Comment
+        fields = ["id", "tenant_id", "ticket", "author", "is_public", "created_at"]
+        expand = {"ticket": TicketBriefSerializer}
+
+
 def build_viewsets() -> list[type]:
     """The reference viewsets, built for the Aksara features detected now."""
 
@@ -119,6 +155,39 @@ def build_viewsets() -> list[type]:
             await ticket.save()
             return self._serialize(ticket, request=request)
 
+        @action(detail=True, methods=["get"],
+                 permission_classes=[IsAuthenticated, IsActiveUser, IsOwnerOrReadOnly, AgentScopes])
+        async def history(self, request: Request, pk: str) -> dict[str, Any]:
+            """The ticket's status and its comments, oldest first (any member of the tenant may read)."""
+            ticket = await self._own_ticket(request, pk)
+            comments = await Comment.objects.filter(ticket_id=ticket.id).order_by("created_at", "id").all()
+            return {"id": str(ticket.id), "status": ticket.status,
+                    "comments": [{"id": str(c.id), "author": c.author} for c in comments]}
+
+        @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated() & IsAdminUser()],
+                ai_exposed=False)
+        async def reopen(self, request: Request, pk: str) -> dict[str, Any]:
+            """Reopen a ticket (staff only, never an agent)."""
+            ticket = await self._own_ticket(request, pk)
+            ticket.status = "open"
+            await ticket.save()
+            return self._serialize(ticket, request=request)
+
+        @action(detail=False, methods=["get"], path="status-choices")
+        async def status_choices(self) -> dict[str, Any]:
+            """The statuses a ticket can have."""
+            return {"statuses": list(TICKET_STATUSES)}
+
+        async def _own_ticket(self, request: Request, pk: str) -> Any:
+            """The caller's ticket ``pk`` (400 for a malformed id, 404 when the caller cannot see it)."""
+            try:
+                ticket = await self.get_queryset(request=request).filter(id=pk).first()
+            except ValueError:
+                raise HTTPException(status_code=400, detail="Invalid id format")
+            if ticket is None:
+                raise HTTPException(status_code=404, detail="Ticket not found")
+            return ticket
+
         @action(detail=False, methods=["get"])
         async def summary(self, request: Request) -> dict[str, Any]:
             """Count the caller's tickets per status."""
@@ -138,6 +207,13 @@ def build_viewsets() -> list[type]:
         ordering_fields = ["id", "author", "created_at"]
         ordering = ["created_at", "id"]
         stream_enabled = features.has("model_stream")
+
+        @action(detail=False, methods=["get"], path="with-tickets")
+        async def with_tickets(self, request: Request) -> dict[str, Any]:
+            """The caller's latest comments, each with its ticket (batched, as Aksara's prefetch guide shows)."""
+            comments = await self.get_queryset(request=request).order_by("-created_at", "id").limit(20).all()
+            await prefetch_for_serializer(comments, CommentThreadSerializer)
+            return {"results": CommentThreadSerializer(instance=comments, many=True).data}
 
         async def validate_ticket(self, data: dict[str, Any], request: Request) -> None:
             """A comment may only point at a ticket of the caller's own tenant.
@@ -179,11 +255,25 @@ def build_viewsets() -> list[type]:
         retrieve_serializer_class = CategorySerializer
         stream_enabled = False
 
-    built = [TicketViewSet, CommentViewSet, CategoryViewSet]
+    class CatalogViewSet(ModelViewSet):
+        model = Category
+        prefix = "/catalog"
+        permission_classes = [OperationPermission(allow=["read"]), DenyAI]
+        ai_exposed = False
+        pagination_class = paginator("LimitOffsetPagination")
+        list_serializer_class = CategorySerializer
+        retrieve_serializer_class = CategorySerializer
+        filter_backends = _backends(aksara_filters.OrderingFilter)
+        filterable_fields = ["name", "sort_order", "created_at"]
+        ordering_fields = ["id", "name", "sort_order"]
+        ordering = ["sort_order", "id"]
+        stream_enabled = False
+
+    built = [TicketViewSet, CommentViewSet, CategoryViewSet, CatalogViewSet]
     for cls in built:
         cls.__qualname__ = cls.__name__
     return built
 
 
 VIEWSETS = build_viewsets()
-TicketViewSet, CommentViewSet, CategoryViewSet = VIEWSETS
+TicketViewSet, CommentViewSet, CategoryViewSet, CatalogViewSet = VIEWSETS
