@@ -71,24 +71,19 @@ def test_a_known_defect_names_every_target_it_was_seen_on_across_workers():
 
 def test_a_reported_finding_names_the_target_of_the_test_that_reported_it(tmp_path):
     from fuzz.findings import NewFinding, report
-    from fuzz.ledger import active_ledger, load_ledger, set_active_ledger
+    from fuzz.ledger import load_ledger
 
     path = tmp_path / "ledger.yaml"
     path.write_text("defects:\n  - id: D-1\n    title: t\n    owner: aksara\n    property: a\n"
                     "    affected: '>=0.5.47'\n    signature: {k: '^known$'}\n"
                     "    examples: {match: {k: known}, no_match: {k: other}}\n    reproducer: r\n")
-    saved = active_ledger()
-    set_active_ledger(load_ledger([path], "0.7.2"))
-    try:
-        with using_run() as run:
-            run.target = "platform"
-            known = report([Finding("a", "m", facts={"k": "known"})])
-            with pytest.raises(NewFinding) as new:
-                report([Finding("a", "n", facts={"k": "other"})])
-            run.target = None
-            untargeted = report([Finding("a", "m", facts={"k": "known"})])
-    finally:
-        set_active_ledger(saved)
+    with using_run(ledger=load_ledger([path], "0.7.2")) as run:
+        run.target = "platform"
+        known = report([Finding("a", "m", facts={"k": "known"})])
+        with pytest.raises(NewFinding) as new:
+            report([Finding("a", "n", facts={"k": "other"})])
+        run.target = None
+        untargeted = report([Finding("a", "m", facts={"k": "known"})])
     assert known[0].facts["target"] == "platform" and run.known["D-1"].targets == {"platform"}
     assert new.value.findings[0].facts["target"] == "platform"
     assert "target" not in untargeted[0].facts
