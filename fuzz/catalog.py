@@ -391,13 +391,13 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
 
     _p(DOCTOR_VERDICT_MATCHES_SPEC, "diagnostics", "insecure_configuration",
        "aksara doctor's verdict on a configuration is the Production Hardening specification's verdict.",
-       f"{_DOCTOR}.check_verdict_matches_spec", "strategies.settings.doctor_inputs", expected="block"),
+       f"{_DOCTOR}.check_verdict_matches_spec", "strategies.doctor.doctor_inputs", expected="block"),
     _p(DOCTOR_NEVER_CRASHES, "diagnostics", "insecure_configuration",
        "aksara doctor diagnoses every configuration, loadable or not, without crashing.",
-       f"{_DOCTOR}.check_never_crashes", "strategies.settings.unloadable_inputs", expected="block"),
+       f"{_DOCTOR}.check_never_crashes", "strategies.doctor.unloadable_inputs", expected="block"),
     _p(DOCTOR_MONOTONE, "diagnostics", "insecure_configuration",
        "Weakening a configuration never turns a failing doctor verdict into a passing one.",
-       f"{_DOCTOR}.check_monotone", "strategies.settings.weakenings", expected="block"),
+       f"{_DOCTOR}.check_monotone", "strategies.doctor.weakenings", expected="block"),
 
     # Reliability is no primary risk of the Threat Model: an effect run twice, lost, or run after its
     # cancellation is an action nobody authorized, so those properties stand under object-level authorization.
@@ -431,7 +431,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        applies="a state-changing console route whose same-origin request with its token gets past the gate"),
     _p(STUDIO_REDIRECT_ON_SITE, "studio_admin", "studio_admin_exposure",
        "No console response redirects to another site, whatever next/redirect value the request carries.",
-       f"{_STUDIO}.check_redirect_on_site", "strategies.consoles.redirect_targets"),
+       f"{_STUDIO}.check_redirect_on_site", "strategies.studio.redirect_targets"),
     _p(STUDIO_SESSION_API_BOUNDARY, "studio_admin", "broken_authentication",
        "A console session cookie alone opens no REST API route that refuses an anonymous caller.",
        f"{_STUDIO}.check_session_api_boundary", f"{_STUDIO_PROPS}.session_api_sweep",

@@ -14,7 +14,7 @@ from fuzz.properties.doctor import monotone_case, unloadable_case, verdict_case
 from fuzz.oracles.doctor_spec import COMMANDS
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from strategies.settings import doctor_commands, doctor_inputs, single_weakenings, unloadable_inputs, weakenings
+from strategies.doctor import doctor_commands, doctor_inputs, single_weakenings, unloadable_inputs, weakenings
 
 pytestmark = pytest.mark.aksara_features("doctor")
 

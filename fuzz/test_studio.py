@@ -21,7 +21,7 @@ from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import studio as props
 from fuzz.sweep import swept, sweeps
-from strategies.consoles import REDIRECT_TARGETS, redirect_targets
+from strategies.studio import REDIRECT_TARGETS, redirect_targets
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ COMMANDS = ("security-check", "production-check", "production-check --release")
 
 
 class DoctorConfig(Protocol):
-    """One deployment configuration as the doctor would see it (strategies/settings.py generates them)."""
+    """One deployment configuration as the doctor would see it (strategies/doctor.py generates them)."""
 
     env: Mapping[str, str]
     configure: Mapping[str, Any]

@@ -51,7 +51,7 @@ def reproducer(inp: DoctorInput, command: str, via: str = "api") -> str:
     """A runnable Python snippet replaying one configuration through the doctor."""
     runner = "run_cli" if via == "cli" else "run_in_process"
     return (
-        "from strategies.settings import DoctorInput\n"
+        "from strategies.doctor import DoctorInput\n"
         f"from targets.doctor import {runner}\n"
         f"inp = DoctorInput(env={dict(inp.env)!r}, configure={dict(inp.configure)!r},\n"
         f"                  matrix_text={inp.matrix_text!r}, matrix_placement={inp.matrix_placement!r})\n"

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from strategies.settings import DoctorInput
+from strategies.doctor import DoctorInput
 from targets.doctor import COMMANDS
 
 # --------------------------------------------------------------------------- conditions
@@ -111,7 +111,7 @@ READINGS = {
 # --------------------------------------------------------------------------- input
 
 
-# The input type lives next to its generator (strategies/settings.py); this module only reads it.
+# The input type lives next to its generator (strategies/doctor.py); this module only reads it.
 
 
 # --------------------------------------------------------------------------- grammars

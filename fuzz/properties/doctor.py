@@ -1,6 +1,6 @@
 """Doctor property bodies: one configuration in, findings out (each carrying its input for replay).
 
-The area: :mod:`strategies.settings` generates configurations, :mod:`targets.doctor` runs the real doctor
+The area: :mod:`strategies.doctor` generates configurations, :mod:`targets.doctor` runs the real doctor
 (in process or its CLI), :mod:`fuzz.oracles.doctor_spec` is the oracle's executable reading of the Production
 Hardening specification and :mod:`fuzz.oracles.doctor` holds the checks.
 """
@@ -11,7 +11,7 @@ from fuzz.oracles.doctor import check_monotone, check_never_crashes, check_verdi
 from targets.doctor import run_cli, run_in_process
 from fuzz.oracles.doctor_spec import COMMANDS, verdict
 from fuzz.findings import Finding, replayable
-from strategies.settings import WEAKENINGS, DoctorInput
+from strategies.doctor import WEAKENINGS, DoctorInput
 
 
 @replayable("doctor")

@@ -26,7 +26,7 @@ from fuzz import catalog
 from fuzz.findings import Finding, with_replay
 from fuzz.oracles import studio as oracles
 from fuzz.oracles.context import OracleContext
-from strategies.consoles import HOSTILE_ORIGINS, REDIRECT_PARAMS
+from strategies.studio import HOSTILE_ORIGINS, REDIRECT_PARAMS
 from targets.base import PrincipalSpec
 from targets.routes import RouteInfo, inventory
 from targets.transcript import Exchange

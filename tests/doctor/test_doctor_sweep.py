@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fuzz.oracles.doctor_spec import CONDITIONS, conditions, effective
-from strategies.settings import WEAKENINGS, single_weakenings
+from strategies.doctor import WEAKENINGS, single_weakenings
 
 #: Conditions one weakening of a hardened deployment cannot raise: two settings together (wildcard CORS with
 #: credentials, Studio exposed without auth, MCP without any auth mechanism) or the matrix requirement switch.

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from fuzz.oracles.doctor import check_monotone, check_never_crashes, check_verdict_matches_spec
 from targets.doctor import run_cli, run_in_process
 from fuzz.oracles.doctor_spec import COMMANDS, DoctorInput, verdict
-from strategies.settings import HARDENED_ENV, WEAKENINGS, doctor_inputs, weakenings
+from strategies.doctor import HARDENED_ENV, WEAKENINGS, doctor_inputs, weakenings
 from tests.doctor import corrected_doctor
 
 _fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)

@@ -8,7 +8,7 @@ from hypothesis import given
 from fuzz.oracles.doctor_spec import CONDITIONS, DoctorInput, effective, matrix_problems, secret_weakness, \
     ttl_seconds, verdict
 from strategies.matrix import matrices
-from strategies.settings import HARDENED_ENV, WEAKENINGS, doctor_inputs, weakenings
+from strategies.doctor import HARDENED_ENV, WEAKENINGS, doctor_inputs, weakenings
 
 COMPLETE_MATRIX = """version: 1
 metadata: {name: m, description: d, owner: o, status: active}

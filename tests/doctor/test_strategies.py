@@ -8,7 +8,7 @@ from hypothesis import find as _find
 
 from fuzz.oracles.doctor_spec import env_bool, secret_weakness, ttl_seconds
 from strategies.matrix import matrices
-from strategies.settings import (
+from strategies.doctor import (
     CONFIGURE_FIELDS, ENV_VARS, bool_values, doctor_inputs, secrets, ttl_values, unloadable_inputs,
 )
 

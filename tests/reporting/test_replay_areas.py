@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fuzz import replay as replay_module
-from strategies.settings import DoctorInput
+from strategies.doctor import DoctorInput
 from fuzz.findings import Finding
 from fuzz.inputs import decode, encode
 from fuzz.properties import authz as authz_props

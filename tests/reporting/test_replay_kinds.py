@@ -17,7 +17,7 @@ import pytest
 
 from fuzz.artifacts import write_artifact
 from fuzz.properties.doctor import verdict_case
-from strategies.settings import DoctorInput
+from strategies.doctor import DoctorInput
 from fuzz.properties.migrations_lab import MigrationLab
 from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
@@ -26,7 +26,7 @@ from fuzz.properties.writes import run_write_case, with_steps
 from strategies.writes import WriteCase
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import WriteBody
-from strategies.settings import HARDENED_ENV
+from strategies.doctor import HARDENED_ENV
 from tests.doctor import corrected_doctor
 from tests.reporting.support import run_pytest
 from tests.support.plants import doctor as doctor_plant

@@ -7,7 +7,7 @@ import pytest
 from fuzz import catalog
 from fuzz.oracles import studio as oracles
 from fuzz.properties import studio as props
-from strategies.consoles import REDIRECT_TARGETS
+from strategies.studio import REDIRECT_TARGETS
 from targets import features
 from targets.transcript import Exchange
 from tests.support.planted import started_planted, started_target
