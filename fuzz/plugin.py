@@ -435,9 +435,10 @@ def _live(config: pytest.Config, server: PgServer, spec: str) -> LiveTarget:
             if target is None:
                 pytest.skip(state.unavailable[spec])
             state.lives[spec] = start_live_target(server, target, state.run_id, state.worker)
-        except (TargetError, pytest.UsageError) as exc:
-            pytest.exit(f"aksara-fuzz: {exc}".replace("aksara-fuzz: aksara-fuzz: ", "aksara-fuzz: "),
-                        returncode=EXIT_SETUP_ERROR)
+        except TargetError as exc:
+            pytest.exit(f"aksara-fuzz: {exc}", returncode=EXIT_SETUP_ERROR)
+        except pytest.UsageError as exc:  # already worded by _load_target
+            pytest.exit(str(exc), returncode=EXIT_SETUP_ERROR)
     return state.lives[spec]
 
 
