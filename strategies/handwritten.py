@@ -315,7 +315,7 @@ class _Schema:
 
 def _fresh(draw, taken: set[str], names: st.SearchStrategy[str] | None = None) -> str | None:
     for _ in range(3):
-        name = draw(names or hostile_identifiers())
+        name = draw(names if names is not None else hostile_identifiers())
         if pg_truncate(name) not in taken and name.lower() not in ("id", "source_id", "target_id", "created_at"):
             return name
     return None

@@ -127,21 +127,29 @@ async def failing_operation(conn: Any, operations: list) -> dict[str, str]:
 
     The facts name the cause, not what the history contains: the failing operation's class
     (``failed_operation``), the field operation it carries (``failed_field_kind``), the Python type
-    of an ``AlterFieldDefault``'s new default (``failed_default_type``) and the rejected statement
-    (``failed_statement``). Empty when no single operation fails on its own.
+    of an ``AlterFieldDefault``'s new default (``failed_default_type``), the rejected statement
+    (``failed_statement``) and how it failed (``failed_how``): ``raised`` when the operation raised PostgreSQL's
+    error, ``swallowed`` when it returned normally but left the transaction aborted. A swallowed error surfaces
+    as whatever the next statement meets (25P02, or a syntax error, which PostgreSQL reports before it looks
+    at the transaction), so the error of the whole apply does not name the cause; these facts do. Empty when
+    no single operation fails on its own.
     """
-    facts = {"failed_operation": "", "failed_field_kind": "", "failed_default_type": "", "failed_statement": ""}
+    facts = {"failed_operation": "", "failed_field_kind": "", "failed_default_type": "", "failed_statement": "",
+             "failed_how": ""}
     recorder = _StatementRecorder(conn)
     savepoint = conn.transaction()
     await savepoint.start()
     try:
         for operation in operations:
             recorder.last = ""
+            how = "raised"
             try:
                 await operation.apply(recorder)
+                how = "swallowed"
                 await conn.execute("SELECT 1")  # an operation that swallowed PostgreSQL's error left the transaction aborted
             except Exception:  # noqa: BLE001 - the first rejected operation is the cause
                 facts.update(
+                    failed_how=how,
                     failed_operation=type(operation).__name__,
                     failed_field_kind=_field_kind(operation),
                     failed_default_type=(type(operation.new_default).__name__
