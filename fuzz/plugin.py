@@ -370,6 +370,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(reason)
 
 
+# The order a run takes fuzz/'s property files: the cheap families whose faults are found in seconds first,
+# so that a `-x` run stops at its first finding soon; the families whose every example costs real time
+# (migrations on real DDL, the MCP credential sweep, Studio, streams, tasks, the OpenAPI stateful phase) last.
+# A file not listed runs between the two groups (at the ``None``).
+RUN_ORDER = ("test_tokens", "test_doctor", "test_queries", "test_writes", "test_http", "test_authz",
+             "test_middleware", "test_serializers", "test_soft_delete", None, "test_migrations", "test_mcp",
+             "test_studio", "test_streams", "test_tasks", "test_openapi")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put fuzz/'s property files in RUN_ORDER; a stable sort, so every file keeps its own order and the
+    self-tests theirs (after pytest has grouped items by their module fixtures)."""
+    def rank(item: pytest.Item) -> int:
+        path = Path(str(item.path)).resolve()
+        if path.parent != FUZZ_DIR:
+            return -1
+        return RUN_ORDER.index(path.stem) if path.stem in RUN_ORDER else RUN_ORDER.index(None)
+
+    items.sort(key=rank)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize a target-bound property test of fuzz/ over the selected targets (``aksara_target``), and
     ``resource_name`` and ``principal_name`` over each target's own resources and principals; the test id
