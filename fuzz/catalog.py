@@ -409,7 +409,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
 
     # The ORM is where every generated REST filter and write ends: its properties stand under the REST boundary.
     _p(ORM_READ_DIFFERENTIAL, "rest_api", "sql_injection",
-       "Every ORM read (every lookup a field supports, Q with &, | and ~, F comparisons, ordering with NULLs, "
+       "Every ORM read (every lookup a field supports, Q combined with AND, OR and NOT, F comparisons, ordering with NULLs, "
        "limit/offset, count, exists, first, get, aggregates, select_related, prefetch_related) answers what a "
        "three-valued Python model of the rows computes.",
        f"{_ORM}.check_read", _ORM_PROGRAMS, replay=_ORM_REPLAY),

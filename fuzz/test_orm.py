@@ -49,14 +49,14 @@ def test_every_hostile_value_class_on_every_field(orm_lab):
 
 
 @judges(catalog.ORM_READ_DIFFERENTIAL, catalog.ORM_WRITE_DIFFERENTIAL, catalog.ORM_ROUND_TRIP)
-@scaled(0.5)
+@scaled(0.25)
 @given(program=programs())
 def test_programs_match_the_model(orm_lab, program):
     judge(orm_lab.run(program))
 
 
 @judges(catalog.ORM_INVALID_REFUSED, also=(catalog.ORM_ROUND_TRIP, catalog.ORM_WRITE_DIFFERENTIAL))
-@scaled(0.5)
+@scaled(0.25)
 @given(case=hostile_cases())
 def test_random_hostile_values_are_refused_or_kept(orm_lab, case):
     judge(orm_lab.attempt(*case))

@@ -515,8 +515,10 @@ def check_refusal(attempt: Attempt, source: str) -> list[Finding]:
     nothing; orm.round_trip: a value it accepts is stored and read back as the instance holds it."""
     judged(catalog.ORM_INVALID_REFUSED)
     kind = BY_NAME[attempt.column].field_class
-    facts = {"field_kind": kind, "input_class": attempt.input_class, "input_type": type(attempt.value).__name__,
-             "outcome": attempt.error or "accepted"}
+    value = attempt.value
+    unstorable = isinstance(value, str) and any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value)
+    facts = {"field_kind": kind, "input_class": attempt.input_class, "input_type": type(value).__name__,
+             "outcome": attempt.error or "accepted", "nul_or_surrogate": "yes" if unstorable else "no"}
     if attempt.error:
         findings = []
         if attempt.error != "ValidationError" or not attempt.error_module.startswith("aksara"):
