@@ -302,9 +302,15 @@ class Write:
 @st.composite
 def writes(draw: Any, pool: dict[str, list[Any]]) -> Write:
     kind = draw(st.sampled_from(["create", "bulk_create", "save", "update", "delete", "get_or_create",
-                                 "m2m_add", "m2m_add", "m2m_remove"]))
+                                 "m2m_add", "m2m_add", "m2m_remove", "bulk_update", "atomic_rollback"]))
     if kind == "create":
         return Write(kind, rows=(draw(row_values()),))
+    if kind == "atomic_rollback":
+        return Write(kind, rows=tuple(draw(st.lists(row_values(), min_size=1, max_size=2))),
+                     q=draw(conditions(pool, depth=0)), values=(("b", False),))
+    if kind == "bulk_update":
+        values = tuple((k, v) for k, v in draw(row_values(max_columns=3)).items() if k != "owner")
+        return Write(kind, values=values or (("i", 1),), target=draw(st.integers(0, 7)))
     if kind == "bulk_create":
         return Write(kind, rows=tuple(draw(st.lists(row_values(), max_size=3))))
     target = draw(st.integers(0, 7))
@@ -470,6 +476,8 @@ def sweep_programs() -> list[tuple[str, Program]]:
                Write("get_or_create", values=(("s", "new"),), q=Leaf("slug", "exact", "fresh")),
                Write("get_or_create", q=Leaf("b", "exact", True)),
                Write("save", values=(("d", decimal.Decimal("1.50")), ("owner", "cy")), target=3),
+               Write("bulk_update", values=(("t", "bulk"), ("d", decimal.Decimal("2.00"))), target=1),
+               Write("atomic_rollback", rows=({"s": "gone"},), q=Leaf("i", "isnull", False), values=(("b", False),)),
                Write("delete", q=Node("or", (Leaf("i", "lt", 0), Leaf("i", "isnull", True)))),
                Read(terminal="count"))
     out.append(("writes", Program(rows, writes_)))

@@ -316,6 +316,36 @@ class OrmLab:
             findings += oracles.check_write_answer(write, len(created), len(write.rows), source)
             for values, instance in zip(write.rows, created):
                 model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
+        elif write.kind == "bulk_update":
+            chosen = ids[write.target:]
+            if not chosen:
+                return []
+            instances = [await self.Item.objects.get(id=rid) for rid in chosen]
+            for instance in instances:
+                for column, value in write.values:
+                    setattr(instance, column, value)
+            answer = await self.Item.objects.bulk_update(instances, fields=[c for c, _ in write.values])
+            findings += oracles.check_write_answer(write, answer, len(chosen), source)
+            for rid in chosen:
+                for column, value in write.values:
+                    model.rows[rid].values[column] = oracles.stored(column, value)
+        elif write.kind == "atomic_rollback":
+            from aksara import transaction
+
+            class _Undo(Exception):
+                pass
+
+            try:
+                async with transaction.atomic():
+                    for values in write.rows:
+                        await self.Item.objects.create(**self._kwargs(values))
+                    await self.Item.objects.filter(self._q(write.q)).update(**self._kwargs(write.values))
+                    raise _Undo()
+            except _Undo:
+                pass
+            except Exception as exc:  # noqa: BLE001 - an error inside the block rolls it back as well
+                if not oracles.may_fail([write.q], model):
+                    findings += oracles.check_write_answer(write, _error_name(exc), "rolled back", source)
         elif write.kind in ("save", "m2m_add", "m2m_remove"):
             if write.target >= len(ids):
                 return []
