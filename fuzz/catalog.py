@@ -414,7 +414,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "three-valued Python model of the rows computes.",
        f"{_ORM}.check_read", _ORM_PROGRAMS, replay=_ORM_REPLAY),
     _p(ORM_WRITE_DIFFERENTIAL, "rest_api", "malformed_payloads",
-       "ORM writes (create, bulk_create, save, get_or_create, filtered update with F, filtered delete, many-to-many "
+       "ORM writes (create, bulk_create, bulk_update, save, get_or_create, filtered update with F, filtered delete, a "
+       "rolled-back transaction.atomic() block, many-to-many "
        "add/remove) leave exactly the rows a Python model computes and answer its counts.",
        f"{_ORM}.check_table", _ORM_PROGRAMS, replay=_ORM_REPLAY),
     _p(ORM_ROUND_TRIP, "rest_api", "schema_bypass",
