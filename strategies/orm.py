@@ -383,15 +383,22 @@ NUMERIC_FIELDS = ("Float", "Decimal")
 
 def hostile_inputs(column: str) -> list[tuple[str, Any]]:
     """(class, input) pairs sent to ``column``: one value of each hostile string class of
-    :mod:`strategies.values` (and NUL and a lone surrogate), integers (every edge for a numeric column, the
-    smallest and a huge one for others) and one Python value of each other type.
+    :mod:`strategies.values` (and NUL and a lone surrogate), integers (an integer column's own edges and one
+    past them, every edge of :data:`strategies.values.INT_EDGES` for Float and Decimal, 0 and 2**64 for the
+    others) and one Python value of each other type.
 
     No integer is sent to Binary: ``Binary`` turns ``n`` into ``bytes(n)``, an allocation of ``n`` bytes."""
     spec = BY_NAME[column]
     inputs: list[tuple[str, Any]] = list(hostile_values.HOSTILE_REPRESENTATIVES.items())
     inputs += [("nul_and_surrogates", "\ud800"), ("nul_and_surrogates", "a\x00b")]
-    numeric = spec.integer is not None or spec.field_class in NUMERIC_FIELDS
-    inputs += [("int_edges", v) for v in (hostile_values.INT_EDGES if numeric else (0, 2**64))]
+    if spec.integer is not None:  # the column's own edges and one past them, and the 64-bit ones
+        low, high = spec.integer if spec.minimum is None else (spec.minimum, spec.integer[1])
+        edges: tuple[int, ...] = (low - 1, low, high, high + 1, -(2**63) - 1, 2**64)
+    elif spec.field_class in NUMERIC_FIELDS:
+        edges = tuple(hostile_values.INT_EDGES)
+    else:
+        edges = (0, 2**64)
+    inputs += [("int_edges", v) for v in edges]
     inputs += [(f"native_{type(v).__name__}", v) for v in NATIVE_MISMATCHES]
     if column == "bn":
         inputs = [(c, v) for c, v in inputs if not isinstance(v, int) or isinstance(v, bool)]

@@ -440,13 +440,18 @@ class OrmLab:
         if self.dirty:
             await self.db.execute(f'DELETE FROM "{ITEMS}"')
             self.dirty = False
+        from aksara.db.debug import capture_queries
+
         attempt = Attempt(column, input_class, value)
         try:
-            instance = await self.Item.objects.create(**{column: value})
+            async with capture_queries() as log:
+                instance = await self.Item.objects.create(**{column: value})
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
             attempt.error, attempt.error_module, attempt.message = (
                 _error_name(exc), type(exc).__module__, str(exc))
-            attempt.rows_added = await self.db.fetchval(f'SELECT count(*) FROM "{ITEMS}"')
+            # a refusal before any statement (Aksara's query log is empty) cannot have written: skip the count
+            if log.count:
+                attempt.rows_added = await self.db.fetchval(f'SELECT count(*) FROM "{ITEMS}"')
         else:
             attempt.accepted = getattr(instance, column)
             async with self.db.acquire() as conn:
