@@ -135,6 +135,11 @@ DOCTOR_VERDICT_MATCHES_SPEC = "doctor.verdict_matches_spec"
 DOCTOR_NEVER_CRASHES = "doctor.never_crashes"
 DOCTOR_MONOTONE = "doctor.monotone"
 
+ORM_READ_DIFFERENTIAL = "orm.read_differential"
+ORM_WRITE_DIFFERENTIAL = "orm.write_differential"
+ORM_ROUND_TRIP = "orm.round_trip"
+ORM_INVALID_REFUSED = "orm.invalid_refused"
+
 TASKS_PROVENANCE = "tasks.provenance"
 TASKS_EXACTLY_ONCE = "tasks.exactly_once"
 TASKS_NOTHING_LOST = "tasks.nothing_lost"
@@ -214,6 +219,9 @@ _TASKS_MACHINE = "fuzz.properties.tasks.TasksMachine"
 _STUDIO = "fuzz.oracles.studio"
 _STUDIO_PROPS = "fuzz.properties.studio"
 _STREAMS = "fuzz.oracles.streams"
+_ORM = "fuzz.oracles.orm"
+_ORM_PROGRAMS = "strategies.orm.programs"
+_ORM_REPLAY = "fuzz.properties.orm.replayer"
 _MIDDLEWARE = "fuzz.oracles.middleware"
 
 
@@ -398,6 +406,25 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(DOCTOR_MONOTONE, "diagnostics", "insecure_configuration",
        "Weakening a configuration never turns a failing doctor verdict into a passing one.",
        f"{_DOCTOR}.check_monotone", "strategies.doctor.weakenings", expected="block"),
+
+    # The ORM is where every generated REST filter and write ends: its properties stand under the REST boundary.
+    _p(ORM_READ_DIFFERENTIAL, "rest_api", "sql_injection",
+       "Every ORM read (every lookup a field supports, Q combined with AND, OR and NOT, F comparisons, ordering with NULLs, "
+       "limit/offset, count, exists, first, get, aggregates, select_related, prefetch_related) answers what a "
+       "three-valued Python model of the rows computes.",
+       f"{_ORM}.check_read", _ORM_PROGRAMS, replay=_ORM_REPLAY),
+    _p(ORM_WRITE_DIFFERENTIAL, "rest_api", "malformed_payloads",
+       "ORM writes (create, bulk_create, bulk_update, save, get_or_create, filtered update with F, filtered delete, a "
+       "rolled-back transaction.atomic() block, many-to-many "
+       "add/remove) leave exactly the rows a Python model computes and answer its counts.",
+       f"{_ORM}.check_table", _ORM_PROGRAMS, replay=_ORM_REPLAY),
+    _p(ORM_ROUND_TRIP, "rest_api", "schema_bypass",
+       "A value the ORM accepts for a field is stored and read back as the field holds it, for every field class.",
+       f"{_ORM}.check_row_values", _ORM_PROGRAMS, replay=_ORM_REPLAY),
+    _p(ORM_INVALID_REFUSED, "rest_api", "malformed_payloads",
+       "A value a field cannot store is refused with Aksara's ValidationError and writes nothing, never a "
+       "database or other error.",
+       f"{_ORM}.check_refusal", "strategies.orm.hostile_cases", replay=_ORM_REPLAY),
 
     # Reliability is no primary risk of the Threat Model: an effect run twice, lost, or run after its
     # cancellation is an action nobody authorized, so those properties stand under object-level authorization.

@@ -1,0 +1,502 @@
+"""The ORM family on a real PostgreSQL: programs of writes and reads, judged against a Python model.
+
+An :class:`OrmLab` owns a scratch database (``fuzz_orm_<pid>``, C collation) on the suite's PostgreSQL
+server, one ``aksara.Database`` of its own (installed as Aksara's current database only while the lab
+runs, like the live targets do) and three models built in an isolated registry: ``OrmItem`` with one
+nullable column per field class of :data:`strategies.orm.COLUMNS`, a ForeignKey to ``OrmOwner`` and a
+ManyToMany to ``OrmTag``. Their tables come from Aksara's own autodetector; the junction table from
+``ManyToMany.get_join_table_sql()`` (the autodetector emits none: AKSARA-MIGRATE ledger).
+
+:meth:`OrmLab.run` runs a :class:`~strategies.orm.Program` (SQLancer style): the item table is emptied,
+the program's rows are created, then each step runs through the ORM and is mirrored in the model
+(:mod:`fuzz.oracles.orm`). After every write the whole table is read back *without* Aksara (asyncpg) and
+compared with the model; every read's answer is compared with what the model computes. A program stops
+before the first write that follows a finding (after a write that diverged, the model no longer describes
+the table; reads change nothing, so the reads after a finding are still judged).
+
+:meth:`OrmLab.attempt` sends one hostile value to one column through ``create()`` for the refusal
+property. :func:`replayer` re-runs a finding's stored program on a lab of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from typing import Any, Iterator
+
+import asyncpg
+
+from fuzz.findings import Finding, with_replay
+from fuzz.oracles import orm as oracles
+from fuzz.oracles.orm import Attempt, Model, ReadResult, Row
+from strategies.orm import (
+    BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Write, eval_program, program_source,
+)
+from targets.database import drop_databases
+
+ITEMS, OWNER_TABLE, TAG_TABLE = "fuzz_orm_items", "fuzz_orm_owners", "fuzz_orm_tags"
+
+
+def _error_name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+@contextlib.contextmanager
+def _registry(models: dict[str, type]) -> Iterator[None]:
+    """Aksara's model registry holding only ``models`` while the block runs; restored afterwards."""
+    from aksara.registry import ModelRegistry
+
+    saved, version = dict(ModelRegistry._models), ModelRegistry._version
+    ModelRegistry._models.clear()
+    ModelRegistry._models.update(models)
+    try:
+        yield
+    finally:
+        ModelRegistry._models.clear()
+        ModelRegistry._models.update(saved)
+        ModelRegistry._version = version
+
+
+def build_models() -> dict[str, type]:
+    """OrmOwner, OrmTag and OrmItem, declared in an isolated registry (name -> class)."""
+    from aksara import Model, fields
+    from aksara.registry import ModelRegistry
+
+    from strategies.migrations import isolated_registry
+
+    with isolated_registry():
+        type("OrmOwner", (Model,), {"__module__": __name__, "Meta": type("Meta", (), {"table_name": OWNER_TABLE}),
+                                    "name": fields.String(max_length=20)})
+        type("OrmTag", (Model,), {"__module__": __name__, "Meta": type("Meta", (), {"table_name": TAG_TABLE}),
+                                  "label": fields.String(max_length=20)})
+        namespace: dict[str, Any] = {"__module__": __name__, "Meta": type("Meta", (), {"table_name": ITEMS})}
+        for column in COLUMNS:
+            namespace[column.name] = getattr(fields, column.field_class)(nullable=True, **dict(column.kwargs))
+        namespace["owner"] = fields.ForeignKey("OrmOwner", nullable=True, on_delete="SET NULL")
+        namespace["tags"] = fields.ManyToMany("OrmTag")
+        type("OrmItem", (Model,), namespace)
+        return dict(ModelRegistry.all())
+
+
+class OrmLab:
+    """A scratch database with the ORM family's tables, and the programs run over it."""
+
+    def __init__(self, server: Any, database: str | None = None) -> None:
+        self.server = server
+        self.database = database or f"fuzz_orm_{os.getpid()}"
+        self.loop = asyncio.new_event_loop()
+        self.timings: list[float] = []
+        self.dirty = False  # a program left rows in the item table
+        self.models = build_models()
+        self.Item, self.Owner, self.Tag = self.models["OrmItem"], self.models["OrmOwner"], self.models["OrmTag"]
+        self.run_async(self._start())
+
+    # ------------------------------------------------------------------------------------------- set-up
+
+    @contextlib.contextmanager
+    def _current(self) -> Iterator[None]:
+        from aksara.db.engine import Database
+
+        saved = Database._instance
+        Database._instance = self.db
+        try:
+            with _registry(self.models):
+                yield
+        finally:
+            Database._instance = saved
+
+    def run_async(self, coro: Any) -> Any:
+        with self._current() if hasattr(self, "db") else contextlib.nullcontext():
+            return self.loop.run_until_complete(coro)
+
+    async def _start(self) -> None:
+        from aksara.db.engine import Database
+        from aksara.migrations import detect_changes
+
+        admin = await asyncpg.connect(self.server.admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            await admin.execute(f"CREATE DATABASE \"{self.database}\" TEMPLATE template0 ENCODING 'UTF8' "
+                                "LC_COLLATE 'C' LC_CTYPE 'C'")
+        finally:
+            await admin.close()
+        saved = Database._instance  # each construction replaces the process-wide instance: keep the suite's
+        try:
+            self.db = Database(self.server.dsn(self.database), min_size=1, max_size=2)
+        finally:
+            Database._instance = saved
+        await self.db.connect()
+        with self._current():
+            _, operations = detect_changes([], self.models)
+            async with self.db.acquire() as conn:
+                for operation in operations:
+                    await operation.apply(conn)
+                await conn.execute(self.Item._m2m_fields["tags"].get_join_table_sql())
+            self.owners = {name: (await self.Owner.objects.create(name=name)).id for name in OWNERS}
+            self.tags = {label: await self.Tag.objects.create(label=label) for label in TAGS}
+        m2m = self.Item._m2m_fields["tags"]
+        self.join_table, self.join_source, self.join_target = m2m.join_table_name, m2m.source_column, m2m.target_column
+        self.owner_names = {v: k for k, v in self.owners.items()}
+        self.tag_labels = {t.id: label for label, t in self.tags.items()}
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.db.disconnect()
+            await drop_databases(self.server, [self.database])
+
+        self.loop.run_until_complete(stop())
+        self.loop.close()
+
+    # ------------------------------------------------------------------------------------------- helpers
+
+    def _value(self, column: str, value: Any) -> Any:
+        """The value the ORM is given (an owner's name becomes its id; ``("F", c, k)`` becomes ``F(c) + k``)."""
+        from aksara import F
+
+        if column == "owner":
+            return None if value is None else self.owners[value]
+        if isinstance(value, tuple) and value and value[0] == "F":
+            return F(value[1]) + value[2] if value[2] else F(value[1])
+        return value
+
+    def _kwargs(self, values: Any) -> dict[str, Any]:
+        return {k: self._value(k, v) for k, v in dict(values).items()}
+
+    def _q(self, cond: Any) -> Any:
+        from aksara import F, Q
+
+        if isinstance(cond, Node):
+            parts = [self._q(c) for c in cond.children]
+            if cond.op == "not":
+                return ~parts[0]
+            combined = parts[0]
+            for part in parts[1:]:
+                combined = (combined & part) if cond.op == "and" else (combined | part)
+            return combined
+        if isinstance(cond, FRef):
+            ref = F(cond.other) + cond.offset if cond.offset else F(cond.other)
+            return Q(**{f"{cond.column}__{cond.lookup}": ref})
+        return Q(**{f"{cond.column}__{cond.lookup}": cond.value})
+
+    @staticmethod
+    def _key(leaf: Leaf) -> str:
+        return leaf.column if leaf.lookup == "exact" else f"{leaf.column}__{leaf.lookup}"
+
+    async def table(self) -> dict[Any, tuple[dict[str, Any], Any, set[str]]]:
+        """The item rows read with asyncpg alone: id -> (values, owner id, tag labels)."""
+        async with self.db.acquire() as conn:
+            records = await conn.fetch(f'SELECT * FROM "{ITEMS}"')
+            links = await conn.fetch(f'SELECT {self.join_source} AS s, {self.join_target} AS t FROM "{self.join_table}"')
+        out = {}
+        for record in records:
+            values = {c.name: oracles.from_raw(c.name, record[c.name]) for c in COLUMNS}
+            out[record["id"]] = (values, record["owner_id"], set())
+        for link in links:
+            if link["s"] in out:
+                out[link["s"]][2].add(self.tag_labels.get(link["t"], str(link["t"])))
+        return out
+
+    @staticmethod
+    def _row(values: dict[str, Any], owner: Any) -> Row:
+        return Row({k: oracles.stored(k, v) for k, v in values.items() if k != "owner"}, owner)
+
+    # ------------------------------------------------------------------------------------------- programs
+
+    def run(self, program: Program) -> list[Finding]:
+        """Run ``program`` from an empty item table; the findings of its first failing step."""
+        started = time.perf_counter()
+        try:
+            findings = self.run_async(self._run(program))
+        finally:
+            self.timings.append(time.perf_counter() - started)
+        return with_replay(findings, "orm", "run_program", source=program_source(program))
+
+    async def _run(self, program: Program) -> list[Finding]:
+        source = program_source(program)
+        await self.db.execute(f'DELETE FROM "{ITEMS}"')  # the junction rows go with them (ON DELETE CASCADE)
+        self.dirty = True
+        model = Model()
+        seed = Write("bulk_create", rows=program.rows)
+        created = await self.Item.objects.bulk_create([self.Item(**self._kwargs(v)) for v in program.rows])
+        for values, instance in zip(program.rows, created):
+            model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
+        findings = oracles.check_write_answer(seed, len(created), len(program.rows), source)
+        findings += oracles.check_table(seed, await self.table(), model, source)
+        for step in program.steps:
+            if findings and not isinstance(step, Read):
+                break  # after a write that diverged, the model no longer describes the table
+            if isinstance(step, Read):
+                found = oracles.check_read(step, await self._read(step), model, self.owner_names, source)
+                findings += await self._with_culprits(found, step, model)
+            else:
+                findings += await self._write(step, model, source)
+        return findings
+
+    async def _with_culprits(self, found: list[Finding], read: Read, model: Model) -> list[Finding]:
+        """Name the cause of a read's violations: the leaves of its condition that select the wrong rows on their
+        own (fact ``culprits``; ``combination`` when each leaf alone is right)."""
+        from dataclasses import replace
+
+        from fuzz import catalog
+
+        if not any(f.property_id == catalog.ORM_READ_DIFFERENTIAL for f in found):
+            return found
+        culprits = set()
+        for leaf in {repr(x): x for x in oracles.leaves_of(oracles.conditions_of(read))}.values():
+            alone = Read(q=(leaf,))
+            if oracles.check_read(alone, await self._read(alone), model, self.owner_names, ""):
+                culprits.add(oracles.leaf_shape(leaf))
+        named = " ".join(sorted(culprits)) or "combination"
+        return [replace(f, facts={**f.facts, "culprits": named}) if f.property_id == catalog.ORM_READ_DIFFERENTIAL
+                else f for f in found]
+
+    async def _read(self, read: Read) -> ReadResult:
+        from aksara import Avg, Count, Max, Min, Sum
+
+        qs = self.Item.objects.filter(*[self._q(c) for c in read.q],
+                                      **{self._key(leaf): leaf.value for leaf in read.kwargs})
+        order = read.order
+        if (read.limit is not None or read.offset is not None) and order and "id" not in [o.lstrip("-") for o in order]:
+            order = order + ("id",)
+        if order:
+            qs = qs.order_by(*order)
+        if read.limit is not None:
+            qs = qs.limit(read.limit)
+        if read.offset is not None:
+            qs = qs.offset(read.offset)
+        if read.select_related:
+            qs = qs.select_related("owner")
+        if read.prefetch_related:
+            qs = qs.prefetch_related("tags")
+        functions = {"Count": Count, "Sum": Sum, "Min": Min, "Max": Max, "Avg": Avg}
+        try:
+            if read.terminal == "count":
+                return ReadResult(scalar=await qs.count())
+            if read.terminal == "exists":
+                return ReadResult(scalar=await qs.exists())
+            if read.terminal == "aggregate":
+                answer = await qs.aggregate(**{f"a{n}": functions[f](c) for n, (f, c) in enumerate(read.aggregates)})
+                return ReadResult(scalar=[answer[f"a{n}"] for n in range(len(read.aggregates))])
+            if read.terminal == "get":
+                instances = [await self.Item.objects.get(**{self._key(leaf): leaf.value for leaf in read.kwargs})]
+            elif read.terminal == "first":
+                first = await qs.first()
+                instances = [first] if first is not None else []
+            else:
+                instances = await qs.all()
+        except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
+            return ReadResult(error=_error_name(exc), message=str(exc)[:300])
+        rows = []
+        for instance in instances:
+            related = tags = None
+            if read.select_related:
+                owner = instance.get_related("owner")
+                related = None if owner is None else (owner.id, owner.name)
+            if read.prefetch_related:
+                tags = {t.label for t in instance.get_prefetched_m2m("tags")}
+            rows.append((instance.id, {c.name: getattr(instance, c.name) for c in COLUMNS},
+                         instance._data.get("owner"), related, tags))
+        return ReadResult(rows=rows)
+
+    async def _write(self, write: Write, model: Model, source: str) -> list[Finding]:
+        from aksara.exceptions import DatabaseError
+        from aksara.manager import MultipleObjectsReturned
+
+        ids = list(model.rows)
+        findings: list[Finding] = []
+        if write.kind == "create":
+            values = write.rows[0]
+            instance = await self.Item.objects.create(**self._kwargs(values))
+            model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
+        elif write.kind == "bulk_create":
+            instances = [self.Item(**self._kwargs(values)) for values in write.rows]
+            created = await self.Item.objects.bulk_create(instances)
+            findings += oracles.check_write_answer(write, len(created), len(write.rows), source)
+            for values, instance in zip(write.rows, created):
+                model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
+        elif write.kind == "bulk_update":
+            chosen = ids[write.target:]
+            if not chosen:
+                return []
+            instances = [await self.Item.objects.get(id=rid) for rid in chosen]
+            for instance in instances:
+                for column, value in write.values:
+                    setattr(instance, column, value)
+            answer = await self.Item.objects.bulk_update(instances, fields=[c for c, _ in write.values])
+            findings += oracles.check_write_answer(write, answer, len(chosen), source)
+            for rid in chosen:
+                for column, value in write.values:
+                    model.rows[rid].values[column] = oracles.stored(column, value)
+        elif write.kind == "atomic_rollback":
+            from aksara import transaction
+
+            class _Undo(Exception):
+                pass
+
+            try:
+                async with transaction.atomic():
+                    for values in write.rows:
+                        await self.Item.objects.create(**self._kwargs(values))
+                    await self.Item.objects.filter(self._q(write.q)).update(**self._kwargs(write.values))
+                    raise _Undo()
+            except _Undo:
+                pass
+            except Exception as exc:  # noqa: BLE001 - an error inside the block rolls it back as well
+                if not oracles.may_fail([write.q], model):
+                    findings += oracles.check_write_answer(write, _error_name(exc), "rolled back", source)
+        elif write.kind in ("save", "m2m_add", "m2m_remove"):
+            if write.target >= len(ids):
+                return []
+            rid = ids[write.target]
+            instance = await self.Item.objects.get(id=rid)
+            if write.kind == "save":
+                for column, value in self._kwargs(write.values).items():
+                    setattr(instance, column, value)
+                await instance.save()
+                row = model.rows[rid]
+                for column, value in write.values:
+                    if column == "owner":
+                        row.owner = self._value("owner", value)
+                    else:
+                        row.values[column] = oracles.stored(column, value)
+            else:
+                tag = self.tags[write.tag]
+                if write.kind == "m2m_add":
+                    await instance.tags.add(tag)
+                    model.rows[rid].tags.add(write.tag)
+                else:
+                    await instance.tags.remove(tag)
+                    model.rows[rid].tags.discard(write.tag)
+        elif write.kind == "get_or_create":
+            lookup = write.q
+            matches = oracles.selected([lookup], model)
+            try:
+                instance, created = await self.Item.objects.get_or_create(
+                    defaults=self._kwargs(write.values), **{lookup.column: lookup.value})
+                answer: Any = ("created" if created else "found", instance.id if not created else None)
+            except MultipleObjectsReturned:
+                answer, instance, created = ("MultipleObjectsReturned", None), None, False
+            expected = (("found", matches[0]) if len(matches) == 1 else
+                        ("created", None) if not matches else ("MultipleObjectsReturned", None))
+            findings += oracles.check_write_answer(write, answer, expected, source)
+            if created and instance is not None:
+                values = {**dict(write.values), lookup.column: lookup.value}
+                model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
+        elif write.kind in ("update", "delete"):
+            conds = [write.q]
+            matched = oracles.selected(conds, model)
+            risky = oracles.may_fail(conds, model)
+            new_values: dict[Any, dict[str, Any]] = {}
+            overflow = False
+            for rid in matched:
+                row = model.rows[rid]
+                new_values[rid] = {}
+                for column, value in write.values:
+                    if isinstance(value, tuple) and value and value[0] == "F":
+                        base = row.get(value[1])
+                        result = None if base is None else base + value[2]
+                        low, high = BY_NAME[value[1]].integer
+                        tlow, thigh = BY_NAME[column].integer
+                        if result is not None and not (low <= result <= high and tlow <= result <= thigh):
+                            overflow = True
+                        new_values[rid][column] = result
+                    else:
+                        new_values[rid][column] = value
+            qs = self.Item.objects.filter(self._q(write.q))
+            try:
+                count: Any = await (qs.delete() if write.kind == "delete" else qs.update(**self._kwargs(write.values)))
+            except DatabaseError as exc:
+                count = f"DatabaseError: {str(exc)[:120]}"
+            failed = isinstance(count, str)
+            if failed and (overflow or risky):
+                return oracles.check_table(write, await self.table(), model, source)
+            findings += oracles.check_write_answer(write, "DatabaseError" if failed else count,
+                                                   "DatabaseError" if overflow else len(matched), source)
+            if not failed:
+                for rid in matched:
+                    if write.kind == "delete":
+                        del model.rows[rid]
+                        continue
+                    row = model.rows[rid]
+                    for column, value in new_values[rid].items():
+                        if column == "owner":
+                            row.owner = self._value("owner", value)
+                        else:
+                            row.values[column] = oracles.stored(column, value)
+        return findings + oracles.check_table(write, await self.table(), model, source)
+
+    # ------------------------------------------------------------------------------------------- refusal
+
+    def attempt(self, column: str, input_class: str, value: Any) -> list[Finding]:
+        """``create(column=value)`` of a hostile input, judged by the refusal and round-trip oracles."""
+        source = f"await OrmItem.objects.create({column}={value!r})  # {BY_NAME[column].field_class} column"
+        findings = self.run_async(self._attempt(column, input_class, value, source))
+        return with_replay(findings, "orm", "attempt", column=column, input_class=input_class, source=source)
+
+    async def _attempt(self, column: str, input_class: str, value: Any, source: str) -> list[Finding]:
+        """The item table is emptied first when a program left rows; an attempt removes its own row."""
+        if self.dirty:
+            await self.db.execute(f'DELETE FROM "{ITEMS}"')
+            self.dirty = False
+        from aksara.db.debug import capture_queries
+
+        attempt = Attempt(column, input_class, value)
+        try:
+            async with capture_queries() as log:
+                instance = await self.Item.objects.create(**{column: value})
+        except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
+            attempt.error, attempt.error_module, attempt.message = (
+                _error_name(exc), type(exc).__module__, str(exc))
+            # a refusal before any statement (Aksara's query log is empty) cannot have written: skip the count
+            if log.count:
+                attempt.rows_added = await self.db.fetchval(f'SELECT count(*) FROM "{ITEMS}"')
+        else:
+            attempt.accepted = getattr(instance, column)
+            async with self.db.acquire() as conn:
+                record = await conn.fetchrow(f'SELECT (SELECT count(*) FROM "{ITEMS}") AS n, "{column}" AS v '
+                                             f'FROM "{ITEMS}" WHERE id = $1', instance.id)
+            attempt.rows_added = record["n"] if record is not None else 0
+            attempt.stored_raw = oracles.from_raw(column, record["v"]) if record is not None else "<no row>"
+            try:
+                attempt.read_back = getattr(await self.Item.objects.get(id=instance.id), column)
+            except Exception as exc:  # noqa: BLE001
+                attempt.read_back = f"<{_error_name(exc)}: {exc}>"
+        if attempt.rows_added:
+            await self.db.execute(f'DELETE FROM "{ITEMS}"')
+        return oracles.check_refusal(attempt, source)
+
+
+# -- replay -----------------------------------------------------------------------------------------------
+
+def replay_input(lab: OrmLab, call: str, args: dict[str, Any]) -> list[Finding]:
+    """Run a stored input again on ``lab``: a program (``run_program``) or one hostile create (``attempt``)."""
+    if call == "run_program":
+        return lab.run(eval_program(args["source"]))
+    if call == "attempt":
+        column = args["column"]
+        value = eval(args["source"].split("=", 1)[1].rsplit(")  #", 1)[0], {"__builtins__": {}},  # noqa: S307
+                     {"datetime": __import__("datetime"), "Decimal": __import__("decimal").Decimal,
+                      "UUID": __import__("uuid").UUID, "nan": float("nan"), "inf": float("inf")})
+        return lab.attempt(column, args["input_class"], value)
+    raise ValueError(f"no ORM input {call!r}")
+
+
+def replayer(property_id: str) -> Any:
+    """The replayer of an ORM finding: its stored program (or hostile create) on a lab of its own."""
+    from fuzz.inputs import decode
+    from fuzz.replay import NotReplayable
+
+    def replay(finding: Finding, env: Any) -> list[Finding]:
+        stored = finding.replay or {}
+        if stored.get("area") != "orm":
+            raise NotReplayable(f"[{property_id}] this artifact stores no ORM input")
+        lab = OrmLab(env.pg_server, database=f"fuzz_orm_replay_{os.getpid()}")
+        try:
+            return replay_input(lab, stored["call"], decode(stored.get("args", {})))
+        finally:
+            lab.close()
+
+    replay.__name__ = f"replay_{property_id.replace('.', '_')}"
+    return replay

@@ -1,0 +1,152 @@
+"""The ORM family's oracles: the three-valued model on its own, then on a real lab with planted faults.
+
+Pure tests judge hand-made rows and answers. Live tests run the family's own programs on a real PostgreSQL
+against unmodified Aksara (quiet) and against one fault planted in Aksara's QuerySet or fields
+(:mod:`tests.support.plants.orm`), which the named property must catch; a caught finding replays from the
+program it stores.
+"""
+
+from __future__ import annotations
+
+import decimal
+import uuid
+
+import pytest
+from hypothesis import given, settings
+
+from fuzz import catalog
+from fuzz.inputs import decode
+from fuzz.oracles import orm as oracles
+from fuzz.oracles.orm import Model, ReadResult, Row
+from strategies.orm import FRef, Leaf, Node, Program, Read, Write, eval_program, program_source, programs
+from tests.support.plants.orm import PLANTS
+
+A, B, C = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
+
+
+def _model() -> Model:
+    return Model({A: Row({"i": 1, "s": "ab"}), B: Row({"i": None, "s": "a_b"}), C: Row({"i": 3, "s": None})})
+
+
+# -- pure ----------------------------------------------------------------------------------------------
+
+def test_three_valued_logic_follows_postgresql():
+    row = Row({"i": None, "s": "x"})
+    assert oracles.evaluate(Leaf("i", "gt", 0), row) is None
+    assert oracles.evaluate(Node("not", (Leaf("i", "gt", 0),)), row) is None
+    assert oracles.evaluate(Node("or", (Leaf("i", "gt", 0), Leaf("s", "exact", "x"))), row) is True
+    assert oracles.evaluate(Node("and", (Leaf("i", "gt", 0), Leaf("s", "exact", "y"))), row) is False
+    assert oracles.evaluate(Leaf("i", "exact", None), row) is True  # exact None is IS NULL
+    assert oracles.evaluate(Leaf("s", "in", []), row) is False
+    assert oracles.evaluate(Leaf("s", "in", ["y", None]), row) is None
+    assert oracles.evaluate(FRef("i", "gt", "si"), row) is None
+
+
+def test_contains_is_a_substring_and_icontains_folds_ascii_only():
+    assert oracles.evaluate(Leaf("s", "contains", "_"), Row({"s": "ab"})) is False
+    assert oracles.evaluate(Leaf("s", "icontains", "AB"), Row({"s": "xaby"})) is True
+    assert oracles.evaluate(Leaf("s", "icontains", "É"), Row({"s": "é"})) is False
+
+
+def test_ordering_puts_nulls_last_ascending_and_first_descending():
+    model = _model()
+    asc = sorted(model.rows, key=lambda i: oracles.order_key(("i",), model.rows[i], i))
+    desc = sorted(model.rows, key=lambda i: oracles.order_key(("-i",), model.rows[i], i))
+    assert asc == [A, C, B] and desc == [B, C, A]
+
+
+def test_a_read_with_the_model_rows_is_quiet_and_a_wrong_one_is_caught():
+    model, read = _model(), Read(kwargs=(Leaf("i", "gte", 1),), order=("-i",))
+    values = {i: {"i": r.values.get("i"), "s": r.values.get("s")} for i, r in model.rows.items()}
+    right = ReadResult(rows=[(C, values[C], None, None, None), (A, values[A], None, None, None)])
+    assert oracles.check_read(read, right, model, {}, "") == []
+    wrong_order = ReadResult(rows=[(A, values[A], None, None, None), (C, values[C], None, None, None)])
+    assert [f.facts["problem"] for f in oracles.check_read(read, wrong_order, model, {}, "")] == ["order"]
+    missing = ReadResult(rows=[(C, values[C], None, None, None)])
+    assert [f.facts["problem"] for f in oracles.check_read(read, missing, model, {}, "")] == ["missing"]
+    changed = ReadResult(rows=[(C, {**values[C], "i": 4}, None, None, None), (A, values[A], None, None, None)])
+    assert [f.property_id for f in oracles.check_read(read, changed, model, {}, "")] == [catalog.ORM_ROUND_TRIP]
+
+
+def test_aggregates_ignore_nulls():
+    rows = list(_model().rows.values())
+    assert oracles.expected_aggregate("Count", "*", rows) == 3
+    assert oracles.expected_aggregate("Count", "i", rows) == 2
+    assert oracles.expected_aggregate("Sum", "i", rows) == 4
+    assert oracles.expected_aggregate("Avg", "i", rows) == 2
+    assert oracles.expected_aggregate("Max", "i", []) is None
+
+
+def test_refusal_wants_aksaras_validation_error():
+    ok = oracles.Attempt("i", "int_edges", 2**31, error="ValidationError", error_module="aksara.exceptions")
+    assert oracles.check_refusal(ok, "") == []
+    db = oracles.Attempt("i", "int_edges", 2**31, error="DatabaseError", error_module="aksara.exceptions")
+    assert [f.facts["outcome"] for f in oracles.check_refusal(db, "")] == ["DatabaseError"]
+    kept = oracles.Attempt("d", "numeric_garbage", "1.5", rows_added=1, accepted=decimal.Decimal("1.50"),
+                           stored_raw=decimal.Decimal("1.50"), read_back=decimal.Decimal("1"))
+    assert [f.property_id for f in oracles.check_refusal(kept, "")] == [catalog.ORM_ROUND_TRIP]
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs())
+def test_a_program_is_stored_as_source_that_evaluates_back(program):
+    assert eval_program(program_source(program)) == program
+
+
+# -- live ----------------------------------------------------------------------------------------------
+
+D = decimal.Decimal
+ROWS = ({"i": 1, "d": D("1.25"), "s": "ab"}, {"i": 5, "d": D("-3.50"), "s": "cd", "owner": "ada"}, {})
+QUIET = Program(ROWS, (
+    Read(kwargs=(Leaf("i", "gte", 1),), order=("-i",)), Read(q=(Node("not", (Leaf("i", "gte", 5),)),)),
+    Read(aggregates=(("Sum", "i"), ("Avg", "d"), ("Count", "*")), terminal="aggregate"),
+    Write("m2m_add", target=1, tag="red"), Read(select_related=True, prefetch_related=True),
+    Write("update", values=(("s", "x"), ("i", ("F", "i", 1))), q=Node("or", (Leaf("i", "lt", 2), Leaf("s", "exact", "cd")))),
+    Write("delete", q=Leaf("i", "isnull", True)), Read(terminal="count"),
+))
+CAUGHT = {  # plant -> (what runs, the property that must catch it)
+    "gte_as_gt": ("program", catalog.ORM_READ_DIFFERENTIAL),
+    "decimal_read_truncated": ("program", catalog.ORM_ROUND_TRIP),
+    "update_ignores_q": ("program", catalog.ORM_WRITE_DIFFERENTIAL),
+    "integer_range_unchecked": ("attempt", catalog.ORM_INVALID_REFUSED),
+}
+
+
+@pytest.fixture(scope="module")
+def lab(pg_server):
+    from fuzz.properties.orm import OrmLab
+
+    lab = OrmLab(pg_server, database=f"fuzz_orm_selftest")
+    yield lab
+    lab.close()
+
+
+def _run(lab, what: str) -> list:
+    return lab.run(QUIET) if what == "program" else lab.attempt("i", "int_edges", 2**31)
+
+
+def test_unmodified_aksara_is_quiet(lab):
+    assert lab.run(QUIET) == []
+    assert lab.attempt("i", "int_edges", 2**31) == []
+    assert lab.attempt("d", "numeric", "1.5") == []
+
+
+@pytest.mark.parametrize("plant", sorted(CAUGHT))
+def test_planted_fault_is_caught(lab, plant, monkeypatch):
+    what, property_id = CAUGHT[plant]
+    PLANTS[plant](monkeypatch)
+    found = _run(lab, what)
+    assert property_id in {f.property_id for f in found}, [f.message for f in found]
+
+
+def test_a_finding_replays_from_its_stored_program(lab, monkeypatch):
+    from fuzz.properties.orm import replay_input
+
+    with monkeypatch.context() as patch:
+        PLANTS["gte_as_gt"](patch)
+        found = [f for f in lab.run(QUIET) if f.property_id == catalog.ORM_READ_DIFFERENTIAL]
+        assert found and found[0].replay["area"] == "orm"
+        stored = found[0].replay
+        again = replay_input(lab, stored["call"], decode(stored["args"]))
+        assert catalog.ORM_READ_DIFFERENTIAL in {f.property_id for f in again}
+    assert replay_input(lab, stored["call"], decode(stored["args"])) == []
