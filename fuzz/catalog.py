@@ -95,6 +95,7 @@ WRITES_ROUND_TRIP = "writes.round_trip"
 WRITES_STATE_INTEGRITY = "writes.state_integrity"
 WRITES_STORED_ROW_READABLE = "writes.stored_row_readable"
 WRITES_BOUNDED_COST = "writes.bounded_cost"
+WRITES_BULK_AS_SINGLE = "writes.bulk_as_single"
 
 AUTHZ_ROUTE_REQUIRES_AUTH = "authz.route_requires_auth"
 AUTHZ_CROSS_TENANT_DENIED = "authz.cross_tenant_denied"
@@ -288,6 +289,11 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(WRITES_BOUNDED_COST, "rest_api", "malformed_payloads",
        "Oversized and deep bodies are rejected with 400/413/422 within the time and memory bounds.",
        f"{_WRITES}.check_bounded_cost", "strategies.writes.oversized_cases"),
+    _p(WRITES_BULK_AS_SINGLE, "rest_api", "restricted_field_read_write",
+       "A bulk create applies field policy to every item as a single create does, names every item's denied "
+       "fields, and stores all of its items or none.",
+       f"{_WRITES}.check_bulk_as_single", "strategies.writes.bulk_cases",
+       applies="a resource whose target declares a bulk create route"),
 
     _p(SERIALIZERS_ROUND_TRIP_PARITY, "rest_api", "schema_bypass",
        "A create accepted both through a create serializer and through a viewset of the same model without one "

@@ -10,6 +10,9 @@ Properties (oracles in fuzz/oracles/writes.py, rule table and bounds in docs/wri
 - ``writes.stored_row_readable``: a stored row never makes later reads fail;
 - ``writes.bounded_cost``: oversized and deep bodies are rejected with 400/413/422 within
   the time and memory bounds, and the app stays healthy;
+- ``writes.bulk_as_single``: a bulk create route (where the target declares one) applies field
+  policy to every item as a single create does, names every item's denied fields, and stores
+  all of its items or none;
 - the generic oracles (no 5xx, JSON envelope, no leak) on every write.
 """
 
@@ -22,10 +25,10 @@ from hypothesis import strategies as st
 from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from fuzz.properties.writes import run_write_case, with_steps
+from fuzz.properties.writes import run_bulk_case, run_write_case, with_steps
 from fuzz.sweep import sweeps, swept
-from strategies.writes import (create_sweep, known_rows, oversized_cases, oversized_resources, sequence_lengths,
-                              sequence_step_cases, write_cases)
+from strategies.writes import (bulk_cases, create_sweep, known_rows, oversized_cases, oversized_resources,
+                              sequence_lengths, sequence_step_cases, write_cases)
 
 
 WRITES = (catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_ROUND_TRIP, catalog.WRITES_STATE_INTEGRITY,
@@ -86,3 +89,15 @@ def test_oversized_bodies(live_target, oracle_context, seeded_rows, data):
     case = data.draw(oversized_cases(live_target.info, seeded_rows, resource_name), label="case")
     outcome = run_write_case(live_target, oracle_context, case, measure_memory=True)
     judge(with_steps(outcome.findings, [case], [outcome.created_id], measure_memory=True))
+
+
+# Each example resets the database: a third of the profile's examples keeps the test within its budget.
+@judges(catalog.WRITES_BULK_AS_SINGLE, also=(catalog.WRITES_STATE_INTEGRITY, *HTTP))
+@settings(scaled(0.3))
+@given(data=st.data())
+def test_bulk_creates(live_target, oracle_context, seeded_rows, resource_name, data):
+    """A batch of 1-4 create bodies (valid, restricted, nested-denied or unknown keys) as any principal."""
+    if live_target.info.resource(resource_name).bulk_create_path is None:
+        pytest.skip(f"{resource_name}: the target declares no bulk create route")
+    case = data.draw(bulk_cases(live_target.info, seeded_rows, resource_name), label="case")
+    judge(run_bulk_case(live_target, oracle_context, case))

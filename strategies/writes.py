@@ -3,7 +3,8 @@
 :func:`write_cases` draws a :class:`WriteCase` for one resource: any principal of the target, any
 write operation the resource routes, a row to update (one created earlier in the sequence, one of the
 principal's tenant, any seeded one, or a random id) and a write body (:mod:`strategies.payloads`).
-:func:`oversized_cases` draws the oversized creates and updates, :func:`sequence_step_cases` each step of
+:func:`oversized_cases` draws the oversized creates and updates, :func:`bulk_cases` a batch for a
+resource's bulk create route, :func:`sequence_step_cases` each step of
 a write sequence and :func:`create_sweep` lists the creates the body sweep sends first.
 ``fuzz/properties/writes.py`` sends a case and applies the write oracles.
 """
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from hypothesis import strategies as st
 
 from strategies.compact import CompactDict
-from strategies.payloads import WriteBody, oversized_bodies, write_bodies
+from strategies.payloads import (WriteBody, nested_denied_bodies, oversized_bodies, restricted_key_bodies,
+                                 unknown_key_bodies, valid_bodies, write_bodies)
 from strategies.sweeps import write_bodies_swept
 
 if TYPE_CHECKING:
@@ -169,3 +171,37 @@ def oversized_cases(info: TargetInfo, rows: KnownRows, resource_name: str) -> st
         return create | update
 
     return st.sampled_from([p.name for p in info.principals]).flatmap(build)
+
+
+BULK_ITEMS = 4  # items a bulk case sends at most
+
+
+@dataclass(frozen=True)
+class BulkCase:
+    """One bulk create: who, which resource, and the items (each a create body of its own)."""
+
+    principal: str
+    resource: str
+    items: tuple[WriteBody, ...]
+
+    def body_bytes(self) -> bytes:
+        return b"[" + b", ".join(item.body_bytes() for item in self.items) + b"]"
+
+
+def bulk_item_bodies(resource: Any, fk_ids: Mapping[str, Sequence[str]]) -> st.SearchStrategy[WriteBody]:
+    """One item of a batch: a valid create body, or one with restricted, nested-denied or unknown keys."""
+    return st.one_of(valid_bodies(resource, fk_ids), valid_bodies(resource, fk_ids),
+                     restricted_key_bodies(resource, fk_ids), nested_denied_bodies(resource, fk_ids),
+                     unknown_key_bodies(resource, fk_ids))
+
+
+def bulk_cases(info: TargetInfo, rows: KnownRows, resource_name: str) -> st.SearchStrategy[BulkCase]:
+    """Any principal sending 1 to :data:`BULK_ITEMS` create bodies to the resource's bulk create route."""
+    resource = info.resource(resource_name)
+
+    def for_principal(principal: str) -> st.SearchStrategy:
+        items = st.lists(bulk_item_bodies(resource, fk_ids_for(rows, info.principal(principal).tenant)),
+                         min_size=1, max_size=BULK_ITEMS)
+        return st.builds(BulkCase, st.just(principal), st.just(resource_name), items.map(tuple))
+
+    return st.sampled_from([p.name for p in info.principals]).flatmap(for_principal)

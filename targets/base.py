@@ -104,6 +104,8 @@ class ResourceSpec:
     update_serializer: bool = False  # an update_serializer_class handles PATCH
     soft_delete: bool = False  # the model is an aksara.contrib.soft_delete.SoftDeleteModel
     trash_path: str | None = None  # a route listing the caller's soft-deleted rows (the target declares it)
+    # a POST route creating a JSON list of create bodies as one batch (the target declares it)
+    bulk_create_path: str | None = None
     join_tables: tuple[tuple[str, str], ...] = ()  # (junction table, other model) of each many-to-many field
 
     def field(self, name: str) -> FieldSpec:

@@ -47,6 +47,11 @@ _feature("principal", "security principals (aksara.security.principal.Principal)
          _importable("aksara.security.principal", "Principal"))
 _feature("mcp_claims", "MCP claim mapping (aksara.security.context.principal_from_mcp_claims)",
          _importable("aksara.security.context", "principal_from_mcp_claims"))
+_feature("bulk_payload_policy", "helper-level bulk and upsert payload validation "
+         "(aksara.security.enforcement.validate_bulk_payload_policy)",
+         _importable("aksara.security.enforcement", "validate_upsert_payload_policy"))
+_feature("request_principal", "principal resolution from request state (aksara.security.context.principal_from_request)",
+         _importable("aksara.security.adapters", "annotate_request_state"))
 _feature("policy_engine", "the field policy engine (aksara.security.policy.PolicyEngine)",
          _importable("aksara.security.policy", "PolicyEngine"))
 _feature("scope_check", "MCP scope checks (aksara.security.mcp.require_scope)",

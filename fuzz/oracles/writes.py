@@ -554,6 +554,83 @@ def check_state_integrity(exchange: Exchange, changed_tables: Sequence[str]) -> 
     )]
 
 
+def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation], cleans: Sequence[bool],
+                         stored: int) -> list[Finding]:
+    """A bulk create decides as single creates of its items would, and as one batch.
+
+    Each item gets the rule table a single create of it gets (:func:`expected_denials`);
+    Aksara's docs make a batch one security boundary ("Any denied item denies the whole
+    batch", ``validate_bulk_payload_policy``). So, with ``stored`` the rows the request added:
+
+    - 2xx: no item held a key its principal may not write or an unknown key, and every item
+      was stored (``stored`` equals the number of items);
+    - 403 with ``denied_fields``: the list is the union of the items' denied keys and paths
+      (optionally plus their unknown keys), without repeats, unless the principal may not
+      create at all;
+    - a batch whose items are all clean, whose only faults are policy-denied fields, is
+      refused with those ``denied_fields``, not otherwise (a route-level 401/403 without
+      them, a 404 and a 5xx excepted, as for a single write);
+    - any refusal stores no item (no partial batch).
+    """
+    judged(catalog.WRITES_BULK_AS_SINGLE)
+    denied = frozenset().union(*(e.denied for e in expectations))
+    unknown = frozenset().union(*(e.unknown for e in expectations))
+    server = frozenset().union(*(e.server_keys for e in expectations))
+    route = exchange.route or exchange.path
+    status = exchange.status
+    findings: list[Finding] = []
+
+    def finding(problem: str, message: str, observed: Any, expected: Any, **more: Any) -> None:
+        findings.append(Finding(catalog.WRITES_BULK_AS_SINGLE, f"POST {route} ({len(expectations)} items): {message}",
+                                observed=observed, expected=expected, exchanges=(exchange,),
+                                facts=_facts(exchange, problem=problem, items=str(len(expectations)), **more)))
+
+    if 200 <= status < 300:
+        for key in sorted(denied | unknown):
+            finding("accepted_denied", f"accepted an item key the principal may not write: {_short_path(key)}",
+                    status, {"status": 403, "denied_fields": sorted(denied)},
+                    key_kind="unknown" if key in unknown else "denied", field=_short_path(key))
+        if not (denied | unknown) and stored != len(expectations):
+            finding("not_all_stored", f"answered {status} but stored {stored} rows", stored, len(expectations))
+        return findings
+    if stored:
+        finding("partial_batch", f"refused with {status} but stored {stored} of the items", stored, 0)
+    reported = denied_fields_of(exchange) if status == 403 else None
+    if reported is not None and action_denied_for(exchange, expectations):
+        return findings
+    if reported is not None:
+        if set(reported) not in (set(denied), set(denied | unknown)) or len(reported) != len(set(reported)):
+            missing, extra = sorted(denied - set(reported)), sorted(set(reported) - denied - unknown)
+            finding("denied_fields_differ", f"403 denied_fields {sorted(reported)[:6]} differ from the items' "
+                    f"{sorted(denied)[:6]}", sorted(reported), sorted(denied),
+                    missing=",".join(_short_path(p) for p in missing)[:300],
+                    extra=",".join(_short_path(p) for p in extra)[:300],
+                    field=_short_path((missing or extra or [""])[0]))
+        return findings
+    policy_only = denied - server
+    if (all(cleans) and policy_only and not (unknown | server) and status not in ROUTE_DENIAL
+            and status != 404 and status < 500):
+        finding("rejected_without_denied_fields", f"items whose only fault is denied fields "
+                f"{sorted(policy_only)[:5]} got {status} without denied_fields", status,
+                {"status": 403, "denied_fields": sorted(denied)})
+    return findings
+
+
+def action_denied_for(exchange: Exchange, expectations: Sequence[Expectation]) -> bool:
+    """Whether a 403 refuses the create itself (every key of every item listed), not particular fields."""
+    body = exchange.response_json()
+    detail: Any = body.get("error", {}).get("message") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    if isinstance(detail, str):
+        try:
+            detail = ast.literal_eval(detail)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return False
+    if not isinstance(detail, dict) or not ACTION_DENIED.search(str(detail.get("reason", ""))):
+        return False
+    sent = set().union(*(e.denied | e.unknown | e.writable for e in expectations))
+    return set(detail.get("denied_fields") or ()) >= {k for k in sent if "." not in k and "[" not in k}
+
+
 def check_readable_after_write(write: Exchange, reads: Sequence[Exchange]) -> list[Finding]:
     """After a write that stored something (accepted, or failed but committed), reads still work (no 5xx)."""
     judged(catalog.WRITES_STORED_ROW_READABLE)

@@ -15,12 +15,12 @@ import tracemalloc
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Sequence
 
-from fuzz.findings import Finding, with_facts, with_replay
+from fuzz.findings import Finding, replayable, with_facts, with_replay
 from fuzz.oracles import writes as oracle
 from fuzz.oracles.context import OracleContext
 from fuzz.oracles.http import check_error_envelope, check_health_after, check_no_leak, check_no_server_error
 from strategies.payloads import NO_DOCUMENT
-from strategies.writes import WriteCase  # inputs stored before it moved name it here (fuzz.inputs)
+from strategies.writes import BulkCase, WriteCase  # inputs stored before it moved name it here (fuzz.inputs)
 
 if TYPE_CHECKING:
     from targets.base import TargetInfo
@@ -189,3 +189,28 @@ def with_steps(findings: Sequence[Finding], steps: Sequence[WriteCase], created:
     """The findings carrying the whole write sequence that led to them, for replay."""
     return with_replay(findings, "writes", "write_steps", steps=tuple(steps), created=tuple(created),
                        measure_memory=measure_memory)
+
+
+@replayable("writes", env=("live", "context"), names=("resource",))
+def run_bulk_case(live: LiveTarget, context: OracleContext, case: BulkCase, resource: Any = None) -> list[Finding]:
+    """Send ``case`` to the resource's bulk create route (from the seed state, where the previous case left it);
+    the generic, state and bulk oracles."""
+    resource = live.info.resource(resource or case.resource) if not hasattr(resource, "table") else resource
+    kind = live.info.principal(case.principal).kind
+    count_sql = f'SELECT count(*) FROM public."{resource.table}"'
+    before = live.run(live.db.conn.fetchval(count_sql))
+    mark = mark_state(live)
+    try:
+        exchange = live.request(case.principal, "POST", resource.bulk_create_path, content=case.body_bytes(),
+                                headers=[("content-type", "application/json")], route=resource.bulk_create_path)
+        stored = live.run(live.db.conn.fetchval(count_sql)) - before
+        findings = generic_checks(exchange, context)
+        findings += oracle.check_state_integrity(exchange, changed_since(live, mark))
+        expectations = [oracle.expected_denials(resource, kind, item.document) for item in case.items]
+        findings += oracle.check_bulk_as_single(exchange, expectations, [item.clean for item in case.items], stored)
+        findings += check_health_after(live.healthy(), exchange)
+    finally:
+        live.reset()
+    classes = sorted({item.hostile_class for item in case.items})
+    return with_facts(findings, principal_kind=kind, resource=case.resource, operation="bulk_create",
+                      hostile_class=",".join(classes))

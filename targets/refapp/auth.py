@@ -7,6 +7,15 @@ The middleware sets everything Aksara reads: ``request.state.principal``, ``user
 drives PostgreSQL row-level security. A bearer token that does not verify gets a
 401 in Aksara's JSON error envelope.
 
+Where the release has Aksara's request resolvers (``aksara.security.context``,
+``aksara.security.adapters``), the middleware does what its docs ask of an authentication
+adapter and no more: it attaches the verified user-shaped state (``user``, ``tenant_id``,
+``auth_method``) and lets Aksara's ``principal_from_request`` build the canonical principal
+from it (``principal_from_user``: roles from ``is_superuser``/``is_staff``), written back with
+``annotate_request_state``. Agent tokens keep ``principal_from_mcp_claims`` (their scopes
+and audience are in the claims, which request state does not carry); the system and
+anonymous principals come from ``aksara.security.context`` as well.
+
 Releases without ``aksara.security`` (before 0.5.50) have no ``Principal``: there the
 app's own :class:`AppPrincipal` carries the same facts and Aksara reads
 ``request.state.user`` / ``is_ai_agent`` / ``tenant_id`` as before.
@@ -49,7 +58,16 @@ def _principal_class() -> Any:
     return None
 
 
+def aksara_resolves() -> bool:
+    """Whether the release resolves principals from request state (``principal_from_request``)."""
+    return features.has("request_principal")
+
+
 def anonymous_principal() -> Any:
+    if aksara_resolves():
+        from aksara.security.context import anonymous_principal as aksara_anonymous
+
+        return aksara_anonymous()
     principal_cls = _principal_class()
     return principal_cls.anonymous() if principal_cls else AppPrincipal("anonymous")
 
@@ -62,6 +80,10 @@ def user_principal(user_id: str, tenant_id: str | None, roles: tuple[str, ...]) 
 
 
 def system_principal(tenant_id: str | None) -> Any:
+    if aksara_resolves():
+        from aksara.security.context import system_principal as aksara_system
+
+        return aksara_system("aksara-fuzz system principal", tenant_id=tenant_id)
     principal_cls = _principal_class()
     if principal_cls:
         return principal_cls.system("aksara-fuzz system principal", tenant_id=tenant_id)
@@ -98,6 +120,9 @@ class Identity:
     principal: Any
     user: Any
     tenant_id: str | None
+    # the principal is Aksara's to resolve from the request state this identity attaches
+    # (``principal`` is then what that resolution gives, for callers outside a request)
+    from_state: bool = False
 
 
 def anonymous_identity() -> Identity:
@@ -105,9 +130,14 @@ def anonymous_identity() -> Identity:
 
 
 def identity_for_user(user_id: str, tenant_id: str | None, staff: bool) -> Identity:
-    roles = ("staff",) if staff else ("user",)
-    principal = user_principal(user_id, tenant_id, roles)
-    return Identity(principal, FuzzUser(user_id, tenant_id, is_staff=staff, is_superuser=staff), tenant_id)
+    user = FuzzUser(user_id, tenant_id, is_staff=staff, is_superuser=staff)
+    if aksara_resolves():
+        from aksara.security.context import principal_from_user
+
+        return Identity(principal_from_user(user, tenant_id=tenant_id, auth_method="jwt"), user, tenant_id,
+                        from_state=True)
+    principal = user_principal(user_id, tenant_id, ("staff",) if staff else ("user",))
+    return Identity(principal, user, tenant_id)
 
 
 def identity_for_system(tenant_id: str | None = None) -> Identity:
@@ -184,11 +214,15 @@ class BearerAuthMiddleware:
         if identity is self.anonymous and self._session_path(scope.get("path", "")):
             identity = session_identity(state.get("user")) or identity
         principal = identity.principal
-        state["principal"] = principal
         state["user"] = identity.user
         state["is_ai_agent"] = principal.is_ai_agent
         state["tenant_id"] = identity.tenant_id
         state["auth_method"] = principal.auth_method
+        if identity.from_state and scope["type"] == "http":
+            state.pop("principal", None)
+            resolve_principal(scope)
+        else:
+            state["principal"] = principal
         token = tenant_id_var.set(identity.tenant_id)
         try:
             await self.app(scope, receive, send)
@@ -199,6 +233,18 @@ class BearerAuthMiddleware:
     def _session_path(self, path: str) -> bool:
         """Whether ``path`` is under a prefix where the admin's session cookie is the credential."""
         return _under(path, self.session_prefixes)
+
+
+def resolve_principal(scope: dict) -> Any:
+    """Aksara's principal for the verified state already in ``scope``, written back to the request state."""
+    from aksara.security.adapters import annotate_request_state
+    from aksara.security.context import principal_from_request
+    from starlette.requests import Request
+
+    request = Request(scope)
+    principal = principal_from_request(request)
+    annotate_request_state(request, principal)
+    return principal
 
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:

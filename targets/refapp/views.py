@@ -13,13 +13,20 @@
   takes no request parameter (Aksara injects one for its checks).
 - ``/categories``: cursor pagination (ordered by id, as Aksara's docs require), a
   ``ModelSerializer``, readable by anyone, writable by staff only.
-- ``/catalog``: a read-only view of the same categories in Aksara's own classes — reads by anyone,
-  no writes by anyone (``OperationPermission(allow=["read"])``), no agents (``DenyAI``, and the viewset
-  is not AI-exposed, so MCP keeps one tool set per model) — with an explicit ``LimitOffsetPagination``
-  and filters without search. (Writes through a second viewset of one table make Schemathesis'
-  stateful ``ensure_resource_availability`` expect a row another route deleted: see README.)
+- ``/catalog``: a second view of the same categories in Aksara's own classes — reads by anyone,
+  writes by staff (``OperationPermission(allow=["read"]) | IsAdminUser()``), no agents (``DenyAI``,
+  and the viewset is not AI-exposed, so MCP keeps one tool set per model) — with an explicit
+  ``LimitOffsetPagination`` and filters without search. The write families judge both viewsets of
+  the table.
 - ``/comments/with-tickets``: a collection action returning the caller's latest comments with their
   ticket expanded by a serializer's ``Meta.expand``, batch-loaded with ``prefetch_for_serializer``.
+- ``/tickets/bulk``: a bulk create (body: a JSON list of create bodies). Each item is validated by the
+  route's create schema, the batch by Aksara's helper-level ``validate_bulk_payload_policy`` (any
+  denied item denies the whole batch, as docs/security/field-level-permissions.md prescribes for
+  bulk write paths), then a ``ModelSerializer(many=True)`` validates and saves the items in one
+  ``transaction.atomic()`` with the caller's tenant, as the generated create sets it.
+- ``/categories/upsert``: create the category of a ``name`` or update the one that has it
+  (``Model.objects.upsert`` on the unique ``name``), checked by ``validate_upsert_payload_policy``.
 
 Two application rules Aksara's docs make the application's job are followed: an agent
 token's MCP scopes also govern its REST calls (``AgentScopes``, as in the MCP tutorial's
@@ -36,6 +43,7 @@ to limit/offset). :func:`build_viewsets` builds them for the features detected n
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from aksara.api import ModelSerializer, ModelViewSet, action
@@ -52,6 +60,8 @@ from aksara.permissions import (
     OperationPermission,
 )
 from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from targets import features
 from targets.refapp.models import TICKET_STATUSES, Category, Comment, Ticket
@@ -68,6 +78,53 @@ def filter_backend() -> type | None:
 def paginator(name: str) -> type | None:
     """The named Aksara paginator class when the release has it."""
     return getattr(aksara_pagination, name) if features.has(f"paginator:{name}") else None
+
+
+BULK_MAX = 20  # items a bulk create takes at most
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body (400 when it is not JSON)."""
+    try:
+        return await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(status_code=400, detail="Body must be JSON")
+
+
+def validated_item(schema: type, item: Any, index: int | None = None) -> dict[str, Any]:
+    """``item`` checked by a route's create schema, as the generated create route checks its body
+    (a 422 in the same envelope), then dumped as that route dumps it (only the keys sent)."""
+    if not isinstance(item, dict):
+        loc = ("body",) if index is None else ("body", index)
+        raise RequestValidationError([{"type": "dict_type", "loc": loc, "msg": "Input should be an object",
+                                       "input": None}])
+    try:
+        return schema.model_validate(item).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        prefix = ("body",) if index is None else ("body", index)
+        raise RequestValidationError([{**err, "loc": prefix + tuple(err.get("loc", ()))}
+                                      for err in exc.errors(include_url=False, include_context=False,
+                                                            include_input=False)])
+
+
+def policy_refusal(exc: Exception) -> HTTPException:
+    """Aksara's own 403 for a denied payload (the detail the generated write routes send)."""
+    from aksara.security.enforcement import policy_denied_to_error_payload
+
+    return HTTPException(status_code=403, detail=policy_denied_to_error_payload(exc))
+
+
+def request_principal(request: Request) -> Any:
+    """The caller's principal as Aksara resolves it from the request."""
+    from aksara.security.context import principal_from_request
+
+    return principal_from_request(request)
+
+
+def server_create_fields(viewset: Any, request: Request) -> dict[str, Any]:
+    """The trusted fields the release's generated create adds (the caller's tenant; none before 0.6)."""
+    fields = getattr(viewset, "_server_controlled_create_fields", None)
+    return fields(request) if fields is not None else {}
 
 
 def _backends(*extra: type) -> list[type]:
@@ -113,6 +170,17 @@ class TicketBriefSerializer(ModelSerializer):
     class Meta:
         model = Ticket
         fields = ["id", "tenant_id", "title", "status"]
+
+
+class TicketBulkSerializer(ModelSerializer):
+    """What a bulk create stores of each item: every field a client may write."""
+
+    class Meta:
+        model = Ticket
+        fields = ["title", "status", "body", "priority", "views", "amount", "score", "is_urgent", "due_date",
+                  "resolved_at", "external_ref", "meta", "internal_notes", "approved", "contact_email",
+                  "homepage", "slug", "opens_at", "labels", "tenant_id"]
+        read_only_fields = ["tenant_id"]
 
 
 class CommentThreadSerializer(ModelSerializer):
@@ -177,6 +245,38 @@ def build_viewsets() -> list[type]:
         async def status_choices(self) -> dict[str, Any]:
             """The statuses a ticket can have."""
             return {"statuses": list(TICKET_STATUSES)}
+
+        if features.has("bulk_payload_policy"):
+            @action(detail=False, methods=["post"], path="bulk")
+            async def bulk_create(self, request: Request) -> dict[str, Any]:
+                """Create up to 20 tickets at once; one denied field in any item refuses the whole batch."""
+                from aksara import transaction
+
+                items = await json_body(request)
+                if not isinstance(items, list) or not 1 <= len(items) <= BULK_MAX:
+                    raise HTTPException(status_code=422, detail=f"The body must be a list of 1 to {BULK_MAX} tickets")
+                data = [validated_item(self.create_schema, item, index) for index, item in enumerate(items)]
+                self.check_bulk_policy(request, data)
+                server_fields = server_create_fields(self, request)
+                serializer = TicketBulkSerializer(data=data, many=True, context={"request": request})
+                if not serializer.is_valid():
+                    raise HTTPException(status_code=422, detail=serializer.errors)
+                async with transaction.atomic():
+                    created = await serializer.save(**server_fields)
+                return {"count": len(created),
+                        "results": [self._serialize(t, action="retrieve", request=request) for t in created]}
+
+            def check_bulk_policy(self, request: Request, data: list[dict[str, Any]]) -> None:
+                """Aksara's helper-level bulk validation: any item's denied field refuses the batch (403)."""
+                from aksara.security.enforcement import validate_bulk_payload_policy
+                from aksara.security.exceptions import PolicyDenied
+
+                try:
+                    validate_bulk_payload_policy(principal=request_principal(request), action="create", model=Ticket,
+                                                 payloads=data, surface="rest_bulk_create",
+                                                 context=self._payload_policy_context())
+                except PolicyDenied as exc:
+                    raise policy_refusal(exc)
 
         async def _own_ticket(self, request: Request, pk: str) -> Any:
             """The caller's ticket ``pk`` (400 for a malformed id, 404 when the caller cannot see it)."""
@@ -255,10 +355,31 @@ def build_viewsets() -> list[type]:
         retrieve_serializer_class = CategorySerializer
         stream_enabled = False
 
+        if features.has("bulk_payload_policy"):
+            @action(detail=False, methods=["post"], path="upsert")
+            async def upsert(self, request: Request) -> dict[str, Any]:
+                """Create the category named in the body, or update the one of that name (staff only)."""
+                from aksara.security.enforcement import validate_upsert_payload_policy
+                from aksara.security.exceptions import PolicyDenied
+
+                data = validated_item(self.create_schema, await json_body(request))
+                # the timestamp goes in by hand, as in the upsert example of docs/orm/bulk-operations.md
+                defaults = {**{k: v for k, v in data.items() if k != "name"}, "updated_at": datetime.now(timezone.utc)}
+                try:
+                    validate_upsert_payload_policy(principal=request_principal(request), model=Category,
+                                                   insert_payload=data,
+                                                   update_payload={k: v for k, v in data.items() if k != "name"},
+                                                   conflict_target=["name"], surface="rest_upsert",
+                                                   context=self._payload_policy_context())
+                except PolicyDenied as exc:
+                    raise policy_refusal(exc)
+                category, created = await Category.objects.upsert(name=data["name"], defaults=defaults)
+                return {"created": created, **self._serialize(category, action="retrieve", request=request)}
+
     class CatalogViewSet(ModelViewSet):
         model = Category
         prefix = "/catalog"
-        permission_classes = [OperationPermission(allow=["read"]), DenyAI]
+        permission_classes = [OperationPermission(allow=["read"]) | IsAdminUser(), DenyAI]
         ai_exposed = False
         pagination_class = paginator("LimitOffsetPagination")
         list_serializer_class = CategorySerializer

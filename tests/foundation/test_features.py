@@ -16,7 +16,8 @@ from tests.foundation.test_cli import run_pytest
 OLD_RELEASE = {  # what Aksara 0.5.47 lacks, as far as the reference target is concerned
     "mcp", "mcp_approval", "filter_backend", "principal", "mcp_claims", "policy_engine", "scope_check",
     "doctor", "route_iter", "startup_ddl_guard", "setting:mcp_require_scoped_tokens",
-    "setting:mcp_token_audience", "setting:mcp_approval_secret", "admin_site",
+    "setting:mcp_token_audience", "setting:mcp_approval_secret", "admin_site", "bulk_payload_policy",
+    "request_principal",
 }
 
 

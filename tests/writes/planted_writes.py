@@ -18,7 +18,9 @@ from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from targets.base import ResourceSpec, TargetInfo
-from targets.refapp.views import TicketViewSet
+from aksara.api import action
+
+from targets.refapp.views import TicketViewSet, json_body, server_create_fields, validated_item
 
 
 def _principal(request: Request) -> Any:
@@ -107,8 +109,33 @@ class FragileListTickets(TicketViewSet):
         return await super().list(request, limit, offset, **filters)
 
 
+class FirstItemBulkTickets(TicketViewSet):
+    """Fault: the bulk create checks the field policy of its first item only."""
+
+    prefix = "/planted-bulkfirst/tickets"
+
+    def check_bulk_policy(self, request: Request, data: list) -> None:
+        super().check_bulk_policy(request, data[:1])
+
+
+class PiecemealBulkTickets(TicketViewSet):
+    """Fault: the bulk create checks and stores one item at a time, so a denied item leaves the earlier ones stored."""
+
+    prefix = "/planted-bulkpiece/tickets"
+
+    @action(detail=False, methods=["post"], path="bulk")
+    async def bulk_create(self, request: Request) -> dict:
+        items = await json_body(request)
+        server_fields = server_create_fields(self, request)
+        for index, item in enumerate(items):
+            data = validated_item(self.create_schema, item, index)
+            self.check_bulk_policy(request, [data])
+            await self.model.objects.create(**data, **server_fields)
+        return {"count": len(items)}
+
+
 PLANTED_VIEWSETS = [StrippingTickets, CommitThenFailTickets, TopLevelOnlyTickets, ManglingTickets,
-                    NullClearingTickets, FragileListTickets]
+                    NullClearingTickets, FragileListTickets, FirstItemBulkTickets, PiecemealBulkTickets]
 SLOW_PATH = "/planted-slow/tickets/"
 HANG_PATH = "/planted-hang/tickets/"
 HOG_PATH = "/planted-hog/tickets/"
@@ -143,5 +170,6 @@ def extend(app: Any) -> None:
 
 
 def planted_resource(info: TargetInfo, prefix: str) -> ResourceSpec:
-    """The Ticket resource as served under a planted prefix (no custom actions)."""
-    return dataclasses.replace(info.resource("Ticket"), prefix=prefix.rstrip("/"), actions=())
+    """The Ticket resource as served under a planted prefix (no custom actions but its bulk create)."""
+    prefix = prefix.rstrip("/")
+    return dataclasses.replace(info.resource("Ticket"), prefix=prefix, actions=(), bulk_create_path=f"{prefix}/bulk")

@@ -6,8 +6,8 @@ import pytest
 
 from fuzz.oracles import writes as oracle
 from fuzz.oracles.context import OracleContext
-from fuzz.properties.writes import run_write_case
-from strategies.writes import WriteCase, known_rows
+from fuzz.properties.writes import run_bulk_case, run_write_case
+from strategies.writes import BulkCase, WriteCase, known_rows
 from strategies.payloads import WriteBody
 from tests.support.planted import started_planted
 from tests.writes.planted_writes import HANG_PATH, HOG_PATH, LIMITED_PATH, SLOW_PATH, extend, planted_resource
@@ -192,3 +192,39 @@ def test_bounded_cost_catches_an_accepted_deep_document(planted, ctx):
     body = WriteBody("deep", {"title": "t"}, raw=document_raw, clean=True, depth=101)
     findings = run_write_case(planted, ctx, WriteCase("user_a", "Ticket", "create", body)).findings
     assert [f.facts["problem"] for f in props(findings, "writes.bounded_cost")] == ["deep_accepted"]
+
+
+# -- bulk create as single creates --------------------------------------------------------------------
+
+def bulk(live, ctx, principal, documents, prefix=None):
+    resource = planted_resource(live.info, prefix) if prefix else live.info.resource("Ticket")
+    case = BulkCase(principal, "Ticket", tuple(WriteBody("valid", d, clean=True) for d in documents))
+    return run_bulk_case(live, ctx, case, resource=resource)
+
+
+def test_bulk_catches_a_batch_whose_later_items_go_unchecked(planted, ctx):
+    findings = bulk(planted, ctx, "user_a", [{"title": "a"}, {"title": "b", "reference_code": "RC-9"}],
+                    "/planted-bulkfirst/tickets")
+    found = props(findings, "writes.bulk_as_single")
+    assert [(f.facts["problem"], f.facts["field"]) for f in found] == [("accepted_denied", "reference_code")]
+
+
+def test_bulk_catches_a_refused_batch_that_stored_part_of_it(planted, ctx):
+    findings = bulk(planted, ctx, "agent_write", [{"title": "a"}, {"title": "b", "approved": True}],
+                    "/planted-bulkpiece/tickets")
+    found = props(findings, "writes.bulk_as_single")
+    assert [f.facts["problem"] for f in found] == ["partial_batch"]
+    assert [f.facts["tables"] for f in props(findings, "writes.state_integrity")] == ["tickets"]
+
+
+@pytest.mark.parametrize("principal,documents", [
+    ("user_a", [{"title": "a"}, {"title": "b", "priority": 3}]),                          # 2xx, both stored
+    ("user_a", [{"title": "a"}, {"title": "b", "reference_code": "RC"}, {"title": "c", "meta": {"tenant_id": 1}}]),
+    ("agent_write", [{"title": "a", "approved": True}, {"title": "b", "approved": False}]),  # one name, twice
+    ("user_a", [{"title": "a"}, {"title": "b", "nope": 1}]),                              # 422 extra_forbidden
+    ("anonymous", [{"title": "a"}]),                                                      # route-level 403
+    ("user_no_tenant", [{"title": "a"}]),                                                 # no tenant to create in
+])
+def test_bulk_is_quiet_on_the_reference_bulk_create(planted, ctx, principal, documents):
+    findings = bulk(planted, ctx, principal, documents)
+    assert props(findings, "writes.bulk_as_single", "writes.state_integrity", "http.no_server_error") == []
