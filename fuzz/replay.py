@@ -117,6 +117,22 @@ def replay_queries(finding: Finding, env: ReplayEnv) -> list[Finding]:
     return props.with_example_facts(world, args["principal"], resource, findings)
 
 
+def replay_ai_query(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The query plan again, judged against the query area's model (fuzz/properties/ai_query.py)."""
+    from fuzz.properties import ai_query as props
+    from fuzz.properties.queries import QueryWorld
+
+    call, args = _input(finding)
+    live = env.live
+    live.reset()
+    world = QueryWorld.build(live)
+    resource = live.info.resource(args.pop("resource"))
+    try:
+        return getattr(props, call)(world, resource=resource, **args)
+    finally:
+        live.reset()
+
+
 def replay_writes(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The whole write sequence again from the seed; the last write is judged (fuzz/properties/writes.py)."""
     from fuzz.properties.writes import write_steps
@@ -266,6 +282,7 @@ AREAS: dict[str, Replayer] = {
     "http": replay_http,
     "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
     "queries": replay_queries,
+    "ai_query": replay_ai_query,
     "writes": replay_writes,
     "authz": replay_authz,
     "tokens": replay_tokens,
