@@ -381,7 +381,7 @@ PROPERTY_IDS = (
     "migrations.guardrail_blocks", "migrations.round_trip", "migrations.handwritten_round_trip",
     "tasks.provenance", "tasks.exactly_once", "tasks.nothing_lost", "tasks.retry_backoff", "tasks.durable_conflicts",
     "serializers.round_trip_parity", "serializers.patch_keeps_omitted", "serializers.read_only_never_applied",
-    "soft_delete.trash_scoped", "soft_delete.delete_is_soft",
+    "soft_delete.trash_scoped", "soft_delete.delete_is_soft", "ai_query.plan_differential",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
