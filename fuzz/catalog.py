@@ -90,6 +90,8 @@ QUERY_PAGE_WALK = "query.page_walk"
 QUERY_INJECTION_TAINT = "query.injection_taint"
 QUERY_HIDDEN_FIELD_SIDE_CHANNEL = "query.hidden_field_side_channel"
 
+AI_QUERY_PLAN_DIFFERENTIAL = "ai_query.plan_differential"
+
 WRITES_DENIED_FIELD_EXACTNESS = "writes.denied_field_exactness"
 WRITES_ROUND_TRIP = "writes.round_trip"
 WRITES_STATE_INTEGRITY = "writes.state_integrity"
@@ -273,6 +275,11 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "Filters and orderings on a field hidden from a principal do not reveal its values.",
        f"{_QUERY}.check_side_channel", "strategies.queries.side_channel_values",
        applies="a principal from whom the resource hides a field, and a successful baseline list"),
+    _p(AI_QUERY_PLAN_DIFFERENTIAL, "rest_api", "sql_injection",
+       "An AI query plan asking what a valid list query asks answers exactly that query's rows, window, order, "
+       "fields and values.",
+       "fuzz.oracles.ai_query.check_plan_differential", "strategies.ai_query.plan_queries",
+       applies="a plan the executor answered 200 (a refusal is itself a finding)"),
 
     _p(WRITES_DENIED_FIELD_EXACTNESS, "rest_api", "restricted_field_read_write",
        "A write of fields the principal may not write is refused with 403 naming exactly those fields.",

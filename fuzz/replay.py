@@ -117,6 +117,22 @@ def replay_queries(finding: Finding, env: ReplayEnv) -> list[Finding]:
     return props.with_example_facts(world, args["principal"], resource, findings)
 
 
+def replay_ai_query(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The query plan again, judged against the query area's model (fuzz/properties/ai_query.py)."""
+    from fuzz.properties import ai_query as props
+    from fuzz.properties.queries import QueryWorld
+
+    call, args = _input(finding)
+    live = env.live
+    live.reset()
+    world = QueryWorld.build(live)
+    resource = live.info.resource(args.pop("resource"))
+    try:
+        return getattr(props, call)(world, resource=resource, **args)
+    finally:
+        live.reset()
+
+
 def replay_writes(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The whole write sequence again from the seed; the last write is judged (fuzz/properties/writes.py)."""
     from fuzz.properties.writes import write_steps
@@ -266,6 +282,7 @@ AREAS: dict[str, Replayer] = {
     "http": replay_http,
     "robustness": replay_http,  # the http area's inputs, stored before it had one name in every layer
     "queries": replay_queries,
+    "ai_query": replay_ai_query,
     "writes": replay_writes,
     "authz": replay_authz,
     "tokens": replay_tokens,
@@ -364,7 +381,7 @@ PROPERTY_IDS = (
     "migrations.guardrail_blocks", "migrations.round_trip", "migrations.handwritten_round_trip",
     "tasks.provenance", "tasks.exactly_once", "tasks.nothing_lost", "tasks.retry_backoff", "tasks.durable_conflicts",
     "serializers.round_trip_parity", "serializers.patch_keeps_omitted", "serializers.read_only_never_applied",
-    "soft_delete.trash_scoped", "soft_delete.delete_is_soft",
+    "soft_delete.trash_scoped", "soft_delete.delete_is_soft", "ai_query.plan_differential",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
