@@ -586,10 +586,13 @@ def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation]
                                 facts=_facts(exchange, problem=problem, items=str(len(expectations)), **more)))
 
     if 200 <= status < 300:
-        for key in sorted(denied | unknown):
+        merged = Expectation(denied, unknown, server, frozenset())
+        for key in sorted(denied | unknown):  # the facts a single create's finding of that key has
+            steps, position = _nested_extent([key] if "." in key or "[" in key else [])
             finding("accepted_denied", f"accepted an item key the principal may not write: {_short_path(key)}",
                     status, {"status": 403, "denied_fields": sorted(denied)},
-                    key_kind="unknown" if key in unknown else "denied", field=_short_path(key))
+                    key_kind=_key_kinds(merged, [key]), nested_steps=steps, nested_position=position,
+                    field=_short_path(key))
         if not (denied | unknown) and stored != len(expectations):
             finding("not_all_stored", f"answered {status} but stored {stored} rows", stored, len(expectations))
         return findings
