@@ -276,7 +276,8 @@ def check_denied_fields(exchange: Exchange, expectation: Expectation, *, clean: 
     return findings
 
 
-def _denied_fields_differ(exchange: Exchange, expectation: Expectation, reported: Sequence[str]) -> list[Finding]:
+def _denied_fields_differ(exchange: Exchange, expectation: Expectation, reported: Sequence[str],
+                          property_id: str = catalog.WRITES_DENIED_FIELD_EXACTNESS) -> list[Finding]:
     """One finding per expected path the 403 leaves out and per path it names wrongly; one for
     repeated names or a partial list of the unknown keys when nothing else explains the difference."""
     want = set(expectation.denied)
@@ -288,7 +289,7 @@ def _denied_fields_differ(exchange: Exchange, expectation: Expectation, reported
     for path in missing:
         steps, position = _nested_extent([path] if "." in path or "[" in path else [])
         findings.append(Finding(
-            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: {_short_path(path)} missing",
+            property_id, f"{differ}: {_short_path(path)} missing",
             observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
             facts=_facts(exchange, problem="denied_fields_differ", key_kind=_key_kinds(expectation, [path]),
                          nested_steps=steps, nested_position=position, missing=_short_path(path)[:300],
@@ -298,14 +299,14 @@ def _denied_fields_differ(exchange: Exchange, expectation: Expectation, reported
         # "unsent": the 403 names a field the body never had (a default filled in before the policy check)
         kind = "" if path in sent or "." in path or "[" in path else "unsent"
         findings.append(Finding(
-            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: {_short_path(path)} named but "
+            property_id, f"{differ}: {_short_path(path)} named but "
             f"{'never sent' if kind else 'writable'}",
             observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
             facts=_facts(exchange, problem="denied_fields_differ", key_kind=kind, nested_steps=0, nested_position=0,
                          missing="", extra=_short_path(path)[:300], field=_short_path(path))))
     if not findings:
         findings.append(Finding(
-            catalog.WRITES_DENIED_FIELD_EXACTNESS, f"{differ}: repeated names or a partial list of unknown keys",
+            property_id, f"{differ}: repeated names or a partial list of unknown keys",
             observed=sorted(reported), expected=sorted(want), exchanges=(exchange,),
             facts=_facts(exchange, problem="denied_fields_differ", key_kind="", nested_steps=0, nested_position=0,
                          missing="", extra="")))
@@ -603,12 +604,9 @@ def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation]
         return findings
     if reported is not None:
         if set(reported) not in (set(denied), set(denied | unknown)) or len(reported) != len(set(reported)):
-            missing, extra = sorted(denied - set(reported)), sorted(set(reported) - denied - unknown)
-            finding("denied_fields_differ", f"403 denied_fields {sorted(reported)[:6]} differ from the items' "
-                    f"{sorted(denied)[:6]}", sorted(reported), sorted(denied),
-                    missing=",".join(_short_path(p) for p in missing)[:300],
-                    extra=",".join(_short_path(p) for p in extra)[:300],
-                    field=_short_path((missing or extra or [""])[0]))
+            # one finding per path, with the facts a single create's finding of that path has
+            merged = Expectation(denied, unknown, server, frozenset().union(*(e.writable for e in expectations)))
+            findings += _denied_fields_differ(exchange, merged, reported, catalog.WRITES_BULK_AS_SINGLE)
         return findings
     policy_only = denied - server
     if (all(cleans) and policy_only and not (unknown | server) and status not in ROUTE_DENIAL
