@@ -207,7 +207,7 @@ def check_db_effect(reply: McpReply, tool: Mapping[str, Any], changed: Sequence[
 def check_credential_decision(reply: McpReply, verdict: Verdict, tool: str, case_facts: Mapping[str, str]
                               ) -> list[Finding]:
     """R8-R10: the call passes the credential checks iff the algebra says so; refusals name a reason."""
-    if "timed_out" in (reply.exchange.extra or {}) or reply.exchange.status == 0:
+    if "timed_out" in (reply.exchange.extra or {}):
         return []  # no answer is neither a refusal nor a pass: http.responds_in_time and mcp.jsonrpc_response judge it
     refused_by_app = reply.exchange.status == 401
     code = reply.tool_error_code
