@@ -312,7 +312,7 @@ def write_bodies_swept(resource: ResourceSpec, fk_ids: Any, writer: str, princip
 ToolKey = tuple[str, str, tuple[Any, ...]]
 
 
-def credential_tools(tools: Sequence[ToolKey], models: Sequence[str], limit: int = 1000) -> list[tuple[str, Any, str]]:
+def credential_tools(tools: Sequence[ToolKey], models: Sequence[str], limit: int = 2500) -> list[tuple[str, Any, str]]:
     """``(class, ClaimsCase, tool)``: every credential class (:func:`strategies.tokens.credential_classes`, each
     relative to the tool's required scope) × every MCP tool.
 
