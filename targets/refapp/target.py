@@ -183,6 +183,9 @@ class RefappTarget(ReferenceTarget):
         app = new_app(dsn, self.middlewares())
         app.register_viewsets(self.viewsets)
         from targets.refapp.models import MODELS
+        from targets.refapp.views import document_action_bodies
+
+        document_action_bodies(app)
 
         refapp_admin.mount_admin(app, list(MODELS.values()))
         return app
