@@ -466,9 +466,21 @@ def _transcript(finding: Finding) -> str:
 def replay(finding: Finding, source: Any) -> list[Finding]:
     """Re-run ``finding``'s input on the installed Aksara, on the target it names (fact ``target``; else the
     first of ``--aksara-target``); the findings of the property's oracles, naming that target too."""
+    from targets.base import UnknownPrincipal
+
     target = finding.facts.get("target") or None
-    found = replayer_for(finding.property_id)(finding, ReplayEnv(source, target))
+    try:
+        found = replayer_for(finding.property_id)(finding, ReplayEnv(source, target))
+    except UnknownPrincipal as exc:
+        raise NotReplayable(f"[{finding.property_id}] {exc} here (installed Aksara {_aksara_version()}), so this "
+                            f"replay cannot judge") from None
     return with_facts(found, target=target) if target else found
+
+
+def _aksara_version() -> str:
+    import aksara
+
+    return getattr(aksara, "__version__", "?")
 
 
 def replay_artifact(directory: Path, source: Any) -> None:

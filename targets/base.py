@@ -31,6 +31,13 @@ NUMERIC_KINDS = INTEGER_KINDS | {"decimal", "float"}
 TEXT_KINDS = frozenset({"string", "text", "email", "url", "slug"})  # free text: LIKE lookups, text ranges
 
 
+class UnknownPrincipal(KeyError):
+    """A principal the target does not serve (another target, or a release that lacks what it is built from)."""
+
+    def __str__(self) -> str:
+        return f"the target serves no principal {self.args[0]!r}"
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One model field and the policies attached to it."""
@@ -168,7 +175,7 @@ class TargetInfo:
         for spec in self.principals + self.console_principals:
             if spec.name == name:
                 return spec
-        raise KeyError(name)
+        raise UnknownPrincipal(name)
 
     def is_public(self, method: str, path: str) -> bool:
         return path in self.public_paths or (method.upper(), path) in self.public_routes

@@ -25,8 +25,10 @@ Property ids and the ``stage`` fact they carry:
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
@@ -120,8 +122,36 @@ def check_source(source_error: BaseException | None, memory_ddl: Sequence[str], 
         f"(statement {diff})",
         observed=loaded[diff:diff + 1], expected=memory[diff:diff + 1],
         stage="generate", problem="source_mismatch", names=names,
+        **ddl_difference("".join(memory[diff:diff + 1]), "".join(loaded[diff:diff + 1])),
     ) for diff in range(max(len(memory), len(loaded)))
         if memory[diff:diff + 1] != loaded[diff:diff + 1]]
+
+
+#: Column clauses whose presence a statement difference names (``ddl_difference``).
+DDL_CLAUSES = ("PRIMARY KEY", "NOT NULL", "UNIQUE", "DEFAULT", "REFERENCES", "CHECK", "COLLATE", "GENERATED")
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
+_COLUMN_TYPE = re.compile(r'(?:^\s*|\bADD COLUMN (?:IF NOT EXISTS )?)""\s+([A-Z][A-Z ]*?)(?=\(|\s+(?:PRIMARY|NOT|NULL|UNIQUE|DEFAULT|REFERENCES|CHECK|COLLATE'
+                          r'|GENERATED)\b|\s*,?\s*$)')
+
+
+def ddl_difference(expected: str, observed: str) -> dict[str, str]:
+    """Where two DDL statements first differ, as root-cause facts: the differing line's column type
+    (``column_type``; ``type_changed`` when the other line's differs) and the clauses only the expected line has (``clause_lost``) and only the observed
+    one has (``clause_added``). Identifiers and literals are blanked first, so names and values never
+    enter a signature."""
+    def blank(line: str) -> str:
+        return _QUOTED.sub('""', line)
+
+    for want, got in itertools.zip_longest(expected.splitlines(), observed.splitlines(), fillvalue=""):
+        if want == got:
+            continue
+        want, got = blank(want), blank(got)
+        kinds = [m.group(1).strip() if (m := _COLUMN_TYPE.search(line)) else "-" for line in (want, got)]
+        lost = [c for c in DDL_CLAUSES if c in want and c not in got]
+        added = [c for c in DDL_CLAUSES if c in got and c not in want]
+        return {"column_type": kinds[0] if kinds[0] != "-" else kinds[1], "type_changed": "yes" if
+                kinds[0] != kinds[1] else "no", "clause_lost": ",".join(lost) or "-", "clause_added": ",".join(added) or "-"}
+    return {}
 
 
 def check_ddl_parses(parsed: Sequence[ParsedStatement], ctx: Context) -> list[Finding]:

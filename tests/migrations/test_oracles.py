@@ -161,6 +161,33 @@ def test_unloadable_source_is_caught(lab, monkeypatch):
     assert "source_syntax" in problems(findings)
 
 
+def test_source_that_drops_a_default_is_caught_and_named(lab, monkeypatch):
+    """A migration file that loses one column's DEFAULT (as 0.5.47-0.5.52 wrote SmallInteger defaults) is a
+    source mismatch naming the column type and the lost clause; the correct source is quiet."""
+    spec = SchemaSpec((model(0, FieldSpec("rank", "SmallInteger", default=7), table="ranks"),))
+    assert "source_mismatch" not in problems(lab.run(history(spec)))
+    real = autodetector.operations_to_code
+    monkeypatch.setattr(autodetector, "operations_to_code", lambda ops: real(ops).replace("(default=7)", "()"))
+    import fuzz.properties.migrations_lab as pipeline
+
+    monkeypatch.setattr(pipeline, "operations_to_code", autodetector.operations_to_code)
+    mismatch = [f for f in lab.run(history(spec)) if f.facts.get("problem") == "source_mismatch"]
+    assert mismatch, "the dropped default went unnoticed"
+    assert {(f.facts["column_type"], f.facts["clause_lost"], f.facts["type_changed"]) for f in mismatch} == {
+        ("SMALLINT", "DEFAULT", "no")}
+
+
+def test_ddl_difference_names_type_and_clauses_never_names_or_values():
+    want = 'CREATE TABLE "t" (\n    "x" VARCHAR(5) NOT NULL DEFAULT \'UNIQUE\',\n    "y" INTEGER\n)'
+    assert oracles.ddl_difference(want, want.replace("VARCHAR(5)", "TEXT")) == {
+        "column_type": "VARCHAR", "type_changed": "yes", "clause_lost": "-", "clause_added": "-"}
+    assert oracles.ddl_difference(want, want.replace('"y" INTEGER', '"y" INTEGER UNIQUE')) == {
+        "column_type": "INTEGER", "type_changed": "no", "clause_lost": "-", "clause_added": "UNIQUE"}
+    assert oracles.ddl_difference(want, want.replace("'UNIQUE'", "'other'")) == {
+        "column_type": "VARCHAR", "type_changed": "no", "clause_lost": "-", "clause_added": "-"}
+    assert oracles.ddl_difference(want, want) == {}
+
+
 def test_crash_is_a_finding_and_a_clear_rejection_is_not():
     ctx = oracles.Context()
     assert oracles.check_rejection(KeyError("id"), ctx, "generate")[0].facts["problem"] == "crash"

@@ -151,6 +151,22 @@ def test_http_replay_is_red_with_the_planted_fault_and_green_without(live_target
     assert judge(finding, replay(finding, request)) is None
 
 
+def test_a_replay_naming_a_principal_the_target_lacks_says_it_cannot_judge(live_target, oracle_context, request,
+                                                                           monkeypatch):
+    """An artifact from a release or target that serves a principal this one lacks (0.5.50 has no Studio staff
+    session) fails its replay in one line naming the principal, never a KeyError."""
+    import dataclasses
+
+    req = HostileRequest("user_a", "Ticket", None, (("title__icontains", "%x"),))
+    query_plant.plant(monkeypatch)
+    [finding] = [f for f in check_hostile_request(live_target, oracle_context, known_ids(live_target), req)
+                 if f.property_id == "http.no_server_error"]
+    elsewhere = dataclasses.replace(finding, replay=dict(finding.replay, args=encode(
+        {"req": dataclasses.replace(req, principal="nobody")})))
+    with pytest.raises(replay_module.NotReplayable, match="serves no principal 'nobody'.*cannot judge"):
+        replay(elsewhere, request)
+
+
 def test_openapi_replay_rebuilds_the_case_and_is_red_then_green(live_target, request, monkeypatch):
     from strategies.openapi import schemathesis_missing
 
