@@ -130,27 +130,35 @@ def check_source(source_error: BaseException | None, memory_ddl: Sequence[str], 
 #: Column clauses whose presence a statement difference names (``ddl_difference``).
 DDL_CLAUSES = ("PRIMARY KEY", "NOT NULL", "UNIQUE", "DEFAULT", "REFERENCES", "CHECK", "COLLATE", "GENERATED")
 _QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
-_COLUMN_TYPE = re.compile(r'(?:^\s*|\bADD COLUMN (?:IF NOT EXISTS )?)""\s+([A-Z][A-Z ]*?)(?=\(|\s+(?:PRIMARY|NOT|NULL|UNIQUE|DEFAULT|REFERENCES|CHECK|COLLATE'
-                          r'|GENERATED)\b|\s*,?\s*$)')
+_COLUMN_TYPE = re.compile(r'(?:^\s*|\bADD COLUMN (?:IF NOT EXISTS )?)""\s+([A-Z][A-Z ]*?)\s*(\([^)]*\))?'
+                          r'(?=\s+(?:PRIMARY|NOT|NULL|UNIQUE|DEFAULT|REFERENCES|CHECK|COLLATE|GENERATED)\b|\s*,?\s*$)')
 
 
 def ddl_difference(expected: str, observed: str) -> dict[str, str]:
     """Where two DDL statements first differ, as root-cause facts: the differing line's column type
-    (``column_type``; ``type_changed`` when the other line's differs) and the clauses only the expected line has (``clause_lost``) and only the observed
-    one has (``clause_added``). Identifiers and literals are blanked first, so names and values never
-    enter a signature."""
+    (``column_type``, its name without arguments), whether the other line's type differs (``type_changed``:
+    ``yes``, ``args`` when only its arguments such as a length differ, or ``no``), the clauses only the
+    expected line has (``clause_lost``) and only the observed one has (``clause_added``), and ``explained``
+    (``no`` when none of these tells the lines apart, e.g. another default value). Identifiers and literals
+    are blanked first, so names and values never enter a signature."""
     def blank(line: str) -> str:
         return _QUOTED.sub('""', line)
+
+    def column_type(line: str) -> tuple[str, str]:
+        match = _COLUMN_TYPE.search(line)
+        return (match.group(1).strip(), match.group(2) or "") if match else ("-", "")
 
     for want, got in itertools.zip_longest(expected.splitlines(), observed.splitlines(), fillvalue=""):
         if want == got:
             continue
         want, got = blank(want), blank(got)
-        kinds = [m.group(1).strip() if (m := _COLUMN_TYPE.search(line)) else "-" for line in (want, got)]
+        (kind, args), (other, other_args) = column_type(want), column_type(got)
+        changed = "yes" if kind != other else "args" if args != other_args else "no"
         lost = [c for c in DDL_CLAUSES if c in want and c not in got]
         added = [c for c in DDL_CLAUSES if c in got and c not in want]
-        return {"column_type": kinds[0] if kinds[0] != "-" else kinds[1], "type_changed": "yes" if
-                kinds[0] != kinds[1] else "no", "clause_lost": ",".join(lost) or "-", "clause_added": ",".join(added) or "-"}
+        return {"column_type": kind if kind != "-" else other, "type_changed": changed,
+                "clause_lost": ",".join(lost) or "-", "clause_added": ",".join(added) or "-",
+                "explained": "yes" if lost or added or changed != "no" else "no"}
     return {}
 
 

@@ -173,18 +173,20 @@ def test_source_that_drops_a_default_is_caught_and_named(lab, monkeypatch):
     monkeypatch.setattr(pipeline, "operations_to_code", autodetector.operations_to_code)
     mismatch = [f for f in lab.run(history(spec)) if f.facts.get("problem") == "source_mismatch"]
     assert mismatch, "the dropped default went unnoticed"
-    assert {(f.facts["column_type"], f.facts["clause_lost"], f.facts["type_changed"]) for f in mismatch} == {
-        ("SMALLINT", "DEFAULT", "no")}
+    assert {(f.facts["column_type"], f.facts["clause_lost"], f.facts["type_changed"], f.facts["explained"])
+            for f in mismatch} == {("SMALLINT", "DEFAULT", "no", "yes")}
 
 
 def test_ddl_difference_names_type_and_clauses_never_names_or_values():
     want = 'CREATE TABLE "t" (\n    "x" VARCHAR(5) NOT NULL DEFAULT \'UNIQUE\',\n    "y" INTEGER\n)'
     assert oracles.ddl_difference(want, want.replace("VARCHAR(5)", "TEXT")) == {
-        "column_type": "VARCHAR", "type_changed": "yes", "clause_lost": "-", "clause_added": "-"}
+        "column_type": "VARCHAR", "type_changed": "yes", "clause_lost": "-", "clause_added": "-", "explained": "yes"}
+    assert oracles.ddl_difference(want, want.replace("VARCHAR(5)", "VARCHAR(50)")) == {
+        "column_type": "VARCHAR", "type_changed": "args", "clause_lost": "-", "clause_added": "-", "explained": "yes"}
     assert oracles.ddl_difference(want, want.replace('"y" INTEGER', '"y" INTEGER UNIQUE')) == {
-        "column_type": "INTEGER", "type_changed": "no", "clause_lost": "-", "clause_added": "UNIQUE"}
+        "column_type": "INTEGER", "type_changed": "no", "clause_lost": "-", "clause_added": "UNIQUE", "explained": "yes"}
     assert oracles.ddl_difference(want, want.replace("'UNIQUE'", "'other'")) == {
-        "column_type": "VARCHAR", "type_changed": "no", "clause_lost": "-", "clause_added": "-"}
+        "column_type": "VARCHAR", "type_changed": "no", "clause_lost": "-", "clause_added": "-", "explained": "no"}
     assert oracles.ddl_difference(want, want) == {}
 
 
