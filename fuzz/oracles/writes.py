@@ -137,6 +137,12 @@ def expected_denials(resource: Any, principal_kind: str, document: Any) -> Expec
     return Expectation(frozenset(denied), frozenset(unknown), frozenset(server), frozenset(writable))
 
 
+def merged(expectations: Sequence[Expectation]) -> Expectation:
+    """The expectation of a batch: the union of its items' (a bulk create is one security boundary)."""
+    return Expectation(*(frozenset().union(*(getattr(e, part) for e in expectations))
+                         for part in ("denied", "unknown", "server_keys", "writable")))
+
+
 # -- reading responses ------------------------------------------------------------------------
 
 def denied_fields_of(exchange: Exchange) -> list[str] | None:
@@ -574,9 +580,8 @@ def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation]
     - any refusal stores no item (no partial batch).
     """
     judged(catalog.WRITES_BULK_AS_SINGLE)
-    denied = frozenset().union(*(e.denied for e in expectations))
-    unknown = frozenset().union(*(e.unknown for e in expectations))
-    server = frozenset().union(*(e.server_keys for e in expectations))
+    batch = merged(expectations)
+    denied, unknown, server = batch.denied, batch.unknown, batch.server_keys
     route = exchange.route or exchange.path
     status = exchange.status
     findings: list[Finding] = []
@@ -587,12 +592,12 @@ def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation]
                                 facts=_facts(exchange, problem=problem, items=str(len(expectations)), **more)))
 
     if 200 <= status < 300:
-        merged = Expectation(denied, unknown, server, frozenset())
+        accepted = Expectation(denied, unknown, server, frozenset())
         for key in sorted(denied | unknown):  # the facts a single create's finding of that key has
             steps, position = _nested_extent([key] if "." in key or "[" in key else [])
             finding("accepted_denied", f"accepted an item key the principal may not write: {_short_path(key)}",
                     status, {"status": 403, "denied_fields": sorted(denied)},
-                    key_kind=_key_kinds(merged, [key]), nested_steps=steps, nested_position=position,
+                    key_kind=_key_kinds(accepted, [key]), nested_steps=steps, nested_position=position,
                     field=_short_path(key))
         if not (denied | unknown) and stored != len(expectations):
             finding("not_all_stored", f"answered {status} but stored {stored} rows", stored, len(expectations))
@@ -605,8 +610,7 @@ def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation]
     if reported is not None:
         if set(reported) not in (set(denied), set(denied | unknown)) or len(reported) != len(set(reported)):
             # one finding per path, with the facts a single create's finding of that path has
-            merged = Expectation(denied, unknown, server, frozenset().union(*(e.writable for e in expectations)))
-            findings += _denied_fields_differ(exchange, merged, reported, catalog.WRITES_BULK_AS_SINGLE)
+            findings += _denied_fields_differ(exchange, batch, reported, catalog.WRITES_BULK_AS_SINGLE)
         return findings
     policy_only = denied - server
     if (all(cleans) and policy_only and not (unknown | server) and status not in ROUTE_DENIAL
@@ -704,7 +708,8 @@ def within_bounds(body_size: int, depth: int) -> bool:
 
 
 def check_denied_fields_exchange(exchange: Exchange, context: Any) -> list[Finding]:
-    """:func:`check_denied_fields` from the exchange alone (for replaying an artifact)."""
+    """:func:`check_denied_fields` from the exchange alone (for replaying an artifact, and on OpenAPI cases); a
+    list sent to the resource's bulk create route expects what its items together expect (:func:`merged`)."""
     if exchange.method not in ("POST", "PUT", "PATCH") or not exchange.body:
         return []
     resource = context.info.resource_at(exchange.path)
@@ -715,7 +720,11 @@ def check_denied_fields_exchange(exchange: Exchange, context: Any) -> list[Findi
         return []
     if resource is None:
         return []
-    return check_denied_fields(exchange, expected_denials(resource, kind, document), clean=False)
+    if isinstance(document, list) and (exchange.route or exchange.path) == resource.bulk_create_path:
+        expectation = merged([expected_denials(resource, kind, item) for item in document])
+    else:
+        expectation = expected_denials(resource, kind, document)
+    return check_denied_fields(exchange, expectation, clean=False)
 
 
 register(catalog.WRITES_DENIED_FIELD_EXACTNESS, check_denied_fields_exchange)

@@ -228,3 +228,29 @@ def test_bulk_catches_a_refused_batch_that_stored_part_of_it(planted, ctx):
 def test_bulk_is_quiet_on_the_reference_bulk_create(planted, ctx, principal, documents):
     findings = bulk(planted, ctx, principal, documents)
     assert props(findings, "writes.bulk_as_single", "writes.state_integrity", "http.no_server_error") == []
+
+
+@pytest.mark.parametrize("principal,documents,named", [
+    ("user_a", [{"title": "a"}, {"title": "b", "reference_code": "RC"}], None),       # the real 403: quiet
+    ("user_a", [{"title": "a", "tenant_id": "x"}], None),                                 # 422 extra_forbidden
+    ("user_a", [{"title": "a"}, {"title": "b", "reference_code": "RC"}], ["reference_code", "approved"]),
+])
+def test_the_exchange_oracle_judges_a_bulk_body_by_its_items(planted, ctx, principal, documents, named):
+    """A list sent to a bulk route expects the union of its items' denied fields (as writes.bulk_as_single
+    does); a 403 naming a field no item sent is caught."""
+    import dataclasses
+    import json as _json
+
+    from fuzz.oracles.writes import check_denied_fields_exchange
+
+    resource = planted.info.resource("Ticket")
+    exchange = planted.request(principal, "POST", resource.bulk_create_path, content=_json.dumps(documents).encode(),
+                               headers=[("content-type", "application/json")], route=resource.bulk_create_path)
+    planted.reset()
+    if named is not None:  # planted: the answer names a field that no item sent
+        assert exchange.status == 403, exchange.response_text
+        body = _json.loads(exchange.response_text)
+        body["error"]["message"] = body["error"]["message"].replace("['", "['approved', '", 1)
+        exchange = dataclasses.replace(exchange, response_text=_json.dumps(body))
+    found = props(check_denied_fields_exchange(exchange, ctx), "writes.denied_field_exactness")
+    assert [f.facts["problem"] for f in found] == ([] if named is None else ["denied_fields_differ"])
