@@ -134,11 +134,12 @@ def replay_ai_query(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 
 def replay_writes(finding: Finding, env: ReplayEnv) -> list[Finding]:
-    """The whole write sequence again from the seed; the last write is judged (fuzz/properties/writes.py)."""
-    from fuzz.properties.writes import write_steps
+    """The whole write sequence again from the seed, the last write judged, or the bulk create again
+    (fuzz/properties/writes.py ``write_steps`` / ``run_bulk_case``)."""
+    from fuzz.properties import writes as props
 
-    _, args = _input(finding)
-    return write_steps(env.live, env.context, **args)
+    call, args = _input(finding)
+    return getattr(props, call)(env.live, env.context, **args)
 
 
 def replay_authz(finding: Finding, env: ReplayEnv) -> list[Finding]:

@@ -1,6 +1,6 @@
 """Replay is a test of the cause, for every finding kind.
 
-For each kind (HTTP query, write sequence, token, migration, hand-written migration, doctor) a fault is planted in real Aksara
+For each kind (HTTP query, write sequence, bulk create, token, migration, hand-written migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
 the user's command, a subprocess ``pytest fuzz/ --replay <artifact> -p tests.support.plants.<fault>``;
@@ -22,13 +22,14 @@ from fuzz.properties.migrations_lab import MigrationLab
 from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
-from fuzz.properties.writes import run_write_case, with_steps
-from strategies.writes import WriteCase
+from fuzz.properties.writes import run_bulk_case, run_write_case, with_steps
+from strategies.writes import BulkCase, WriteCase
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import WriteBody
 from strategies.doctor import HARDENED_ENV
 from tests.doctor import corrected_doctor
 from tests.reporting.support import run_pytest
+from tests.support.plants import bulk as bulk_plant
 from tests.support.plants import doctor as doctor_plant
 from tests.support.plants import handwritten as handwritten_plant
 from tests.support.plants import migrations as migration_plant
@@ -104,6 +105,25 @@ def test_write_sequence_finding_replays_the_whole_sequence(live_target, oracle_c
     assert stored["call"] == "write_steps" and len(stored["args"]["steps"]["__tuple__"]) == 2
 
     assert_red(replay(directory, "writes"), "writes.denied_field_exactness")
+    replay_here(directory, request)
+
+
+# -- bulk create ----------------------------------------------------------------------------------------
+
+def test_bulk_finding_replays_the_batch(live_target, oracle_context, monkeypatch, tmp_path, request):
+    """A batch whose second item holds a denied field, accepted by a batch check that reads the first item only."""
+    if live_target.info.resource("Ticket").bulk_create_path is None:
+        pytest.skip("the installed Aksara has no bulk payload validation (the reference app serves no bulk route)")
+    bulk_plant.plant(monkeypatch)
+    case = BulkCase("user_a", "Ticket", (WriteBody("valid", {"title": "a"}, clean=True),
+                                         WriteBody("valid", {"title": "b", "reference_code": "RC-9"}, clean=True)))
+    findings = run_bulk_case(live_target, oracle_context, case)
+    directory = record(tmp_path, findings, "writes.bulk_as_single")
+    monkeypatch.undo()
+    stored = json.loads((directory / "finding.json").read_text())["replay"]
+    assert (stored["area"], stored["call"]) == ("writes", "run_bulk_case")
+
+    assert_red(replay(directory, "bulk"), "writes.bulk_as_single")
     replay_here(directory, request)
 
 
