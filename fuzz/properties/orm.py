@@ -35,6 +35,7 @@ from strategies.orm import (
     BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Write, eval_program, program_source,
 )
 from targets.database import drop_databases
+from targets.reference import dependency_order
 
 ITEMS, OWNER_TABLE, TAG_TABLE = "fuzz_orm_items", "fuzz_orm_owners", "fuzz_orm_tags"
 
@@ -130,6 +131,7 @@ class OrmLab:
         await self.db.connect()
         with self._current():
             _, operations = detect_changes([], self.models)
+            operations = dependency_order(operations, [OWNER_TABLE, TAG_TABLE, ITEMS])  # name order before 0.5.54
             async with self.db.acquire() as conn:
                 for operation in operations:
                     await operation.apply(conn)
