@@ -290,7 +290,8 @@ class MigrationLab:
         apply_error = None
         try:
             if path is not None and source_ok:
-                await apply_migration(self.conn, path.stem, path, verbose=False)
+                async with self.conn.transaction():  # a savepoint: an executor that opens none keeps the example usable
+                    await apply_migration(self.conn, path.stem, path, verbose=False)
             elif operations:
                 await apply_in_savepoint(self.conn, operations)
         except Exception as exc:  # noqa: BLE001

@@ -190,6 +190,19 @@ def test_ddl_difference_names_type_and_clauses_never_names_or_values():
     assert oracles.ddl_difference(want, want) == {}
 
 
+def test_an_executor_that_opens_no_transaction_leaves_the_lab_judging(lab, monkeypatch):
+    """An apply that fails outside any transaction of its own (the executor of 0.5.47) is a finding of the
+    example, not an aborted lab: the lab applies each migration file in a savepoint of its own."""
+    import fuzz.properties.migrations_lab as pipeline
+
+    async def no_transaction(conn, name, path, verbose=False):
+        await conn.execute("SELECT 1/0")  # fails, and no savepoint of the executor's catches it
+
+    monkeypatch.setattr(pipeline, "apply_migration", no_transaction)
+    findings = lab.run(history(CLEAN))
+    assert "migrations.apply_succeeds" in properties(findings)
+
+
 def test_crash_is_a_finding_and_a_clear_rejection_is_not():
     ctx = oracles.Context()
     assert oracles.check_rejection(KeyError("id"), ctx, "generate")[0].facts["problem"] == "crash"
