@@ -397,6 +397,9 @@ REPLAYERS: dict[str, Replayer] = {
     for pid in PROPERTY_IDS
 }
 
+#: The catalogue's ``replay`` of a property this module replays (fuzz/catalog.py ``Property.replay``).
+DEFAULT_REPLAY = "fuzz.replay.replayer_for"
+
 #: Ids in the suite's sources that name no property, and so have no replayer.
 NOT_PROPERTIES = {
     **{c: "a condition of the doctor's spec model (fuzz/oracles/doctor_spec.py): its findings are doctor.*"
@@ -407,7 +410,13 @@ NOT_PROPERTIES = {
 
 
 def replayer_for(property_id: str) -> Replayer:
-    """The registered replayer; ``openapi.<check>`` findings (any Schemathesis check) share the OpenAPI one."""
+    """The replayer the catalogue declares for the property (a factory called with its id, e.g. the ORM family's),
+    else the registered one; ``openapi.<check>`` findings (any Schemathesis check) share the OpenAPI one."""
+    from fuzz import catalog
+
+    declared = catalog.PROPERTIES.get(property_id)
+    if declared is not None and declared.replay != DEFAULT_REPLAY:
+        return catalog.resolve(declared.replay)(property_id)
     if property_id in REPLAYERS:
         return REPLAYERS[property_id]
     if property_id.startswith("openapi."):

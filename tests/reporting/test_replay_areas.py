@@ -107,6 +107,16 @@ def test_a_schemathesis_check_finding_uses_the_openapi_replayer_and_a_non_proper
         replay_module.replayer_for("mcp.no_ttl")
 
 
+def test_a_replayer_the_catalogue_declares_is_the_one_used():
+    """The ORM family declares its own replayer in the catalogue (a lab of its own); replayer_for returns it."""
+    from fuzz import catalog
+
+    declared = [p for p in catalog.PROPERTIES.values() if p.replay != replay_module.DEFAULT_REPLAY]
+    assert declared, "no property declares its own replayer"
+    for prop in declared:
+        assert replay_module.replayer_for(prop.id).__name__ == f"replay_{prop.id.replace('.', '_')}", prop.id
+
+
 def test_an_unstorable_input_fails_its_replay_with_the_reason():
     from fuzz.findings import with_replay
 
