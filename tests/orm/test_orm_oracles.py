@@ -18,7 +18,7 @@ from fuzz import catalog
 from fuzz.inputs import decode
 from fuzz.oracles import orm as oracles
 from fuzz.oracles.orm import Model, ReadResult, Row
-from strategies.orm import FRef, Leaf, Node, Program, Read, Write, eval_program, program_source, programs
+from strategies.orm import FRef, Leaf, Node, Program, Read, Rel, Write, eval_program, program_source, programs
 from tests.support.plants.orm import PLANTS
 
 A, B, C = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
@@ -104,11 +104,37 @@ QUIET = Program(ROWS, (
     Write("update", values=(("s", "x"), ("i", ("F", "i", 1))), q=Node("or", (Leaf("i", "lt", 2), Leaf("s", "exact", "cd")))),
     Write("delete", q=Leaf("i", "isnull", True)), Read(terminal="count"),
 ))
+RELATED = Program(ROWS, (  # annotations, relation aggregates and filters, relation managers, upsert
+    Write("m2m_add", target=0, tag="red"), Write("m2m_add", target=0, tag="blue"), Write("m2m_add", target=1, tag="red"),
+    Write("profile", target=1, tag="bio"), Write("profile", target=1, tag="twice"),
+    Read(annotations=(("Count", "tags"), ("Max", "owner__name"), ("Count", "profile"), ("F", "i")), order=("i",)),
+    Read(aggregates=(("Count", "tags"), ("Max", "tags__label"), ("Sum", "i")), terminal="aggregate",
+         kwargs=(Leaf("i", "gte", 5),)),
+    Read(terminal="fetch_with_count", order=("i",), limit=1), Read(terminal="get_or_none", kwargs=(Leaf("s", "exact", "cd"),)),
+    Read(kwargs=(Leaf("owner", "exact", "ada"),)), Read(q=(Node("not", (Leaf("owner", "in", ["ada"]),)),)),
+    Rel("owner_items", "ada"), Rel("owner_items_count", "ada"), Rel("owner_items_filter", "ada", (Leaf("i", "gt", 9),)),
+    Rel("tag_items", "red"), Rel("tag_items_count", "blue"), Rel("item_tags", 0), Rel("item_tag_ids", 1),
+    Rel("item_tag_count", 0), Rel("item_profile", 1), Rel("item_profile", 0), Rel("item_profile_get", 0),
+    Write("upsert", values=(("s", "up"), ("i", 7)), target=0),
+    Write("upsert", values=(("s", "up"),), target=1, fields=("s", "d")),
+    Write("upsert", values=(("s", "new"), ("owner", "bob")), target=-1, q=uuid.UUID(int=9)),
+    Write("m2m_remove", target=0, tag="blue"), Write("m2m_set", rows=("green",), target=1), Write("m2m_clear", target=0),
+    Write("instance_delete", target=1), Read(terminal="count"),
+))
 CAUGHT = {  # plant -> (what runs, the property that must catch it)
     "gte_as_gt": ("program", catalog.ORM_READ_DIFFERENTIAL),
     "decimal_read_truncated": ("program", catalog.ORM_ROUND_TRIP),
     "update_ignores_q": ("program", catalog.ORM_WRITE_DIFFERENTIAL),
     "integer_range_unchecked": ("attempt", catalog.ORM_INVALID_REFUSED),
+    "upsert_keeps_row": ("related", catalog.ORM_ROUND_TRIP),
+    "count_off_by_one": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "fetch_with_count_counts_page": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "fk_instance_as_null": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "m2m_remove_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "m2m_clear_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "reverse_fk_every_row": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "reverse_o2o_any_row": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "instance_delete_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
 }
 
 
@@ -122,11 +148,14 @@ def lab(pg_server):
 
 
 def _run(lab, what: str) -> list:
+    if what == "related":
+        return lab.run(RELATED)
     return lab.run(QUIET) if what == "program" else lab.attempt("i", "int_edges", 2**31)
 
 
 def test_unmodified_aksara_is_quiet(lab):
     assert lab.run(QUIET) == []
+    assert lab.run(RELATED) == [], [f.message for f in lab.run(RELATED)]
     assert lab.attempt("i", "int_edges", 2**31) == []
     assert lab.attempt("d", "numeric", "1.5") == []
 
