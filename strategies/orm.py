@@ -179,14 +179,23 @@ class Leaf:
     value: Any
 
 
+F_OPS = ("+", "-", "*", "k+", "k-")  # F(other) + k, F(other) - k, F(other) * k, k + F(other), k - F(other)
+
+
+def f_value(op: str, other: int, k: int) -> int:
+    """The value of the F expression ``op`` (:data:`F_OPS`) on a row whose ``other`` column holds ``other``."""
+    return {"+": other + k, "-": other - k, "*": other * k, "k+": k + other, "k-": k - other}[op]
+
+
 @dataclass(frozen=True)
 class FRef:
-    """``column__lookup=F(other) + offset`` between two integer columns."""
+    """``column__lookup=F(other) + offset`` between two integer columns (``op``: see :data:`F_OPS`)."""
 
     column: str
     lookup: str
     other: str
     offset: int = 0
+    op: str = "+"
 
 
 @dataclass(frozen=True)
@@ -221,7 +230,8 @@ def leaves(draw: Any, pool: dict[str, list[Any]], column: str | None = None, loo
         return Leaf(column, lookup, draw(st.none() | value_of))
     if column in INTEGER_COLUMNS and draw(st.integers(0, 3)) == 0:
         other = draw(st.sampled_from(INTEGER_COLUMNS))
-        return FRef(column, lookup, other, draw(st.sampled_from([0, 1, -1, 1000])))  # may overflow: see the oracle
+        return FRef(column, lookup, other, draw(st.sampled_from([0, 1, -1, 1000])),  # may overflow: see the oracle
+                    draw(st.sampled_from(F_OPS)))
     return Leaf(column, lookup, draw(value_of))
 
 
@@ -407,7 +417,8 @@ def writes(draw: Any, pool: dict[str, list[Any]]) -> Write:
     if draw(st.booleans()):
         column = draw(st.sampled_from(INTEGER_COLUMNS))
         values = tuple((k, v) for k, v in values if k != column) + (
-            (column, ("F", draw(st.sampled_from(INTEGER_COLUMNS)), draw(st.sampled_from([0, 1, -1, 5])))),)
+            (column, ("F", draw(st.sampled_from(INTEGER_COLUMNS)), draw(st.sampled_from([0, 1, -1, 5])),
+                      draw(st.sampled_from(F_OPS)))),)
     return Write(kind, values=values or (("b", True),), q=q)
 
 
@@ -533,7 +544,7 @@ def _sweep_leaf(column: str, lookup: str) -> list[Any]:
         return [Leaf(column, lookup, two[1:3]), Leaf(column, lookup, two[1:3].upper())]
     out = [Leaf(column, lookup, two)]
     if column in INTEGER_COLUMNS:
-        out.append(FRef(column, lookup, "psi"))
+        out += [FRef(column, lookup, "psi"), FRef(column, lookup, "psi", 2, "*"), FRef(column, lookup, "psi", 1, "k-")]
     return out
 
 
@@ -558,6 +569,9 @@ def sweep_programs() -> list[tuple[str, Program]]:
                                                                  ("m2m_add", 2, "red"), ("m2m_remove", 0, "red")))
     out.append(("relations", Program(rows, links + related)))
     writes_ = (Write("update", values=(("i", ("F", "psi", 5)), ("s", "upd")), q=Leaf("b", "exact", True)),
+               Write("update", values=(("si", ("F", "psi", 3, "-")), ("bi", ("F", "pi", 2, "*")),
+                                       ("pi", ("F", "psi", 40000, "k+")), ("psi", ("F", "psi", 0, "k-"))),
+                     q=Leaf("psi", "lt", 5)),
                Write("get_or_create", values=(("s", "new"),), q=Leaf("slug", "exact", "zz")),
                Write("get_or_create", values=(("s", "new"),), q=Leaf("slug", "exact", "fresh")),
                Write("get_or_create", q=Leaf("b", "exact", True)),

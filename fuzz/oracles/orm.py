@@ -66,7 +66,7 @@ from typing import Any, Iterable, Mapping
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from strategies.orm import BY_NAME, COLUMNS, TO_MANY, Color, FRef, Leaf, Node, Read, Rel, Write
+from strategies.orm import BY_NAME, COLUMNS, TO_MANY, Color, FRef, Leaf, Node, Read, Rel, Write, f_value
 
 # -- values ---------------------------------------------------------------------------------------------
 
@@ -159,10 +159,10 @@ def _compare(op: str, x: Any, y: Any) -> bool:
 
 
 def overflows(ref: FRef, row: Row) -> bool:
-    """Whether ``F(ref.other) + ref.offset`` leaves ``ref.other``'s SQL type on ``row``."""
+    """Whether ``F(ref.other) + ref.offset`` (or its ``op``) leaves ``ref.other``'s SQL type on ``row``."""
     other = row.get(ref.other)
     low, high = BY_NAME[ref.other].integer
-    return other is not None and not low <= other + ref.offset <= high
+    return other is not None and not low <= f_value(ref.op, other, ref.offset) <= high
 
 
 def evaluate(cond: Any, row: Row, names: Mapping[Any, str] | None = None) -> bool | None:
@@ -179,7 +179,7 @@ def evaluate(cond: Any, row: Row, names: Mapping[Any, str] | None = None) -> boo
         x, y = row.get(cond.column), row.get(cond.other)
         if x is None or y is None:
             return None
-        return _compare(cond.lookup, x, y + cond.offset)
+        return _compare(cond.lookup, x, f_value(cond.op, y, cond.offset))
     column, lookup, value = cond.column, cond.lookup, cond.value
     x = (names or {}).get(row.owner) if column in RELATION_COLUMNS else row.get(column)
     if lookup == "isnull":
@@ -269,8 +269,12 @@ def describe(cond: Any) -> str:
         inner = [describe(c) for c in cond.children]
         return f"~{inner[0]}" if cond.op == "not" else "(" + (" & " if cond.op == "and" else " | ").join(inner) + ")"
     if isinstance(cond, FRef):
-        offset = f" + {cond.offset}" if cond.offset else ""
-        return f"Q({cond.column}__{cond.lookup}=F({cond.other!r}){offset})"
+        ref = {"+": f"F({cond.other!r}) + {cond.offset}", "-": f"F({cond.other!r}) - {cond.offset}",
+               "*": f"F({cond.other!r}) * {cond.offset}", "k+": f"{cond.offset} + F({cond.other!r})",
+               "k-": f"{cond.offset} - F({cond.other!r})"}[cond.op]
+        if cond.op == "+" and not cond.offset:
+            ref = f"F({cond.other!r})"
+        return f"Q({cond.column}__{cond.lookup}={ref})"
     return f"Q({cond.column}__{cond.lookup}={cond.value!r})"
 
 
@@ -581,6 +585,19 @@ def check_profiles(write: Write, table: Mapping[Any, tuple[Any, Any]], model: Mo
         return []
     return [_finding(catalog.ORM_WRITE_DIFFERENTIAL, f"after {write.kind}: profiles {got} instead of {want}",
                      repr(got), repr(want), {"write": write.kind, "problem": "profiles", "leaves": "none"}, source)]
+
+
+def check_signals(write: Write, received: list[tuple[str, Any]], expected: list[tuple[str, Any]],
+                  source: str) -> list[Finding]:
+    """orm.write_differential: a write sends exactly the lifecycle signals signals.md names for it: ``pre_save``
+    (with ``is_new``) and ``post_save`` around each instance ``save()``/``create()``, ``pre_delete`` and
+    ``post_delete`` around an instance ``delete()``, none for bulk, queryset, upsert or relation writes."""
+    judged(catalog.ORM_WRITE_DIFFERENTIAL)
+    if received == expected:
+        return []
+    return [_finding(catalog.ORM_WRITE_DIFFERENTIAL, f"{write.kind} sent the signals {received}, not {expected}",
+                     repr(received), repr(expected), {"write": write.kind, "problem": "signals",
+                                                      "leaves": _write_leaves(write)}, source)]
 
 
 def check_row_values(row: Row, values: Mapping[str, Any], owner: Any, path: str, source: str) -> list[Finding]:

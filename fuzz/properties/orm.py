@@ -33,7 +33,8 @@ from fuzz.findings import Finding, with_replay
 from fuzz.oracles import orm as oracles
 from fuzz.oracles.orm import Attempt, Model, ReadResult, Row
 from strategies.orm import (
-    BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Rel, Write, eval_program, program_source,
+    BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Rel, Write, eval_program, f_value,
+    program_source,
 )
 from targets.database import drop_databases
 
@@ -125,6 +126,8 @@ class OrmLab:
         self.Item, self.Owner, self.Tag = self.models["OrmItem"], self.models["OrmOwner"], self.models["OrmTag"]
         self.Profile = self.models["OrmProfile"]
         self.run_async(self._start())
+        self.signal_log: list[tuple[str, Any]] = []  # the item's lifecycle signals received during one write
+        self._connect_signals(True)
 
     # ------------------------------------------------------------------------------------------- set-up
 
@@ -175,7 +178,33 @@ class OrmLab:
         self.owner_names = {v: k for k, v in self.owners.items()}
         self.tag_labels = {t.id: label for label, t in self.tags.items()}
 
+    def _connect_signals(self, on: bool) -> None:
+        """Connect (or disconnect) one receiver per lifecycle signal of ``OrmItem`` (signals.md)."""
+        from aksara import signals
+
+        for name in ("pre_save", "post_save", "pre_delete", "post_delete"):
+            signal = getattr(signals, name)
+            receiver = getattr(self, f"_on_{name}")
+            if on:
+                signal.connect(receiver, sender=self.Item)
+            else:
+                signal.disconnect(receiver, sender=self.Item)
+
+    async def _on_pre_save(self, sender: Any, instance: Any, is_new: Any = None, **_: Any) -> None:
+        self.signal_log.append(("pre_save", is_new))
+
+    async def _on_post_save(self, sender: Any, instance: Any, **_: Any) -> None:
+        self.signal_log.append(("post_save", None))
+
+    async def _on_pre_delete(self, sender: Any, instance: Any, **_: Any) -> None:
+        self.signal_log.append(("pre_delete", None))
+
+    async def _on_post_delete(self, sender: Any, instance: Any, **_: Any) -> None:
+        self.signal_log.append(("post_delete", None))
+
     def close(self) -> None:
+        self._connect_signals(False)
+
         async def stop() -> None:
             await self.db.disconnect()
             await drop_databases(self.server, [self.database])
@@ -186,20 +215,19 @@ class OrmLab:
     # ------------------------------------------------------------------------------------------- helpers
 
     def _value(self, column: str, value: Any) -> Any:
-        """The value the ORM is given (an owner's name becomes its id; ``("F", c, k)`` becomes ``F(c) + k``)."""
-        from aksara import F
-
+        """The value the ORM is given (an owner's name becomes its id; ``("F", c, k[, op])`` becomes ``F(c) + k``
+        or the expression ``op`` names)."""
         if column == "owner":
             return None if value is None else self.owners[value]
         if isinstance(value, tuple) and value and value[0] == "F":
-            return F(value[1]) + value[2] if value[2] else F(value[1])
+            return self._f(value[1], value[2], value[3] if len(value) > 3 else "+")
         return value
 
     def _kwargs(self, values: Any) -> dict[str, Any]:
         return {k: self._value(k, v) for k, v in dict(values).items()}
 
     def _q(self, cond: Any) -> Any:
-        from aksara import F, Q
+        from aksara import Q
 
         if isinstance(cond, Node):
             parts = [self._q(c) for c in cond.children]
@@ -210,9 +238,18 @@ class OrmLab:
                 combined = (combined & part) if cond.op == "and" else (combined | part)
             return combined
         if isinstance(cond, FRef):
-            ref = F(cond.other) + cond.offset if cond.offset else F(cond.other)
-            return Q(**{f"{cond.column}__{cond.lookup}": ref})
+            return Q(**{f"{cond.column}__{cond.lookup}": self._f(cond.other, cond.offset, cond.op)})
         return Q(**{f"{cond.column}__{cond.lookup}": self._leaf_value(cond)})
+
+    @staticmethod
+    def _f(other: str, k: int, op: str) -> Any:
+        """``F(other) + k`` (``F(other)`` alone for 0), ``- k``, ``* k``, ``k + F(other)`` or ``k - F(other)``."""
+        from aksara import F
+
+        ref = F(other)
+        if op == "+":
+            return ref + k if k else ref
+        return {"-": lambda: ref - k, "*": lambda: ref * k, "k+": lambda: k + ref, "k-": lambda: k - ref}[op]()
 
     def _leaf_value(self, leaf: Leaf) -> Any:
         """The value a leaf passes: on ``owner`` the owner instance (a list of their ids for ``in``)."""
@@ -309,26 +346,38 @@ class OrmLab:
         from aksara import Avg, Count, F, Max, Min, Sum
 
         functions = {"Count": Count, "Sum": Sum, "Min": Min, "Max": Max, "Avg": Avg}
+        manager = self.Item.objects
+        qs: Any = None  # a read without conditions starts from the Manager's own shortcut of its first call
+
+        def chain(method: str, *args: Any, **kwargs: Any) -> None:
+            nonlocal qs
+            qs = getattr(manager if qs is None else qs, method)(*args, **kwargs)
+
         try:
-            qs = self.Item.objects.filter(*[self._q(c) for c in read.q], **self._filters(read.kwargs))
+            if read.q or read.kwargs:
+                qs = manager.filter(*[self._q(c) for c in read.q], **self._filters(read.kwargs))
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
             return ReadResult(error=_error_name(exc), message=str(exc)[:300])
         if read.annotations:
-            qs = qs.annotate(**{f"a{n}": F(src) if f == "F" else functions[f](src)
-                                for n, (f, src) in enumerate(read.annotations)})
+            chain("annotate", **{f"a{n}": F(src) if f == "F" else functions[f](src)
+                                 for n, (f, src) in enumerate(read.annotations)})
         order = read.order
         if (read.limit is not None or read.offset is not None) and order and "id" not in [o.lstrip("-") for o in order]:
             order = order + ("id",)
         if order:
-            qs = qs.order_by(*order)
+            chain("order_by", *order)
+        if read.select_related:
+            chain("select_related", "owner")
+        if read.prefetch_related:
+            chain("prefetch_related", "tags")
+        if read.limit is not None or read.offset is not None or read.terminal in ("exists", "first", "fetch_with_count"):
+            chain("filter")  # QuerySet only: limit, offset, exists, first, fetch_with_count
         if read.limit is not None:
             qs = qs.limit(read.limit)
         if read.offset is not None:
             qs = qs.offset(read.offset)
-        if read.select_related:
-            qs = qs.select_related("owner")
-        if read.prefetch_related:
-            qs = qs.prefetch_related("tags")
+        if qs is None:
+            qs = manager  # count(), aggregate() and all() are the Manager's own
         total = None
         try:
             if read.terminal == "count":
@@ -412,7 +461,11 @@ class OrmLab:
 
         ids = list(model.rows)
         findings: list[Finding] = []
+        self.signal_log.clear()
+        saves = deletes = 0  # the instances whose save() (insert: is_new) and delete() the write runs
+        inserts = 0
         if write.kind == "create":
+            inserts = 1
             values = write.rows[0]
             instance = await self.Item.objects.create(**self._kwargs(values))
             model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
@@ -438,6 +491,7 @@ class OrmLab:
         elif write.kind == "atomic_rollback":
             from aksara import transaction
 
+            inserts = len(write.rows)
             class _Undo(Exception):
                 pass
 
@@ -484,6 +538,7 @@ class OrmLab:
                 model.rows[rid].tags = set()
             else:
                 await instance.delete()
+                deletes = 1
                 del model.rows[rid]
                 for pid in model.profiles_of(rid):
                     model.profiles[pid][0] = None
@@ -496,6 +551,7 @@ class OrmLab:
                 for column, value in self._kwargs(write.values).items():
                     setattr(instance, column, value)
                 await instance.save()
+                saves = 1
                 row = model.rows[rid]
                 for column, value in write.values:
                     if column == "owner":
@@ -523,6 +579,7 @@ class OrmLab:
                         ("created", None) if not matches else ("MultipleObjectsReturned", None))
             findings += oracles.check_write_answer(write, answer, expected, source)
             if created and instance is not None:
+                inserts = 1
                 values = {**dict(write.values), lookup.column: lookup.value}
                 model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
         elif write.kind in ("update", "delete"):
@@ -537,7 +594,8 @@ class OrmLab:
                 for column, value in write.values:
                     if isinstance(value, tuple) and value and value[0] == "F":
                         base = row.get(value[1])
-                        result = None if base is None else base + value[2]
+                        op = value[3] if len(value) > 3 else "+"
+                        result = None if base is None else f_value(op, base, value[2])
                         low, high = BY_NAME[value[1]].integer
                         tlow, thigh = BY_NAME[column].integer
                         if result is not None and not (low <= result <= high and tlow <= result <= thigh):
@@ -568,6 +626,9 @@ class OrmLab:
                             row.owner = self._value("owner", value)
                         else:
                             row.values[column] = oracles.stored(column, value)
+        expected = ([("pre_save", True), ("post_save", None)] * inserts + [("pre_save", False), ("post_save", None)] * saves
+                    + [("pre_delete", None), ("post_delete", None)] * deletes)
+        findings += oracles.check_signals(write, list(self.signal_log), expected, source)
         return (findings + oracles.check_table(write, await self.table(), model, source)
                 + oracles.check_profiles(write, await self.profiles(), model, source))
 

@@ -77,6 +77,45 @@ def test_aggregates_ignore_nulls():
     assert oracles.expected_aggregate("Max", "i", []) is None
 
 
+def test_relation_aggregates_count_each_row_once_and_annotations_per_row():
+    model = _model()
+    model.rows[A].tags, model.rows[B].tags, model.rows[A].owner = {"red", "blue"}, {"red"}, C
+    model.owner_names, model.profiles = {C: "ada"}, {uuid.UUID(int=9): [B, "bio"]}
+    rows, ids = list(model.rows.values()), list(model.rows)
+    assert oracles.expected_aggregate("Count", "tags", rows, model, ids) == 3
+    assert oracles.expected_aggregate("Max", "tags__label", rows, model, ids) == "red"
+    assert oracles.expected_aggregate("Sum", "i", rows, model, ids) == 4  # once per row, whatever the join
+    assert oracles.expected_annotation("Count", "tags", A, model.rows[A], model) == 2
+    assert oracles.expected_annotation("Max", "owner__name", A, model.rows[A], model) == "ada"
+    assert oracles.expected_annotation("Count", "profile", B, model.rows[B], model) == 1
+    assert oracles.expected_annotation("Sum", "i", A, model.rows[A], model) == 1
+    assert oracles.fans_out(["i", "tags__label"]) and not oracles.fans_out(["i", "owner__name", "profile"])
+
+
+def test_owner_conditions_name_the_owner_and_f_operators_compute():
+    from strategies.orm import f_value
+
+    row, names = Row({"i": 3, "psi": 2}, owner=A), {A: "ada"}
+    assert oracles.evaluate(Leaf("owner", "exact", "ada"), row, names) is True
+    assert oracles.evaluate(Leaf("owner__name", "in", ["bob"]), row, names) is False
+    assert oracles.evaluate(Leaf("owner", "isnull", True), Row({}), names) is True
+    assert [f_value(op, 2, 5) for op in ("+", "-", "*", "k+", "k-")] == [7, -3, 10, 7, 3]
+    assert oracles.evaluate(FRef("i", "gt", "psi", 1, "k-"), row) is True  # 3 > 1 - 2
+    assert oracles.overflows(FRef("i", "gt", "psi", 0, "k-"), Row({"psi": -(2**15)}))
+
+
+def test_a_relation_manager_answer_is_judged_against_the_model():
+    model = _model()
+    model.rows[A].owner, model.owner_names = C, {C: "ada"}
+    right = ReadResult(rows=[(A, {"i": 1, "s": "ab"}, C, None, None)])
+    assert oracles.check_relation(Rel("owner_items", "ada"), right, model, list(model.rows), "") == []
+    wrong = ReadResult(rows=right.rows + [(B, {"i": None, "s": "a_b"}, None, None, None)])
+    assert [f.facts["problem"] for f in oracles.check_relation(Rel("owner_items", "ada"), wrong, model,
+                                                               list(model.rows), "")] == ["rows"]
+    none = ReadResult(error="DoesNotExist")
+    assert oracles.check_relation(Rel("item_profile_get", 0), none, model, list(model.rows), "") == []
+
+
 def test_refusal_wants_aksaras_validation_error():
     ok = oracles.Attempt("i", "int_edges", 2**31, error="ValidationError", error_module="aksara.exceptions")
     assert oracles.check_refusal(ok, "") == []
@@ -135,6 +174,7 @@ CAUGHT = {  # plant -> (what runs, the property that must catch it)
     "reverse_fk_every_row": ("related", catalog.ORM_READ_DIFFERENTIAL),
     "reverse_o2o_any_row": ("related", catalog.ORM_READ_DIFFERENTIAL),
     "instance_delete_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "post_delete_not_sent": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
 }
 
 

@@ -140,6 +140,16 @@ def instance_delete_noop(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Model, "delete", delete)
 
 
+def post_delete_not_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``post_delete`` reaches no receiver."""
+    from aksara import signals
+
+    async def send(sender, **named):
+        return []
+
+    monkeypatch.setattr(signals.post_delete, "send", send)
+
+
 PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "gte_as_gt": gte_as_gt,
     "decimal_read_truncated": decimal_read_truncated,
@@ -154,6 +164,7 @@ PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "reverse_fk_every_row": reverse_fk_every_row,
     "reverse_o2o_any_row": reverse_o2o_any_row,
     "instance_delete_noop": instance_delete_noop,
+    "post_delete_not_sent": post_delete_not_sent,
 }
 
 
