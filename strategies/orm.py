@@ -94,6 +94,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("ip", "IPAddress", ordered=False),
     Column("j", "JSON", ordered=False, comparable=False),
     Column("ar", "Array", (("item_type", int),), ordered=False, comparable=False),
+    Column("ars", "Array", (("item_type", str),), ordered=False, comparable=False),
+    Column("arb", "Array", (("item_type", bool),), ordered=False, comparable=False),
+    Column("arf", "Array", (("item_type", float),), ordered=False, comparable=False),
+    Column("aru", "Array", (("item_type", uuid.UUID),), ordered=False, comparable=False),
     Column("bn", "Binary", ordered=False, comparable=False),
 )
 BY_NAME = {c.name: c for c in COLUMNS}
@@ -135,6 +139,10 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "ip": st.sampled_from(["10.0.0.1", "192.168.1.20", "::1", "2001:db8::5", "127.0.0.1"]),
     "j": _json,
     "ar": st.lists(st.integers(*INT32), max_size=4),
+    "ars": st.lists(st.text(_TEXT_ALPHABET, max_size=6), max_size=3),
+    "arb": st.lists(st.booleans(), max_size=3),
+    "arf": st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=3),
+    "aru": st.lists(st.uuids(), max_size=3),
     "bn": st.binary(max_size=12),
     **{c.name: _ints(c.integer[0] if c.minimum is None else c.minimum, c.integer[1]) for c in COLUMNS if c.integer},
 }
@@ -196,6 +204,17 @@ class FRef:
     other: str
     offset: int = 0
     op: str = "+"
+
+
+@dataclass(frozen=True)
+class Search:
+    """``.search(term, fields)``: ``term`` as an ILIKE substring of any of the text ``fields``."""
+
+    term: str
+    fields: tuple[str, ...]
+
+
+TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.text)
 
 
 @dataclass(frozen=True)
@@ -283,6 +302,7 @@ class Read:
     select_related: bool = False
     prefetch_related: bool = False
     annotations: tuple[tuple[str, str], ...] = ()  # (function or "F", source): annotate(a0=..., a1=...)
+    search: Search | None = None
 
 
 @st.composite
@@ -293,6 +313,11 @@ def reads(draw: Any, pool: dict[str, list[Any]]) -> Read:
         lambda ls: tuple(x for x in ls if isinstance(x, Leaf))))
     if draw(st.integers(0, 7)) == 0:
         kwargs += (draw(relation_filters()),)
+    search = None
+    if draw(st.integers(0, 5)) == 0:
+        texts = [v for c in TEXT_COLUMNS for v in pool.get(c, []) if isinstance(v, str)]
+        search = Search(draw(_needle(texts)), tuple(draw(st.lists(st.sampled_from(TEXT_COLUMNS), min_size=1,
+                                                                   max_size=3, unique=True))))
     terminal = draw(st.sampled_from(TERMINALS))
     orderable = [c.name for c in COLUMNS if c.ordered] + ["id", "owner_id"]
     order = tuple(draw(st.lists(st.sampled_from(orderable).flatmap(
@@ -319,7 +344,7 @@ def reads(draw: Any, pool: dict[str, list[Any]]) -> Read:
     related = terminal in ("all", "first", "fetch_with_count")
     return Read(q, kwargs, order, limit, offset, terminal, aggregates,
                 select_related=related and draw(st.booleans()), prefetch_related=related and draw(st.booleans()),
-                annotations=annotations)
+                annotations=annotations, search=None if terminal in ("get", "get_or_none") else search)
 
 
 REL_KINDS = ("owner_items", "owner_items_count", "owner_items_filter", "item_tags", "item_tag_ids",
@@ -455,6 +480,7 @@ def program_source(program: Program) -> str:
 def eval_program(source: str) -> Program:
     """The program ``source`` (from :func:`program_source`) names; only this module's names are in scope."""
     names = {"Program": Program, "Read": Read, "Write": Write, "Leaf": Leaf, "FRef": FRef, "Node": Node, "Rel": Rel,
+             "Search": Search,
              "Color": Color, "datetime": datetime, "Decimal": decimal.Decimal, "UUID": uuid.UUID}
     value = eval(source, {"__builtins__": {}}, names)  # noqa: S307 - the suite's own repr, no builtins
     if not isinstance(value, Program):
@@ -475,7 +501,8 @@ def hostile_inputs(column: str) -> list[tuple[str, Any]]:
     """(class, input) pairs sent to ``column``: one value of each hostile string class of
     :mod:`strategies.values` (and NUL and a lone surrogate), integers (an integer column's own edges and one
     past them, every edge of :data:`strategies.values.INT_EDGES` for Float and Decimal, 0 and 2**64 for the
-    others) and one Python value of each other type.
+    others) and one Python value of each other type; for an Array column, each of them again as the one item
+    of a list, a nested list, a None item and a tuple.
 
     No integer is sent to Binary: ``Binary`` turns ``n`` into ``bytes(n)``, an allocation of ``n`` bytes."""
     spec = BY_NAME[column]
@@ -492,6 +519,9 @@ def hostile_inputs(column: str) -> list[tuple[str, Any]]:
     inputs += [(f"native_{type(v).__name__}", v) for v in NATIVE_MISMATCHES]
     if column == "bn":
         inputs = [(c, v) for c, v in inputs if not isinstance(v, int) or isinstance(v, bool)]
+    if spec.field_class == "Array":  # every scalar once more as the one item of a list, and malformed lists
+        inputs += [(f"list_of_{c}", [v]) for c, v in inputs if not isinstance(v, list)]
+        inputs += [("list_nested", [[1]]), ("list_null_item", [None]), ("list_as_tuple", (1,))]
     return inputs
 
 
@@ -519,6 +549,8 @@ SAMPLES: dict[str, tuple[Any, Any, Any]] = {
     "u": (uuid.UUID(int=1), uuid.UUID(int=2**127), uuid.UUID(int=2**128 - 1)),
     "e": (Color.RED, Color.GREEN, Color.BLUE), "ip": ("10.0.0.1", "::1", "192.168.1.20"),
     "j": ({"a": 1}, [1, "x", None], "text"), "ar": ([1, 2], [], [-(2**31)]), "bn": (b"", b"\x00\xff", b"abc"),
+    "ars": (["a", "b c"], [], ["'", "é🚀", ""]), "arb": ([True, False], [], [False]), "arf": ([1.5, -0.0], [], [1e300]),
+    "aru": ([uuid.UUID(int=1)], [], [uuid.UUID(int=2), uuid.UUID(int=3)]),
 }
 SAMPLE_OWNERS = ("ada", None, "bob", "ada")
 
@@ -586,6 +618,10 @@ def sweep_programs() -> list[tuple[str, Program]]:
                 Read(q=(Node("or", (Leaf("owner", "exact", "bob"), Leaf("i", "lt", 0))),)),
                 Read(kwargs=(Leaf("owner__name", "exact", "ada"),)))
     out.append(("relation filters", Program(rows, by_owner)))
+    searches = tuple(Read(search=Search(term, fields), terminal=terminal) for term, fields, terminal in (
+        ("B_", ("s",), "all"), ("ÜN", ("t", "s"), "all"), ("a\\b", ("t",), "count"), ("%", ("em", "url"), "all"),
+        ("x_y", ("url", "slug"), "exists"), ("", ("s",), "count"), ("Z.IO", TEXT_COLUMNS, "first")))
+    out.append(("search", Program(rows, searches + (Read(search=Search("a", ("s",)), kwargs=(Leaf("b", "exact", True),)),))))
     column_sources = tuple((f, c) for f in AGGREGATES for c in ("i", "d"))
     annotated = links + (
         Write("m2m_add", target=2, tag="green"), Write("profile", target=0, tag="bio"), Write("profile", target=-1, tag="orphan"),

@@ -9,6 +9,9 @@ Aksara documents (docs/docs/orm/querying.md, expressions-and-transactions.md, bu
   true. ``column=None`` (``exact`` with None) is ``IS NULL``, as Aksara compiles it (and documents for
   ``isnull``); ``in`` with an empty list selects nothing; ``x IN (..., NULL)`` is true on a match and
   unknown otherwise.
+- ``search(term, fields)`` is ``field ILIKE '%term%'`` over the fields, ORed: ``%`` and ``_`` in the term are
+  wildcards and ``\\`` escapes the next character (api/filtering.md "Search": "``%`` and ``_`` can act as
+  pattern wildcards"); an empty term selects everything.
 - ``contains``/``icontains`` are substring tests, as their names and the querying guide promise (only
   ``?search=`` is documented as an ILIKE pattern); ``icontains`` folds ASCII letters only, as
   PostgreSQL's ``ILIKE`` does under the C collation the lab's database uses.
@@ -59,6 +62,7 @@ import decimal
 import ipaddress
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
@@ -66,7 +70,7 @@ from typing import Any, Iterable, Mapping
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from strategies.orm import BY_NAME, COLUMNS, TO_MANY, Color, FRef, Leaf, Node, Read, Rel, Write, f_value
+from strategies.orm import BY_NAME, COLUMNS, TO_MANY, Color, FRef, Leaf, Node, Read, Rel, Search, Write, f_value
 
 # -- values ---------------------------------------------------------------------------------------------
 
@@ -96,7 +100,7 @@ def from_raw(column: str, raw: Any) -> Any:
             return Color(raw)
         except ValueError:
             return raw
-    if column == "ar":
+    if BY_NAME[column].field_class == "Array":
         return list(raw)
     return raw
 
@@ -154,6 +158,19 @@ def _ascii_lower(text: str) -> str:
     return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
+def like(pattern: str, text: str | None) -> bool | None:
+    """``text ILIKE pattern`` under the C collation (ASCII case folding; ``\\`` escapes), None for NULL."""
+    if text is None:
+        return None
+    regex, chars = "", iter(pattern)
+    for c in chars:
+        if c == "\\":
+            regex += re.escape(_ascii_lower(next(chars, "")))
+        else:
+            regex += ".*" if c == "%" else "." if c == "_" else re.escape(_ascii_lower(c))
+    return re.fullmatch(regex, _ascii_lower(text), re.S) is not None
+
+
 def _compare(op: str, x: Any, y: Any) -> bool:
     return {"exact": x == y, "gt": x > y, "gte": x >= y, "lt": x < y, "lte": x <= y}[op]
 
@@ -175,6 +192,11 @@ def evaluate(cond: Any, row: Row, names: Mapping[Any, str] | None = None) -> boo
         if cond.op == "and":
             return False if False in parts else (None if None in parts else True)
         return True if True in parts else (None if None in parts else False)
+    if isinstance(cond, Search):
+        if not cond.term:
+            return True
+        found = [like(f"%{cond.term}%", row.get(name)) for name in cond.fields]
+        return True if True in found else (None if None in found else False)
     if isinstance(cond, FRef):
         x, y = row.get(cond.column), row.get(cond.other)
         if x is None or y is None:
@@ -209,7 +231,8 @@ RELATION_COLUMNS = {"owner": "ForeignKey", "owner__name": "ForeignKey.name"}  # 
 
 def conditions_of(read_or_write: Any) -> list[Any]:
     if isinstance(read_or_write, Read):
-        return [*read_or_write.q, *read_or_write.kwargs]
+        search = [read_or_write.search] if read_or_write.search is not None else []
+        return [*read_or_write.q, *read_or_write.kwargs, *search]
     return [read_or_write.q] if isinstance(read_or_write.q, (Leaf, FRef, Node)) else []  # an upsert's q is an id
 
 
@@ -265,6 +288,8 @@ class _Rev:
 
 def describe(cond: Any) -> str:
     """A condition in the ORM's own spelling."""
+    if isinstance(cond, Search):
+        return f".search({cond.term!r}, {list(cond.fields)!r})"
     if isinstance(cond, Node):
         inner = [describe(c) for c in cond.children]
         return f"~{inner[0]}" if cond.op == "not" else "(" + (" & " if cond.op == "and" else " | ").join(inner) + ")"
@@ -280,6 +305,8 @@ def describe(cond: Any) -> str:
 
 def leaf_shape(cond: Leaf | FRef) -> str:
     """``column kind:lookup:value class`` of one leaf, the cause a ledger signature names."""
+    if isinstance(cond, Search):
+        return "search:wildcard" if any(c in cond.term for c in "%_\\") else "search:plain"
     kind = RELATION_COLUMNS.get(cond.column) or BY_NAME[cond.column].field_class
     if isinstance(cond, FRef):
         return f"{kind}:{cond.lookup}:F"
@@ -688,7 +715,9 @@ def check_refusal(attempt: Attempt, source: str) -> list[Finding]:
     judged(catalog.ORM_INVALID_REFUSED)
     kind = BY_NAME[attempt.column].field_class
     value = attempt.value
-    unstorable = isinstance(value, str) and any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value)
+    texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+        if isinstance(value, (list, tuple)) else []  # an Array's items too
+    unstorable = any(c == "\x00" or "\ud800" <= c <= "\udfff" for text in texts for c in text)
     facts = {"field_kind": kind, "input_class": attempt.input_class, "input_type": type(value).__name__,
              "outcome": attempt.error or "accepted", "nul_or_surrogate": "yes" if unstorable else "no"}
     if attempt.error:

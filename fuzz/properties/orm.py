@@ -33,7 +33,7 @@ from fuzz.findings import Finding, with_replay
 from fuzz.oracles import orm as oracles
 from fuzz.oracles.orm import Attempt, Model, ReadResult, Row
 from strategies.orm import (
-    BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Rel, Write, eval_program, f_value,
+    BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Rel, Search, Write, eval_program, f_value,
     program_source,
 )
 from targets.database import drop_databases
@@ -335,7 +335,7 @@ class OrmLab:
             return found
         culprits = set()
         for leaf in {repr(x): x for x in oracles.leaves_of(oracles.conditions_of(read))}.values():
-            alone = Read(q=(leaf,))
+            alone = Read(search=leaf) if isinstance(leaf, Search) else Read(q=(leaf,))
             if oracles.check_read(alone, await self._read(alone), model, self.owner_names, ""):
                 culprits.add(oracles.leaf_shape(leaf))
         named = " ".join(sorted(culprits)) or "combination"
@@ -358,6 +358,8 @@ class OrmLab:
                 qs = manager.filter(*[self._q(c) for c in read.q], **self._filters(read.kwargs))
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
             return ReadResult(error=_error_name(exc), message=str(exc)[:300])
+        if read.search is not None:
+            chain("search", read.search.term, list(read.search.fields))
         if read.annotations:
             chain("annotate", **{f"a{n}": F(src) if f == "F" else functions[f](src)
                                  for n, (f, src) in enumerate(read.annotations)})

@@ -104,6 +104,17 @@ def test_owner_conditions_name_the_owner_and_f_operators_compute():
     assert oracles.overflows(FRef("i", "gt", "psi", 0, "k-"), Row({"psi": -(2**15)}))
 
 
+def test_search_is_an_ilike_pattern_with_backslash_escapes():
+    from strategies.orm import Search
+
+    assert oracles.like("%b_c%", "aBxc") is True and oracles.like("%a\\b%", "a\\b") is False
+    assert oracles.like("%a\\%%", "xa%") is True and oracles.like("%É%", "é") is False
+    assert oracles.like("%x%", None) is None
+    row = Row({"s": "abc", "t": None})
+    assert oracles.evaluate(Search("B", ("t", "s")), row) is True
+    assert oracles.evaluate(Search("z", ("t", "s")), row) is None and oracles.evaluate(Search("", ("t",)), row)
+
+
 def test_a_relation_manager_answer_is_judged_against_the_model():
     model = _model()
     model.rows[A].owner, model.owner_names = C, {C: "ada"}
