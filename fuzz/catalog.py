@@ -142,6 +142,7 @@ ORM_READ_DIFFERENTIAL = "orm.read_differential"
 ORM_WRITE_DIFFERENTIAL = "orm.write_differential"
 ORM_ROUND_TRIP = "orm.round_trip"
 ORM_INVALID_REFUSED = "orm.invalid_refused"
+ORM_TRACE_COMPLETE = "orm.trace_complete"
 
 TASKS_PROVENANCE = "tasks.provenance"
 TASKS_EXACTLY_ONCE = "tasks.exactly_once"
@@ -439,6 +440,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "A value a field cannot store is refused with Aksara's ValidationError and writes nothing, never a "
        "database or other error.",
        f"{_ORM}.check_refusal", "strategies.orm.hostile_cases", replay=_ORM_REPLAY),
+    _p(ORM_TRACE_COMPLETE, "rest_api", "malformed_payloads",
+       "A query trace session (db_trace_enabled) records every call the ORM makes through Aksara's Database, the "
+       "same calls in the same order as query capture, and is stored under its request id.",
+       f"{_ORM}.check_trace", _ORM_PROGRAMS, replay=_ORM_REPLAY),
 
     # Reliability is no primary risk of the Threat Model: an effect run twice, lost, or run after its
     # cancellation is an action nobody authorized, so those properties stand under object-level authorization.

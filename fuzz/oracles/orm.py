@@ -627,6 +627,31 @@ def check_signals(write: Write, received: list[tuple[str, Any]], expected: list[
                                                       "leaves": _write_leaves(write)}, source)]
 
 
+def check_trace(batch: Any, stored: Any, captured: list[str], source: str) -> list[Finding]:
+    """orm.trace_complete: a trace session around a program records exactly the calls query capture saw, in
+    order (debugging/query-profiling.md: both instrument Database.execute/fetch/fetchrow/fetchval, failed calls
+    included), its totals agree with its queries, and the batch is stored under its request id."""
+    judged(catalog.ORM_TRACE_COMPLETE)
+    problems: list[tuple[str, Any, Any]] = []
+    if batch is None:
+        problems.append(("no_batch", None, len(captured)))
+    else:
+        traced = [q.sql for q in batch.queries]
+        if traced != captured:
+            first = next((n for n, (a, b) in enumerate(zip(traced, captured)) if a != b), min(len(traced),
+                                                                                              len(captured)))
+            problems.append(("calls", f"{len(traced)} calls, #{first}: {traced[first:first + 1]}",
+                             f"{len(captured)} calls, #{first}: {captured[first:first + 1]}"))
+        summary = batch.to_dict()
+        if batch.total_queries != len(batch.queries) or summary.get("total_queries") != len(batch.queries):
+            problems.append(("total", batch.total_queries, len(batch.queries)))
+        if stored is not batch and (stored is None or [q.sql for q in stored.queries] != traced):
+            problems.append(("stored", stored, batch.request_id))
+    return [_finding(catalog.ORM_TRACE_COMPLETE, f"query trace: {problem}: {observed!r:.200} instead of "
+                     f"{expected!r:.200}", repr(observed)[:300], repr(expected)[:300], {"problem": problem}, source)
+            for problem, observed, expected in problems]
+
+
 def check_row_values(row: Row, values: Mapping[str, Any], owner: Any, path: str, source: str) -> list[Finding]:
     """orm.round_trip: every column of a row read back (through ``path``) equals what the model stored."""
     judged(catalog.ORM_ROUND_TRIP)

@@ -122,6 +122,7 @@ class OrmLab:
         self.loop = asyncio.new_event_loop()
         self.timings: list[float] = []
         self.dirty = False  # a program left rows in the item table
+        self.traces = 0  # trace sessions started (their request ids)
         self.models = build_models()
         self.Item, self.Owner, self.Tag = self.models["OrmItem"], self.models["OrmOwner"], self.models["OrmTag"]
         self.Profile = self.models["OrmProfile"]
@@ -295,10 +296,42 @@ class OrmLab:
         """Run ``program`` from an empty item table; the findings of its first failing step."""
         started = time.perf_counter()
         try:
-            findings = self.run_async(self._run(program))
+            findings = self.run_async(self._traced(program))
         finally:
             self.timings.append(time.perf_counter() - started)
         return with_replay(findings, "orm", "run_program", source=program_source(program))
+
+    @contextlib.contextmanager
+    def _tracing(self) -> Iterator[None]:
+        """Aksara's query tracing on (no cap on a session's calls) while the block runs; settings restored."""
+        from aksara.conf import settings
+
+        keys = ("db_trace_enabled", "db_trace_max_queries")
+        saved = {k: settings.__dict__[k] for k in keys if k in settings.__dict__}
+        settings.db_trace_enabled, settings.db_trace_max_queries = True, 10**6
+        try:
+            yield
+        finally:
+            for key in keys:
+                settings.__dict__.pop(key, None)
+            settings.__dict__.update(saved)
+
+    async def _traced(self, program: Program) -> list[Finding]:
+        """Run ``program`` inside a query trace session and a query capture, and judge the trace."""
+        from aksara.db import capture_queries, get_trace_by_request_id, start_trace_session, stop_trace_session
+
+        self.traces += 1
+        request_id = f"fuzz-orm-{os.getpid()}-{self.traces}"
+        with self._tracing():
+            start_trace_session(request_id=request_id, path="orm-program", method="RUN")
+            try:
+                async with capture_queries() as log:
+                    findings = await self._run(program)
+            finally:
+                batch = stop_trace_session()
+        captured = [event.sql for event in log.queries]
+        return findings + oracles.check_trace(batch, get_trace_by_request_id(request_id), captured,
+                                              program_source(program))
 
     async def _run(self, program: Program) -> list[Finding]:
         source = program_source(program)

@@ -186,6 +186,7 @@ CAUGHT = {  # plant -> (what runs, the property that must catch it)
     "reverse_o2o_any_row": ("related", catalog.ORM_READ_DIFFERENTIAL),
     "instance_delete_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
     "post_delete_not_sent": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "trace_skips_fetchval": ("related", catalog.ORM_TRACE_COMPLETE),
 }
 
 

@@ -150,6 +150,24 @@ def post_delete_not_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(signals.post_delete, "send", send)
 
 
+def trace_skips_fetchval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Query tracing records no ``fetchval`` call (a count or exists read goes untraced)."""
+    from aksara.db import engine, tracing
+
+    fetchval = engine.Database.fetchval
+
+    async def untraced(self, query, *args, **kwargs):
+        session = tracing._trace_session_var.get()
+        before = None if session is None else len(session)
+        try:
+            return await fetchval(self, query, *args, **kwargs)
+        finally:
+            if before is not None:
+                del session[before:]
+
+    monkeypatch.setattr(engine.Database, "fetchval", untraced)
+
+
 PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "gte_as_gt": gte_as_gt,
     "decimal_read_truncated": decimal_read_truncated,
@@ -165,6 +183,7 @@ PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "reverse_o2o_any_row": reverse_o2o_any_row,
     "instance_delete_noop": instance_delete_noop,
     "post_delete_not_sent": post_delete_not_sent,
+    "trace_skips_fetchval": trace_skips_fetchval,
 }
 
 
