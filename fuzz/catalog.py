@@ -142,6 +142,7 @@ ORM_READ_DIFFERENTIAL = "orm.read_differential"
 ORM_WRITE_DIFFERENTIAL = "orm.write_differential"
 ORM_ROUND_TRIP = "orm.round_trip"
 ORM_INVALID_REFUSED = "orm.invalid_refused"
+ORM_TRACE_COMPLETE = "orm.trace_complete"
 
 TASKS_PROVENANCE = "tasks.provenance"
 TASKS_EXACTLY_ONCE = "tasks.exactly_once"
@@ -422,14 +423,15 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
 
     # The ORM is where every generated REST filter and write ends: its properties stand under the REST boundary.
     _p(ORM_READ_DIFFERENTIAL, "rest_api", "sql_injection",
-       "Every ORM read (every lookup a field supports, Q combined with AND, OR and NOT, F comparisons, ordering with NULLs, "
-       "limit/offset, count, exists, first, get, aggregates, select_related, prefetch_related) answers what a "
-       "three-valued Python model of the rows computes.",
+       "Every ORM read (every lookup a field supports, Q combined with AND, OR and NOT, F comparisons, ForeignKey "
+       "filters, ordering with NULLs, limit/offset, count, exists, first, get, get_or_none, fetch_with_count, "
+       "aggregates and annotations over columns and one relation hop, select_related, prefetch_related, reverse "
+       "ForeignKey, many-to-many and OneToOne managers) answers what a three-valued Python model of the rows computes.",
        f"{_ORM}.check_read", _ORM_PROGRAMS, replay=_ORM_REPLAY),
     _p(ORM_WRITE_DIFFERENTIAL, "rest_api", "malformed_payloads",
-       "ORM writes (create, bulk_create, bulk_update, save, get_or_create, filtered update with F, filtered delete, a "
-       "rolled-back transaction.atomic() block, many-to-many "
-       "add/remove) leave exactly the rows a Python model computes and answer its counts.",
+       "ORM writes (create, bulk_create, bulk_update, save, get_or_create, upsert, filtered update with F, filtered "
+       "and instance delete, a rolled-back transaction.atomic() block, many-to-many add/remove/set/clear, OneToOne "
+       "rows) leave exactly the rows a Python model computes, answer its counts and send the documented signals.",
        f"{_ORM}.check_table", _ORM_PROGRAMS, replay=_ORM_REPLAY),
     _p(ORM_ROUND_TRIP, "rest_api", "schema_bypass",
        "A value the ORM accepts for a field is stored and read back as the field holds it, for every field class.",
@@ -438,6 +440,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "A value a field cannot store is refused with Aksara's ValidationError and writes nothing, never a "
        "database or other error.",
        f"{_ORM}.check_refusal", "strategies.orm.hostile_cases", replay=_ORM_REPLAY),
+    _p(ORM_TRACE_COMPLETE, "rest_api", "malformed_payloads",
+       "A query trace session (db_trace_enabled) records every call the ORM makes through Aksara's Database, the "
+       "same calls in the same order as query capture, and is stored under its request id.",
+       f"{_ORM}.check_trace", _ORM_PROGRAMS, replay=_ORM_REPLAY),
 
     # Reliability is no primary risk of the Threat Model: an effect run twice, lost, or run after its
     # cancellation is an action nobody authorized, so those properties stand under object-level authorization.

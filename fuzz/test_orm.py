@@ -3,8 +3,9 @@
 A lab (:class:`fuzz.properties.orm.OrmLab`) declares one model with every field class Aksara ships that
 needs no extension, a ForeignKey and a ManyToMany, on a scratch database of the suite's PostgreSQL server.
 First a sweep runs every lookup of every field kind once (as a filter and negated), every ordering and
-every aggregate over fixed rows, and sends every hostile value class to every field; then Hypothesis
-explores random programs of writes and reads and random hostile values. Whatever the target option says,
+every aggregate over fixed rows (and one program per relation, annotation, search and upsert class), and
+sends every hostile value class to every field; then Hypothesis explores random programs of writes and reads
+and random hostile values. Every program runs inside a query trace session. Whatever the target option says,
 the family runs on its own lab.
 """
 
@@ -32,7 +33,8 @@ def orm_lab(pg_server):
     lab.close()
 
 
-@judges(catalog.ORM_READ_DIFFERENTIAL, catalog.ORM_WRITE_DIFFERENTIAL, catalog.ORM_ROUND_TRIP)
+@judges(catalog.ORM_READ_DIFFERENTIAL, catalog.ORM_WRITE_DIFFERENTIAL, catalog.ORM_ROUND_TRIP,
+        catalog.ORM_TRACE_COMPLETE)
 def test_every_lookup_ordering_and_aggregate_once(orm_lab):
     swept = sweep_programs()
     for _label, program in swept:
@@ -48,7 +50,8 @@ def test_every_hostile_value_class_on_every_field(orm_lab):
     count(catalog.ORM_INVALID_REFUSED, len(cases), len(cases))
 
 
-@judges(catalog.ORM_READ_DIFFERENTIAL, catalog.ORM_WRITE_DIFFERENTIAL, catalog.ORM_ROUND_TRIP)
+@judges(catalog.ORM_READ_DIFFERENTIAL, catalog.ORM_WRITE_DIFFERENTIAL, catalog.ORM_ROUND_TRIP,
+        catalog.ORM_TRACE_COMPLETE)
 @scaled(0.25)
 @given(program=programs())
 def test_programs_match_the_model(orm_lab, program):

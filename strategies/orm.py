@@ -5,11 +5,16 @@ extension or storage backend, a ForeignKey to an owner model and a ManyToMany to
 :class:`Program` is a list of steps run in order against a fresh table:
 
 - writes: ``create``, ``bulk_create``, ``save`` (a loaded instance, some columns changed), ``update``
-  (a filtered queryset, values or ``F(column) + k``), ``delete`` (a filtered queryset),
-  ``get_or_create``, many-to-many ``add`` / ``remove``;
+  (a filtered queryset, values or ``F(column) + k``), ``delete`` (a filtered queryset), an instance's
+  ``delete()``, ``get_or_create``, ``upsert`` (on the primary key, with or without ``update_fields``),
+  many-to-many ``add`` / ``remove`` / ``set`` / ``clear``, creating a OneToOne profile;
 - reads (:class:`Read`): a filter of keyword lookups and ``Q`` trees (``&``, ``|``, ``~``, ``F`` comparisons),
-  an ordering (ascending, descending, NULLs), ``limit``/``offset`` and one terminal (``all``, ``count``,
-  ``exists``, ``first``, ``get``, ``aggregate``), optionally with ``select_related`` / ``prefetch_related``.
+  filters on the ForeignKey (``owner=<instance>``, ``owner__name``), an ordering (ascending, descending,
+  NULLs), ``limit``/``offset``, annotations (aggregates over columns and one relation hop, ``F``) and one
+  terminal (``all``, ``count``, ``exists``, ``first``, ``get``, ``get_or_none``, ``fetch_with_count``,
+  ``aggregate``), optionally with ``select_related`` / ``prefetch_related``;
+- relation reads (:class:`Rel`): an owner's reverse ForeignKey manager, an item's and a tag's many-to-many
+  managers, an item's reverse OneToOne accessor.
 
 Lookup values are drawn from the column's own kind, from values already in the table (so conditions
 match rows), and for text from the LIKE and quote vocabulary of :mod:`strategies.values`. Hostile inputs
@@ -18,7 +23,7 @@ and the integer edges. Everything a program holds has an evaluable ``repr`` (:fu
 is what a finding stores for its replay.
 
 Not declared: ``Vector`` (needs pgvector), ``FileField``/``ImageField``/``FilePath`` (need a storage or a
-directory), ``OneToOne`` (a ForeignKey with a unique constraint; the ForeignKey path is exercised).
+directory). ``OneToOne`` lives on a profile model pointing at the item (its reverse accessor is the item's).
 Every column is nullable, so NULL semantics are always in play.
 """
 
@@ -89,6 +94,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("ip", "IPAddress", ordered=False),
     Column("j", "JSON", ordered=False, comparable=False),
     Column("ar", "Array", (("item_type", int),), ordered=False, comparable=False),
+    Column("ars", "Array", (("item_type", str),), ordered=False, comparable=False),
+    Column("arb", "Array", (("item_type", bool),), ordered=False, comparable=False),
+    Column("arf", "Array", (("item_type", float),), ordered=False, comparable=False),
+    Column("aru", "Array", (("item_type", uuid.UUID),), ordered=False, comparable=False),
     Column("bn", "Binary", ordered=False, comparable=False),
 )
 BY_NAME = {c.name: c for c in COLUMNS}
@@ -130,6 +139,10 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "ip": st.sampled_from(["10.0.0.1", "192.168.1.20", "::1", "2001:db8::5", "127.0.0.1"]),
     "j": _json,
     "ar": st.lists(st.integers(*INT32), max_size=4),
+    "ars": st.lists(st.text(_TEXT_ALPHABET, max_size=6), max_size=3),
+    "arb": st.lists(st.booleans(), max_size=3),
+    "arf": st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=3),
+    "aru": st.lists(st.uuids(), max_size=3),
     "bn": st.binary(max_size=12),
     **{c.name: _ints(c.integer[0] if c.minimum is None else c.minimum, c.integer[1]) for c in COLUMNS if c.integer},
 }
@@ -174,14 +187,34 @@ class Leaf:
     value: Any
 
 
+F_OPS = ("+", "-", "*", "k+", "k-")  # F(other) + k, F(other) - k, F(other) * k, k + F(other), k - F(other)
+
+
+def f_value(op: str, other: int, k: int) -> int:
+    """The value of the F expression ``op`` (:data:`F_OPS`) on a row whose ``other`` column holds ``other``."""
+    return {"+": other + k, "-": other - k, "*": other * k, "k+": k + other, "k-": k - other}[op]
+
+
 @dataclass(frozen=True)
 class FRef:
-    """``column__lookup=F(other) + offset`` between two integer columns."""
+    """``column__lookup=F(other) + offset`` between two integer columns (``op``: see :data:`F_OPS`)."""
 
     column: str
     lookup: str
     other: str
     offset: int = 0
+    op: str = "+"
+
+
+@dataclass(frozen=True)
+class Search:
+    """``.search(term, fields)``: ``term`` as an ILIKE substring of any of the text ``fields``."""
+
+    term: str
+    fields: tuple[str, ...]
+
+
+TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.text)
 
 
 @dataclass(frozen=True)
@@ -216,7 +249,8 @@ def leaves(draw: Any, pool: dict[str, list[Any]], column: str | None = None, loo
         return Leaf(column, lookup, draw(st.none() | value_of))
     if column in INTEGER_COLUMNS and draw(st.integers(0, 3)) == 0:
         other = draw(st.sampled_from(INTEGER_COLUMNS))
-        return FRef(column, lookup, other, draw(st.sampled_from([0, 1, -1, 1000])))  # may overflow: see the oracle
+        return FRef(column, lookup, other, draw(st.sampled_from([0, 1, -1, 1000])),  # may overflow: see the oracle
+                    draw(st.sampled_from(F_OPS)))
     return Leaf(column, lookup, draw(value_of))
 
 
@@ -235,7 +269,23 @@ def conditions(pool: dict[str, list[Any]], depth: int = 2) -> st.SearchStrategy[
 
 
 AGGREGATES = ("Count", "Sum", "Min", "Max", "Avg")
-TERMINALS = ("all", "count", "exists", "first", "get", "aggregate")
+TERMINALS = ("all", "count", "exists", "first", "get", "aggregate", "get_or_none", "fetch_with_count")
+# aggregate sources across one relation hop: the many-to-many (to many), the ForeignKey and the reverse OneToOne
+RELATED_SOURCES = (("Count", "tags"), ("Max", "tags__label"), ("Min", "tags__label"), ("Count", "owner"),
+                   ("Max", "owner__name"), ("Count", "profile"), ("Max", "profile__bio"))
+TO_MANY = ("tags",)  # the relation whose join repeats an item row once per related row
+
+
+def relation_filters() -> st.SearchStrategy[Leaf]:
+    """A condition on the ForeignKey: ``owner=<the owner instance>``, ``owner__in``, ``owner__isnull`` or
+    ``owner__name`` (a lookup across the relation, relations.md "Filtering by Related Objects")."""
+    name = st.sampled_from(OWNERS)
+    return st.one_of(
+        st.builds(lambda n: Leaf("owner", "exact", n), name),
+        st.builds(lambda ns: Leaf("owner", "in", ns), st.lists(name, max_size=2, unique=True)),
+        st.builds(lambda b: Leaf("owner", "isnull", b), st.booleans()),
+        st.builds(lambda n: Leaf("owner__name", "exact", n), name),
+    )
 
 
 @dataclass(frozen=True)
@@ -248,9 +298,11 @@ class Read:
     limit: int | None = None
     offset: int | None = None
     terminal: str = "all"
-    aggregates: tuple[tuple[str, str], ...] = ()  # (function, column or "*")
+    aggregates: tuple[tuple[str, str], ...] = ()  # (function, column, "*" or a relation source)
     select_related: bool = False
     prefetch_related: bool = False
+    annotations: tuple[tuple[str, str], ...] = ()  # (function or "F", source): annotate(a0=..., a1=...)
+    search: Search | None = None
 
 
 @st.composite
@@ -259,24 +311,67 @@ def reads(draw: Any, pool: dict[str, list[Any]]) -> Read:
     q = tuple(draw(st.lists(conditions(pool), max_size=2)))
     kwargs = draw(st.lists(leaves(pool), max_size=2, unique_by=lambda leaf: leaf.column).map(
         lambda ls: tuple(x for x in ls if isinstance(x, Leaf))))
+    if draw(st.integers(0, 7)) == 0:
+        kwargs += (draw(relation_filters()),)
+    search = None
+    if draw(st.integers(0, 5)) == 0:
+        texts = [v for c in TEXT_COLUMNS for v in pool.get(c, []) if isinstance(v, str)]
+        search = Search(draw(_needle(texts)), tuple(draw(st.lists(st.sampled_from(TEXT_COLUMNS), min_size=1,
+                                                                   max_size=3, unique=True))))
     terminal = draw(st.sampled_from(TERMINALS))
     orderable = [c.name for c in COLUMNS if c.ordered] + ["id", "owner_id"]
     order = tuple(draw(st.lists(st.sampled_from(orderable).flatmap(
         lambda n: st.sampled_from([n, "-" + n])), max_size=2, unique_by=lambda o: o.lstrip("-"))))
     limit = offset = None
-    if terminal == "all" and draw(st.booleans()):
+    if terminal in ("all", "fetch_with_count") and draw(st.booleans()):
         limit, offset = draw(st.none() | st.integers(0, 4)), draw(st.none() | st.integers(0, 4))
+    if terminal == "get_or_none":  # a Manager method: no ordering, no slice
+        order = ()
     if terminal == "get":  # get() takes an exact lookup; keep it to keyword equality on one column
         q, order, kwargs = (), (), tuple(draw(st.lists(leaves(pool, lookup="exact").filter(
             lambda x: BY_NAME[x.column].comparable), min_size=1, max_size=1)))
     aggregates = ()
+    column_aggregates = st.tuples(st.sampled_from(AGGREGATES), st.sampled_from(INTEGER_COLUMNS + ("d", "*"))).filter(
+        lambda a: a[1] != "*" or a[0] == "Count")
     if terminal == "aggregate":
-        aggregates = tuple(draw(st.lists(st.tuples(st.sampled_from(AGGREGATES), st.sampled_from(
-            INTEGER_COLUMNS + ("d", "*"))).filter(lambda a: a[1] != "*" or a[0] == "Count"), min_size=1, max_size=3,
-            unique=True)))
-    related = terminal in ("all", "first")
+        related_ones = st.sampled_from(RELATED_SOURCES)
+        aggregates = tuple(draw(st.lists(column_aggregates | related_ones, min_size=1, max_size=3, unique=True)))
+    annotations = ()
+    if terminal in ("all", "first", "fetch_with_count") and draw(st.integers(0, 3)) == 0:
+        one = (st.sampled_from(RELATED_SOURCES) | column_aggregates.filter(lambda a: a[1] != "*") |
+               st.tuples(st.just("F"), st.sampled_from(INTEGER_COLUMNS + ("d",))))
+        annotations = tuple(draw(st.lists(one, min_size=1, max_size=2, unique=True)))
+    related = terminal in ("all", "first", "fetch_with_count")
     return Read(q, kwargs, order, limit, offset, terminal, aggregates,
-                select_related=related and draw(st.booleans()), prefetch_related=related and draw(st.booleans()))
+                select_related=related and draw(st.booleans()), prefetch_related=related and draw(st.booleans()),
+                annotations=annotations, search=None if terminal in ("get", "get_or_none") else search)
+
+
+REL_KINDS = ("owner_items", "owner_items_count", "owner_items_filter", "item_tags", "item_tag_ids",
+             "item_tag_count", "tag_items", "tag_items_count", "item_profile", "item_profile_get")
+
+
+@dataclass(frozen=True)
+class Rel:
+    """One read through a relation manager: ``kind`` (:data:`REL_KINDS`) on ``target`` (an owner's name, a tag's
+    label, or the index of an item among the rows created so far), with keyword lookups for a filter."""
+
+    kind: str
+    target: Any
+    kwargs: tuple[Leaf, ...] = ()
+
+
+@st.composite
+def relation_reads(draw: Any, pool: dict[str, list[Any]]) -> Rel:
+    """A read through a reverse ForeignKey, a many-to-many manager (either side) or a reverse OneToOne."""
+    kind = draw(st.sampled_from(REL_KINDS))
+    if kind.startswith("owner_"):
+        kwargs = tuple(draw(st.lists(leaves(pool), min_size=1, max_size=2, unique_by=lambda x: x.column).map(
+            lambda ls: [x for x in ls if isinstance(x, Leaf)]))) if kind == "owner_items_filter" else ()
+        return Rel(kind, draw(st.sampled_from(OWNERS)), kwargs)
+    if kind.startswith("tag_"):
+        return Rel(kind, draw(st.sampled_from(TAGS)))
+    return Rel(kind, draw(st.integers(0, 7)))
 
 
 # -- writes ---------------------------------------------------------------------------------------------
@@ -288,7 +383,10 @@ class Write:
     ``create``/``bulk_create`` carry ``rows``; ``save`` an existing row (``target``, an index into the rows
     created so far) and ``values``; ``update``/``delete`` a condition (``q``) and for update ``values``, some of
     them ``("F", column, offset)`` expressions; ``get_or_create`` a lookup (``q``, a Leaf) and ``values`` as
-    defaults; ``m2m_add``/``m2m_remove`` a row (``target``) and a tag name (``tag``).
+    defaults; ``m2m_add``/``m2m_remove`` a row (``target``) and a tag name (``tag``); ``m2m_set`` a row and the
+    tag names (``rows``), ``m2m_clear`` and ``instance_delete`` a row; ``profile`` a row (``target``, -1 for none)
+    and a bio (``tag``); ``upsert`` the id of an existing row (``target``) or a new id (``q``, a UUID), its
+    ``defaults`` (``values``) and ``update_fields`` (``fields``, None to update every default).
     """
 
     kind: str
@@ -297,12 +395,28 @@ class Write:
     q: Any = None
     target: int = 0
     tag: str = ""
+    fields: tuple[str, ...] | None = None
 
 
 @st.composite
 def writes(draw: Any, pool: dict[str, list[Any]]) -> Write:
     kind = draw(st.sampled_from(["create", "bulk_create", "save", "update", "delete", "get_or_create",
-                                 "m2m_add", "m2m_add", "m2m_remove", "bulk_update", "atomic_rollback"]))
+                                 "m2m_add", "m2m_add", "m2m_remove", "bulk_update", "atomic_rollback", "upsert",
+                                 "m2m_set", "m2m_clear", "instance_delete", "profile"]))
+    if kind == "upsert":
+        defaults = tuple(draw(row_values(max_columns=3)).items())
+        fresh = draw(st.booleans())
+        names = [c.name for c in COLUMNS] + ["owner"]
+        fields = draw(st.none() | st.lists(st.sampled_from(names), max_size=3, unique=True).map(tuple))
+        return Write(kind, values=defaults, target=-1 if fresh else draw(st.integers(0, 7)),
+                     q=draw(st.uuids()) if fresh else None, fields=fields)
+    if kind == "m2m_set":
+        return Write(kind, rows=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=3, unique=True))),
+                     target=draw(st.integers(0, 7)))
+    if kind in ("m2m_clear", "instance_delete"):
+        return Write(kind, target=draw(st.integers(0, 7)))
+    if kind == "profile":
+        return Write(kind, target=draw(st.integers(-1, 7)), tag=draw(st.sampled_from(["", "bio", "x'y", "%"])))
     if kind == "create":
         return Write(kind, rows=(draw(row_values()),))
     if kind == "atomic_rollback":
@@ -328,7 +442,8 @@ def writes(draw: Any, pool: dict[str, list[Any]]) -> Write:
     if draw(st.booleans()):
         column = draw(st.sampled_from(INTEGER_COLUMNS))
         values = tuple((k, v) for k, v in values if k != column) + (
-            (column, ("F", draw(st.sampled_from(INTEGER_COLUMNS)), draw(st.sampled_from([0, 1, -1, 5])))),)
+            (column, ("F", draw(st.sampled_from(INTEGER_COLUMNS)), draw(st.sampled_from([0, 1, -1, 5])),
+                      draw(st.sampled_from(F_OPS)))),)
     return Write(kind, values=values or (("b", True),), q=q)
 
 
@@ -353,7 +468,7 @@ def programs(draw: Any, max_steps: int = 8) -> Program:
     """Initial rows, then a mix of reads and writes whose values are often ones the rows hold."""
     rows = tuple(draw(st.lists(row_values(), max_size=8)))
     pool = _pool(rows)
-    steps = tuple(draw(st.lists(reads(pool) | writes(pool), min_size=1, max_size=max_steps)))
+    steps = tuple(draw(st.lists(reads(pool) | writes(pool) | relation_reads(pool), min_size=1, max_size=max_steps)))
     return Program(rows, steps)
 
 
@@ -364,7 +479,8 @@ def program_source(program: Program) -> str:
 
 def eval_program(source: str) -> Program:
     """The program ``source`` (from :func:`program_source`) names; only this module's names are in scope."""
-    names = {"Program": Program, "Read": Read, "Write": Write, "Leaf": Leaf, "FRef": FRef, "Node": Node,
+    names = {"Program": Program, "Read": Read, "Write": Write, "Leaf": Leaf, "FRef": FRef, "Node": Node, "Rel": Rel,
+             "Search": Search,
              "Color": Color, "datetime": datetime, "Decimal": decimal.Decimal, "UUID": uuid.UUID}
     value = eval(source, {"__builtins__": {}}, names)  # noqa: S307 - the suite's own repr, no builtins
     if not isinstance(value, Program):
@@ -385,7 +501,8 @@ def hostile_inputs(column: str) -> list[tuple[str, Any]]:
     """(class, input) pairs sent to ``column``: one value of each hostile string class of
     :mod:`strategies.values` (and NUL and a lone surrogate), integers (an integer column's own edges and one
     past them, every edge of :data:`strategies.values.INT_EDGES` for Float and Decimal, 0 and 2**64 for the
-    others) and one Python value of each other type.
+    others) and one Python value of each other type; for an Array column, each of them again as the one item
+    of a list, a nested list, a None item and a tuple.
 
     No integer is sent to Binary: ``Binary`` turns ``n`` into ``bytes(n)``, an allocation of ``n`` bytes."""
     spec = BY_NAME[column]
@@ -402,6 +519,9 @@ def hostile_inputs(column: str) -> list[tuple[str, Any]]:
     inputs += [(f"native_{type(v).__name__}", v) for v in NATIVE_MISMATCHES]
     if column == "bn":
         inputs = [(c, v) for c, v in inputs if not isinstance(v, int) or isinstance(v, bool)]
+    if spec.field_class == "Array":  # every scalar once more as the one item of a list, and malformed lists
+        inputs += [(f"list_of_{c}", [v]) for c, v in inputs if not isinstance(v, list)]
+        inputs += [("list_nested", [[1]]), ("list_null_item", [None]), ("list_as_tuple", (1,))]
     return inputs
 
 
@@ -429,6 +549,8 @@ SAMPLES: dict[str, tuple[Any, Any, Any]] = {
     "u": (uuid.UUID(int=1), uuid.UUID(int=2**127), uuid.UUID(int=2**128 - 1)),
     "e": (Color.RED, Color.GREEN, Color.BLUE), "ip": ("10.0.0.1", "::1", "192.168.1.20"),
     "j": ({"a": 1}, [1, "x", None], "text"), "ar": ([1, 2], [], [-(2**31)]), "bn": (b"", b"\x00\xff", b"abc"),
+    "ars": (["a", "b c"], [], ["'", "é🚀", ""]), "arb": ([True, False], [], [False]), "arf": ([1.5, -0.0], [], [1e300]),
+    "aru": ([uuid.UUID(int=1)], [], [uuid.UUID(int=2), uuid.UUID(int=3)]),
 }
 SAMPLE_OWNERS = ("ada", None, "bob", "ada")
 
@@ -454,7 +576,7 @@ def _sweep_leaf(column: str, lookup: str) -> list[Any]:
         return [Leaf(column, lookup, two[1:3]), Leaf(column, lookup, two[1:3].upper())]
     out = [Leaf(column, lookup, two)]
     if column in INTEGER_COLUMNS:
-        out.append(FRef(column, lookup, "psi"))
+        out += [FRef(column, lookup, "psi"), FRef(column, lookup, "psi", 2, "*"), FRef(column, lookup, "psi", 1, "k-")]
     return out
 
 
@@ -479,6 +601,9 @@ def sweep_programs() -> list[tuple[str, Program]]:
                                                                  ("m2m_add", 2, "red"), ("m2m_remove", 0, "red")))
     out.append(("relations", Program(rows, links + related)))
     writes_ = (Write("update", values=(("i", ("F", "psi", 5)), ("s", "upd")), q=Leaf("b", "exact", True)),
+               Write("update", values=(("si", ("F", "psi", 3, "-")), ("bi", ("F", "pi", 2, "*")),
+                                       ("pi", ("F", "psi", 40000, "k+")), ("psi", ("F", "psi", 0, "k-"))),
+                     q=Leaf("psi", "lt", 5)),
                Write("get_or_create", values=(("s", "new"),), q=Leaf("slug", "exact", "zz")),
                Write("get_or_create", values=(("s", "new"),), q=Leaf("slug", "exact", "fresh")),
                Write("get_or_create", q=Leaf("b", "exact", True)),
@@ -488,4 +613,46 @@ def sweep_programs() -> list[tuple[str, Program]]:
                Write("delete", q=Node("or", (Leaf("i", "lt", 0), Leaf("i", "isnull", True)))),
                Read(terminal="count"))
     out.append(("writes", Program(rows, writes_)))
+    by_owner = (Read(kwargs=(Leaf("owner", "exact", "ada"),)), Read(kwargs=(Leaf("owner", "in", ["ada", "bob"]),)),
+                Read(q=(Node("not", (Leaf("owner", "isnull", True),)),), terminal="count"),
+                Read(q=(Node("or", (Leaf("owner", "exact", "bob"), Leaf("i", "lt", 0))),)),
+                Read(kwargs=(Leaf("owner__name", "exact", "ada"),)))
+    out.append(("relation filters", Program(rows, by_owner)))
+    searches = tuple(Read(search=Search(term, fields), terminal=terminal) for term, fields, terminal in (
+        ("B_", ("s",), "all"), ("ÜN", ("t", "s"), "all"), ("a\\b", ("t",), "count"), ("%", ("em", "url"), "all"),
+        ("x_y", ("url", "slug"), "exists"), ("", ("s",), "count"), ("Z.IO", TEXT_COLUMNS, "first")))
+    out.append(("search", Program(rows, searches + (Read(search=Search("a", ("s",)), kwargs=(Leaf("b", "exact", True),)),))))
+    column_sources = tuple((f, c) for f in AGGREGATES for c in ("i", "d"))
+    annotated = links + (
+        Write("m2m_add", target=2, tag="green"), Write("profile", target=0, tag="bio"), Write("profile", target=-1, tag="orphan"),
+        Read(annotations=RELATED_SOURCES + (("F", "i"), ("F", "d")), order=("i",)),
+        Read(annotations=(("Count", "profile"), ("Max", "owner__name")) + column_sources, terminal="first",
+             order=("-i",)),
+        Read(annotations=(("Count", "tags"),), terminal="fetch_with_count", order=("i",), limit=2, offset=1),
+        Read(terminal="fetch_with_count", order=("i",), limit=1, offset=9),
+        Read(terminal="fetch_with_count", kwargs=(Leaf("b", "exact", True),), select_related=True),
+        Read(terminal="aggregate", aggregates=RELATED_SOURCES, kwargs=(Leaf("i", "gte", 0),)),
+        Read(terminal="aggregate", aggregates=(("Count", "tags"), ("Sum", "i"), ("Count", "*"))),
+        Read(terminal="get_or_none", kwargs=(Leaf("slug", "exact", "zz"),)),
+        Read(terminal="get_or_none", kwargs=(Leaf("slug", "exact", "none"),)),
+        Read(terminal="get_or_none", q=(Leaf("b", "exact", True),)),
+    )
+    out.append(("annotations", Program(rows, annotated)))
+    managers = links + (Write("profile", target=1, tag="p"), Write("profile", target=1, tag="again")) + tuple(
+        Rel(kind, target, kwargs) for kind, target, kwargs in (
+            ("owner_items", "ada", ()), ("owner_items_count", "ada", ()), ("owner_items", "cy", ()),
+            ("owner_items_filter", "ada", (Leaf("i", "gte", 0),)), ("item_tags", 0, ()), ("item_tag_ids", 0, ()),
+            ("item_tag_count", 0, ()), ("tag_items", "red", ()), ("tag_items_count", "red", ()),
+            ("item_profile", 1, ()), ("item_profile", 0, ()), ("item_profile_get", 0, ()),
+            ("item_profile_get", 1, ()))) + (
+        Write("m2m_set", rows=("green", "red"), target=0), Rel("item_tags", 0), Write("m2m_set", target=2),
+        Write("m2m_clear", target=0), Rel("tag_items", "red"), Write("instance_delete", target=1),
+        Write("instance_delete", target=0), Rel("owner_items", "ada"), Read(terminal="count"))
+    out.append(("relation managers", Program(rows, managers)))
+    upserts = (Write("upsert", values=(("s", "up"), ("i", 9)), target=0),
+               Write("upsert", values=(("s", "kept"), ("owner", "cy")), target=1, fields=("i", "owner")),
+               Write("upsert", values=(("s", "new"), ("em", "New@X.io")), target=-1, q=uuid.UUID(int=77)),
+               Write("upsert", target=2), Write("upsert", values=(("t", "none"),), target=3, fields=()),
+               Read(terminal="count"))
+    out.append(("upsert", Program(rows, upserts)))
     return out

@@ -9,6 +9,9 @@ Aksara documents (docs/docs/orm/querying.md, expressions-and-transactions.md, bu
   true. ``column=None`` (``exact`` with None) is ``IS NULL``, as Aksara compiles it (and documents for
   ``isnull``); ``in`` with an empty list selects nothing; ``x IN (..., NULL)`` is true on a match and
   unknown otherwise.
+- ``search(term, fields)`` is ``field ILIKE '%term%'`` over the fields, ORed: ``%`` and ``_`` in the term are
+  wildcards and ``\\`` escapes the next character (api/filtering.md "Search": "``%`` and ``_`` can act as
+  pattern wildcards"); an empty term selects everything.
 - ``contains``/``icontains`` are substring tests, as their names and the querying guide promise (only
   ``?search=`` is documented as an ILIKE pattern); ``icontains`` folds ASCII letters only, as
   PostgreSQL's ``ILIKE`` does under the C collation the lab's database uses.
@@ -22,8 +25,29 @@ Aksara documents (docs/docs/orm/querying.md, expressions-and-transactions.md, bu
   fail and change nothing.
 - Aggregates: ``Count("*")`` counts rows, ``Count(c)`` non-NULL values, ``Sum``/``Min``/``Max``/``Avg``
   ignore NULLs and are None over no value; ``Avg`` is compared with a relative tolerance of 1e-12.
+- Aggregates across one relation hop (expressions-and-transactions.md "Relation-Aware Aggregate Paths"):
+  ``Count("tags")`` counts an item's tags, ``Max("tags__label")`` their labels, ``Max("owner__name")`` the
+  owner's name, ``Count("profile")`` the profiles pointing at the item. A column aggregate in the same call
+  (``Sum("i")``, ``Count("*")``) still counts each item once: the docs promise the sum of the queryset's
+  rows, and nothing says a join in a neighbouring expression repeats them (a choice written down here,
+  Django documents the opposite as its own limitation). ``annotate()`` gives each item the aggregate over
+  its own related rows; a column aggregate in an annotation is the column's own value (``Count`` 1 or 0).
+- ``owner=<instance>`` and ``owner__name=...`` select the items whose owner is (named) that owner
+  (relations.md "Filtering by Related Objects").
 - ``get()`` raises ``DoesNotExist`` on no row and ``MultipleObjectsReturned`` on more than one;
-  ``get_or_create()`` is ``get()`` then ``create(**lookup, **defaults)`` (documented as not atomic).
+  ``get_or_none()`` answers any matching row or None; ``fetch_with_count()`` the page and the count of the
+  unsliced queryset; ``get_or_create()`` is ``get()`` then ``create(**lookup, **defaults)`` (documented as not
+  atomic).
+- ``upsert(id=..., defaults=..., update_fields=...)`` (bulk-operations.md "Upsert conflict keys") inserts the
+  defaults as a new row, or on an existing id sets each update field to its default, a field missing from the
+  defaults to the proposed insertion value (NULL: the columns have no database default), all the defaults
+  when ``update_fields`` is None and nothing when it is empty; it answers ``(row, created)``.
+- Relation managers (relations.md): ``owner.ormitem_set`` holds the items whose owner it is, ``item.tags`` and
+  ``tag.items`` the two sides of the many-to-many, ``set()`` replaces and ``clear()`` empties an item's tags,
+  ``item.profile()`` is the profile pointing at it or None (``.get()`` raises ``DoesNotExist``); a second profile
+  for the same item is refused with ``UniqueConstraintError``; an item's ``delete()`` removes it and sets its
+  profile's item to NULL (``on_delete=SET NULL``). The reverse managers' order (``created_at DESC``) is not
+  modelled: their rows are compared as sets.
 - ``Email`` stores its value stripped and lower-cased (the field's own contract: ``aksara.fields.Email``
   "Automatically lowercases and strips whitespace"); an ``IPAddress`` in its compressed form.
 - A value a field cannot store is refused with ``aksara.exceptions.ValidationError`` (fields.md "Field
@@ -34,9 +58,11 @@ Timestamps (``created_at``, ``updated_at``) are Aksara's own bookkeeping and are
 
 from __future__ import annotations
 
+import decimal
 import ipaddress
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
@@ -44,7 +70,7 @@ from typing import Any, Iterable, Mapping
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from strategies.orm import BY_NAME, COLUMNS, Color, FRef, Leaf, Node, Read, Write
+from strategies.orm import BY_NAME, COLUMNS, TO_MANY, Color, FRef, Leaf, Node, Read, Rel, Search, Write, f_value
 
 # -- values ---------------------------------------------------------------------------------------------
 
@@ -74,7 +100,7 @@ def from_raw(column: str, raw: Any) -> Any:
             return Color(raw)
         except ValueError:
             return raw
-    if column == "ar":
+    if BY_NAME[column].field_class == "Array":
         return list(raw)
     return raw
 
@@ -115,9 +141,15 @@ class Row:
 
 @dataclass
 class Model:
-    """The rows as the ORM should have left them (id -> Row), in creation order."""
+    """The rows as the ORM should have left them (id -> Row), in creation order; the profiles (id -> [item id,
+    bio]) and the owners' names (id -> name)."""
 
     rows: dict[Any, Row] = field(default_factory=dict)
+    profiles: dict[Any, list[Any]] = field(default_factory=dict)
+    owner_names: dict[Any, str] = field(default_factory=dict)
+
+    def profiles_of(self, rid: Any) -> list[Any]:
+        return [pid for pid, (item, _bio) in self.profiles.items() if item == rid]
 
 
 # -- three-valued evaluation --------------------------------------------------------------------------------
@@ -126,33 +158,52 @@ def _ascii_lower(text: str) -> str:
     return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
+def like(pattern: str, text: str | None) -> bool | None:
+    """``text ILIKE pattern`` under the C collation (ASCII case folding; ``\\`` escapes), None for NULL."""
+    if text is None:
+        return None
+    regex, chars = "", iter(pattern)
+    for c in chars:
+        if c == "\\":
+            regex += re.escape(_ascii_lower(next(chars, "")))
+        else:
+            regex += ".*" if c == "%" else "." if c == "_" else re.escape(_ascii_lower(c))
+    return re.fullmatch(regex, _ascii_lower(text), re.S) is not None
+
+
 def _compare(op: str, x: Any, y: Any) -> bool:
     return {"exact": x == y, "gt": x > y, "gte": x >= y, "lt": x < y, "lte": x <= y}[op]
 
 
 def overflows(ref: FRef, row: Row) -> bool:
-    """Whether ``F(ref.other) + ref.offset`` leaves ``ref.other``'s SQL type on ``row``."""
+    """Whether ``F(ref.other) + ref.offset`` (or its ``op``) leaves ``ref.other``'s SQL type on ``row``."""
     other = row.get(ref.other)
     low, high = BY_NAME[ref.other].integer
-    return other is not None and not low <= other + ref.offset <= high
+    return other is not None and not low <= f_value(ref.op, other, ref.offset) <= high
 
 
-def evaluate(cond: Any, row: Row) -> bool | None:
-    """The condition's truth value on ``row``: True, False or None (unknown)."""
+def evaluate(cond: Any, row: Row, names: Mapping[Any, str] | None = None) -> bool | None:
+    """The condition's truth value on ``row``: True, False or None (unknown); ``names`` are the owners' names
+    (a condition on ``owner`` names the owner)."""
     if isinstance(cond, Node):
-        parts = [evaluate(c, row) for c in cond.children]
+        parts = [evaluate(c, row, names) for c in cond.children]
         if cond.op == "not":
             return None if parts[0] is None else not parts[0]
         if cond.op == "and":
             return False if False in parts else (None if None in parts else True)
         return True if True in parts else (None if None in parts else False)
+    if isinstance(cond, Search):
+        if not cond.term:
+            return True
+        found = [like(f"%{cond.term}%", row.get(name)) for name in cond.fields]
+        return True if True in found else (None if None in found else False)
     if isinstance(cond, FRef):
         x, y = row.get(cond.column), row.get(cond.other)
         if x is None or y is None:
             return None
-        return _compare(cond.lookup, x, y + cond.offset)
+        return _compare(cond.lookup, x, f_value(cond.op, y, cond.offset))
     column, lookup, value = cond.column, cond.lookup, cond.value
-    x = row.get(column)
+    x = (names or {}).get(row.owner) if column in RELATION_COLUMNS else row.get(column)
     if lookup == "isnull":
         return (x is None) == bool(value)
     if lookup == "exact" and value is None:
@@ -175,10 +226,14 @@ def evaluate(cond: Any, row: Row) -> bool | None:
     return _compare(lookup, sort_key(column, x), sort_key(column, stored(column, value)))
 
 
+RELATION_COLUMNS = {"owner": "ForeignKey", "owner__name": "ForeignKey.name"}  # conditions on the owner
+
+
 def conditions_of(read_or_write: Any) -> list[Any]:
     if isinstance(read_or_write, Read):
-        return [*read_or_write.q, *read_or_write.kwargs]
-    return [read_or_write.q] if read_or_write.q is not None else []
+        search = [read_or_write.search] if read_or_write.search is not None else []
+        return [*read_or_write.q, *read_or_write.kwargs, *search]
+    return [read_or_write.q] if isinstance(read_or_write.q, (Leaf, FRef, Node)) else []  # an upsert's q is an id
 
 
 def _frefs(cond: Any) -> Iterable[FRef]:
@@ -196,7 +251,7 @@ def may_fail(conds: list[Any], model: Model) -> bool:
 
 def selected(conds: list[Any], model: Model) -> list[Any]:
     """Ids of the rows every condition is true on, in creation order."""
-    return [rid for rid, row in model.rows.items() if all(evaluate(c, row) is True for c in conds)]
+    return [rid for rid, row in model.rows.items() if all(evaluate(c, row, model.owner_names) is True for c in conds)]
 
 
 def order_key(order: tuple[str, ...], row: Row, rid: Any) -> tuple:
@@ -233,18 +288,26 @@ class _Rev:
 
 def describe(cond: Any) -> str:
     """A condition in the ORM's own spelling."""
+    if isinstance(cond, Search):
+        return f".search({cond.term!r}, {list(cond.fields)!r})"
     if isinstance(cond, Node):
         inner = [describe(c) for c in cond.children]
         return f"~{inner[0]}" if cond.op == "not" else "(" + (" & " if cond.op == "and" else " | ").join(inner) + ")"
     if isinstance(cond, FRef):
-        offset = f" + {cond.offset}" if cond.offset else ""
-        return f"Q({cond.column}__{cond.lookup}=F({cond.other!r}){offset})"
+        ref = {"+": f"F({cond.other!r}) + {cond.offset}", "-": f"F({cond.other!r}) - {cond.offset}",
+               "*": f"F({cond.other!r}) * {cond.offset}", "k+": f"{cond.offset} + F({cond.other!r})",
+               "k-": f"{cond.offset} - F({cond.other!r})"}[cond.op]
+        if cond.op == "+" and not cond.offset:
+            ref = f"F({cond.other!r})"
+        return f"Q({cond.column}__{cond.lookup}={ref})"
     return f"Q({cond.column}__{cond.lookup}={cond.value!r})"
 
 
 def leaf_shape(cond: Leaf | FRef) -> str:
     """``column kind:lookup:value class`` of one leaf, the cause a ledger signature names."""
-    kind = BY_NAME[cond.column].field_class
+    if isinstance(cond, Search):
+        return "search:wildcard" if any(c in cond.term for c in "%_\\") else "search:plain"
+    kind = RELATION_COLUMNS.get(cond.column) or BY_NAME[cond.column].field_class
     if isinstance(cond, FRef):
         return f"{kind}:{cond.lookup}:F"
     value = cond.value
@@ -283,13 +346,43 @@ class ReadResult:
     scalar: Any = None
     error: str = ""
     message: str = ""
+    annotated: dict[Any, list[Any]] = field(default_factory=dict)  # id -> the annotations' values, in order
 
 
-def expected_aggregate(function: str, column: str, rows: list[Row]) -> Any:
-    """``function(column)`` over ``rows`` as PostgreSQL computes it (NULLs ignored; None over no value)."""
+def source_values(source: str, rid: Any, row: Row, model: Model | None) -> list[Any]:
+    """The values ``source`` (a column or a relation path of :data:`strategies.orm.RELATED_SOURCES`) has for
+    one item: its column value, or one value per related row; NULLs left out."""
+    model = model or Model()
+    if source in ("tags", "tags__label"):
+        found: list[Any] = sorted(row.tags)
+    elif source == "owner":
+        found = [row.owner]
+    elif source == "owner__name":
+        found = [model.owner_names.get(row.owner)] if row.owner is not None else []
+    elif source == "profile":
+        found = model.profiles_of(rid)
+    elif source == "profile__bio":
+        found = [model.profiles[pid][1] for pid in model.profiles_of(rid)]
+    else:
+        found = [row.get(source)]
+    return [v for v in found if v is not None]
+
+
+def fans_out(sources: Iterable[str]) -> bool:
+    """Whether one of ``sources`` joins a to-many relation (the item row repeats once per related row)."""
+    return any(s.split("__")[0] in TO_MANY for s in sources)
+
+
+def expected_aggregate(function: str, column: str, rows: list[Row], model: Model | None = None,
+                       ids: list[Any] | None = None) -> Any:
+    """``function(column)`` over ``rows`` (NULLs ignored; None over no value), each row counted once; a relation
+    source contributes every related row's value (``ids`` are the rows' ids)."""
     if column == "*":
         return len(rows)
-    values = [r.get(column) for r in rows if r.get(column) is not None]
+    if ids is None:
+        values = [r.get(column) for r in rows if r.get(column) is not None]
+    else:
+        values = [v for rid, r in zip(ids, rows) for v in source_values(column, rid, r, model)]
     if function == "Count":
         return len(values)
     if not values:
@@ -306,6 +399,10 @@ def expected_aggregate(function: str, column: str, rows: list[Row]) -> Any:
 def _agg_equal(function: str, got: Any, want: Any) -> bool:
     if got is None or want is None:
         return got is None and want is None
+    if not isinstance(want, (int, float, Fraction, decimal.Decimal)) or isinstance(want, bool):
+        return type(got) is type(want) and got == want  # a label, a name, an id
+    if not isinstance(got, (int, float, Fraction, decimal.Decimal)) or isinstance(got, bool):
+        return False
     if function == "Avg":
         exact = Fraction(want)
         return abs(Fraction(got) - exact) <= abs(exact) * Fraction(1, 10**12) + Fraction(1, 10**12)
@@ -314,8 +411,8 @@ def _agg_equal(function: str, got: Any, want: Any) -> bool:
 
 def check_read(read: Read, result: ReadResult, model: Model, owners: Mapping[Any, str],
                source: str) -> list[Finding]:
-    """orm.read_differential: a read returns exactly the rows, count, aggregate or row the model computes;
-    orm.round_trip: every value it returns equals the stored one."""
+    """orm.read_differential: a read returns exactly the rows, count, aggregate, annotation or row the model
+    computes; orm.round_trip: every value it returns equals the stored one."""
     conds = conditions_of(read)
     ids = selected(conds, model)
     rows = [model.rows[i] for i in ids]
@@ -351,11 +448,15 @@ def check_read(read: Read, result: ReadResult, model: Model, owners: Mapping[Any
             fail("exists", result.scalar, bool(ids))
         return findings
     if read.terminal == "aggregate":
+        fanout = "yes" if fans_out(c for _f, c in read.aggregates) else "no"
         for (function, column), got in zip(read.aggregates, result.scalar):
-            want = expected_aggregate(function, column, rows)
+            want = expected_aggregate(function, column, rows, model, ids)
             if not _agg_equal(function, got, want):
-                fail("aggregate", f"{function}({column})={got!r}", f"{want!r}", aggregate=f"{function}:{column}")
+                fail("aggregate", f"{function}({column})={got!r}", f"{want!r}", aggregate=f"{function}:{column}",
+                     fanout=fanout)
         return findings
+    if read.terminal == "fetch_with_count" and result.scalar != len(ids):
+        fail("total", result.scalar, len(ids))
     if read.terminal == "get":
         if len(ids) != 1:
             fail("get", [r[0] for r in result.rows or []], f"{'DoesNotExist' if not ids else 'MultipleObjectsReturned'}")
@@ -364,7 +465,7 @@ def check_read(read: Read, result: ReadResult, model: Model, owners: Mapping[Any
     order = read.order + (("id",) if (read.limit is not None or read.offset is not None) and read.order
                           and "id" not in [o.lstrip("-") for o in read.order] else ())
     ordered = sorted(ids, key=lambda i: order_key(order, model.rows[i], i)) if order else ids
-    if read.terminal in ("first", "get"):
+    if read.terminal in ("first", "get", "get_or_none"):
         if not ids:
             if got_ids:
                 fail("extra", got_ids, [])
@@ -378,7 +479,7 @@ def check_read(read: Read, result: ReadResult, model: Model, owners: Mapping[Any
         else:
             allowed = ids
         if got_ids[0] not in allowed:
-            fail("first" if read.terminal == "first" else "get", got_ids[0], allowed)
+            fail("get" if read.terminal == "get" else "first", got_ids[0], allowed)
         return findings + _check_values(read, result, model, owners, source, facts)
     if read.limit is not None or read.offset is not None:
         start = read.offset or 0
@@ -410,11 +511,19 @@ def check_read(read: Read, result: ReadResult, model: Model, owners: Mapping[Any
 def _check_values(read: Read, result: ReadResult, model: Model, owners: Mapping[Any, str], source: str,
                   facts: Mapping[str, str]) -> list[Finding]:
     findings: list[Finding] = []
+    fanout = "yes" if fans_out(src for f, src in read.annotations if f != "F") else "no"
     for rid, values, owner, related, tags in result.rows or []:
         row = model.rows.get(rid)
         if row is None:
             continue
         findings += check_row_values(row, values, owner, "read", source)
+        for (function, src), got in zip(read.annotations, result.annotated.get(rid, [])):
+            want = expected_annotation(function, src, rid, row, model)
+            if not _agg_equal(function, got, want):
+                findings.append(_finding(
+                    catalog.ORM_READ_DIFFERENTIAL, f"annotate({function}({src!r})) of {rid}: {got!r} instead of "
+                    f"{want!r}", repr(got), repr(want), {**facts, "problem": "annotation",
+                                                        "aggregate": f"{function}:{src}", "fanout": fanout}, source))
         if read.select_related:
             want = None if row.owner is None else (row.owner, owners.get(row.owner))
             if related != want:
@@ -426,6 +535,121 @@ def _check_values(read: Read, result: ReadResult, model: Model, owners: Mapping[
                                      f"{sorted(tags or [])} instead of {sorted(row.tags)}", sorted(tags or []),
                                      sorted(row.tags), {**facts, "problem": "prefetch_related"}, source))
     return findings
+
+
+def expected_annotation(function: str, source: str, rid: Any, row: Row, model: Model) -> Any:
+    """What ``annotate(x=function(source))`` gives one item (``F``: the column's value): the aggregate over the
+    item's own values of ``source``."""
+    values = source_values(source, rid, row, model)
+    if function == "F":
+        return values[0] if values else None
+    return expected_aggregate(function, source, [row], model, [rid])
+
+
+def check_relation(rel: Rel, result: ReadResult, model: Model, item_ids: list[Any], source: str) -> list[Finding]:
+    """orm.read_differential: a relation manager (reverse ForeignKey, either side of the many-to-many, the
+    reverse OneToOne) answers the related rows, count, ids or object the model holds; orm.round_trip: the
+    items it returns hold the stored values."""
+    judged(catalog.ORM_READ_DIFFERENTIAL)
+    owner_ids = {name: oid for oid, name in model.owner_names.items()}
+    facts = {"terminal": rel.kind, "leaves": " ".join(sorted({leaf_shape(x) for x in rel.kwargs})) or "none",
+             "ordered": "no", "sliced": "no"}
+    findings: list[Finding] = []
+
+    def fail(problem: str, observed: Any, expected: Any) -> None:
+        findings.append(_finding(catalog.ORM_READ_DIFFERENTIAL, f"{rel.kind}({rel.target!r}): {problem}: "
+                                 f"{observed!r} instead of {expected!r}", observed, expected,
+                                 {**facts, "problem": problem}, source))
+
+    if rel.kind.startswith("owner_"):
+        oid = owner_ids.get(rel.target)
+        want_ids = [rid for rid, row in model.rows.items() if row.owner == oid and oid is not None
+                    and all(evaluate(c, row, model.owner_names) is True for c in rel.kwargs)]
+    elif rel.kind.startswith("tag_"):
+        want_ids = [rid for rid, row in model.rows.items() if rel.target in row.tags]
+    else:
+        rid = item_ids[rel.target]
+        row = model.rows[rid]
+        profiles = model.profiles_of(rid)
+        want: Any
+        if rel.kind == "item_tags":
+            want = sorted(row.tags)
+        elif rel.kind == "item_tag_ids":
+            want = sorted(row.tags)  # the lab maps the ids it gets to labels
+        elif rel.kind == "item_tag_count":
+            want = len(row.tags)
+        else:
+            want = (profiles[0], model.profiles[profiles[0]][1]) if profiles else None
+            if rel.kind == "item_profile_get" and want is None:
+                want = "DoesNotExist"
+        got = f"{result.error}" if result.error else result.scalar
+        if got != want:
+            fail(rel.kind, got, want)
+        return findings
+    if result.error:
+        fail("raised", f"{result.error}: {result.message}", "an answer")
+        return findings
+    if rel.kind.endswith("_count"):
+        if result.scalar != len(want_ids):
+            fail("count", result.scalar, len(want_ids))
+        return findings
+    got_ids = [r[0] for r in result.rows or []]
+    if sorted(map(str, got_ids)) != sorted(map(str, want_ids)):
+        fail("rows", sorted(map(str, got_ids)), sorted(map(str, want_ids)))
+    for rid, values, owner, _related, _tags in result.rows or []:
+        if rid in model.rows:
+            findings += check_row_values(model.rows[rid], values, owner, rel.kind, source)
+    return findings
+
+
+def check_profiles(write: Write, table: Mapping[Any, tuple[Any, Any]], model: Model, source: str) -> list[Finding]:
+    """orm.write_differential: after a write the profile table (read without Aksara) holds exactly the model's
+    profiles, each pointing at the item the model says (NULL after its item's delete)."""
+    judged(catalog.ORM_WRITE_DIFFERENTIAL)
+    want = {pid: (item, bio) for pid, (item, bio) in model.profiles.items()}
+    got = dict(table)
+    if got == want:
+        return []
+    return [_finding(catalog.ORM_WRITE_DIFFERENTIAL, f"after {write.kind}: profiles {got} instead of {want}",
+                     repr(got), repr(want), {"write": write.kind, "problem": "profiles", "leaves": "none"}, source)]
+
+
+def check_signals(write: Write, received: list[tuple[str, Any]], expected: list[tuple[str, Any]],
+                  source: str) -> list[Finding]:
+    """orm.write_differential: a write sends exactly the lifecycle signals signals.md names for it: ``pre_save``
+    (with ``is_new``) and ``post_save`` around each instance ``save()``/``create()``, ``pre_delete`` and
+    ``post_delete`` around an instance ``delete()``, none for bulk, queryset, upsert or relation writes."""
+    judged(catalog.ORM_WRITE_DIFFERENTIAL)
+    if received == expected:
+        return []
+    return [_finding(catalog.ORM_WRITE_DIFFERENTIAL, f"{write.kind} sent the signals {received}, not {expected}",
+                     repr(received), repr(expected), {"write": write.kind, "problem": "signals",
+                                                      "leaves": _write_leaves(write)}, source)]
+
+
+def check_trace(batch: Any, stored: Any, captured: list[str], source: str) -> list[Finding]:
+    """orm.trace_complete: a trace session around a program records exactly the calls query capture saw, in
+    order (debugging/query-profiling.md: both instrument Database.execute/fetch/fetchrow/fetchval, failed calls
+    included), its totals agree with its queries, and the batch is stored under its request id."""
+    judged(catalog.ORM_TRACE_COMPLETE)
+    problems: list[tuple[str, Any, Any]] = []
+    if batch is None:
+        problems.append(("no_batch", None, len(captured)))
+    else:
+        traced = [q.sql for q in batch.queries]
+        if traced != captured:
+            first = next((n for n, (a, b) in enumerate(zip(traced, captured)) if a != b), min(len(traced),
+                                                                                              len(captured)))
+            problems.append(("calls", f"{len(traced)} calls, #{first}: {traced[first:first + 1]}",
+                             f"{len(captured)} calls, #{first}: {captured[first:first + 1]}"))
+        summary = batch.to_dict()
+        if batch.total_queries != len(batch.queries) or summary.get("total_queries") != len(batch.queries):
+            problems.append(("total", batch.total_queries, len(batch.queries)))
+        if stored is not batch and (stored is None or [q.sql for q in stored.queries] != traced):
+            problems.append(("stored", stored, batch.request_id))
+    return [_finding(catalog.ORM_TRACE_COMPLETE, f"query trace: {problem}: {observed!r:.200} instead of "
+                     f"{expected!r:.200}", repr(observed)[:300], repr(expected)[:300], {"problem": problem}, source)
+            for problem, observed, expected in problems]
 
 
 def check_row_values(row: Row, values: Mapping[str, Any], owner: Any, path: str, source: str) -> list[Finding]:
@@ -516,7 +740,9 @@ def check_refusal(attempt: Attempt, source: str) -> list[Finding]:
     judged(catalog.ORM_INVALID_REFUSED)
     kind = BY_NAME[attempt.column].field_class
     value = attempt.value
-    unstorable = isinstance(value, str) and any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value)
+    texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+        if isinstance(value, (list, tuple)) else []  # an Array's items too
+    unstorable = any(c == "\x00" or "\ud800" <= c <= "\udfff" for text in texts for c in text)
     facts = {"field_kind": kind, "input_class": attempt.input_class, "input_type": type(value).__name__,
              "outcome": attempt.error or "accepted", "nul_or_surrogate": "yes" if unstorable else "no"}
     if attempt.error:

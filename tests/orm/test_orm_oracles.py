@@ -18,7 +18,7 @@ from fuzz import catalog
 from fuzz.inputs import decode
 from fuzz.oracles import orm as oracles
 from fuzz.oracles.orm import Model, ReadResult, Row
-from strategies.orm import FRef, Leaf, Node, Program, Read, Write, eval_program, program_source, programs
+from strategies.orm import FRef, Leaf, Node, Program, Read, Rel, Write, eval_program, program_source, programs
 from tests.support.plants.orm import PLANTS
 
 A, B, C = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
@@ -77,6 +77,56 @@ def test_aggregates_ignore_nulls():
     assert oracles.expected_aggregate("Max", "i", []) is None
 
 
+def test_relation_aggregates_count_each_row_once_and_annotations_per_row():
+    model = _model()
+    model.rows[A].tags, model.rows[B].tags, model.rows[A].owner = {"red", "blue"}, {"red"}, C
+    model.owner_names, model.profiles = {C: "ada"}, {uuid.UUID(int=9): [B, "bio"]}
+    rows, ids = list(model.rows.values()), list(model.rows)
+    assert oracles.expected_aggregate("Count", "tags", rows, model, ids) == 3
+    assert oracles.expected_aggregate("Max", "tags__label", rows, model, ids) == "red"
+    assert oracles.expected_aggregate("Sum", "i", rows, model, ids) == 4  # once per row, whatever the join
+    assert oracles.expected_annotation("Count", "tags", A, model.rows[A], model) == 2
+    assert oracles.expected_annotation("Max", "owner__name", A, model.rows[A], model) == "ada"
+    assert oracles.expected_annotation("Count", "profile", B, model.rows[B], model) == 1
+    assert oracles.expected_annotation("Sum", "i", A, model.rows[A], model) == 1
+    assert oracles.fans_out(["i", "tags__label"]) and not oracles.fans_out(["i", "owner__name", "profile"])
+
+
+def test_owner_conditions_name_the_owner_and_f_operators_compute():
+    from strategies.orm import f_value
+
+    row, names = Row({"i": 3, "psi": 2}, owner=A), {A: "ada"}
+    assert oracles.evaluate(Leaf("owner", "exact", "ada"), row, names) is True
+    assert oracles.evaluate(Leaf("owner__name", "in", ["bob"]), row, names) is False
+    assert oracles.evaluate(Leaf("owner", "isnull", True), Row({}), names) is True
+    assert [f_value(op, 2, 5) for op in ("+", "-", "*", "k+", "k-")] == [7, -3, 10, 7, 3]
+    assert oracles.evaluate(FRef("i", "gt", "psi", 1, "k-"), row) is True  # 3 > 1 - 2
+    assert oracles.overflows(FRef("i", "gt", "psi", 0, "k-"), Row({"psi": -(2**15)}))
+
+
+def test_search_is_an_ilike_pattern_with_backslash_escapes():
+    from strategies.orm import Search
+
+    assert oracles.like("%b_c%", "aBxc") is True and oracles.like("%a\\b%", "a\\b") is False
+    assert oracles.like("%a\\%%", "xa%") is True and oracles.like("%É%", "é") is False
+    assert oracles.like("%x%", None) is None
+    row = Row({"s": "abc", "t": None})
+    assert oracles.evaluate(Search("B", ("t", "s")), row) is True
+    assert oracles.evaluate(Search("z", ("t", "s")), row) is None and oracles.evaluate(Search("", ("t",)), row)
+
+
+def test_a_relation_manager_answer_is_judged_against_the_model():
+    model = _model()
+    model.rows[A].owner, model.owner_names = C, {C: "ada"}
+    right = ReadResult(rows=[(A, {"i": 1, "s": "ab"}, C, None, None)])
+    assert oracles.check_relation(Rel("owner_items", "ada"), right, model, list(model.rows), "") == []
+    wrong = ReadResult(rows=right.rows + [(B, {"i": None, "s": "a_b"}, None, None, None)])
+    assert [f.facts["problem"] for f in oracles.check_relation(Rel("owner_items", "ada"), wrong, model,
+                                                               list(model.rows), "")] == ["rows"]
+    none = ReadResult(error="DoesNotExist")
+    assert oracles.check_relation(Rel("item_profile_get", 0), none, model, list(model.rows), "") == []
+
+
 def test_refusal_wants_aksaras_validation_error():
     ok = oracles.Attempt("i", "int_edges", 2**31, error="ValidationError", error_module="aksara.exceptions")
     assert oracles.check_refusal(ok, "") == []
@@ -104,11 +154,39 @@ QUIET = Program(ROWS, (
     Write("update", values=(("s", "x"), ("i", ("F", "i", 1))), q=Node("or", (Leaf("i", "lt", 2), Leaf("s", "exact", "cd")))),
     Write("delete", q=Leaf("i", "isnull", True)), Read(terminal="count"),
 ))
+RELATED = Program(ROWS, (  # annotations, relation aggregates and filters, relation managers, upsert
+    Write("m2m_add", target=0, tag="red"), Write("m2m_add", target=0, tag="blue"), Write("m2m_add", target=1, tag="red"),
+    Write("profile", target=1, tag="bio"), Write("profile", target=1, tag="twice"),
+    Read(annotations=(("Count", "tags"), ("Max", "owner__name"), ("Count", "profile"), ("F", "i")), order=("i",)),
+    Read(aggregates=(("Count", "tags"), ("Max", "tags__label"), ("Sum", "i")), terminal="aggregate",
+         kwargs=(Leaf("i", "gte", 5),)),
+    Read(terminal="fetch_with_count", order=("i",), limit=1), Read(terminal="get_or_none", kwargs=(Leaf("s", "exact", "cd"),)),
+    Read(kwargs=(Leaf("owner", "exact", "ada"),)), Read(q=(Node("not", (Leaf("owner", "in", ["ada"]),)),)),
+    Rel("owner_items", "ada"), Rel("owner_items_count", "ada"), Rel("owner_items_filter", "ada", (Leaf("i", "gt", 9),)),
+    Rel("tag_items", "red"), Rel("tag_items_count", "blue"), Rel("item_tags", 0), Rel("item_tag_ids", 1),
+    Rel("item_tag_count", 0), Rel("item_profile", 1), Rel("item_profile", 0), Rel("item_profile_get", 0),
+    Write("upsert", values=(("s", "up"), ("i", 7)), target=0),
+    Write("upsert", values=(("s", "up"),), target=1, fields=("s", "d")),
+    Write("upsert", values=(("s", "new"), ("owner", "bob")), target=-1, q=uuid.UUID(int=9)),
+    Write("m2m_remove", target=0, tag="blue"), Write("m2m_set", rows=("green",), target=1), Write("m2m_clear", target=0),
+    Write("instance_delete", target=1), Read(terminal="count"),
+))
 CAUGHT = {  # plant -> (what runs, the property that must catch it)
     "gte_as_gt": ("program", catalog.ORM_READ_DIFFERENTIAL),
     "decimal_read_truncated": ("program", catalog.ORM_ROUND_TRIP),
     "update_ignores_q": ("program", catalog.ORM_WRITE_DIFFERENTIAL),
     "integer_range_unchecked": ("attempt", catalog.ORM_INVALID_REFUSED),
+    "upsert_keeps_row": ("related", catalog.ORM_ROUND_TRIP),
+    "count_off_by_one": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "fetch_with_count_counts_page": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "fk_instance_as_null": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "m2m_remove_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "m2m_clear_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "reverse_fk_every_row": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "reverse_o2o_any_row": ("related", catalog.ORM_READ_DIFFERENTIAL),
+    "instance_delete_noop": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "post_delete_not_sent": ("related", catalog.ORM_WRITE_DIFFERENTIAL),
+    "trace_skips_fetchval": ("related", catalog.ORM_TRACE_COMPLETE),
 }
 
 
@@ -122,11 +200,14 @@ def lab(pg_server):
 
 
 def _run(lab, what: str) -> list:
+    if what == "related":
+        return lab.run(RELATED)
     return lab.run(QUIET) if what == "program" else lab.attempt("i", "int_edges", 2**31)
 
 
 def test_unmodified_aksara_is_quiet(lab):
     assert lab.run(QUIET) == []
+    assert lab.run(RELATED) == [], [f.message for f in lab.run(RELATED)]
     assert lab.attempt("i", "int_edges", 2**31) == []
     assert lab.attempt("d", "numeric", "1.5") == []
 
