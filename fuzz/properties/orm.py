@@ -168,7 +168,7 @@ class OrmLab:
         await self.db.connect()
         with self._current():
             _, operations = detect_changes([], self.models)
-            operations = dependency_order(operations, [OWNER_TABLE, TAG_TABLE, ITEMS])  # name order before 0.5.54
+            operations = dependency_order(operations, [OWNER_TABLE, TAG_TABLE, ITEMS, PROFILE_TABLE])  # name order before 0.5.54
             async with self.db.acquire() as conn:
                 for operation in operations:
                     await operation.apply(conn)
