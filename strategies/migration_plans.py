@@ -2,7 +2,7 @@
 
 An :class:`ExecutorPlan` is a model history (:func:`strategies.models.schema_histories`, one migration file per
 state that changes something) with a deployment plan: migrate to step ``forward_to``, then roll back to
-``rollback_to`` (``-1``: every file). A :class:`GraphSpec` is a set of migration files in one to three apps
+``rollback_to`` (``-1``: every file); a quarter of the plans write the files as legacy ``.sql`` migrations. A :class:`GraphSpec` is a set of migration files in one to three apps
 whose dependencies form a DAG, written as ``(app_label, name)`` tuples or, as Aksara's migrations guide shows,
 as bare filename stems of the same app; optionally one more dependency closes a cycle.
 
@@ -29,6 +29,7 @@ class ExecutorPlan:
     history: SchemaHistory
     forward_to: int
     rollback_to: int
+    legacy_sql: bool = False  # files written as legacy SQL migrations (the operations' DDL), not Python
 
 
 @st.composite
@@ -36,7 +37,7 @@ def executor_plans(draw, max_changes: int = 3, max_models: int = 2) -> ExecutorP
     """A history of up to ``max_changes + 1`` states, a forward target and a rollback target at or before it."""
     history = draw(schema_histories(max_changes=max_changes, max_models=max_models, min_changes=1))
     forward = draw(st.integers(0, len(history.states) - 1))
-    return ExecutorPlan(history, forward, draw(st.integers(-1, forward)))
+    return ExecutorPlan(history, forward, draw(st.integers(-1, forward)), draw(st.integers(0, 3)) == 0)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ dependencies) and asks Aksara's graph for its order, heads, roots and conflicts.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import shutil
 import sys
 import tempfile
@@ -35,9 +37,18 @@ from fuzz.oracles.migrations import Context
 from fuzz.properties.migrations_lab import EXAMPLE_SCHEMA, apply_in_savepoint
 from strategies.migration_plans import ExecutorPlan, GraphSpec
 from strategies.migrations import build_models, isolated_registry, reproducer_source
+from targets.migration_ddl import record_ddl
 from targets.pg_catalog import Catalog, read_catalog
 
 APP = "fuzzapp"
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
+_DOLLAR_IN_NAME = re.compile(r"[A-Za-z0-9_\x80-\uffff]\$[A-Za-z0-9_]*\$")
+
+
+def dollar_in_identifier(sql: str) -> bool:
+    """Whether an unquoted identifier carries ``$tag$`` (legal in PostgreSQL: ``$`` continues an identifier),
+    which a statement splitter must not read as the start of a dollar-quoted string."""
+    return bool(_DOLLAR_IN_NAME.search(_QUOTED.sub("", sql)))
 
 
 def _set_dependency(path: Path, app: str, previous: str | None) -> None:
@@ -55,10 +66,12 @@ def _forget_modules(before: set[str]) -> None:
             sys.modules.pop(name, None)
 
 
-def _write_files(history: Any, pool: Path) -> list[tuple[int, Path]]:
-    """(state index, file) of every state that generates, loads and changes something, up to the first that
-    does not (generation defects are the round-trip property's to judge)."""
-    files: list[tuple[int, Path]] = []
+def _write_files(history: Any, pool: Path, sql_pool: Path | None = None) -> list[tuple[int, Path, Path]]:
+    """(state index, Python file, deployed file) of every state that generates, loads and changes something, up
+    to the first that does not (generation defects are the round-trip property's to judge). With ``sql_pool``
+    the deployed file is a legacy SQL migration of the same stem holding the operations' DDL, one statement
+    each, ``;``-terminated."""
+    files: list[tuple[int, Path, Path]] = []
     for step, state in enumerate(history.states):
         try:
             with isolated_registry():
@@ -67,12 +80,22 @@ def _write_files(history: Any, pool: Path) -> list[tuple[int, Path]]:
                     continue
                 path = aksara_executor.create_migration_file(pool, f"s{step:03d}", operations_to_code(operations))
             _set_dependency(path, APP, files[-1][1].stem if files else None)
-            aksara_executor.load_migration_module(path)
+            loaded = aksara_executor.load_migration_module(path)().operations
+            deployed = path
+            if sql_pool is not None:
+                loop = asyncio.new_event_loop()
+                try:
+                    statements = loop.run_until_complete(record_ddl(loaded))
+                finally:
+                    loop.close()
+                deployed = sql_pool / f"{path.stem}.sql"
+                deployed.write_text(f"-- Migration: {path.stem}\n" + "".join(f"{sql};\n" for sql in statements),
+                                    encoding="utf-8")
         except Exception:  # noqa: BLE001 - judged by migrations.generation_valid
             for leftover in pool.glob(f"*_s{step:03d}.py"):
                 leftover.unlink()
             break
-        files.append((step, path))
+        files.append((step, path, deployed))
     return files
 
 
@@ -92,7 +115,7 @@ async def _reference(conn: Any, files: list[tuple[int, Path]]) -> tuple[list[Cat
     predecessor's catalog. Stops at the first file that does not apply (the round-trip property judges it)."""
     catalogs = [await read_catalog(conn, EXAMPLE_SCHEMA)]
     reversible: list[bool] = []
-    for _, path in files:
+    for _, path, _deployed in files:
         operations = aksara_executor.load_migration_module(path)().operations
         try:
             await apply_in_savepoint(conn, operations)
@@ -153,17 +176,19 @@ def run_executor(lab: Any, plan: ExecutorPlan) -> list[Finding]:
     modules_before = set(sys.modules)
     root = Path(tempfile.mkdtemp(prefix="aksara-fuzz-exec-"))
     pool, deployed = root / "pool" / APP / "migrations", root / APP / "migrations"
-    pool.mkdir(parents=True)
-    deployed.mkdir(parents=True)
+    sql_pool = root / "sql" if plan.legacy_sql else None
+    for directory in (pool, deployed, sql_pool):
+        if directory is not None:
+            directory.mkdir(parents=True)
     try:
-        files = _write_files(plan.history, pool)
+        files = _write_files(plan.history, pool, sql_pool)
         return lab.loop.run_until_complete(lab._in_example(lambda: _run(lab.conn, plan, files, deployed)))
     finally:
         shutil.rmtree(root, ignore_errors=True)
         _forget_modules(modules_before)
 
 
-async def _run(conn: Any, plan: ExecutorPlan, files: list[tuple[int, Path]], deployed: Path) -> list[Finding]:
+async def _run(conn: Any, plan: ExecutorPlan, files: list[tuple[int, Path, Path]], deployed: Path) -> list[Finding]:
     if not files:
         return []
     catalogs, reversible = await _reference(conn, files)
@@ -171,23 +196,26 @@ async def _run(conn: Any, plan: ExecutorPlan, files: list[tuple[int, Path]], dep
     if not files:
         return []
     await _fresh_schema(conn)
-    names = [path.stem for _, path in files]
-    upto = sum(1 for step, _ in files if step <= plan.forward_to) or 1
-    keep = sum(1 for step, _ in files if step <= plan.rollback_to)
+    names = [path.stem for _, path, _ in files]
+    upto = sum(1 for step, _, _ in files if step <= plan.forward_to) or 1
+    keep = sum(1 for step, _, _ in files if step <= plan.rollback_to)
     keep = min(keep, upto)
     history = plan.history
     ctx = Context(step=files[upto - 1][0], change=f"executor {len(files)} files, to {upto}, back to {keep}",
                   reproducer=lambda: reproducer_source(
                       list(history.states), f"changes: {list(history.changes)}; migrate the files of states 0.."
-                      f"{plan.forward_to}, migrate again, roll back to state {plan.rollback_to}, migrate the rest"))
-    facts = {"files": str(len(files)), "operations": ""}
+                      f"{plan.forward_to}, migrate again, roll back to state {plan.rollback_to}, migrate the rest"
+                      + (" (files written as legacy .sql migrations of the operations' DDL)" if plan.legacy_sql else "")))
+    facts = {"files": str(len(files)), "file_format": "sql" if plan.legacy_sql else "py",
+             "dollar_in_identifier": "yes" if plan.legacy_sql and any(
+                 dollar_in_identifier(deployed.read_text(encoding="utf-8")) for _, _, deployed in files) else "no"}
     findings: list[Finding] = []
 
     def expect(stage: str, applied, records: int, pending=None) -> oracles.ExecutorState:
         return oracles.ExecutorState(stage, applied=applied, records=tuple(names[:records]),
                                      catalog=catalogs[records], pending=pending)
 
-    for _, path in files[:upto]:
+    for _, _, path in files[:upto]:
         shutil.copy2(path, deployed / path.name)
     applied, errors = await _migrate(conn, deployed)
     findings += oracles.check_executor_stage(await _observe(conn, "migrate", applied, errors, facts),
@@ -198,7 +226,7 @@ async def _run(conn: Any, plan: ExecutorPlan, files: list[tuple[int, Path]], dep
     findings += oracles.check_executor_stage(await _observe(conn, "remigrate", applied, errors, facts),
                                              expect("remigrate", (), upto), ctx)
 
-    for _, path in files[upto:]:
+    for _, _, path in files[upto:]:
         shutil.copy2(path, deployed / path.name)
     pending = aksara_executor.get_pending_migrations(
         aksara_executor.discover_migrations(deployed), await aksara_executor.get_applied_migrations(conn))
@@ -212,7 +240,7 @@ async def _run(conn: Any, plan: ExecutorPlan, files: list[tuple[int, Path]], dep
     if findings:
         return findings
 
-    if all(reversible[keep:upto]):
+    if not plan.legacy_sql and all(reversible[keep:upto]):
         try:
             await rollback_to(conn, deployed, set(names[:keep]))
             errors = ()
@@ -223,7 +251,7 @@ async def _run(conn: Any, plan: ExecutorPlan, files: list[tuple[int, Path]], dep
         if findings:
             return findings
     else:
-        keep = upto  # an irreversible file (judged by migrations.reverse_restores) is not rolled back
+        keep = upto  # an irreversible file (judged by migrations.reverse_restores) or a SQL file is not rolled back
     applied, errors = await _migrate(conn, deployed)
     findings += oracles.check_executor_stage(await _observe(conn, "migrate_rest", applied, errors, facts),
                                              expect("migrate_rest", tuple(names[keep:]), len(names)), ctx)

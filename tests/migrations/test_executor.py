@@ -42,8 +42,8 @@ STATES = (
 HISTORY = SchemaHistory(STATES, ("add_model", "add_field", "add_field"))
 
 
-def plan(forward: int = 2, back: int = 0) -> ExecutorPlan:
-    return ExecutorPlan(HISTORY, forward, back)
+def plan(forward: int = 2, back: int = 0, sql: bool = False) -> ExecutorPlan:
+    return ExecutorPlan(HISTORY, forward, back, sql)
 
 
 def problems(findings) -> set[tuple[str, str]]:
@@ -57,6 +57,18 @@ def problems(findings) -> set[tuple[str, str]]:
 def test_executor_is_quiet_on_the_real_executor(lab, forward, back):
     findings = executor_case(lab, plan(forward, back))
     assert findings == [], [f.describe() for f in findings]
+
+
+def test_legacy_sql_files_apply_as_their_python_twins(lab):
+    findings = executor_case(lab, plan(3, 3, sql=True))
+    assert problems(findings) <= {("pending", "error")}, [f.describe() for f in findings]  # AKSARA-MIGRATE-032
+
+
+def test_legacy_sql_statement_split_wrongly_is_caught(lab, monkeypatch):
+    real = aksara_executor._split_sql_statements
+    monkeypatch.setattr(aksara_executor, "_split_sql_statements", lambda sql: real(sql)[:-1])
+    findings = executor_case(lab, plan(3, 3, sql=True))
+    assert ("migrate", "catalog") in problems(findings), [f.describe() for f in findings]
 
 
 def test_record_not_written_is_caught(lab, monkeypatch):
