@@ -171,6 +171,8 @@ MIGRATIONS_REVERSE_RESTORES = "migrations.reverse_restores"
 MIGRATIONS_QUOTING_HOLDS = "migrations.quoting_holds"
 MIGRATIONS_GUARDRAIL_BLOCKS = "migrations.guardrail_blocks"
 MIGRATIONS_HANDWRITTEN_ROUND_TRIP = "migrations.handwritten_round_trip"
+MIGRATIONS_EXECUTOR_CONVERGES = "migrations.executor_converges"
+MIGRATIONS_GRAPH_ORDERS = "migrations.graph_orders"
 
 # Schemathesis' own checks, each reported as ``openapi.<check>`` by fuzz/oracles/openapi.py
 SCHEMATHESIS_CHECKS: dict[str, tuple[str, str]] = {  # name -> (risk, what it checks)
@@ -538,6 +540,16 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "Hand-written operations (every field class, hostile names and defaults) apply, leave exactly the schema "
        "they describe and reverse; a violation is reported under its stage's migrations property.",
        f"{_MIG}.check_handwritten", "strategies.handwritten.hand_migrations"),
+    _p(MIGRATIONS_EXECUTOR_CONVERGES, "migrations", "sql_injection",
+       "Aksara's executor migrating a history's files to a step, again, and after a rollback to an earlier step "
+       "leaves the catalog and applied-migrations record of applying that prefix directly, reports exactly the "
+       "files it applied and lists exactly the rest as pending.",
+       "fuzz.oracles.migrations_executor.check_executor_stage", "strategies.migration_plans.executor_plans",
+       applies="a history with at least one migration file that applies directly"),
+    _p(MIGRATIONS_GRAPH_ORDERS, "migrations", "sql_injection",
+       "The migration graph orders every file after its dependencies (tuples or documented filename stems), names "
+       "each app's heads, roots and conflicts, and refuses a dependency cycle with a ValueError naming it.",
+       "fuzz.oracles.migrations_executor.check_graph_order", "strategies.migration_plans.migration_graphs"),
     *[_p(OPENAPI_CHECKS[name], "generated_schemas", risk, f"Schemathesis {name}: {what}.",
          "fuzz.oracles.openapi.schemathesis_failure_findings", "strategies.openapi.cases", per_principal=True,
          applies=SCHEMATHESIS_APPLIES.get(name, ""))

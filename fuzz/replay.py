@@ -380,6 +380,7 @@ PROPERTY_IDS = (
     "migrations.generation_valid", "migrations.apply_succeeds", "migrations.catalog_matches",
     "migrations.idempotent", "migrations.reverse_restores", "migrations.quoting_holds",
     "migrations.guardrail_blocks", "migrations.round_trip", "migrations.handwritten_round_trip",
+    "migrations.executor_converges", "migrations.graph_orders",
     "tasks.provenance", "tasks.exactly_once", "tasks.nothing_lost", "tasks.retry_backoff", "tasks.durable_conflicts",
     "serializers.round_trip_parity", "serializers.patch_keeps_omitted", "serializers.read_only_never_applied",
     "soft_delete.trash_scoped", "soft_delete.delete_is_soft", "ai_query.plan_differential",

@@ -4,7 +4,9 @@ Properties (oracles in :mod:`fuzz.oracles.migrations`): generation rejects clean
 source and parseable DDL; the DDL applies; the catalog holds exactly what the models declare; detection is
 idempotent; reversal restores the catalog; no identifier or default escapes its quoting (canary); the
 ``RunSQL`` guardrail blocks every spelling of the statements it claims to block; hand-written operation
-sequences pass the same apply, catalog, reverse and canary oracles.
+sequences pass the same apply, catalog, reverse and canary oracles; Aksara's executor over a history's files
+(migrate, migrate again, pending, roll back, migrate the rest) converges to applying them directly; the
+dependency graph orders files by their dependencies and refuses cycles clearly.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from hypothesis import example, given
 from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.properties.migrations_lab import MigrationLab
-from fuzz.properties.migrations import guardrail_case, handwritten_case, round_trip_case
+from fuzz.properties.migrations import (
+    executor_case, graph_case, guardrail_case, handwritten_case, round_trip_case,
+)
 from strategies.handwritten import hand_migrations
 from strategies.migrations import FK_COLUMN_INJECTION
+from strategies.migration_plans import executor_plans, migration_graphs
 from strategies.models import schema_histories
 from strategies.raw_sql import dangerous_statements
 
@@ -56,3 +61,17 @@ def test_handwritten_migrations(migration_lab, migrations):
 def test_run_sql_guardrail(migration_lab, item):
     """Every whitespace, comment, case or quoting spelling of a blocked statement is blocked."""
     judge(guardrail_case(migration_lab, item))
+
+
+@judges(catalog.MIGRATIONS_EXECUTOR_CONVERGES)
+@given(plan=executor_plans())
+def test_executor_converges(migration_lab, plan):
+    """Migrate to a step, again, roll back to an earlier one, migrate the rest: each leaves the direct state."""
+    judge(executor_case(migration_lab, plan))
+
+
+@judges(catalog.MIGRATIONS_GRAPH_ORDERS)
+@given(spec=migration_graphs())
+def test_graph_orders(migration_lab, spec):
+    """Migration files of several apps are ordered by their dependencies; a cycle is refused with its name."""
+    judge(graph_case(migration_lab, spec))

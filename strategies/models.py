@@ -338,11 +338,11 @@ def changed_schema(draw, schema: SchemaSpec) -> tuple[str, SchemaSpec]:
 
 
 @st.composite
-def schema_histories(draw, max_changes: int = 2, max_models: int = 3) -> SchemaHistory:
-    """A first schema followed by up to ``max_changes`` changes."""
+def schema_histories(draw, max_changes: int = 2, max_models: int = 3, min_changes: int = 0) -> SchemaHistory:
+    """A first schema followed by ``min_changes`` to ``max_changes`` changes (fewer when a change is a no-op)."""
     states = [draw(schemas(max_models))]
     changes: list[str] = []
-    for _ in range(draw(st.integers(0, max_changes))):
+    for _ in range(draw(st.integers(min_changes, max_changes))):
         description, state = draw(changed_schema(states[-1]))
         if description == "noop":
             continue

@@ -14,7 +14,10 @@ from typing import Any
 
 from fuzz.findings import Finding, replayable
 from fuzz.oracles.migrations import Context, check_guardrail
+from fuzz.oracles.migrations_executor import check_graph_heads, check_graph_order
+from fuzz.properties.migrations_executor import observe_graph, run_executor
 from strategies.handwritten import HandMigrations
+from strategies.migration_plans import ExecutorPlan, GraphSpec
 from strategies.models import SchemaHistory
 from strategies.raw_sql import RawStatement
 
@@ -40,3 +43,19 @@ def guardrail_case(lab: Any, item: RawStatement) -> list[Finding]:
         f"op = RunSQL({item.sql!r})\nprint(op.dangerous)  # False: apply() runs it without "
         "AKSARA_ALLOW_DANGEROUS_MIGRATIONS\n"))
     return check_guardrail(outcome, ctx)
+
+
+@replayable("migrations", env=("lab",))
+def executor_case(lab: Any, plan: ExecutorPlan) -> list[Finding]:
+    """Aksara's executor over ``plan``'s migration files leaves, after every stage, what applying them directly
+    leaves (:mod:`fuzz.properties.migrations_executor`)."""
+    return run_executor(lab, plan)
+
+
+@replayable("migrations", env=("lab",))
+def graph_case(lab: Any, spec: GraphSpec) -> list[Finding]:
+    """Aksara's graph of ``spec``'s files orders them by their dependencies, names heads, roots and conflicts,
+    and refuses a cycle clearly (``lab`` is unused: the graph needs no database)."""
+    ctx = Context(change="graph")
+    observation = observe_graph(spec)
+    return check_graph_order(spec, observation, ctx) + check_graph_heads(spec, observation, ctx)
