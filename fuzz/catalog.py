@@ -416,7 +416,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_TOKENS}.check_approval", f"{_CREDS}.approval_cases"),
 
     _p(SECURITY_PERMISSION_ALGEBRA, "rest_api", "broken_object_level_authorization",
-       "Every Aksara entry point that evaluates permission classes (view and object phase, & and | composition, "
+       "Every Aksara entry point that evaluates permission classes (view and object phase, AND/OR composition, "
        "ai_allow, check_permissions and the PolicyDecision adapters) decides as the documented permission model does.",
        "fuzz.oracles.security.check_permission_algebra", "strategies.security.permission_cases"),
     _p(SECURITY_PRINCIPAL_RESOLUTION, "tenant_context", "cross_tenant_access",
