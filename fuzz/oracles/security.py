@@ -17,7 +17,8 @@
   ``require_*`` helpers compose ``Principal.has_scope`` as "any"/"all" with exact ``missing_scopes``.
 
 Choices where the docs are silent: a missing ``exp`` is the verifier's business (tokens.agent_token_lifetime),
-so the claims objects may call it unexpired; second-exact expiry boundaries are "either".
+so the claims objects may call it unexpired; an exp within CLOCK_MARGIN seconds of now is "either" (the
+claims are read on a loaded machine some time after they were made).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.permissions import Caller, ai_allow_of, list_verdict, names, object_verdict, verdict_of
 
+CLOCK_MARGIN = 30  # seconds around now where expiry is "either": the clock moves between parsing and reading
 VALID_AUTH_METHODS = ("session", "jwt", "api_key", "mcp_token", "ai_agent", "system")
 
 
@@ -236,7 +238,7 @@ def expiry_verdict(claims: Mapping[str, Any], now: float) -> str:
             return "expired"
     if not math.isfinite(exp):
         return "expired"
-    if abs(exp - now) <= 2:
+    if abs(exp - now) <= CLOCK_MARGIN:
         return "either"
     return "expired" if exp < now else "live"
 
