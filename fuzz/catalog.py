@@ -134,6 +134,11 @@ TOKENS_AGENT_TOKEN_INTEGRITY = "tokens.agent_token_integrity"
 TOKENS_SCOPE_ALGEBRA = "tokens.scope_algebra"
 TOKENS_APPROVAL_BINDING = "tokens.approval_binding"
 
+SECURITY_PERMISSION_ALGEBRA = "security.permission_algebra"
+SECURITY_PRINCIPAL_RESOLUTION = "security.principal_resolution"
+SECURITY_MCP_CLAIMS = "security.mcp_claims"
+SECURITY_MATRIX_LOADER = "security.matrix_loader"
+
 DOCTOR_VERDICT_MATCHES_SPEC = "doctor.verdict_matches_spec"
 DOCTOR_NEVER_CRASHES = "doctor.never_crashes"
 DOCTOR_MONOTONE = "doctor.monotone"
@@ -412,6 +417,23 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     _p(TOKENS_APPROVAL_BINDING, "mcp_tools", "mcp_overbroad_credentials",
        "An approval grant authorizes only the exact call it was issued for, once.",
        f"{_TOKENS}.check_approval", f"{_CREDS}.approval_cases"),
+
+    _p(SECURITY_PERMISSION_ALGEBRA, "rest_api", "broken_object_level_authorization",
+       "Every Aksara entry point that evaluates permission classes (view and object phase, AND/OR composition, "
+       "ai_allow, check_permissions and the PolicyDecision adapters) decides as the documented permission model does.",
+       "fuzz.oracles.security.check_permission_algebra", "strategies.security.permission_cases"),
+    _p(SECURITY_PRINCIPAL_RESOLUTION, "tenant_context", "cross_tenant_access",
+       "A request's principal is the identity and tenant its trusted server-side state names, in the documented "
+       "order, never a client header's tenant.",
+       "fuzz.oracles.security.check_principal_resolution", "strategies.security.permission_cases"),
+    _p(SECURITY_MCP_CLAIMS, "mcp_tools", "mcp_overbroad_credentials",
+       "MCP claims objects grant no scope or role beyond the claims, bind the claimed tenant and audience, treat an "
+       "unusable exp as expired, and the require_* scope helpers compose the scope check as any/all.",
+       "fuzz.oracles.security.check_mcp_claims", "strategies.security.claim_mappings"),
+    _p(SECURITY_MATRIX_LOADER, "diagnostics", "insecure_configuration",
+       "load_security_matrix loads a valid security matrix exactly as written and refuses an invalid or missing one "
+       "with its documented exception.",
+       "fuzz.oracles.security.check_matrix_load", "strategies.security.matrix_loads", expected="block"),
 
     _p(DOCTOR_VERDICT_MATCHES_SPEC, "diagnostics", "insecure_configuration",
        "aksara doctor's verdict on a configuration is the Production Hardening specification's verdict.",

@@ -374,7 +374,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # so that a `-x` run stops at its first finding soon; the families whose every example costs real time
 # (migrations on real DDL, the MCP credential sweep, Studio, streams, tasks, the OpenAPI stateful phase) last.
 # A file not listed runs between the two groups (at the ``None``).
-RUN_ORDER = ("test_tokens", "test_doctor", "test_queries", "test_writes", "test_http", "test_authz",
+RUN_ORDER = ("test_tokens", "test_security", "test_doctor", "test_queries", "test_writes", "test_http", "test_authz",
              "test_middleware", "test_serializers", "test_soft_delete", None, "test_orm", "test_migrations",
              "test_mcp", "test_ai_query", "test_studio", "test_streams", "test_tasks", "test_openapi")
 

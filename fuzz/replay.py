@@ -163,6 +163,14 @@ def replay_tokens(finding: Finding, env: ReplayEnv) -> list[Finding]:
     return getattr(props, call)(**args)
 
 
+def replay_security(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The permission, principal or claims case again against the installed Aksara (in process)."""
+    from fuzz.properties import security as props
+
+    call, args = _input(finding)
+    return getattr(props, call)(**args)
+
+
 def replay_mcp(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The MCP call again through ``/mcp/`` of a fresh target, with every reply oracle."""
     from fuzz.properties import mcp as props
@@ -287,6 +295,7 @@ AREAS: dict[str, Replayer] = {
     "writes": replay_writes,
     "authz": replay_authz,
     "tokens": replay_tokens,
+    "security": replay_security,
     "mcp": replay_mcp,
     "doctor": replay_doctor,
     "migrations": replay_migrations,
@@ -372,6 +381,8 @@ PROPERTY_IDS = (
     "authz.declared_permissions",
     "tokens.agent_token_lifetime", "tokens.verify_raises_valueerror", "tokens.agent_token_integrity",
     "tokens.scope_algebra", "tokens.approval_binding",
+    "security.permission_algebra", "security.principal_resolution", "security.mcp_claims",
+    "security.matrix_loader",
     "mcp.credential_algebra", "mcp.no_internal_error", "mcp.jsonrpc_response", "mcp.documented_denial",
     "mcp.output_schema", "mcp.arguments_validated", "mcp.db_change_only_when_allowed",
     "mcp.tools_list_exact", "mcp.tool_schema_valid", "mcp.tenant_isolation", "mcp.hidden_fields",

@@ -301,3 +301,57 @@ def check_opaque_consistency(route: str, method: str, permissions: Sequence[Any]
                     facts={"route": route, "method": method, "problem": problem, "declared": declared,
                            "status": f"{e.status}/{f.status}", "model": "opaque"}))
     return findings
+
+
+# -- the object phase, composition and AI metadata (docs/api/permissions.md) --------------------------
+
+OWNER_FIELDS = ("user_id", "owner_id", "author_id", "created_by")
+
+
+def object_verdict(spec: Any, method: str, user_id: Any, owner: Mapping[str, Any]) -> bool | None:
+    """One permission's object-phase verdict: a class's default object check grants; ``IsOwnerOrReadOnly``
+    grants a safe method, else only a caller with an id equal to the object's first populated owner field
+    (``user_id``, ``owner_id``, ``author_id``, ``created_by``); ``AND``/``OR`` evaluate their parts' own
+    object checks ("each phase evaluates its own checks"); an application's class is opaque (None)."""
+    if not spec.builtin:
+        return None
+    if spec.name == "IsOwnerOrReadOnly":
+        if method.upper() in SAFE_METHODS:
+            return True
+        if user_id is None:
+            return False
+        for name in OWNER_FIELDS:
+            if owner.get(name) is not None:
+                return owner[name] == user_id
+        return False
+    if spec.name in ("AND", "OR"):
+        verdicts = [object_verdict(part, method, user_id, owner) for part in spec.parts]
+        return all_of(verdicts) if spec.name == "AND" else any_of(verdicts)
+    return True
+
+
+def ai_allow_of(spec: Any) -> bool:
+    """A permission's ``ai_allow``: False for ``DenyAI``; ``AND`` allows AI when all parts do, ``OR`` when one does."""
+    if spec.name == "DenyAI":
+        return False
+    if spec.name == "AND":
+        return all(ai_allow_of(p) for p in spec.parts)
+    if spec.name == "OR":
+        return any(ai_allow_of(p) for p in spec.parts)
+    return spec.ai_allow if not spec.builtin else True
+
+
+def list_verdict(permissions: Sequence[Any], caller: Caller, method: str, user_id: Any = None,
+                 owner: Mapping[str, Any] | None = None) -> tuple[bool | None, int | None]:
+    """``check_permissions``: every entry in order, its view check then (with an object) its object check;
+    the verdict and the index of the first entry that refuses (None when granted or unknown)."""
+    for index, spec in enumerate(permissions):
+        phases = [verdict_of(spec, caller, method)]
+        if owner is not None:
+            phases.append(object_verdict(spec, method, user_id, owner))
+        for granted in phases:
+            if granted is None:
+                return None, None
+            if not granted:
+                return False, index
+    return True, None
