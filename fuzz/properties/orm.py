@@ -562,7 +562,7 @@ class OrmLab:
                                                    source)
             if profile is not None:
                 model.profiles[profile.id] = [item, write.tag or None]
-        elif write.kind in ("m2m_set", "m2m_clear", "instance_delete"):
+        elif write.kind in ("m2m_set", "m2m_clear", "instance_delete", "save", "m2m_add", "m2m_remove"):
             if write.target >= len(ids):
                 return []
             rid = ids[write.target]
@@ -573,18 +573,13 @@ class OrmLab:
             elif write.kind == "m2m_clear":
                 await instance.tags.clear()
                 model.rows[rid].tags = set()
-            else:
+            elif write.kind == "instance_delete":
                 await instance.delete()
                 deletes = 1
                 del model.rows[rid]
                 for pid in model.profiles_of(rid):
                     model.profiles[pid][0] = None
-        elif write.kind in ("save", "m2m_add", "m2m_remove"):
-            if write.target >= len(ids):
-                return []
-            rid = ids[write.target]
-            instance = await self.Item.objects.get(id=rid)
-            if write.kind == "save":
+            elif write.kind == "save":
                 for column, value in self._kwargs(write.values).items():
                     setattr(instance, column, value)
                 await instance.save()
