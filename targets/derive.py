@@ -127,11 +127,34 @@ def _is_app(obj: Any) -> bool:
 
 
 def _apply_env(env: Mapping[str, str]) -> None:
+    """Set the environment the app module is imported under, and let Aksara's settings see it."""
+    from aksara.conf import settings
+
+    before = _env_settings()
     os.environ.setdefault("DATABASE_URL", PLACEHOLDER_DSN)
     os.environ.setdefault("AKSARA_DATABASE_URL", os.environ["DATABASE_URL"])
     os.environ.setdefault("AKSARA_DEBUG", "false")
     for key, value in env.items():
         os.environ[key] = str(value)
+    # Aksara reads its environment once, when it is first imported (here: long before the app module). A
+    # module that reads ``settings.database_url`` at import, as ``aksara startproject``'s main.py does,
+    # would see the old environment and build an app with no database lifespan. Each setting nobody
+    # configured since takes the value the new environment gives, as in a process started with it.
+    after = _env_settings()
+    current = settings.__dict__
+    for key, value in after.items():
+        if key in current and current[key] == before.get(key) and value != before.get(key):
+            current[key] = value
+
+
+def _env_settings() -> dict[str, Any]:
+    """Aksara's settings as a new process with the current environment would read them."""
+    from aksara.conf import settings
+
+    try:
+        return dict(type(settings)().__dict__)
+    except Exception:  # noqa: BLE001 - an environment Aksara refuses is reported when the app imports
+        return {}
 
 
 def resolve(spec: str, profile: str, env: Mapping[str, str] = ()) -> tuple[Any, types.ModuleType]:

@@ -136,3 +136,16 @@ def test_apps_signed_in_through_contrib_auth_sessions_get_those_principals_by_de
         answers = {name: live.request(name, "GET", "/admin/") for name in ("anonymous", "contrib_user", "contrib_staff")}
     assert answers["contrib_staff"].status == 200, answers["contrib_staff"].response_text[:200]
     assert answers["anonymous"].status in (302, 303, 307) and answers["contrib_user"].status != 200
+
+
+def test_an_app_that_reads_aksaras_settings_at_import_gets_its_database(pg_server):
+    """Aksara reads its environment once, when first imported; an app module imported later that builds
+    ``Aksara(database_url=settings.database_url)`` (the project scaffold's main.py) still sees the database
+    the suite gives it, so its lifespan connects and its routes answer, not 500."""
+    from targets.derive import Adapter, derive
+
+    target = derive("tests.apps.settingsapp:app", Adapter(public_routes=["*"]), "defaults", name="settings")
+    with started_target(pg_server, target, "settings_app") as live:
+        reply = live.request("anonymous", "GET", "/api/notes/")
+    assert reply.status == 200, reply.response_text[:200]
+    assert reply.response_json()["count"] == 6
