@@ -126,9 +126,17 @@ def _is_app(obj: Any) -> bool:
     return isinstance(obj, Aksara)
 
 
-def _apply_env(env: Mapping[str, str]) -> None:
-    """Set the environment the app module is imported under, and let Aksara's settings see it."""
-    from aksara.conf import settings
+def _apply_env(env: Mapping[str, str], fresh: bool) -> None:
+    """Set the environment the app module is imported under, and let Aksara's settings see it.
+
+    Aksara reads its environment once, when it is first imported (here: long before the app module),
+    and other code of the run may have configured it since. A module that reads ``settings.database_url``
+    at import, as ``aksara startproject``'s main.py does, would see that state and build an app with no
+    database lifespan. With ``fresh`` the settings become those of a new process started with this
+    environment; otherwise (a target module importing the app) each setting nobody configured since takes
+    the value the new environment gives.
+    """
+    from aksara.conf import reset_settings, settings
 
     before = _env_settings()
     os.environ.setdefault("DATABASE_URL", PLACEHOLDER_DSN)
@@ -136,10 +144,9 @@ def _apply_env(env: Mapping[str, str]) -> None:
     os.environ.setdefault("AKSARA_DEBUG", "false")
     for key, value in env.items():
         os.environ[key] = str(value)
-    # Aksara reads its environment once, when it is first imported (here: long before the app module). A
-    # module that reads ``settings.database_url`` at import, as ``aksara startproject``'s main.py does,
-    # would see the old environment and build an app with no database lifespan. Each setting nobody
-    # configured since takes the value the new environment gives, as in a process started with it.
+    if fresh:
+        reset_settings()
+        return
     after = _env_settings()
     current = settings.__dict__
     for key, value in after.items():
@@ -162,7 +169,18 @@ def resolve(spec: str, profile: str, env: Mapping[str, str] = ()) -> tuple[Any, 
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise DeriveError(f"--aksara-target must be 'refapp', 'example:<name>' or 'module:attr', got {spec!r}")
-    _apply_env(dict(env or {}))
+    _apply_env(dict(env or {}), fresh=not _RESOLVING)
+    _RESOLVING.append(spec)
+    try:
+        return _resolve(spec, module_name, attr, profile)
+    finally:
+        _RESOLVING.pop()
+
+
+_RESOLVING: list[str] = []  # the specs being resolved: a target factory may resolve its app in turn
+
+
+def _resolve(spec: str, module_name: str, attr: str, profile: str) -> tuple[Any, types.ModuleType]:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - report any import failure in one line

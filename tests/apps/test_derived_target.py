@@ -138,13 +138,23 @@ def test_apps_signed_in_through_contrib_auth_sessions_get_those_principals_by_de
     assert answers["anonymous"].status in (302, 303, 307) and answers["contrib_user"].status != 200
 
 
-def test_an_app_that_reads_aksaras_settings_at_import_gets_its_database(pg_server):
-    """Aksara reads its environment once, when first imported; an app module imported later that builds
-    ``Aksara(database_url=settings.database_url)`` (the project scaffold's main.py) still sees the database
-    the suite gives it, so its lifespan connects and its routes answer, not 500."""
-    from targets.derive import Adapter, derive
+def test_an_app_that_reads_aksaras_settings_at_import_gets_its_database(pg_server, monkeypatch):
+    """Aksara reads its environment once, when first imported, and other families configure it in-process;
+    an app module imported later that builds ``Aksara(database_url=settings.database_url)`` (the project
+    scaffold's main.py) still sees the database the suite gives it, so its lifespan connects and its
+    routes answer, not 500."""
+    import aksara
+    from aksara.conf import settings
+    from targets.derive import PLACEHOLDER_DSN, Adapter, derive
 
-    target = derive("tests.apps.settingsapp:app", Adapter(public_routes=["*"]), "defaults", name="settings")
+    saved = dict(settings.__dict__)
+    try:
+        monkeypatch.setenv("DATABASE_URL", PLACEHOLDER_DSN)  # set by an earlier target of the run
+        aksara.configure(database_url=None)  # what an in-process doctor or migration example leaves behind
+        target = derive("tests.apps.settingsapp:app", Adapter(public_routes=["*"]), "defaults", name="settings")
+    finally:
+        settings.__dict__.clear()
+        settings.__dict__.update(saved)
     with started_target(pg_server, target, "settings_app") as live:
         reply = live.request("anonymous", "GET", "/api/notes/")
     assert reply.status == 200, reply.response_text[:200]
