@@ -33,6 +33,7 @@ class BoundedResponse:
     body: bytes
     cut: str | None = None
     error: BaseException | None = None
+    state: dict[str, Any] | None = None  # the request's ``scope["state"]``, as the app left it
 
     @property
     def started(self) -> bool:
@@ -96,9 +97,11 @@ async def send_bounded(app: Any, request: httpx.Request, *, timeout: float = DEF
     async def send(message: dict[str, Any]) -> None:
         await messages.put(message)
 
+    scope = _scope(request)
+
     async def run() -> None:
         try:
-            await app(_scope(request), receive, send)
+            await app(scope, receive, send)
         finally:
             await messages.put({"type": "aksara_fuzz.app_done"})
 
@@ -150,6 +153,8 @@ async def send_bounded(app: Any, request: httpx.Request, *, timeout: float = DEF
         if task.done() and not task.cancelled() and task.exception() is not None:
             result.error = task.exception()
     result.body = b"".join(chunks)[: max(max_bytes, 0) or None]
+    state = scope.get("state")
+    result.state = state if isinstance(state, dict) else None
     if result.status == 0 and result.error is not None:
         result.status = 500
     return result
@@ -175,4 +180,20 @@ def exchange_parts(bounded: BoundedResponse, timeout: float) -> tuple[int, str, 
         notes["stream"] = is_stream(bounded.headers)
     if bounded.error is not None and not bounded.body:
         text = f"<app raised {type(bounded.error).__name__}: {bounded.error}>"
+    roles = resolved_roles(bounded.state)
+    if roles is not None:
+        notes["roles"] = roles
     return bounded.status, text, bounded.headers, notes
+
+
+def resolved_roles(state: dict[str, Any] | None) -> str | None:
+    """The roles of the principal the app resolved for a request (``request.state.principal``, Aksara's
+    ``Principal``), comma-separated and sorted; ``None`` when the app set no principal with roles."""
+    principal = (state or {}).get("principal")
+    roles = getattr(principal, "roles", None)
+    if roles is None or isinstance(roles, (str, bytes)):
+        return None
+    try:
+        return ",".join(sorted(str(role) for role in roles))
+    except TypeError:
+        return None

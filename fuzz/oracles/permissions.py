@@ -264,7 +264,8 @@ def check_declared_permission(exchange: Exchange, route: str, permissions: Seque
 def check_opaque_consistency(route: str, method: str, permissions: Sequence[Any] | None,
                              answers: Mapping[str, tuple[Caller, Exchange]]) -> list[Finding]:
     """Where the model cannot tell (an application's own class decides), the route's permission layer is
-    consistent: equal visible attributes, equal verdict; and never more permissive for fewer privileges."""
+    consistent: equal visible attributes and resolved roles, equal verdict; and never more permissive for
+    fewer privileges (a caller of higher rank holding every role of the lower one)."""
     decided: dict[str, tuple[Caller, Exchange, bool]] = {}
     for principal, (caller, exchange) in answers.items():
         if verdict(permissions, caller, method) is not None:
@@ -284,12 +285,13 @@ def check_opaque_consistency(route: str, method: str, permissions: Sequence[Any]
             if granted == other:
                 continue
             problem = None
-            if c.visible() == d.visible():
+            if c.visible() == d.visible() and _roles(e) == _roles(f):
                 problem = "inconsistent"
             elif not c.ai_agent and not d.ai_agent and c.kind in RANK and d.kind in RANK and c.tenant == d.tenant:
                 lower, higher = ((p, c, e, granted), (q, d, f, other)) if RANK[c.kind] < RANK[d.kind] else \
                     ((q, d, f, other), (p, c, e, granted))
-                if RANK[lower[1].kind] < RANK[higher[1].kind] and lower[3] and not higher[3]:
+                if (RANK[lower[1].kind] < RANK[higher[1].kind] and lower[3] and not higher[3]
+                        and _roles(lower[2]) <= _roles(higher[2])):
                     problem = "not_monotone"
             if problem:
                 findings.append(Finding(
@@ -301,6 +303,13 @@ def check_opaque_consistency(route: str, method: str, permissions: Sequence[Any]
                     facts={"route": route, "method": method, "problem": problem, "declared": declared,
                            "status": f"{e.status}/{f.status}", "model": "opaque"}))
     return findings
+
+
+def _roles(exchange: Exchange) -> frozenset[str]:
+    """The roles of the principal the app resolved for ``exchange`` (an application's class may read them:
+    the tenancy tutorial's permission admits an editor and refuses a reader of the same kind)."""
+    roles = (exchange.extra or {}).get("roles")
+    return frozenset(r for r in str(roles).split(",") if r) if roles else frozenset()
 
 
 # -- the object phase, composition and AI metadata (docs/api/permissions.md) --------------------------

@@ -135,6 +135,49 @@ def test_oracle_holds_application_classes_consistent_and_monotone():
                                                                  "staff_a": (STAFF, _answer(200))}) == []
 
 
+def _with_roles(exchange: Exchange, roles: str) -> Exchange:
+    return replace(exchange, extra={**exchange.extra, "roles": roles})
+
+
+def test_roles_the_app_resolved_are_an_attribute_an_application_class_may_read():
+    """The tenancy tutorial's permission admits an editor and refuses a reader of the same kind and tenant:
+    not inconsistent; two callers with the same resolved roles still get one verdict."""
+    rule = describe([AppRule])
+    refused = _answer(403, AppRule.message)
+    editor, reader = _with_roles(_answer(201), "editor"), _with_roles(refused, "reader")
+    assert perms.check_opaque_consistency("/x/", "POST", rule, {"editor_a": (USER, editor),
+                                                                  "reader_a": (USER, reader)}) == []
+    found = perms.check_opaque_consistency("/x/", "POST", rule, {"editor_a": (USER, editor),
+                                                                   "editor_b": (USER, _with_roles(refused, "editor"))})
+    assert [f.facts["problem"] for f in found] == ["inconsistent"]
+    # more privilege but without the role the lower caller has: no monotonicity claim
+    assert perms.check_opaque_consistency("/x/", "POST", rule, {"editor_a": (USER, editor),
+                                                                  "staff_a": (STAFF, _with_roles(refused, ""))}) == []
+    found = perms.check_opaque_consistency("/x/", "POST", rule, {
+        "editor_a": (USER, editor), "staff_a": (STAFF, _with_roles(refused, "editor,staff"))})
+    assert [f.facts["problem"] for f in found] == ["not_monotone"]
+
+
+def test_the_roles_of_the_principal_the_app_resolved_are_recorded_on_the_exchange(pg_server):
+    """A real app that sets ``request.state.principal`` (Aksara's Principal with roles): each exchange
+    carries the roles the app resolved, so role-based application classes are judged per role."""
+    from targets.derive import Adapter, derive, principal
+
+    adapter = Adapter(principals=[principal("editor", "user", headers={"Authorization": "Bearer editor-token-1"}),
+                                  principal("reader", "user", headers={"Authorization": "Bearer reader-token-2"})],
+                      secrets=["editor-token-1", "reader-token-2"])
+    target = derive("tests.apps.rolesapp:app", adapter, "defaults", name="roles")
+    from tests.support.planted import started_target
+
+    with started_target(pg_server, target, "roles_app") as live:
+        editor = live.request("editor", "POST", "/api/role-notes/", json_body={"text": "x"})
+        reader = live.request("reader", "POST", "/api/role-notes/", json_body={"text": "x"})
+        anonymous = live.request("anonymous", "GET", "/api/role-notes/")
+    assert (editor.status, editor.extra.get("roles")) == (201, "editor"), (editor.crash, editor.response_text[:200])
+    assert (reader.status, reader.extra.get("roles")) == (403, "reader")
+    assert anonymous.extra.get("roles") == ""
+
+
 # -- the sweep on planted routes ----------------------------------------------------------------------
 
 class StaffOnly(TicketViewSet):
