@@ -121,6 +121,8 @@ class Finding:
         if crash is not None:
             lines.append(f"  crash: {crash.state()}: {_short(crash.message, 160)}"
                          + (f" (sqlstate {crash.sqlstate})" if crash.sqlstate else ""))
+            if crash.origin and crash.origin.split(":")[0] not in " ".join(crash.frames):
+                lines.append(f"  raised in: {crash.origin} (outside the frames above: whose code failed decides the owner)")
         if self.facts:
             lines.append("  facts: " + _short(", ".join(f"{k}={v}" for k, v in sorted(self.facts.items())), 400))
         for exchange in self.exchanges[-3:]:

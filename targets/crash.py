@@ -73,6 +73,7 @@ class CrashState:
     sql_operation: str = ""
     message: str = ""
     status: int = 500
+    origin: str = ""  # the raise point: the innermost frame outside the web and database plumbing
 
     def state(self) -> str:
         """Exception and frames as one line, e.g. ``ValueError @ aksara.a:f < aksara.b:g``."""
@@ -89,6 +90,7 @@ class CrashState:
             "sqlstate": self.sqlstate,
             "sql_operation": self.sql_operation,
             "crash_message": self.message,
+            "crash_origin": self.origin,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -101,6 +103,7 @@ class CrashState:
             "sql_operation": self.sql_operation,
             "message": self.message,
             "status": self.status,
+            "origin": self.origin,
         }
 
     @classmethod
@@ -114,6 +117,7 @@ class CrashState:
             sql_operation=str(data.get("sql_operation", "")),
             message=str(data.get("message", "")),
             status=int(data.get("status", 500)),
+            origin=str(data.get("origin", "")),
         )
 
 
@@ -237,8 +241,9 @@ def crash_state(exc: BaseException, status: int = 500, package: str = PACKAGE, *
         name = str(getattr(endpoint, "__name__", "") or "")
         if module and name:
             names = [f"{module}:{name}"]
+    own = [f"{_module(f)}:{f.f_code.co_name}" for f in frames if not _in(_module(f), _PLUMBING)]
     if not names:  # not an Aksara crash: the app's own frames nearest the raise point
-        names = [f"{_module(f)}:{f.f_code.co_name}" for f in frames if not _in(_module(f), _PLUMBING)]
+        names = own
     sqlstate = next(
         (str(getattr(e, "sqlstate", None) or getattr(e, "pgcode", None))
          for e in exceptions if getattr(e, "sqlstate", None) or getattr(e, "pgcode", None)),
@@ -256,6 +261,7 @@ def crash_state(exc: BaseException, status: int = 500, package: str = PACKAGE, *
         sql_operation=operation,
         message=message_class(root),
         status=status,
+        origin=own[0] if own else "",
     )
 
 

@@ -235,3 +235,20 @@ def test_an_exception_re_raised_out_of_its_own_group_is_the_root_cause():
         causes = chain(escaped)
     assert [type(e).__name__ for e in causes] == ["TypeError"]
     assert (state.exception, state.wrapper) == ("TypeError", "")
+
+
+def test_a_crash_raised_in_application_code_that_aksara_called_names_that_code_as_its_origin():
+    """Aksara's frames identify the crash (the ledger matches them); the raise point outside them says whose
+    code failed: a viewset override of the app raising inside Aksara's router is the app's defect."""
+    app_code = {"__name__": "myapp.views"}
+    exec("def normalize(value):\n    return value.strip()\n", app_code)
+    router = {"__name__": "aksara.api.router", "normalize": app_code["normalize"]}
+    exec("def update_item(value):\n    return normalize(value)\n", router)
+    with pytest.raises(AttributeError) as raised:
+        router["update_item"](None)
+    crash = crash_state(raised.value)
+    assert crash.frames == ("aksara.api.router:update_item",)
+    assert crash.origin == "myapp.views:normalize" == crash.facts()["crash_origin"]
+    assert CrashState.from_json(crash.to_json()) == crash
+    exchange = Exchange("PATCH", "/x/1", status=500, crash=crash)
+    assert "raised in: myapp.views:normalize" in Finding("http.no_server_error", "500", exchanges=(exchange,)).describe()
