@@ -169,7 +169,12 @@ def resolve(spec: str, profile: str, env: Mapping[str, str] = ()) -> tuple[Any, 
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise DeriveError(f"--aksara-target must be 'refapp', 'example:<name>' or 'module:attr', got {spec!r}")
-    _apply_env(dict(env or {}), fresh=not _RESOLVING)
+    from aksara.conf import settings
+
+    _apply_env(dict(env or {}), fresh=not _RESOLVING and module_name not in sys.modules)
+    if module_name in _IMPORTED_SETTINGS:  # imported before: the settings its import left, not the run's since
+        settings.__dict__.clear()
+        settings.__dict__.update(_IMPORTED_SETTINGS[module_name])
     _RESOLVING.append(spec)
     try:
         return _resolve(spec, module_name, attr, profile)
@@ -178,14 +183,20 @@ def resolve(spec: str, profile: str, env: Mapping[str, str] = ()) -> tuple[Any, 
 
 
 _RESOLVING: list[str] = []  # the specs being resolved: a target factory may resolve its app in turn
+_IMPORTED_SETTINGS: dict[str, dict[str, Any]] = {}  # module -> Aksara's settings right after its import
 
 
 def _resolve(spec: str, module_name: str, attr: str, profile: str) -> tuple[Any, types.ModuleType]:
+    from aksara.conf import settings
+
+    first_import = module_name not in sys.modules
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - report any import failure in one line
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise DeriveError(f"cannot import target module {module_name!r}: {type(exc).__name__}: {first}") from None
+    if first_import:
+        _IMPORTED_SETTINGS[module_name] = dict(settings.__dict__)
     if not hasattr(module, attr):
         raise DeriveError(f"module {module_name!r} has no attribute {attr!r}")
     obj = getattr(module, attr)
@@ -373,6 +384,9 @@ class DerivedTarget:
 
         self.app = app
         self.adapter = adapter
+        # the settings the app module left at import (its own configure() calls): every build starts from them,
+        # whatever other families of the run configured since
+        self.import_settings = dict(settings.__dict__)
         self.package = package or getattr(app, "__module__", "") or ""
         self.viewsets = app_viewsets(app)
         self.models = app_models(app, self.viewsets, self.package)
@@ -406,7 +420,10 @@ class DerivedTarget:
 
     def build_app(self, dsn: str) -> Any:
         import aksara
+        from aksara.conf import settings
 
+        settings.__dict__.clear()
+        settings.__dict__.update(self.import_settings)
         aksara.configure(**{"database_url": dsn, "tasks_enabled": False, "debug": False, **self.adapter.settings})
         for logger in QUIET_LOGGERS:
             logging.getLogger(logger).setLevel(logging.ERROR)

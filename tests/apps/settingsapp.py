@@ -1,10 +1,13 @@
 """An app built the way ``aksara startproject``'s main.py builds it: ``Aksara(database_url=settings.database_url)``
-at import, from Aksara's settings (not from ``os.environ``), after other code has imported Aksara."""
+at import, from Aksara's settings (not from ``os.environ``), after other code has imported Aksara, and configures
+one setting of its own at import, as the scaffold's settings.py does."""
 
 from __future__ import annotations
 
 from aksara import Aksara, Model, ModelViewSet, fields, include_viewset
-from aksara.conf import settings
+from aksara.conf import configure, settings
+
+configure(mcp_token_audience="settings-app")  # an explicit choice of the app's settings module
 
 
 class SettingsNote(Model):

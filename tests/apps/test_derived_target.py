@@ -159,3 +159,24 @@ def test_an_app_that_reads_aksaras_settings_at_import_gets_its_database(pg_serve
         reply = live.request("anonymous", "GET", "/api/notes/")
     assert reply.status == 200, reply.response_text[:200]
     assert reply.response_json()["count"] == 6
+
+
+def test_a_derived_app_keeps_what_its_module_configured_whatever_the_run_configured_since(pg_server):
+    """The app's own ``configure()`` at import (an MCP audience) holds when the app is built, even after other
+    families reconfigured Aksara or reset it from the environment, and when the module is derived again."""
+    import aksara
+    from aksara.conf import reset_settings, settings
+    from targets.derive import Adapter, derive
+
+    saved = dict(settings.__dict__)
+    try:
+        first = derive("tests.apps.settingsapp:app", Adapter(public_routes=["*"]), "defaults", name="settings")
+        aksara.configure(mcp_token_audience="another-family")
+        again = derive("tests.apps.settingsapp:app", Adapter(public_routes=["*"]), "defaults", name="settings2")
+        reset_settings()
+        for target, database in ((first, "settings_first"), (again, "settings_again")):
+            with started_target(pg_server, target, database) as live:
+                assert live.setting("mcp_token_audience") == "settings-app"
+    finally:
+        settings.__dict__.clear()
+        settings.__dict__.update(saved)
