@@ -183,6 +183,11 @@ def exchange_parts(bounded: BoundedResponse, timeout: float) -> tuple[int, str, 
     roles = resolved_roles(bounded.state)
     if roles is not None:
         notes["roles"] = roles
+    principal = (bounded.state or {}).get("principal")
+    if getattr(principal, "is_ai_agent", None) is not None or "is_ai_agent" in (bounded.state or {}):
+        # whether the request reached Aksara marked as an AI agent's (``request.state.is_ai_agent``, what its
+        # REST AI gate reads) besides the kind of principal the app resolved
+        notes["ai_request"] = "yes" if (bounded.state or {}).get("is_ai_agent") is True else "no"
     return bounded.status, text, bounded.headers, notes
 
 

@@ -208,8 +208,10 @@ def wrongly_refused(exchange: Exchange, permissions: Sequence[Any] | None, calle
 
 
 def _facts(exchange: Exchange, route: str, caller: Caller, principal: str, **more: Any) -> dict[str, str]:
+    marked = (exchange.extra or {}).get("ai_request")
     return {"route": route, "method": exchange.method, "status": str(exchange.status), "caller": principal,
-            "principal_kind": caller.kind, **{k: str(v) for k, v in more.items()}}
+            "principal_kind": caller.kind, **({"ai_request": str(marked)} if caller.ai_agent and marked else {}),
+            **{k: str(v) for k, v in more.items()}}
 
 
 def names(permissions: Sequence[Any] | None) -> str:

@@ -1,5 +1,6 @@
 """An app whose own permission class reads the roles of the principal its middleware resolves (the pattern
-of Aksara's tenancy tutorial): an editor may write, a reader may only read."""
+of Aksara's tenancy tutorial): an editor may write, a reader may only read. Its middleware also resolves an
+MCP-agent principal the way the MCP tutorial does (``request.state.principal`` only)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aksara.permissions import BasePermission, IsAuthenticated
 from aksara.security.principal import Principal
 
 TOKENS = {"editor-token-1": ("editor-1", "editor"), "reader-token-2": ("reader-1", "reader")}
+AGENT_TOKEN = "agent-token-3"
 
 
 class RoleNote(Model):
@@ -44,8 +46,12 @@ class TokenMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request, call_next):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         user = TOKENS.get(token) if scheme.lower() == "bearer" else None
-        principal = (Principal.for_user(user[0], roles=(user[1],), auth_method="api_key")
-                     if user else Principal.anonymous())
+        if token == AGENT_TOKEN and scheme.lower() == "bearer":  # an MCP agent, as the MCP tutorial resolves one
+            principal = Principal.for_mcp_agent(token_id="notes-agent", human_owner_id="editor-1",
+                                                agent_id="notes-client", roles=("editor",), scopes=("mcp:read:rolenote",))
+        else:
+            principal = (Principal.for_user(user[0], roles=(user[1],), auth_method="api_key")
+                         if user else Principal.anonymous())
         request.state.principal = principal
         request.state.user = SimpleNamespace(id=principal.user_id, is_authenticated=principal.is_authenticated,
                                              is_active=principal.is_authenticated, is_staff=False, is_superuser=False)

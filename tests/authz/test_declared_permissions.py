@@ -176,6 +176,26 @@ def test_the_roles_of_the_principal_the_app_resolved_are_recorded_on_the_exchang
     assert (editor.status, editor.extra.get("roles")) == (201, "editor"), (editor.crash, editor.response_text[:200])
     assert (reader.status, reader.extra.get("roles")) == (403, "reader")
     assert anonymous.extra.get("roles") == ""
+    assert editor.extra.get("ai_request") == "no"
+
+
+def test_an_ai_principal_the_app_resolved_without_marking_the_request_is_judged_and_says_so(pg_server):
+    """The MCP tutorial's middleware resolves an AI-agent Principal but sets no ``request.state.is_ai_agent``,
+    the flag Aksara's REST AI gate reads: the agent reads an ``ai_exposed = False`` viewset, a finding whose
+    ``ai_request`` fact says the request never reached Aksara marked as an agent's."""
+    from targets.derive import Adapter, derive, principal
+    from tests.support.planted import started_target
+
+    adapter = Adapter(principals=[principal("agent", "ai_agent", headers={"Authorization": "Bearer agent-token-3"},
+                                            scopes=("mcp:read:rolenote",))], secrets=["agent-token-3"])
+    target = derive("tests.apps.rolesapp:app", adapter, "defaults", name="roles_ai")
+    with started_target(pg_server, target, "roles_ai") as live:
+        reply = live.request("agent", "GET", "/api/role-notes/")
+    assert (reply.status, reply.extra.get("ai_request")) == (200, "no")
+    declared = describe([IsAuthenticated])
+    found = perms.check_declared_permission(replace(reply, route="/api/role-notes/"), "/api/role-notes/", declared,
+                                            AGENT, "agent", ai_exposed=False)
+    assert [(f.facts["problem"], f.facts["ai_request"]) for f in found] == [("admitted", "no")]
 
 
 # -- the sweep on planted routes ----------------------------------------------------------------------
