@@ -221,7 +221,7 @@ def build_viewsets() -> list[type]:
             raw = await request.body()
             try:
                 body = json.loads(raw) if raw.strip() else None
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise HTTPException(status_code=400, detail="Body must be JSON")
             ids = body.get("labels") if isinstance(body, dict) else None
             if body is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)

@@ -84,10 +84,11 @@ BULK_MAX = 20  # items a bulk create takes at most
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON body (400 when it is not JSON)."""
+    """The request's JSON body (400 when it is not JSON, or nested beyond what the decoder takes, as FastAPI
+    answers for a generated route's body)."""
     try:
         return await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise HTTPException(status_code=400, detail="Body must be JSON")
 
 
