@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -42,9 +43,14 @@ def run(plant: str, seed: int, args: argparse.Namespace, where: Path) -> tuple[f
     new = []
     report = where / "report" / "report.json"
     if report.is_file():
-        new = json.loads(report.read_text(encoding="utf-8")).get("new_findings", [])
-    prop = (new[0].get("property_id") or new[0].get("property", "?")) if new else ""
-    return seconds, code == 1 and bool(new), prop
+        new = [f.get("property_id") or f.get("property", "?")
+               for f in json.loads(report.read_text(encoding="utf-8")).get("new_findings", [])]
+    if not new:  # an -x stop under xdist interrupts the session (exit 2), sometimes before the report is written
+        new = NEW_ROW.findall((where / "output.txt").read_text(encoding="utf-8", errors="replace"))
+    return seconds, code in (1, 2) and bool(new), new[0] if new else ""
+
+
+NEW_ROW = re.compile(r"^(\S+)\s+NEW\s+\d+\s", re.M)  # a row of the run's findings table
 
 
 def main(argv: list[str] | None = None) -> int:
