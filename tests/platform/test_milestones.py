@@ -111,3 +111,17 @@ def test_patch_catches_a_default_update_that_applies_omitted_fields(live, ctx, m
                   "serializers.patch_keeps_omitted")
     assert {f.facts["field"] for f in found} == {"points", "note"}
     assert all(f.facts["problem"] == "omitted_field_changed" for f in found)
+
+
+def test_a_many_to_many_key_is_refused_by_the_payload_policy(live):
+    """Why the app writes labels through an action: on the generated PATCH route (its generated update schema
+    lists ``labels``) the payload policy refuses the key for every principal, staff included."""
+    live.reset()
+    project = live.request("staff_a", "GET", "/projects/", query=[("limit", "1")], route="/projects/")
+    pk = project.response_json()["results"][0]["id"]
+    label = live.request("staff_a", "GET", "/labels/", query=[("limit", "1")], route="/labels/")
+    label_id = label.response_json()["results"][0]["id"]
+    refused = live.request("staff_a", "PATCH", f"/projects/{pk}", json_body={"labels": [label_id]},
+                           route="/projects/{pk}")
+    assert refused.status == 403, refused.response_json()
+    assert "labels" in str(refused.response_json())
