@@ -126,8 +126,9 @@ async def ensure_rls(conn: Any, table: str, column: str | None = None) -> None:
                            else build_enable_rls_sql(table, tenant_column=column))
 
 
-def new_app(dsn: str, middlewares: list[tuple[type, dict[str, Any]]]) -> Any:
-    """An Aksara app on ``dsn`` with ``middlewares``, a small pool, no admin, and a ``/health`` route."""
+def new_app(dsn: str, middlewares: list[tuple[type, dict[str, Any]]], lifespan: Any = None) -> Any:
+    """An Aksara app on ``dsn`` with ``middlewares``, a small pool, no admin, and a ``/health`` route;
+    ``lifespan`` is the application's own (Aksara runs it inside its runtime's startup and shutdown)."""
     from aksara import Aksara
 
     app = Aksara(
@@ -138,6 +139,7 @@ def new_app(dsn: str, middlewares: list[tuple[type, dict[str, Any]]]) -> Any:
         min_pool_size=1,
         max_pool_size=4,
         middlewares=middlewares,
+        lifespan=lifespan,
     )
 
     @app.get("/health", include_in_schema=False)

@@ -11,6 +11,11 @@
   trash listing shows the caller's deleted documents.
 - ``Memo``: tenant-marked by ``org_id``, one of the alternative tenant field names
   Aksara's policy engine recognises (``aksara/security/policy.py``), not ``TenantModel``.
+- ``Milestone`` (tenant-scoped): written through plain ``ModelSerializer`` classes (Aksara's own
+  ``create`` and ``update``); every client field is nullable without a default, so the input
+  model's dumped value for an omitted field is ``None``, which the default update skips. A
+  many-to-many relation to ``Label`` is read expanded (``Meta.expand``); ``ref`` is read-only in
+  the serializer.
 """
 
 from __future__ import annotations
@@ -67,4 +72,15 @@ class Memo(Model):
         table_name = "pf_memos"
 
 
-MODELS = {"Label": Label, "Project": Project, "Document": Document, "Memo": Memo}
+class Milestone(TenantModel):
+    name = fields.String(max_length=80, nullable=True)
+    points = fields.Integer(nullable=True)
+    note = fields.Text(nullable=True)
+    ref = fields.String(max_length=40, nullable=True)
+    labels = fields.ManyToMany(Label, related_name="milestones")
+
+    class Meta:
+        table_name = "pf_milestones"
+
+
+MODELS = {"Label": Label, "Project": Project, "Document": Document, "Memo": Memo, "Milestone": Milestone}

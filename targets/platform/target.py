@@ -12,6 +12,13 @@ Profiles, as for the reference app: ``hardened`` connects as a restricted role
 tenant table (``org_id`` for memos) and an MCP audience; ``defaults`` connects as the
 table owner with no audience.
 
+The app is put together the ways Aksara's docs show: the viewsets of
+:mod:`targets.platform.views` are registered by hand (``app.register_viewsets``), those of
+:mod:`targets.platform.planning.views` by Aksara's ``include_app_viewsets`` (which imports the
+module and registers every viewset ``discover_viewsets`` finds there), and the app has its own
+``lifespan``, which Aksara wraps: it reads the label catalogue, so it runs only once Aksara's
+database runtime is up (:func:`platform_lifespan`).
+
 Beyond :func:`targets.base.describe_viewset`, :class:`TargetInfo` says what the serializer
 and soft-delete properties need: each resource's serializer ``read_only_fields``
 (``serializer_read_only``), whether it is soft-deleting and where its trash listing is,
@@ -25,6 +32,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -77,7 +85,7 @@ class PlatformTarget(ReferenceTarget):
         super().__init__(profile)
         from targets.platform.views import build_viewsets
 
-        self.viewsets = build_viewsets()
+        self.viewsets = build_viewsets() + planning_viewsets()
         self._agent_tokens = {
             "agent_read": self.agent_token("agent-read", READ_SCOPES),
             "agent_write": self.agent_token("agent-write", WRITE_SCOPES),
@@ -142,12 +150,18 @@ class PlatformTarget(ReferenceTarget):
                         "token_id": "platform-shared-agent-token", "tenant_id": TENANT_A, "scopes": READ_SCOPES,
                         "audience": AUDIENCE,
                         "expires_at": dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=AGENT_TTL_SECONDS)}
+        from aksara.api import include_app_viewsets
+
         app = new_app(dsn, [
             (AdminSessionMiddleware, {}),
             (TenantMiddleware, {}),
             (MembershipMiddleware, {"agent_secret": AGENT_SECRET, "shared_agent": shared_agent}),
-        ])
-        app.register_viewsets(self.viewsets)
+        ], lifespan=platform_lifespan)
+        planned = set(planning_viewsets())
+        app.register_viewsets([v for v in self.viewsets if v not in planned])
+        registered = include_app_viewsets(app, PLANNING_APP, module_name="views")
+        if set(registered) != planned:
+            raise RuntimeError(f"include_app_viewsets registered {registered}, expected {sorted(map(str, planned))}")
         return app
 
     # -- database -----------------------------------------------------------------------
@@ -169,11 +183,37 @@ class PlatformTarget(ReferenceTarget):
         await contrib_session._ensure_sessions_table(conn)
         if self.profile == "hardened":
             await self.grant_app_role(conn, database)
-            for table, column in (("pf_projects", "tenant_id"), ("pf_documents", "tenant_id"), ("pf_memos", "org_id")):
+            for table, column in (("pf_projects", "tenant_id"), ("pf_documents", "tenant_id"), ("pf_memos", "org_id"),
+                                  ("pf_milestones", "tenant_id")):
                 await ensure_rls(conn, table, column)
                 await conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
         await insert_accounts(conn)
         await insert_seed(conn)
+
+
+PLANNING_APP = "targets.platform.planning"
+
+
+def planning_viewsets() -> list[type]:
+    """The viewsets Aksara's ``discover_viewsets`` finds in the planning app's ``views`` module."""
+    from aksara.api import discover_viewsets
+
+    from targets.platform.planning import views
+
+    return discover_viewsets(views)
+
+
+@asynccontextmanager
+async def platform_lifespan(app: Any) -> Any:
+    """The application's own lifespan: it reads the label catalogue, which needs Aksara's database runtime
+    started first (Aksara wraps a user lifespan inside its startup and shutdown)."""
+    from targets.platform.models import Label
+
+    app.state.label_names = sorted(label.name for label in await Label.objects.all())
+    try:
+        yield
+    finally:
+        app.state.label_names = None
 
 
 def describe(viewset_cls: type) -> ResourceSpec:
@@ -227,8 +267,12 @@ LABELS = ("bug", "feature", "Urgent", "urgent_", "50%", "Ünïcode")
 TITLES = ("Apollo", "apollo", "Beta launch", "50% off_sale", "back\\slash", "emoji 🚀", "  padded  ", "Zeta")
 
 
+MILESTONES = ("Kickoff", "kickoff", None, "Ünïcode ✓", "50% done_")
+
+
 async def insert_seed(conn: Any) -> None:
-    """Deterministic rows: labels, projects with labels, documents (some deleted), memos; both tenants."""
+    """Deterministic rows: labels, projects with labels, documents (some deleted), memos, milestones with
+    labels; both tenants."""
     for i, name in enumerate(LABELS):
         await conn.execute('INSERT INTO "pf_labels" (id, name, color, created_at, updated_at) VALUES ($1,$2,$3,$4,$4)',
                            uuid.UUID(stable_id("label", i)), name, f"#{i:02d}{i:02d}{i:02d}",
@@ -267,3 +311,26 @@ async def insert_seed(conn: Any) -> None:
                 'INSERT INTO "pf_memos" (id, org_id, subject, body, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$5)',
                 uuid.UUID(stable_id("memo", n)), uuid.UUID(tenant), f"Memo {title}",
                 None if i % 3 == 1 else f"memo {label}-{i}", created)
+    await insert_milestones(conn)
+
+
+async def insert_milestones(conn: Any) -> None:
+    """Milestones of both tenants, nulls in every client field somewhere, zero to two labels each."""
+    from targets.platform.models import Milestone
+
+    join = Milestone._m2m_fields["labels"].join_table_name
+    n = 0
+    for label, tenant in (("A", TENANT_A), ("B", TENANT_B)):
+        for i, name in enumerate(MILESTONES):
+            n += 1
+            mid = stable_id("milestone", n)
+            await conn.execute(
+                'INSERT INTO "pf_milestones" (id, tenant_id, name, points, note, ref, created_at, updated_at) '
+                "VALUES ($1,$2,$3,$4,$5,$6,$7,$7)",
+                uuid.UUID(mid), uuid.UUID(tenant), name, None if i % 4 == 1 else [5, 0, 8, 13, 2][i],
+                None if i % 2 else f"note {label}-{i}", None if i % 3 == 0 else f"MS-{label}-{i}",
+                EPOCH + dt.timedelta(minutes=37 * n))
+            for k in range(i % 3):
+                await conn.execute(f'INSERT INTO "{join}" (id, pf_milestone_id, pf_label_id) VALUES ($1, $2, $3)',
+                                   uuid.UUID(stable_id(f"join-{mid}", k)), uuid.UUID(mid),
+                                   uuid.UUID(stable_id("label", (2 * i + k) % len(LABELS))))
