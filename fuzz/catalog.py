@@ -450,12 +450,14 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "Every ORM read (every lookup a field supports, Q combined with AND, OR and NOT, F comparisons, ForeignKey "
        "filters, ordering with NULLs, limit/offset, count, exists, first, get, get_or_none, fetch_with_count, "
        "aggregates and annotations over columns and one relation hop, select_related, prefetch_related, reverse "
-       "ForeignKey, many-to-many and OneToOne managers) answers what a three-valued Python model of the rows computes.",
+       "ForeignKey, many-to-many and OneToOne managers) answers what a three-valued Python model of the rows computes; "
+       "an exception the model does not name is a crash, known by its crash state.",
        f"{_ORM}.check_read", _ORM_PROGRAMS, replay=_ORM_REPLAY),
     _p(ORM_WRITE_DIFFERENTIAL, "rest_api", "malformed_payloads",
        "ORM writes (create, bulk_create, bulk_update, save, get_or_create, upsert, filtered update with F, filtered "
        "and instance delete, a rolled-back transaction.atomic() block, many-to-many add/remove/set/clear, OneToOne "
-       "rows) leave exactly the rows a Python model computes, answer its counts and send the documented signals.",
+       "rows) leave exactly the rows a Python model computes, answer its counts and send the documented signals; an "
+       "exception the model does not name is a crash, known by its crash state.",
        f"{_ORM}.check_table", _ORM_PROGRAMS, replay=_ORM_REPLAY),
     _p(ORM_ROUND_TRIP, "rest_api", "schema_bypass",
        "A value the ORM accepts for a field is stored and read back as the field holds it, for every field class.",

@@ -67,9 +67,14 @@ class Finding:
         return facts
 
     def crash_facts(self) -> dict[str, str]:
-        """The crash facts of the last exchange (empty when it made the app raise nothing)."""
+        """The crash facts of the last exchange (empty when it made the app raise nothing); without exchanges,
+        those the finding's own facts carry (a property that calls Aksara in process, e.g. the ORM family)."""
         crash = self.exchanges[-1].crash if self.exchanges else None
-        return crash.facts() if crash is not None else {}
+        if crash is not None:
+            return crash.facts()
+        if not self.exchanges and self.facts.get("crash_state"):
+            return {k: str(self.facts.get(k, "")) for k in CRASH_FACTS}
+        return {}
 
     def size(self) -> int:
         """A rough size used to keep the smallest example of a known defect."""
@@ -117,12 +122,13 @@ class Finding:
             lines.append(f"  expected: {_short(self.expected)}")
         if self.observed is not None:
             lines.append(f"  observed: {_short(self.observed)}")
-        crash = self.exchanges[-1].crash if self.exchanges else None
-        if crash is not None:
-            lines.append(f"  crash: {crash.state()}: {_short(crash.message, 160)}"
-                         + (f" (sqlstate {crash.sqlstate})" if crash.sqlstate else ""))
-            if crash.origin and crash.origin.split(":")[0] not in " ".join(crash.frames):
-                lines.append(f"  raised in: {crash.origin} (outside the frames above: whose code failed decides the owner)")
+        crash = self.crash_facts()
+        if crash:
+            lines.append(f"  crash: {crash['crash_state']}: {_short(crash['crash_message'], 160)}"
+                         + (f" (sqlstate {crash['sqlstate']})" if crash["sqlstate"] else ""))
+            origin = crash.get("crash_origin", "")
+            if origin and origin.split(":")[0] not in crash.get("crash_frames", ""):
+                lines.append(f"  raised in: {origin} (outside the frames above: whose code failed decides the owner)")
         if self.facts:
             lines.append("  facts: " + _short(", ".join(f"{k}={v}" for k, v in sorted(self.facts.items())), 400))
         for exchange in self.exchanges[-3:]:

@@ -596,7 +596,8 @@ def sweep_programs() -> list[tuple[str, Program]]:
         out.append((column.field_class, Program(rows, steps)))
     aggregates = tuple((f, c) for c in INTEGER_COLUMNS + ("d",) for f in AGGREGATES) + (("Count", "*"),)
     out.append(("aggregates", Program(rows, (Read(aggregates=aggregates, terminal="aggregate"),))))
-    related = (Read(select_related=True, prefetch_related=True), Read(terminal="exists"))
+    related = (Read(select_related=True, prefetch_related=True),
+               Read(terminal="first", order=("i",), select_related=True, prefetch_related=True), Read(terminal="exists"))
     links = tuple(Write(k, target=t, tag=g) for k, t, g in (("m2m_add", 0, "red"), ("m2m_add", 0, "blue"),
                                                                  ("m2m_add", 2, "red"), ("m2m_remove", 0, "red")))
     out.append(("relations", Program(rows, links + related)))

@@ -265,6 +265,13 @@ def crash_state(exc: BaseException, status: int = 500, package: str = PACKAGE, *
     )
 
 
+def raised_in(exc: BaseException) -> str:
+    """The module whose code raised the root cause of ``exc`` (its innermost traceback frame), or ``""``."""
+    root = chain(exc)[-1]
+    frames = _frames(root.__traceback__)
+    return _module(frames[-1]) if frames else ""
+
+
 def _sql_operation(frames: list[Any], package: str) -> str:
     for frame in frames:
         if not _in(_module(frame), (package, "asyncpg")):

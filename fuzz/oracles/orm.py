@@ -52,6 +52,11 @@ Aksara documents (docs/docs/orm/querying.md, expressions-and-transactions.md, bu
   "Automatically lowercases and strips whitespace"); an ``IPAddress`` in its compressed form.
 - A value a field cannot store is refused with ``aksara.exceptions.ValidationError`` (fields.md "Field
   Validation"); any other exception, a database error above all, is a violation.
+- The exceptions a step may raise are the ones above (``DoesNotExist``/``MultipleObjectsReturned`` of ``get()``,
+  ``UniqueConstraintError`` of a second profile, a database error of an out-of-range ``F`` result); any other
+  exception of a read or write is a crash, identified as the HTTP family's server errors are: by its crash
+  state (exception type, the top frames inside ``aksara``, SQLSTATE, message class: :mod:`targets.crash`),
+  not by the program that raised it.
 
 Timestamps (``created_at``, ``updated_at``) are Aksara's own bookkeeping and are not modelled.
 """
@@ -347,6 +352,7 @@ class ReadResult:
     error: str = ""
     message: str = ""
     annotated: dict[Any, list[Any]] = field(default_factory=dict)  # id -> the annotations' values, in order
+    crash: Mapping[str, str] = field(default_factory=dict)  # the crash facts of the exception it raised
 
 
 def source_values(source: str, rid: Any, row: Row, model: Model | None) -> list[Any]:
@@ -435,7 +441,7 @@ def check_read(read: Read, result: ReadResult, model: Model, owners: Mapping[Any
             return []
         if result.error != expected_error:
             fail("raised", f"{result.error}: {result.message}", expected_error or "an answer",
-                 error=result.error)
+                 error=result.error, **result.crash)
         judged(catalog.ORM_READ_DIFFERENTIAL)
         return findings
     judged(catalog.ORM_READ_DIFFERENTIAL)
@@ -557,9 +563,10 @@ def check_relation(rel: Rel, result: ReadResult, model: Model, item_ids: list[An
     findings: list[Finding] = []
 
     def fail(problem: str, observed: Any, expected: Any) -> None:
+        raised = {"error": result.error, **result.crash} if result.error else {}
         findings.append(_finding(catalog.ORM_READ_DIFFERENTIAL, f"{rel.kind}({rel.target!r}): {problem}: "
                                  f"{observed!r} instead of {expected!r}", observed, expected,
-                                 {**facts, "problem": problem}, source))
+                                 {**facts, "problem": problem, **raised}, source))
 
     if rel.kind.startswith("owner_"):
         oid = owner_ids.get(rel.target)
@@ -672,14 +679,39 @@ def check_row_values(row: Row, values: Mapping[str, Any], owner: Any, path: str,
 
 # -- writes -----------------------------------------------------------------------------------------------
 
-def check_write_answer(write: Write, answer: Any, expected: Any, source: str) -> list[Finding]:
-    """orm.write_differential: a write answers what the model computes (a count, a created flag, an error)."""
+def check_write_answer(write: Write, answer: Any, expected: Any, source: str,
+                       crash: Mapping[str, str] | None = None) -> list[Finding]:
+    """orm.write_differential: a write answers what the model computes (a count, a created flag, an error);
+    ``crash`` holds the crash facts when the answer is an exception the write raised."""
     judged(catalog.ORM_WRITE_DIFFERENTIAL)
     if answer == expected:
         return []
     return [_finding(catalog.ORM_WRITE_DIFFERENTIAL, f"{write.kind} answered {answer!r}, the model {expected!r}",
                      repr(answer), repr(expected), {"write": write.kind, "problem": "answer",
-                                                    "leaves": _write_leaves(write)}, source)]
+                                                    "leaves": _write_leaves(write), **(crash or {})}, source)]
+
+
+def check_step_raised(step: Any, error: str, message: str, crash: Mapping[str, str], source: str) -> list[Finding]:
+    """orm.read_differential / orm.write_differential: no read or write of a program raises an exception the
+    model does not name for it; one that does is a crash, its cause the crash state (exception type, top
+    Aksara frames, SQLSTATE, message class)."""
+    if isinstance(step, Write):
+        pid, facts = catalog.ORM_WRITE_DIFFERENTIAL, {"write": step.kind, "leaves": _write_leaves(step)}
+    elif isinstance(step, Rel):
+        pid = catalog.ORM_READ_DIFFERENTIAL
+        facts = {"terminal": step.kind, "leaves": " ".join(sorted({leaf_shape(x) for x in step.kwargs})) or "none",
+                 "ordered": "no", "sliced": "no"}
+    else:
+        conds = conditions_of(step)
+        pid = catalog.ORM_READ_DIFFERENTIAL
+        facts = {"terminal": step.terminal,
+                 "leaves": " ".join(sorted({leaf_shape(x) for x in leaves_of(conds)})) or "none",
+                 "ordered": "yes" if step.order else "no",
+                 "sliced": "yes" if step.limit is not None or step.offset is not None else "no"}
+    judged(pid)
+    kind = step.kind if isinstance(step, (Write, Rel)) else step.terminal
+    return [_finding(pid, f"{kind} raised {error}: {message[:200]}", f"{error}: {message[:300]}", "an answer",
+                     {**facts, "problem": "raised", "error": error, **crash}, source)]
 
 
 def _write_leaves(write: Write) -> str:
@@ -732,6 +764,7 @@ class Attempt:
     accepted: Any = None
     stored_raw: Any = None
     read_back: Any = None
+    crash: Mapping[str, str] = field(default_factory=dict)  # the crash facts of what create() raised
 
 
 def check_refusal(attempt: Attempt, source: str) -> list[Finding]:
@@ -753,7 +786,7 @@ def check_refusal(attempt: Attempt, source: str) -> list[Finding]:
                 f"{kind}: create({attempt.column}={attempt.value!r:.80}) raised {attempt.error_module}."
                 f"{attempt.error} ({attempt.message[:120]}), not Aksara's ValidationError",
                 f"{attempt.error}: {attempt.message[:200]}", "aksara.exceptions.ValidationError",
-                {**facts, "message_head": attempt.message[:60]}, source))
+                {**facts, "message_head": attempt.message[:60], **attempt.crash}, source))
         if attempt.rows_added:
             findings.append(_finding(catalog.ORM_INVALID_REFUSED, f"{kind}: a refused create wrote a row",
                                      attempt.rows_added, 0, {**facts, "outcome": "refused_but_written"}, source))

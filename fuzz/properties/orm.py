@@ -36,6 +36,7 @@ from strategies.orm import (
     BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Rel, Search, Write, eval_program, f_value,
     program_source,
 )
+from targets.crash import crash_state, raised_in
 from targets.database import drop_databases
 from targets.reference import dependency_order
 
@@ -45,6 +46,28 @@ PROFILE_TABLE = "fuzz_orm_profiles"
 
 def _error_name(exc: BaseException) -> str:
     return type(exc).__name__
+
+
+def _crash(exc: BaseException) -> dict[str, str]:
+    """The crash facts of ``exc`` (:func:`targets.crash.crash_state`): how the ledger and replay know its cause."""
+    try:
+        return crash_state(exc).facts()
+    except Exception as error:  # noqa: BLE001 - a capture bug must not lose the finding
+        return {"exception": _error_name(exc), "crash_message": f"<crash capture failed: {error!r}>"}
+
+
+def _lab_fault(exc: BaseException) -> bool:
+    """``exc`` was raised by the suite's own code (the lab, a strategy), not by Aksara or below it: a bug of the
+    suite (or an API the release lacks, to feature-detect), never a finding about Aksara."""
+    module = raised_in(exc)
+    return any(module == p or module.startswith(p + ".") for p in ("fuzz", "strategies", "targets"))
+
+
+def _raised(exc: BaseException) -> ReadResult:
+    """What a read that raised ``exc`` answered; the suite's own errors propagate."""
+    if _lab_fault(exc):
+        raise exc
+    return ReadResult(error=_error_name(exc), message=str(exc)[:300], crash=_crash(exc))
 
 
 @contextlib.contextmanager
@@ -342,7 +365,12 @@ class OrmLab:
         self.dirty = True
         model = Model(owner_names=dict(self.owner_names))
         seed = Write("bulk_create", rows=program.rows)
-        created = await self.Item.objects.bulk_create([self.Item(**self._kwargs(v)) for v in program.rows])
+        try:
+            created = await self.Item.objects.bulk_create([self.Item(**self._kwargs(v)) for v in program.rows])
+        except Exception as exc:  # noqa: BLE001 - a crash is judged like any step's
+            if _lab_fault(exc):
+                raise
+            return oracles.check_step_raised(seed, _error_name(exc), str(exc), _crash(exc), source)
         for values, instance in zip(program.rows, created):
             model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
         findings = oracles.check_write_answer(seed, len(created), len(program.rows), source)
@@ -350,13 +378,20 @@ class OrmLab:
         for step in program.steps:
             if findings and not isinstance(step, Read):
                 break  # after a write that diverged, the model no longer describes the table
-            if isinstance(step, Read):
-                found = oracles.check_read(step, await self._read(step), model, self.owner_names, source)
-                findings += await self._with_culprits(found, step, model)
-            elif isinstance(step, Rel):
-                findings += await self._relation(step, model, source)
-            else:
-                findings += await self._write(step, model, source)
+            try:
+                if isinstance(step, Read):
+                    found = oracles.check_read(step, await self._read(step), model, self.owner_names, source)
+                    findings += await self._with_culprits(found, step, model)
+                elif isinstance(step, Rel):
+                    findings += await self._relation(step, model, source)
+                else:
+                    findings += await self._write(step, model, source)
+            except Exception as exc:  # noqa: BLE001 - an exception the model does not expect is a crash finding
+                if _lab_fault(exc):
+                    raise
+                findings += oracles.check_step_raised(step, _error_name(exc), str(exc), _crash(exc), source)
+                if not isinstance(step, (Read, Rel)):
+                    break  # what a crashed write left in the table is unknown: the model describes it no more
         return findings
 
     async def _with_culprits(self, found: list[Finding], read: Read, model: Model) -> list[Finding]:
@@ -392,7 +427,7 @@ class OrmLab:
             if read.q or read.kwargs:
                 qs = manager.filter(*[self._q(c) for c in read.q], **self._filters(read.kwargs))
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
-            return ReadResult(error=_error_name(exc), message=str(exc)[:300])
+            return _raised(exc)
         if read.search is not None:
             chain("search", read.search.term, list(read.search.fields))
         if read.annotations:
@@ -437,7 +472,7 @@ class OrmLab:
             else:
                 instances = await qs.all()
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
-            return ReadResult(error=_error_name(exc), message=str(exc)[:300])
+            return _raised(exc)
         rows = []
         for instance in instances:
             related = tags = None
@@ -489,7 +524,7 @@ class OrmLab:
                     profile = await (item.profile.get() if rel.kind == "item_profile_get" else item.profile())
                     result.scalar = None if profile is None else (profile.id, profile.bio)
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
-            result.error, result.message = _error_name(exc), str(exc)[:300]
+            result = _raised(exc)
         return oracles.check_relation(rel, result, model, ids, source)
 
     async def _write(self, write: Write, model: Model, source: str) -> list[Finding]:
@@ -541,8 +576,11 @@ class OrmLab:
             except _Undo:
                 pass
             except Exception as exc:  # noqa: BLE001 - an error inside the block rolls it back as well
+                if _lab_fault(exc):
+                    raise
                 if not oracles.may_fail([write.q], model):
-                    findings += oracles.check_write_answer(write, _error_name(exc), "rolled back", source)
+                    findings += oracles.check_write_answer(write, _error_name(exc), "rolled back", source,
+                                                           _crash(exc))
         elif write.kind == "upsert":
             findings += await self._upsert(write, model, source)
         elif write.kind == "profile":
@@ -684,7 +722,8 @@ class OrmLab:
         try:
             instance, created = await self.Item.objects.upsert(id=rid, defaults=defaults, update_fields=fields)
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
-            return oracles.check_write_answer(write, (_error_name(exc), str(exc)[:120]), expected, source)
+            return oracles.check_write_answer(write, (_error_name(exc), str(exc)[:120]), expected, source,
+                                              _crash(exc))
         findings = oracles.check_write_answer(write, ("created" if created else "updated", instance.id), expected,
                                               source)
         given = dict(write.values)
@@ -725,6 +764,7 @@ class OrmLab:
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
             attempt.error, attempt.error_module, attempt.message = (
                 _error_name(exc), type(exc).__module__, str(exc))
+            attempt.crash = _crash(exc)
             # a refusal before any statement (Aksara's query log is empty) cannot have written: skip the count
             if log.count:
                 attempt.rows_added = await self.db.fetchval(f'SELECT count(*) FROM "{ITEMS}"')

@@ -231,3 +231,65 @@ def test_a_finding_replays_from_its_stored_program(lab, monkeypatch):
         again = replay_input(lab, stored["call"], decode(stored["args"]))
         assert catalog.ORM_READ_DIFFERENTIAL in {f.property_id for f in again}
     assert replay_input(lab, stored["call"], decode(stored["args"])) == []
+
+
+# -- crashes -------------------------------------------------------------------------------------------
+
+def test_a_step_that_raises_is_a_finding_of_its_property_with_its_crash_facts():
+    crash = {"exception": "KeyError", "crash_frames": "aksara.manager:_build", "crash_state": "KeyError @ x",
+             "crash_message": "<q>", "sqlstate": "", "sql_operation": "", "crash_stack": "", "crash_wrapper": ""}
+    read = Read(kwargs=(Leaf("i", "gte", 1),), order=("i",))
+    [found] = oracles.check_step_raised(read, "KeyError", "'i__gte'", crash, "src")
+    assert found.property_id == catalog.ORM_READ_DIFFERENTIAL and found.facts["problem"] == "raised"
+    assert found.facts["terminal"] == "all" and found.facts["leaves"] == "Integer:gte:value"
+    assert found.crash_facts()["crash_state"] == "KeyError @ x" and "crash: KeyError @ x" in found.describe()
+    [written] = oracles.check_step_raised(Write("update", values=(("s", "x"),), q=Leaf("i", "gt", 0)), "KeyError",
+                                          "", crash, "src")
+    assert written.property_id == catalog.ORM_WRITE_DIFFERENTIAL and written.facts["write"] == "update"
+    [rel] = oracles.check_step_raised(Rel("tag_items", "red"), "KeyError", "", crash, "src")
+    assert rel.property_id == catalog.ORM_READ_DIFFERENTIAL and rel.facts["terminal"] == "tag_items"
+    judged = oracles.check_read(read, ReadResult(error="KeyError", message="x", crash=crash), _model(), {}, "")
+    assert [f.facts["exception"] for f in judged] == ["KeyError"]
+    expected = oracles.check_read(Read(kwargs=(Leaf("i", "exact", 9),), terminal="get"),
+                                  ReadResult(error="DoesNotExist", crash=crash), _model(), {}, "")
+    assert expected == []  # the model's own answer stays an answer, whatever its crash state
+
+
+CRASHES = {  # plant -> (the property, the exception, a frame inside Aksara the crash state must name)
+    "gte_crashes": (catalog.ORM_READ_DIFFERENTIAL, "KeyError", "aksara.manager:"),
+    "update_crashes": (catalog.ORM_WRITE_DIFFERENTIAL, "RuntimeError", "aksara.manager:update"),
+}
+
+
+@pytest.mark.parametrize("plant", sorted(CRASHES))
+def test_an_unexpected_exception_is_a_crash_finding_that_replays_by_its_crash_state(lab, plant, monkeypatch):
+    from fuzz.properties.orm import replay_input
+    from fuzz.replay import judge
+
+    property_id, exception, frame = CRASHES[plant]
+    with monkeypatch.context() as patch:
+        PLANTS[plant](patch)
+        found = [f for f in lab.run(QUIET) if f.facts.get("exception") == exception]
+        assert found, [f.message for f in lab.run(QUIET)]
+        crash = found[0]
+        assert crash.property_id == property_id and crash.facts["problem"] == "raised"
+        assert crash.facts["crash_frames"].startswith(frame) and crash.crash_facts()["crash_state"].startswith(
+            f"{exception} @ aksara."), crash.facts
+        assert crash.facts["crash_message"]
+        stored = crash.replay
+        assert judge(crash, replay_input(lab, stored["call"], decode(stored["args"]))) is not None
+    assert judge(crash, replay_input(lab, stored["call"], decode(stored["args"]))) is None
+
+
+def test_a_crashed_read_does_not_hide_a_wrong_answer_later_in_the_program(lab, monkeypatch):
+    PLANTS["gte_crashes"](monkeypatch)
+    PLANTS["count_off_by_one"](monkeypatch)
+    found = lab.run(Program(ROWS, (Read(kwargs=(Leaf("i", "gte", 1),)),
+                                   Read(aggregates=(("Count", "*"),), terminal="aggregate"))))
+    assert sorted(f.facts["problem"] for f in found) == ["aggregate", "raised"], [f.message for f in found]
+
+
+def test_an_error_of_the_lab_itself_is_no_finding_but_an_error_of_the_suite(lab, monkeypatch):
+    monkeypatch.setattr(lab, "owners", {})  # the lab can no longer name the owner "ada" of a row: its own KeyError
+    with pytest.raises(KeyError):
+        lab.run(QUIET)

@@ -168,6 +168,30 @@ def trace_skips_fetchval(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine.Database, "fetchval", untraced)
 
 
+def gte_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiling a ``gte`` condition raises KeyError inside the QuerySet: a read crashes instead of answering."""
+    def compile_(self, key, value, values, qualify_base=False):
+        if key.endswith("__gte"):
+            raise KeyError(key)
+        return _COMPILE(self, key, value, values, qualify_base=qualify_base)
+
+    monkeypatch.setattr(QuerySet, "_compile_filter_condition", compile_)
+
+
+def update_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Database.execute`` raises RuntimeError for an UPDATE statement: a queryset update crashes inside Aksara."""
+    from aksara.db import engine
+
+    execute = engine.Database.execute
+
+    async def execute_(self, query, *args, **kwargs):
+        if query.lstrip().upper().startswith("UPDATE"):
+            raise RuntimeError("planted: no UPDATE 42 today")
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(engine.Database, "execute", execute_)
+
+
 PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "gte_as_gt": gte_as_gt,
     "decimal_read_truncated": decimal_read_truncated,
@@ -184,6 +208,8 @@ PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "instance_delete_noop": instance_delete_noop,
     "post_delete_not_sent": post_delete_not_sent,
     "trace_skips_fetchval": trace_skips_fetchval,
+    "gte_crashes": gte_crashes,
+    "update_crashes": update_crashes,
 }
 
 
