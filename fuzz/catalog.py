@@ -138,6 +138,7 @@ SECURITY_PERMISSION_ALGEBRA = "security.permission_algebra"
 SECURITY_PRINCIPAL_RESOLUTION = "security.principal_resolution"
 SECURITY_MCP_CLAIMS = "security.mcp_claims"
 SECURITY_MATRIX_LOADER = "security.matrix_loader"
+SECURITY_POLICY_DECISIONS = "security.policy_decisions"
 
 DOCTOR_VERDICT_MATCHES_SPEC = "doctor.verdict_matches_spec"
 DOCTOR_NEVER_CRASHES = "doctor.never_crashes"
@@ -434,6 +435,12 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "load_security_matrix loads a valid security matrix exactly as written and refuses an invalid or missing one "
        "with its documented exception.",
        "fuzz.oracles.security.check_matrix_load", "strategies.security.matrix_loads", expected="block"),
+    _p(SECURITY_POLICY_DECISIONS, "tenant_context", "cross_tenant_access",
+       "PolicyEngine (can, visible_fields, writable_fields, query_filter, validate_payload) and the payload "
+       "enforcement helpers (single, request-level, bulk, upsert) decide as the documented policy model does: "
+       "expired, scope, audience, tenant-required and cross-tenant denials; hidden and non-writable fields by flag "
+       "and principal; the principal's tenant filter; a refused payload names its denied fields.",
+       "fuzz.oracles.security.check_policy_decisions", "strategies.security.policy_cases"),
 
     _p(DOCTOR_VERDICT_MATCHES_SPEC, "diagnostics", "insecure_configuration",
        "aksara doctor's verdict on a configuration is the Production Hardening specification's verdict.",

@@ -382,7 +382,7 @@ PROPERTY_IDS = (
     "tokens.agent_token_lifetime", "tokens.verify_raises_valueerror", "tokens.agent_token_integrity",
     "tokens.scope_algebra", "tokens.approval_binding",
     "security.permission_algebra", "security.principal_resolution", "security.mcp_claims",
-    "security.matrix_loader",
+    "security.matrix_loader", "security.policy_decisions",
     "mcp.credential_algebra", "mcp.no_internal_error", "mcp.jsonrpc_response", "mcp.documented_denial",
     "mcp.output_schema", "mcp.arguments_validated", "mcp.db_change_only_when_allowed",
     "mcp.tools_list_exact", "mcp.tool_schema_valid", "mcp.tenant_isolation", "mcp.hidden_fields",

@@ -414,3 +414,450 @@ def check_matrix_load(doc: Any, placement: str, outcome: tuple[str, Any], reprod
                if problem.startswith(("raised", "refused")) else problem.split()[0],
                "problem_kinds": " ".join(kinds) or "none", "mutation": doc.mutation, "placement": placement,
                "lax_only": str(bool(kinds) and all(k in LAX_PROBLEMS for k in kinds)).lower()})]
+
+
+# -- security.policy_decisions and security.payload_enforcement ------------------------------------
+#
+# The executable model below is written from Aksara's docs, not from aksara/security/policy.py:
+# docs/security/field-level-permissions.md (read-only never writable, system principals only may write tenant
+# and system-only fields, ai_agent_writable=False is not writable by AI/MCP principals, forbidden fields are
+# refused with denied_fields and never stripped, a model exposing no field metadata is allowed after the
+# action check, the error payload's keys, bulk and upsert helpers), docs/security/multi-tenancy.md (tenant A
+# never reads or writes tenant B's data; tenant_required=True denies non-system principals that do not carry
+# tenant context; system principals use explicit trusted tenant context), docs/security/threat-model.md and
+# docs/notes/v0-5-49-security-architecture.md (expired tokens, required scopes and audience deny; cross-tenant
+# resource access denies; ai_sensitive fields are hidden from AI principals in visible_fields; query_filter
+# restricts a tenant-scoped principal to its tenant), docs/api/permissions.md (AllowAny is the route-level
+# gate and does not disable field or tenant restrictions).
+# Choices where the docs are silent (a security reviewer's expectations), each a verdict of "either" where
+# the docs leave the outcome open:
+# - anonymous principals are refused every write and every privileged standard action (Studio, MCP calls,
+#   doctor runs, migrations, background task runs, AI prompt export); a public read or list, and an action the
+#   engine does not know, are the route's business ("either");
+# - a principal bound to a tenant never acts for another: neither a resource of another tenant nor an
+#   explicit context tenant_id of another tenant is allowed, for a tenant-bound system principal too (only a
+#   system principal without a tenant works across tenants); a principal without a tenant on a tenant-owned
+#   resource is "either" unless tenant_required;
+# - an AI write on a resource whose ai_allow is False is refused; with ai_allow absent it is "either";
+# - system_only fields are hidden from non-system readers; tenant markers other than tenant_id (org_id, ...),
+#   the server names id/created_at/updated_at and keys that name no field are "either" for writes;
+# - a protected field name nested inside a writable JSON value is refused (the value smuggles a denied field),
+#   and the refusal names it (by a path under the key).
+
+WRITE_ACTIONS = frozenset({"create", "update", "partial_update", "delete", "bulk_update", "upsert"})
+PRIVILEGED_ACTIONS = frozenset({"mcp_call", "studio_access", "ai_prompt_export", "doctor_run", "migration_generate",
+                                "migration_execute", "background_task_run"})
+READ_ACTIONS = frozenset({"read", "list"})
+SERVER_NAMES = frozenset({"id", "created_at", "updated_at"})
+OTHER_TENANT_MARKERS = frozenset({"org_id", "organisation_id", "organization_id", "tenant"})
+ERROR_KEYS = ("detail", "reason", "denied_fields", "required_scopes", "missing_scopes")
+ERROR_DETAIL = "Payload contains fields not writable by this principal."
+
+
+def action_class(action: str) -> str:
+    """write, privileged, read or unknown."""
+    return ("write" if action in WRITE_ACTIONS else "privileged" if action in PRIVILEGED_ACTIONS
+            else "read" if action in READ_ACTIONS else "unknown")
+
+
+def principal_label(p: Any) -> str:
+    """The principal kind, with ``_tenant`` when it is tenant-bound and ``_expired`` when its token expired."""
+    return p.kind + ("_tenant" if p.tenant else "") + ("_expired" if p.expired else "")
+
+
+def is_ai(p: Any) -> bool:
+    return p.kind in ("ai_agent", "mcp")
+
+
+def audience_verdict(p: Any, required: str) -> str:
+    """``match``, ``mismatch`` or ``either`` (the ``audience`` and ``aud`` metadata disagree)."""
+    values = {v for _, v in p.audience}
+    if len(values) > 1:
+        return "either"
+    return "match" if values == {required} else "mismatch"
+
+
+def can_rules(case: Any, resource_tenant: str | None, resource_ai_allow: bool | None,
+              route_gate: bool = False) -> tuple[set[str], set[str]]:
+    """The model's reasons to deny ``case``'s action, and its doubts ("either"), for the given resource.
+    ``route_gate``: validate_payload's call with ``route_permission_granted`` (the route admitted the caller)."""
+    from fuzz.oracles.tokens import reference_set_grants
+
+    p, ctx, action = case.principal, case.context, case.action
+    deny: set[str] = set()
+    doubt: set[str] = set()
+    if p.expired:
+        deny.add("expired")
+    if any(not reference_set_grants(p.scopes, s) for s in ctx.required_scopes):
+        deny.add("scopes")
+    if ctx.required_audience is not None:
+        seen = audience_verdict(p, ctx.required_audience)
+        (deny if seen == "mismatch" else doubt if seen == "either" else set()).add("audience")
+    if ctx.tenant_required and p.kind != "system" and not p.tenant:
+        deny.add("tenant_required")
+    bound = p.tenant
+    if bound is not None:
+        if resource_tenant is not None and resource_tenant != bound:
+            deny.add("cross_tenant")
+        if ctx.tenant_id is not None and ctx.tenant_id != bound:
+            deny.add("context_tenant")
+    elif p.kind != "system" and resource_tenant is not None:
+        doubt.add("tenantless")
+    if is_ai(p) and action in WRITE_ACTIONS:
+        (deny if resource_ai_allow is False else doubt if resource_ai_allow is None else set()).add("ai_allow")
+    if p.kind == "anonymous":
+        kind = action_class(action)
+        if kind in ("write", "privileged") and not route_gate:
+            deny.add("anonymous")
+        elif kind in ("read", "unknown"):
+            doubt.add("anonymous")
+    return deny, doubt
+
+
+def verdict(deny: set[str], doubt: set[str]) -> str:
+    """deny when any rule denies, either when any doubts, else allow."""
+    return "deny" if deny else "either" if doubt else "allow"
+
+
+def model_field_names(model: Any) -> tuple[str, ...]:
+    """The fields a generated model declares (TenantModel's tenant_id and Aksara's server fields included)."""
+    if model.bare:
+        return ()
+    return tuple(f.name for f in model.fields) + (("tenant_id",) if model.tenant_model else ()) + \
+        tuple(sorted(SERVER_NAMES))
+
+
+def field_flags(model: Any, name: str) -> tuple[str, ...]:
+    for f in model.fields:
+        if f.name == name:
+            return f.flags
+    return ()
+
+
+def field_kind(name: str) -> str:
+    """tenant_id, tenant_marker, server or plain."""
+    return name if name == "tenant_id" else "tenant_marker" if name in OTHER_TENANT_MARKERS else \
+        "server" if name in SERVER_NAMES else "plain"
+
+
+def expected_writable(p: Any, model: Any, name: str) -> bool | None:
+    """Whether ``p`` may write field ``name`` of ``model`` (None: either)."""
+    flags, system = field_flags(model, name), p.kind == "system"
+    if "read_only" in flags or ("system_only" in flags and not system) \
+            or (name == "tenant_id" and not system) or ("ai_locked" in flags and is_ai(p)):
+        return False
+    if name in SERVER_NAMES or (name in OTHER_TENANT_MARKERS and not system):
+        return None
+    return True
+
+
+def expected_visible(p: Any, model: Any, name: str) -> bool:
+    """Whether ``p`` sees field ``name`` of ``model``."""
+    flags = field_flags(model, name)
+    return not (("system_only" in flags and p.kind != "system") or ("ai_sensitive" in flags and is_ai(p)))
+
+
+def key_writable(p: Any, model: Any, key: Any) -> bool | None:
+    """A payload key's verdict: a field's :func:`expected_writable`, either for a key naming no field."""
+    names = model_field_names(model)
+    if not isinstance(key, str) or key not in names:
+        return None
+    return expected_writable(p, model, key)
+
+
+def nested_hits(value: Any, names: dict[str, bool | None], path: str) -> list[tuple[str, bool | None]]:
+    """Every (path, verdict) of a key of ``names`` nested anywhere in ``value`` (verdict False: protected)."""
+    found: list[tuple[str, bool | None]] = []
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            sub = f"{path}.{k}"
+            if k in names and names[k] is not True:
+                found.append((sub, names[k]))
+                continue
+            found.extend(nested_hits(v, names, sub))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found.extend(nested_hits(v, names, f"{path}[{i}]"))
+    return found
+
+
+def payload_expectation(case: Any, principal: Any, action: str, payload: Any) -> dict[str, Any]:
+    """What the model says of one payload: ``refused`` (True/False/None for either), the gate's rules, the keys
+    that must be named (``must``), those that must not be (``never``) and nested paths (``nested``)."""
+    model = case.model
+    if not isinstance(payload, Mapping):
+        return {"refused": True, "rule": "not_mapping", "must": [], "never": [], "nested": []}
+    view = type("V", (), {"principal": principal, "context": case.context, "action": action})
+    deny, doubt = can_rules(view, None, model.ai_allow if not model.bare else None,
+                            route_gate=case.context.route_permission_granted is True)
+    gate = verdict(deny, doubt)
+    rule = ",".join(sorted(deny or doubt)) or "fields"
+    if gate == "deny":
+        return {"refused": True, "rule": rule, "must": [], "never": [], "nested": []}
+    if model.bare:
+        return {"refused": None if gate == "either" else False, "rule": rule, "must": [], "never": [],
+                "nested": []}
+    verdicts = {k: key_writable(principal, model, k) for k in payload}
+    names = {n: expected_writable(principal, model, n) for n in model_field_names(model)}
+    json_names = {f.name for f in model.fields if f.json}
+    nested = [hit for k, v in payload.items() if verdicts[k] is not False and k in json_names
+              for hit in nested_hits(v, names, str(k))]
+    must = [k for k, v in verdicts.items() if v is False]
+    sure_nested = [path for path, v in nested if v is False]
+    if must or sure_nested:
+        refused: bool | None = True
+    elif any(v is None for v in verdicts.values()) or nested or gate == "either":
+        refused = None
+    else:
+        refused = False
+    never = [] if gate == "either" else [k for k, v in verdicts.items() if v is True and k not in json_names]
+    return {"refused": refused, "rule": rule if gate == "either" and not (must or sure_nested) else "fields",
+            "must": must, "never": never, "nested": sure_nested}
+
+
+def context_tenant_of(case: Any, principal: Any) -> str:
+    """The explicit context tenant_id against the principal's: none, same, other (the principal's is another
+    tenant) or unbound (the principal has no tenant)."""
+    tenant = case.context.tenant_id
+    return "none" if tenant is None else "unbound" if not principal.tenant else \
+        "same" if tenant == principal.tenant else "other"
+
+
+def payload_class(*payloads: Any) -> str:
+    """empty (every payload an empty mapping), keys, or not_mapping."""
+    if any(not isinstance(p, Mapping) for p in payloads if p is not None):
+        return "not_mapping"
+    return "empty" if all(not p for p in payloads) else "keys"
+
+
+def _policy_facts(case: Any, principal: Any = None, **more: Any) -> dict[str, str]:
+    principal = principal or case.principal
+    return {"principal": principal_label(principal), "action_class": action_class(case.action),
+            "action": case.action, "context_tenant": context_tenant_of(case, principal),
+            **{k: str(v) for k, v in more.items()}}
+
+
+def check_policy_decisions(case: Any, observed: Mapping[str, Any], reproducer: str) -> list[Finding]:
+    """PolicyEngine's can, visible_fields, writable_fields, query_filter and validate_payload decide security
+    outcomes (allowed or denied; which fields are hidden or not writable; the tenant filter; a refused payload
+    and the fields it names) as the documented policy model does, and never raise."""
+    judged(catalog.SECURITY_POLICY_DECISIONS)
+    p, model, res = case.principal, case.model, case.resource
+    findings: list[Finding] = []
+
+    def add(decider: str, message: str, got: Any, want: Any, **facts: Any) -> None:
+        findings.append(Finding(catalog.SECURITY_POLICY_DECISIONS, f"{decider}: {message}", observed=got,
+                                expected=want, reproducer=reproducer, facts=_policy_facts(case, decider=decider,
+                                                                                        **facts)))
+
+    for decider, got in observed.items():
+        if isinstance(got, str):
+            add(decider, f"raised {got}", got, "a PolicyDecision", direction="raised", rule="", field_kind="")
+    # can()
+    got = observed.get("can")
+    if not isinstance(got, str):
+        effect, missing = got
+        resource_tenant = res.tenant if res.kind in ("row", "instance") and (res.kind == "row" or model.tenant_model
+                                                                             or model.bare) else None
+        resource_ai = res.ai_allow if res.kind == "row" else None if res.kind == "none" or model.bare and \
+            res.kind == "model" else model.ai_allow
+        deny, doubt = can_rules(case, resource_tenant, resource_ai)
+        want = verdict(deny, doubt)
+        refused = effect == "deny"
+        if want != "either" and refused != (want == "deny"):
+            add("can", f"{'denied' if refused else 'allowed'} {case.action!r} for a {principal_label(p)} principal "
+                f"(resource {res.kind}, tenant {resource_tenant!r}; context {case.context}); the model "
+                f"{'denies (' + ','.join(sorted(deny)) + ')' if deny else 'allows'}", effect, want,
+                direction="under_grant" if refused else "over_grant", rule=",".join(sorted(deny)) or "none",
+                field_kind="")
+        want_missing = tuple(s for s in case.context.required_scopes if not _grants(p.scopes, s))
+        if refused and missing and tuple(missing) != want_missing:
+            add("can", f"names missing scopes {list(missing)}, not {list(want_missing)}", missing, want_missing,
+                direction="reason", rule="scopes", field_kind="")
+    # visible_fields() and writable_fields()
+    names = model_field_names(model)
+    for decider, expect in (("visible_fields", expected_visible), ("writable_fields", expected_writable)):
+        got = observed.get(decider)
+        if isinstance(got, str):
+            continue
+        allowed, denied = set(got[0]), set(got[1])
+        for name in names:
+            want_in = expect(p, model, name)
+            if name in allowed and name in denied or (name not in allowed | denied):
+                add(decider, f"field {name!r} is {'both allowed and denied' if name in allowed else 'in neither list'}",
+                    sorted(allowed), sorted(denied), direction="shape", rule=" ".join(field_flags(model, name)),
+                    field_kind=field_kind(name))
+            elif want_in is not None and (name in allowed) != want_in:
+                add(decider, f"field {name!r} ({'+'.join(field_flags(model, name)) or 'no flags'}) is "
+                    f"{'allowed' if name in allowed else 'denied'} for a {principal_label(p)} principal",
+                    name in allowed, want_in, direction="over_grant" if name in allowed else "under_grant",
+                    rule=" ".join(field_flags(model, name)) or "none", field_kind=field_kind(name))
+    # query_filter()
+    got = observed.get("query_filter")
+    if not isinstance(got, str):
+        effect, filters = got
+        aware = True if model.tenant_model else None if not model.bare and any(
+            f.name in OTHER_TENANT_MARKERS for f in model.fields) else False
+        problem = query_filter_problem(p, aware, case.context.tenant_required, effect, filters)
+        if problem:
+            add("query_filter", f"{problem} for a {principal_label(p)} principal on a "
+                f"{'tenant-aware' if aware else 'tenant-free'} model (tenant_required={case.context.tenant_required})",
+                (effect, filters), "the principal's tenant filter", direction=problem.split(":")[0], rule="tenant",
+                field_kind="tenant_id" if aware else "plain")
+    # validate_payload()
+    got = observed.get("validate_payload")
+    if not isinstance(got, str):
+        want = payload_expectation(case, p, case.action, case.payload)
+        findings.extend(Finding(catalog.SECURITY_POLICY_DECISIONS, f"validate_payload: {text}", observed=got,
+                                expected=want, reproducer=reproducer,
+                                facts=_policy_facts(case, decider="validate_payload",
+                                                    payload=payload_class(case.payload), **facts))
+                        for text, facts in payload_problems(want, got[0] in ("deny", "partial"), got[1]))
+    return findings
+
+
+def _grants(granted: Sequence[str], required: str) -> bool:
+    from fuzz.oracles.tokens import reference_set_grants
+
+    return reference_set_grants(granted, required)
+
+
+def query_filter_problem(p: Any, aware: bool | None, tenant_required: bool, effect: str,
+                         filters: Mapping[str, Any]) -> str | None:
+    """What is wrong with a query_filter decision, or None."""
+    tenant = filters.get("tenant_id") if isinstance(filters, Mapping) else None
+    if p.kind == "system" and not p.tenant:
+        return None  # a system principal without a tenant works across tenants (documented exemption)
+    if p.tenant:
+        if aware is True and (effect == "deny" or tenant != p.tenant):
+            return f"over_grant: filter {dict(filters)!r} ({effect}), not tenant {p.tenant!r}"
+        if aware is False and p.kind != "system" and (effect == "deny" or tenant is not None):
+            return f"under_grant: filter {dict(filters)!r} ({effect}) on a model without tenant fields"
+        return None
+    if aware is True and (effect == "allow" or tenant is not None):
+        return f"over_grant: {effect} with filter {dict(filters)!r} without tenant context"
+    if aware is True and tenant_required and effect != "deny":
+        return f"over_grant: {effect}, not deny, with tenant_required and no tenant context"
+    if aware is False and (effect == "deny" or tenant is not None):
+        return f"under_grant: filter {dict(filters)!r} ({effect}) on a model without tenant fields"
+    return None
+
+
+def payload_problems(want: Mapping[str, Any], refused: bool, denied: Sequence[str]) -> list[tuple[str, dict]]:
+    """The differences between a payload verdict of the model and an observed refusal and its denied_fields."""
+    problems: list[tuple[str, dict]] = []
+    if want["refused"] is not None and refused != want["refused"]:
+        kinds = sorted({field_kind(k) for k in want["must"]} | ({"nested"} if want["nested"] else set()))
+        problems.append((f"{'refused' if refused else 'accepted'} a payload the model "
+                         f"{'refuses (' + want['rule'] + ')' if want['refused'] else 'accepts'}; "
+                         f"must name {want['must'] + want['nested']}, named {list(denied)}",
+                         {"direction": "refused_allowed" if refused else "accepted_denied", "rule": want["rule"],
+                          "field_kind": " ".join(kinds)}))
+        return problems
+    if refused and want["rule"] == "fields":
+        denied = [str(d) for d in denied]
+        unnamed = [k for k in want["must"] if k not in denied]
+        unnamed += [path for path in want["nested"] if not any(d.startswith(path.split(".")[0].split("[")[0])
+                                                               and d.endswith(path.rsplit(".", 1)[-1])
+                                                               for d in denied)]
+        wrong = [k for k in want["never"] if k in denied]
+        if unnamed or wrong:
+            problems.append((f"denied_fields {list(denied)} " + (f"miss {unnamed}" if unnamed else "")
+                             + (f" name writable {wrong}" if wrong else ""),
+                             {"direction": "denied_fields", "rule": "fields",
+                              "field_kind": " ".join(sorted({field_kind(k.split('.')[-1]) for k in unnamed + wrong}))}))
+    return problems
+
+
+HELPER_FUNCTIONS = {"payload": "enforce_payload_policy", "request": "enforce_request_payload_policy",
+                    "bulk": "validate_bulk_payload_policy", "upsert": "validate_upsert_payload_policy"}
+
+
+def check_payload_enforcement(case: Any, principal: Any, outcome: Mapping[str, Any], reproducer: str
+                              ) -> list[Finding]:
+    """The enforcement helpers (enforce_payload_policy, enforce_request_payload_policy, the bulk and upsert
+    validators) refuse with PolicyDenied exactly the payloads the documented model refuses (a bulk or upsert as
+    a whole when any part is refused), name the denied fields, and the error payload has the documented keys."""
+    helper = case.helper
+    if helper == "bulk":
+        want = bulk_expectation(case, principal)
+    elif helper == "upsert":
+        want = upsert_expectation(case, principal)
+    else:
+        want = payload_expectation(case, principal, case.action, case.payload)
+    findings: list[Finding] = []
+
+    decider = HELPER_FUNCTIONS[helper]
+    payloads = (case.payload, case.batch) if helper == "upsert" else tuple(case.batch) if helper == "bulk" and \
+        isinstance(case.batch, (list, tuple)) else (case.batch,) if helper == "bulk" else (case.payload,)
+
+    def add(text: str, **facts: Any) -> None:
+        findings.append(Finding(catalog.SECURITY_POLICY_DECISIONS, f"{decider}: {text}", observed=dict(outcome),
+                                expected=want, reproducer=reproducer,
+                                facts={**_policy_facts(case, principal, decider=decider,
+                                                       payload=payload_class(*payloads),
+                                                       request=case.request if helper == "request" else "", **facts),
+                                       **({"action": "upsert", "action_class": "write"} if helper == "upsert"
+                                          else {})}))
+
+    if outcome["raised"] not in (None, "PolicyDenied"):
+        add(f"raised {outcome['raised']}: {outcome.get('message')}", direction="raised", rule="", field_kind="")
+        return findings
+    refused = outcome["raised"] == "PolicyDenied"
+    if refused and tuple(outcome["error"]) != ERROR_KEYS or refused and outcome["detail"] != ERROR_DETAIL \
+            or refused and not isinstance(outcome["denied"], list):
+        add(f"error payload {outcome['error']} is not the documented shape", direction="shape", rule="",
+            field_kind="")
+    for text, facts in payload_problems(want, refused, outcome.get("denied") or []):
+        add(text, **facts)
+    if helper == "bulk" and refused and want.get("items") is not None:
+        sure, maybe = want["items"]
+        got = set(outcome.get("denied_items") or ())
+        if not sure <= got or not got <= sure | maybe:
+            add(f"denied_items {sorted(got)}, the model refuses items {sorted(sure)} (either {sorted(maybe)})",
+                direction="accepted_denied" if not sure <= got else "refused_allowed", rule=want["rule"],
+                field_kind="items")
+    return findings
+
+
+def bulk_expectation(case: Any, principal: Any) -> dict[str, Any]:
+    """A bulk batch is refused when it is not a sequence of items, or when any item is refused."""
+    items = case.batch
+    if isinstance(items, (str, bytes)) or not isinstance(items, (list, tuple)):
+        return {"refused": True, "rule": "not_sequence", "must": [], "never": [], "nested": [], "items": None}
+    sure: set[int] = set()
+    maybe: set[int] = set()
+    must: list[str] = []
+    nested: list[str] = []
+    rules: set[str] = set()
+    for index, item in enumerate(items):
+        one = payload_expectation(case, principal, case.action, item)
+        if one["refused"] is True:
+            sure.add(index)
+            must += one["must"]
+            nested += one["nested"]
+            rules.add(one["rule"])
+        elif one["refused"] is None:
+            maybe.add(index)
+    refused = True if sure else None if maybe else False
+    return {"refused": refused, "rule": "fields" if rules <= {"fields"} else ",".join(sorted(rules)),
+            "must": list(dict.fromkeys(must)), "never": [], "nested": nested, "items": (sure, maybe)}
+
+
+def upsert_expectation(case: Any, principal: Any) -> dict[str, Any]:
+    """An upsert is refused when its insert payload is refused as a create, its update payload as an update, or
+    a conflict target names no model field."""
+    parts = [payload_expectation(case, principal, "create", case.payload)]
+    if case.batch is not None:
+        parts.append(payload_expectation(case, principal, "update", case.batch))
+    names = model_field_names(case.model)
+    bad_targets = [t for t in case.conflict_target if not isinstance(t, str) or t not in names]
+    if bad_targets or any(part["refused"] is True for part in parts):
+        rules = {part["rule"] for part in parts if part["refused"] is True} | ({"conflict_target"} if bad_targets
+                                                                                  else set())
+        gated = not bad_targets and all(part["rule"] == "fields" for part in parts if part["refused"] is True)
+        return {"refused": True, "rule": "fields" if gated else ",".join(sorted(rules)),
+                "must": [k for part in parts if part["refused"] is True for k in part["must"]],
+                "never": [], "nested": [p for part in parts if part["refused"] is True for p in part["nested"]]}
+    refused = None if any(part["refused"] is None for part in parts) else False
+    return {"refused": refused, "rule": "fields", "must": [], "never": [], "nested": []}

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from fuzz.findings import Finding, replayable
 from fuzz.oracles import security as oracles
-from strategies.security import ClaimMapping, PermissionCase
+from strategies.security import ClaimMapping, PermissionCase, PolicyCase, PolicyModel, PrincipalSpec
 
 
 # -- the application side of a request: its user object, its request, its object ---------------------
@@ -314,3 +314,220 @@ def matrix_case(doc: Any, placement: str, loader: Callable[[str | None], Any] = 
                                                                 doc.text.splitlines()[:40])
                   + "load_security_matrix(path)")
     return oracles.check_matrix_load(doc, placement, outcome, reproducer)
+
+
+# -- PolicyEngine decisions and the payload enforcement helpers -----------------------------------------
+
+_MODELS: dict[PolicyModel, type] = {}
+
+
+class BareResource:
+    """An object that exposes no field metadata (the documented fallback of validate_payload)."""
+
+
+class ResourceRow:
+    """A resource row with the tenant and ai_allow attributes the case gives it."""
+
+    def __init__(self, tenant: str | None, ai_allow: bool | None) -> None:
+        if tenant is not None:
+            self.tenant_id = tenant
+        if ai_allow is not None:
+            self.ai_allow = ai_allow
+
+
+def build_model(spec: PolicyModel) -> type:
+    """The real Aksara model class ``spec`` describes (built once, outside the global model registry)."""
+    if spec.bare:
+        return BareResource
+    if spec in _MODELS:
+        return _MODELS[spec]
+    import aksara
+    from aksara import fields as F
+    from aksara.registry import ModelRegistry
+
+    attrs: dict[str, Any] = {}
+    for f in spec.fields:
+        kind = F.JSON if f.json else F.String
+        extra = {} if f.json else {"max_length": 50}
+        attrs[f.name] = kind(nullable=True, ai_sensitive="ai_sensitive" in f.flags,
+                             ai_agent_writable="ai_locked" not in f.flags, **extra)
+    if spec.ai_allow is not None:
+        attrs["ai_allow"] = spec.ai_allow
+    name = f"PolicyFuzz{len(_MODELS)}"
+    attrs["Meta"] = type("Meta", (), {"table_name": name.lower()})
+    attrs["__module__"] = __name__
+    saved, version = dict(ModelRegistry._models), ModelRegistry._version
+    try:
+        cls = type(name, (aksara.TenantModel if spec.tenant_model else aksara.Model,), attrs)
+    finally:
+        ModelRegistry._models.clear()
+        ModelRegistry._models.update(saved)
+        ModelRegistry._version = version
+    for f in spec.fields:
+        for flag in ("read_only", "system_only"):
+            if flag in f.flags:
+                setattr(cls._fields[f.name], flag, True)
+    _MODELS[spec] = cls
+    return cls
+
+
+def build_principal(spec: PrincipalSpec) -> Any:
+    """The Aksara principal ``spec`` describes."""
+    import dataclasses
+    from datetime import datetime, timedelta, timezone
+
+    from aksara.security.principal import Principal
+
+    meta = dict(spec.audience)
+    if spec.kind == "anonymous":
+        return Principal.anonymous()
+    if spec.kind == "user":
+        p = Principal.for_user("u1", tenant_id=spec.tenant, scopes=spec.scopes, metadata=meta)
+    elif spec.kind == "ai_agent":
+        p = Principal.for_ai_agent(agent_id="a1", tenant_id=spec.tenant, scopes=spec.scopes, metadata=meta)
+    elif spec.kind == "mcp":
+        p = Principal.for_mcp_agent(agent_id="a1", token_id="j1", tenant_id=spec.tenant, scopes=spec.scopes,
+                                    metadata=meta)
+    else:
+        p = dataclasses.replace(Principal.system("fuzz", tenant_id=spec.tenant, metadata=meta), scopes=spec.scopes)
+    if spec.expired or spec.expires:
+        now = datetime.now(tz=timezone.utc)
+        p = dataclasses.replace(p, expires_at=now + timedelta(hours=-1 if spec.expired else 1))
+    return p
+
+
+def build_resource(case: PolicyCase, model: type) -> Any:
+    """The resource ``can`` is asked about."""
+    res = case.resource
+    if res.kind == "none":
+        return None
+    if res.kind == "model":
+        return model
+    if res.kind == "row":
+        return ResourceRow(res.tenant, res.ai_allow)
+    if case.model.bare:
+        return ResourceRow(res.tenant, None)
+    return model(tenant_id=res.tenant) if case.model.tenant_model else model()
+
+
+def engine_context(case: PolicyCase) -> dict[str, Any]:
+    """The keyword context the case passes to the engine (only what it sets)."""
+    ctx = case.context
+    out: dict[str, Any] = {}
+    for key, value in (("required_scopes", ctx.required_scopes), ("required_audience", ctx.required_audience),
+                       ("tenant_required", ctx.tenant_required), ("tenant_id", ctx.tenant_id),
+                       ("route_permission_granted", ctx.route_permission_granted)):
+        if value not in (None, False, ()):
+            out[key] = value
+    return out
+
+
+def aksara_policy_engine(case: PolicyCase) -> dict[str, Any]:
+    """What Aksara's PolicyEngine answers for ``case`` (a string: what it raised)."""
+    from aksara.security.policy import PolicyEngine
+
+    engine, model = PolicyEngine(), build_model(case.model)
+    principal, ctx = build_principal(case.principal), engine_context(case)
+
+    def can() -> Any:
+        d = engine.can(principal, case.action, build_resource(case, model), **ctx)
+        return d.effect, tuple(d.missing_scopes)
+
+    def fields(method: str) -> Any:
+        d = getattr(engine, method)(principal, model)
+        return tuple(d.allowed_fields), tuple(d.denied_fields)
+
+    def query_filter() -> Any:
+        d = engine.query_filter(principal, model, tenant_required=case.context.tenant_required)
+        return d.effect, dict(d.metadata.get("filters") or {})
+
+    def validate() -> Any:
+        d = engine.validate_payload(principal, case.action, model, case.payload, **ctx)
+        return d.effect, tuple(d.denied_fields)
+
+    return {"can": _call(can), "visible_fields": _call(fields, "visible_fields"),
+            "writable_fields": _call(fields, "writable_fields"), "query_filter": _call(query_filter),
+            "validate_payload": _call(validate)}
+
+
+def enforcement_request(case: PolicyCase, principal: Any) -> tuple[Any, PrincipalSpec]:
+    """The request the ``request`` helper is given, and the principal the documented resolution gives it."""
+    from types import SimpleNamespace
+
+    from aksara.identity import AnonymousUser
+    from starlette.requests import Request
+
+    spec = case.principal
+    if case.request == "none":
+        return None, PrincipalSpec("anonymous")
+    request = Request({"type": "http", "method": "POST", "path": "/", "query_string": b"", "headers": []})
+    if case.request == "preset":
+        request.state.principal = principal
+        return request, spec
+    if case.request == "anonymous_user":
+        request.state.user = AnonymousUser()
+        return request, PrincipalSpec("anonymous")
+    if case.request == "lookalike":  # a principal-shaped object that is no Principal claims to be system
+        request.state.principal = SimpleNamespace(is_system=True, is_authenticated=True, tenant_id=None,
+                                                  is_ai_agent=False, scopes=("*",))
+        request.state.user = None
+        return request, PrincipalSpec("anonymous")
+    if spec.tenant is not None:
+        request.state.tenant_id = spec.tenant
+    if case.request == "ai_flag":
+        request.state.is_ai_agent = True
+        return request, PrincipalSpec("ai_agent", tenant=spec.tenant)
+    request.state.user = SimpleNamespace(is_authenticated=True, id="u1", is_staff=False, is_superuser=False)
+    return request, PrincipalSpec("user", tenant=spec.tenant)
+
+
+def aksara_enforcement(case: PolicyCase) -> tuple[dict[str, Any], PrincipalSpec]:
+    """Call the case's enforcement helper: whether and what it raised, and the error payload it translates to."""
+    from aksara.security import enforcement as E
+    from aksara.security.exceptions import PolicyDenied
+
+    model, principal, spec = build_model(case.model), build_principal(case.principal), case.principal
+    ctx = engine_context(case)
+    calls: dict[str, Callable[[], Any]] = {
+        "payload": lambda: E.enforce_payload_policy(principal=principal, action=case.action, model=model,
+                                                    payload=case.payload, surface="fuzz", context=ctx),
+        "bulk": lambda: E.validate_bulk_payload_policy(principal=principal, action=case.action, model=model,
+                                                       payloads=case.batch, surface="fuzz", context=ctx),
+        "upsert": lambda: E.validate_upsert_payload_policy(principal=principal, model=model,
+                                                           insert_payload=case.payload, update_payload=case.batch,
+                                                           conflict_target=case.conflict_target, surface="fuzz",
+                                                           context=ctx),
+    }
+    if case.helper == "request":
+        request, spec = enforcement_request(case, principal)
+        calls["request"] = lambda: E.enforce_request_payload_policy(request=request, action=case.action,
+                                                                    model=model, payload=case.payload,
+                                                                    surface="fuzz", context=ctx)
+    outcome: dict[str, Any] = {"raised": None}
+    try:
+        calls[case.helper]()
+    except PolicyDenied as exc:
+        error = E.policy_denied_to_error_payload(exc)
+        outcome.update(raised="PolicyDenied", error=tuple(error), detail=error.get("detail"),
+                       denied=error.get("denied_fields"),
+                       denied_items=tuple(exc.decision.metadata.get("denied_items") or ()))
+    except Exception as exc:  # noqa: BLE001 - raising anything else is the observation
+        outcome.update(raised=type(exc).__name__, message=str(exc)[:300])
+    return outcome, spec
+
+
+def _policy_reproducer(case: PolicyCase) -> str:
+    return ("from fuzz.properties.security import policy_case\n"
+            f"policy_case({case!r})")
+
+
+@replayable("security", env=("engine", "enforcement"))
+def policy_case(case: PolicyCase,
+                engine: Callable[[PolicyCase], dict[str, Any]] = aksara_policy_engine,
+                enforcement: Callable[[PolicyCase], tuple[dict[str, Any], PrincipalSpec]] = aksara_enforcement
+                ) -> list[Finding]:
+    """Ask PolicyEngine every question of ``case`` and call its enforcement helper; judge both against the model."""
+    reproducer = _policy_reproducer(case)
+    findings = oracles.check_policy_decisions(case, engine(case), reproducer)
+    outcome, principal = enforcement(case)
+    return findings + oracles.check_payload_enforcement(case, principal, outcome, reproducer)
