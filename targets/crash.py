@@ -266,10 +266,9 @@ def crash_state(exc: BaseException, status: int = 500, package: str = PACKAGE, *
 
 
 def raised_in(exc: BaseException) -> str:
-    """The module whose code raised the root cause of ``exc`` (its innermost traceback frame), or ``""``."""
-    root = chain(exc)[-1]
-    frames = _frames(root.__traceback__)
-    return _module(frames[-1]) if frames else ""
+    """The module whose code raised the root cause of ``exc`` (its crash origin: the innermost frame outside the
+    web and database plumbing), or ``""``."""
+    return crash_state(exc).origin.partition(":")[0]
 
 
 def _sql_operation(frames: list[Any], package: str) -> str:
