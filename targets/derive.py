@@ -138,7 +138,7 @@ def _apply_env(env: Mapping[str, str], fresh: bool) -> None:
     """
     from aksara.conf import reset_settings, settings
 
-    before = _env_settings()
+    before = {} if fresh else _env_settings()
     os.environ.setdefault("DATABASE_URL", PLACEHOLDER_DSN)
     os.environ.setdefault("AKSARA_DATABASE_URL", os.environ["DATABASE_URL"])
     os.environ.setdefault("AKSARA_DEBUG", "false")
