@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -61,6 +61,8 @@ class FuzzState:
     targets: dict[str, Target] = field(default_factory=dict)  # target spec -> the Target object, not started
     unavailable: dict[str, str] = field(default_factory=dict)  # target spec -> why this Aksara cannot build it
     worker: str = "main"
+    session: pytest.Session | None = None
+    model_owners: dict[str, str] = field(default_factory=dict)  # model identity -> the target spec that defined it
     started: float = field(default_factory=time.perf_counter)
     reaped: list[str] = field(default_factory=list)
 
@@ -159,8 +161,14 @@ def pytest_configure(config: pytest.Config) -> None:
     LiveTarget.echo_banners = config.option.verbose > 0  # Aksara's console banners only with -v
     if workerinput is None:
         state.reaped = reap_orphans()
+    from targets.loader import model_identities
+
+    before = model_identities()
     for spec in target_specs(config):
         _load_target(config, spec)  # a target that does not load is a usage error, reported here in one line
+        after = model_identities()
+        state.model_owners.update(dict.fromkeys(after - before, spec))
+        before = after
     if workerinput and workerinput.get("aksara_fuzz_admin_dsn"):
         state.server = PgServer(
             workerinput["aksara_fuzz_provider"], workerinput["aksara_fuzz_admin_dsn"],
@@ -338,8 +346,25 @@ def pg_server(request: pytest.FixtureRequest) -> PgServer:
     if state.server is None and state.server_error is None:
         _start_server(request.config, state)
     if state.server is None:
-        pytest.exit(f"aksara-fuzz: {state.server_error}", returncode=EXIT_SETUP_ERROR)
+        _setup_exit(request.config, f"aksara-fuzz: {state.server_error}")
     return state.server
+
+
+def _setup_exit(config: pytest.Config, message: str) -> NoReturn:
+    """End the run in one line because the suite cannot go on (no server, a target that does not start).
+
+    On an xdist worker the line travels to the controller (``workeroutput`` and the session's
+    ``shouldstop``), which ends the whole run with it in :func:`pytest_testnodedown`: a bare exit on a
+    worker, in the middle of a test, is an internal error of xdist."""
+    if hasattr(config, "workeroutput"):
+        config.workeroutput[SETUP_EXIT_KEY] = message
+        session = config.stash[STATE_KEY].session
+        if session is not None:
+            session.shouldstop = message
+    pytest.exit(message, returncode=EXIT_SETUP_ERROR)
+
+
+SETUP_EXIT_KEY = "aksara_fuzz_setup_exit"
 
 
 def _load_target(config: pytest.Config, spec: str) -> Any:
@@ -440,7 +465,7 @@ def fuzz_target(request: pytest.FixtureRequest, aksara_target: str) -> Any:
     try:
         target = _load_target(request.config, aksara_target)
     except pytest.UsageError as exc:
-        pytest.exit(str(exc), returncode=EXIT_SETUP_ERROR)
+        _setup_exit(request.config, str(exc))
     if target is None:
         pytest.skip(request.config.stash[STATE_KEY].unavailable[aksara_target])
     return target
@@ -448,7 +473,7 @@ def fuzz_target(request: pytest.FixtureRequest, aksara_target: str) -> Any:
 
 def _live(config: pytest.Config, server: PgServer, spec: str) -> LiveTarget:
     """The target ``spec`` started on this worker's own database clone (once per worker and target)."""
-    from targets.loader import TargetError, start_live_target
+    from targets.loader import TargetError, name_clash_hint, start_live_target
 
     state = config.stash[STATE_KEY]
     if spec not in state.lives:
@@ -458,9 +483,9 @@ def _live(config: pytest.Config, server: PgServer, spec: str) -> LiveTarget:
                 pytest.skip(state.unavailable[spec])
             state.lives[spec] = start_live_target(server, target, state.run_id, state.worker)
         except TargetError as exc:
-            pytest.exit(f"aksara-fuzz: {exc}", returncode=EXIT_SETUP_ERROR)
+            _setup_exit(config, f"aksara-fuzz: {exc}{name_clash_hint(state.model_owners, spec)}")
         except pytest.UsageError as exc:  # already worded by _load_target
-            pytest.exit(str(exc), returncode=EXIT_SETUP_ERROR)
+            _setup_exit(config, str(exc))
     return state.lives[spec]
 
 
@@ -578,6 +603,12 @@ def _new_findings(error: BaseException) -> list[Any]:
     return []
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.session = session
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash.get(STATE_KEY, None)
@@ -593,8 +624,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    """Emit a worker's known-defect hits and artifacts into the controller's run."""
-    run_of(node.config).merge_worker_output(getattr(node, "workeroutput", {}) or {})
+    """Emit a worker's known-defect hits and artifacts into the controller's run; end the run with a worker's
+    one-line setup error (:func:`_setup_exit`)."""
+    output = getattr(node, "workeroutput", {}) or {}
+    run_of(node.config).merge_worker_output(output)
+    if output.get(SETUP_EXIT_KEY):
+        pytest.exit(output[SETUP_EXIT_KEY], returncode=EXIT_SETUP_ERROR)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

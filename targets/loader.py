@@ -75,6 +75,29 @@ def _is_target(obj: Any) -> bool:
     return not missing
 
 
+def model_identities() -> set[str]:
+    """The qualified names (``module.Class``) of every model in Aksara's model registry."""
+    try:
+        from aksara.registry import ModelRegistry
+    except ImportError:  # a release without the registry module
+        return set()
+    return {f"{m.__module__}.{m.__qualname__}" for m in ModelRegistry.all().values()}
+
+
+def name_clash_hint(owners: dict[str, str], spec: str) -> str:
+    """A hint for a target that failed to start beside others: the model names it shares with another target
+    (Aksara's registry holds models of every target the run imported, and looks some up by simple name)."""
+    by_name: dict[str, set[str]] = {}
+    for identity, owner in owners.items():
+        by_name.setdefault(identity.rpartition(".")[2], set()).add(owner)
+    shared = sorted(name for name, specs in by_name.items() if spec in specs and len(specs) > 1)
+    if not shared:
+        return ""
+    others = sorted({o for name in shared for o in by_name[name]} - {spec})
+    return (f" (it shares model names {', '.join(shared)} with {', '.join(others)} in one process: "
+            f"run those targets in separate pytest runs)")
+
+
 def start_live_target(server: Any, target: Target, run_id: str, worker: str) -> LiveTarget:
     """Template → clone → app → lifespan → snapshot, on a fresh event loop."""
     loop = asyncio.new_event_loop()

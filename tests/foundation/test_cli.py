@@ -66,3 +66,14 @@ def test_two_workers_get_their_own_seeded_databases(tmp_path):
     assert workers["gw0"][0] != workers["gw1"][0]
     assert {count for _, count in workers.values()} == {"48"}
     assert "PostgreSQL provider" in result.stdout
+
+
+def test_target_that_fails_to_start_under_xdist_is_one_line(tmp_path):
+    # the target loads on the controller and fails on the workers, in the middle of a test: the worker's line
+    # reaches the controller, which ends the run with it (not an xdist internal error)
+    result = run_pytest("fuzz/test_http.py", "-n", "2", "--fuzz-profile=dev",
+                        "--aksara-target=tests.foundation.probes.broken_start:app",
+                        "--report-dir", str(tmp_path / "reports"), "--artifacts-dir", str(tmp_path / "artifacts"))
+    _assert_one_line_error(result, "cannot start target")
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    assert result.returncode == 3

@@ -97,6 +97,16 @@ def test_target_lists_split_in_order_once_each():
     assert split_targets("") == split_targets(None) == ["refapp"]
 
 
+def test_a_target_that_fails_beside_another_names_the_model_names_they_share():
+    from targets.loader import name_clash_hint
+
+    owners = {"a.models.Post": "example:a", "b.models.Post": "example:b", "b.models.Tag": "example:b",
+              "c.models.Tag2": "example:c"}
+    hint = name_clash_hint(owners, "example:b")
+    assert "Post" in hint and "example:a" in hint and "Tag" not in hint.replace("Tag2", "")
+    assert name_clash_hint(owners, "example:c") == ""
+
+
 def test_judge_and_sweeps_emit_into_the_current_run():
     prop = catalog.TOKENS_SCOPE_ALGEBRA
 
