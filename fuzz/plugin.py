@@ -131,6 +131,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from aksara import __version__ as aksara_version
 
     os.environ.setdefault("AKSARA_SUPPRESS_RUNTIME_BRAND", "1")
+    _schedule_as_one_queue(config)
     try:
         ledger = load_ledger([DEFAULT_LEDGER, *_target_ledgers(config), *map(Path, config.getoption("ledger"))],
                              aksara_version)
@@ -395,26 +396,41 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(reason)
 
 
-# The order a run takes fuzz/'s property files: the cheap families whose faults are found in seconds first,
-# so that a `-x` run stops at its first finding soon; the families whose every example costs real time
-# (migrations on real DDL, the MCP credential sweep, Studio, streams, tasks, the OpenAPI stateful phase) last.
-# A file not listed runs between the two groups (at the ``None``).
+# The order of the property families: the cheap ones whose faults are found in seconds first, the families
+# whose every example costs real time (migrations on real DDL, the MCP credential sweep, Studio, streams, tasks,
+# the OpenAPI stateful phase) last. A file not listed ranks at the ``None``.
 RUN_ORDER = ("test_tokens", "test_security", "test_doctor", "test_queries", "test_writes", "test_http", "test_authz",
              "test_middleware", "test_serializers", "test_soft_delete", None, "test_orm", "test_migrations",
              "test_mcp", "test_ai_query", "test_studio", "test_streams", "test_tasks", "test_openapi")
 
 
+def _schedule_as_one_queue(config: Any) -> None:
+    """Unless the user chose ``--maxschedchunk``, let xdist hand out one test at a time: its load scheduling hands
+    each worker a quarter of its share up front, so the second worker would start 30 tests into the run order;
+    one at a time, the workers take the order as one queue."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put fuzz/'s property files in RUN_ORDER; a stable sort, so every file keeps its own order and the
-    self-tests theirs (after pytest has grouped items by their module fixtures)."""
-    def rank(item: pytest.Item) -> int:
+    """Deal fuzz/'s tests out family by family, one test of each family per turn, families in RUN_ORDER.
+
+    A `-x` run stops at its first finding: dealing in turns puts every family's first test in the first
+    minutes, so a fault only one family sees waits for one test of each other family, not for all of them
+    (files in sequence left the writes and migrations families minutes behind the queries family's 63 tests).
+    Each file keeps its own order (after pytest has grouped items by their module fixtures); the self-tests
+    keep theirs, first."""
+    turns: dict[Path, int] = {}
+    keys: dict[int, tuple[int, int]] = {}
+    for item in items:
         path = Path(str(item.path)).resolve()
         if path.parent != FUZZ_DIR:
-            return -1
-        return RUN_ORDER.index(path.stem) if path.stem in RUN_ORDER else RUN_ORDER.index(None)
-
-    items.sort(key=rank)
+            keys[id(item)] = (-1, -1)
+            continue
+        turn = turns[path] = turns.get(path, -1) + 1
+        keys[id(item)] = (turn, RUN_ORDER.index(path.stem) if path.stem in RUN_ORDER else RUN_ORDER.index(None))
+    items.sort(key=lambda item: keys[id(item)])
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

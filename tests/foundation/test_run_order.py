@@ -1,4 +1,5 @@
-"""The order a run takes the property files: cheap families first, every file's own order kept."""
+"""The order a run takes the property tests: one test of each family per turn, cheap families first in each turn,
+every file's own order kept."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def test_run_order_names_existing_property_files():
     assert plugin.RUN_ORDER.count(None) == 1
 
 
-def test_property_files_are_sorted_stably_and_self_tests_stay_first():
+def test_families_are_dealt_in_turns_and_self_tests_stay_first():
     fuzz_dir, tests_dir = plugin.FUZZ_DIR, plugin.FUZZ_DIR.parent / "tests"
     items = [SimpleNamespace(path=fuzz_dir / "test_openapi.py", name="o1"),
              SimpleNamespace(path=fuzz_dir / "test_queries.py", name="q1"),
@@ -25,5 +26,15 @@ def test_property_files_are_sorted_stably_and_self_tests_stay_first():
              SimpleNamespace(path=fuzz_dir / "test_queries.py", name="q2"),
              SimpleNamespace(path=fuzz_dir / "test_tokens.py", name="k1")]
     plugin.pytest_collection_modifyitems(items)
-    assert [i.name for i in items] == ["t1", "k1", "q1", "q2", "n1", "o1"]
+    # turn 1: tokens, queries, the unlisted family, openapi; turn 2: the second queries test
+    assert [i.name for i in items] == ["t1", "k1", "q1", "n1", "o1", "q2"]
     assert all(isinstance(i.path, Path) for i in items)
+
+
+def test_xdist_hands_out_one_test_at_a_time_unless_the_user_chose():
+    chosen, default, no_xdist = (SimpleNamespace(option=SimpleNamespace(maxschedchunk=v)) for v in (5, None, 0))
+    del no_xdist.option.maxschedchunk
+    for config in (chosen, default, no_xdist):
+        plugin._schedule_as_one_queue(config)
+    assert chosen.option.maxschedchunk == 5 and default.option.maxschedchunk == 1
+    assert not hasattr(no_xdist.option, "maxschedchunk")
