@@ -9,7 +9,13 @@ findings. Choices where Aksara's docs leave room, written down here:
   background-tasks guide, "Identity boundary": the app carries the principal); for a durable operation the
   principal is the one Aksara's resolver rebuilt from the admitting principal's reference.
 - Exactly once: a ``postgres_atomic`` operation's effect commits with its success, so a succeeded operation
-  has exactly one effect and any other state none, whatever crashed or retried. Ordinary tasks are documented
+  has exactly one effect and any other state none, whatever crashed or retried. An ``external_idempotent``
+  operation's effect is a send to a provider that honours the downstream key (how-to/handle-external-effects.md:
+  "a later Attempt uses the same downstream key. The provider must return the same logical result without
+  delivering a second message"), so it too has exactly one effect once succeeded, however many sends retries
+  made; no PostgreSQL transaction spans the provider ("Aksara does not claim exactly-once external effects"
+  without one), so an operation that did not succeed may keep the effect of a send whose answer was lost (a
+  crash armed after the send), never more than one. Ordinary tasks are documented
   at-least-once: an execution that crashed after its effect, or stalled past its lease, may be repeated by
   the new owner. So a completed task has at least one effect and at most one more per such fault armed for
   it; one claim runs one execution (no two effects of one job share a claim number); and the completion
@@ -40,7 +46,7 @@ class JobFacts:
     """What the model knows of one job: who asked, what it is, which faults and decisions touched it."""
 
     job: str
-    kind: str  # "task", or the operation kind ("plain", "approval")
+    kind: str  # "task", or the operation kind ("plain", "approval", "external")
     user: str
     tenant: str
     allowance: int = 0  # crash and stall faults armed: each may repeat one effect of an ordinary task
@@ -53,6 +59,11 @@ class JobFacts:
     @property
     def is_task(self) -> bool:
         return self.kind == "task"
+
+    @property
+    def is_external(self) -> bool:
+        """An operation whose effect leaves PostgreSQL (an ``external_*`` effect class)."""
+        return self.kind == "external"
 
     @property
     def key(self) -> str:
@@ -128,6 +139,8 @@ def check_exactly_once(job: JobFacts, effects: Sequence[Mapping[str, Any]], row:
     findings: list[Finding] = []
     if not job.is_task:
         want = 1 if row["state"] == "succeeded" else 0
+        if job.is_external and row["state"] != "succeeded" and job.allowance and len(mine) == 1:
+            want = 1  # a send whose answer was lost: the provider has it, the operation never learnt
         if len(mine) != want:
             findings.append(Finding(
                 catalog.TASKS_EXACTLY_ONCE, f"operation {job.job} is {row['state']} with {len(mine)} effects",

@@ -4,8 +4,8 @@ Rules draw only from the model (users, the jobs it created, the keys and command
 live rows, so a replay draws the same steps:
 
 - ``enqueue``: ``POST /jobs`` as a user, the body claiming another tenant or principal;
-- ``dispatch``: ``POST /workflows`` (a plain or an approval operation) with no key, a new key, or a key
-  already used (same or changed command), the command claiming another tenant or principal;
+- ``dispatch``: ``POST /workflows`` (a plain, an approval or an external-effect operation) with no key, a new
+  key, or a key already used (same or changed command), the command claiming another tenant or principal;
 - ``arm``: the next execution of a job fails (1-3 times), crashes after its effect, or stalls (tasks only);
 - ``work``: 1-3 real ``TaskWorker`` instances poll once each, concurrently, on one database; before that,
   optionally, time passes beyond every lease and retry delay and stale locks are recovered;
@@ -32,7 +32,7 @@ from fuzz.judging import judge
 from fuzz.oracles import tasks as oracles
 from fuzz.oracles.tasks import JobFacts
 from strategies.tasks import OPERATION_FAULT_KINDS, faults, hostile_claims, idempotency_keys
-from targets.workers.app import FAULTS, USERS
+from targets.workers.app import ACTIONS, FAULTS, USERS
 from targets.workers.lab import BACKOFF_BASE, RETRY_DELAY_SECONDS, WorkersLab
 
 MAX_ATTEMPTS = 3
@@ -116,7 +116,7 @@ class TasksMachine(RuleBasedStateMachine):
             self.jobs[job.job] = job
         self._judge(findings)
 
-    @rule(user=st.sampled_from(sorted(USERS)), kind=st.sampled_from(["plain", "approval"]), data=st.data())
+    @rule(user=st.sampled_from(sorted(USERS)), kind=st.sampled_from(list(ACTIONS)), data=st.data())
     def dispatch(self, user: str, kind: str, data: st.DataObject) -> None:
         data = self._data("dispatch", {"user": user, "kind": kind}, data)
         key = data.draw(idempotency_keys(), label="idempotency key")

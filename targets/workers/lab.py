@@ -60,12 +60,13 @@ class WorkersLab:
     """The app, its database and its workers, driven synchronously from a test or a state machine.
 
     A planted lab swaps one real part for a faulty one: ``worker_class`` (a ``TaskWorker`` subclass),
-    ``task_body`` (the ordinary task's function), ``action_handler`` (the durable action's handler) or
-    ``service_class`` (a ``DurableOperationService`` subclass). ``database`` names its scratch database (with
+    ``task_body`` (the ordinary task's function), ``action_handler`` (the ``postgres_atomic`` actions' handler),
+    ``external_handler`` (the external action's handler) or ``service_class`` (a ``DurableOperationService`` subclass). ``database`` names its scratch database (with
     the process id: one per process)."""
 
     def __init__(self, server: Any, *, worker_class: Any = None, task_body: Any = None,
-                 action_handler: Any = None, service_class: Any = None, database: str | None = None) -> None:
+                 action_handler: Any = None, service_class: Any = None, database: str | None = None,
+                 external_handler: Any = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.server = server
         # one database per process: xdist may run one module's tests on both workers, and each set-up drops and
@@ -74,6 +75,7 @@ class WorkersLab:
         self.worker_class = worker_class
         self.task_body = task_body or workers_app.record_effect
         self.action_handler = action_handler or workers_app.operation_effect
+        self.external_handler = external_handler or workers_app.external_effect
         self.service_class = service_class
         self.background: list[asyncio.Task[Any]] = []
         self.timings: list[float] = []
@@ -99,12 +101,13 @@ class WorkersLab:
             raise RuntimeError(f"Aksara's internal migrations failed: {result['errors']}")
         await self.db.execute(workers_app.EFFECTS_SQL)
         names = await self.db.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND "
-                                    "(tablename LIKE 'aksara_operation%' OR tablename IN ('aksara_tasks', 'workers_effects'))")
+                                    "(tablename LIKE 'aksara_operation%' OR tablename IN ('aksara_tasks', 'workers_effects', 'workers_provider'))")
         self.tables = sorted(r["tablename"] for r in names)
         workers_app.STATE["db"] = self.db
         self._previous_task = _TASK_REGISTRY.get(workers_app.TASK_NAME)
         self.task = workers_app.register_task(self.task_body)
-        self.service = workers_app.build_service(self.db, self.action_handler, self.service_class)
+        self.service = workers_app.build_service(self.db, self.action_handler, self.service_class,
+                                                 self.external_handler)
         self.app = workers_app.build_app(self.db, self.service, self.task)
         worker_class = self.worker_class or TaskWorker
         self.workers = [worker_class(self.db, durable_service=self.service, worker_id=f"worker-{i}",
@@ -203,6 +206,8 @@ class WorkersLab:
             if time.monotonic() > deadline:
                 result.hung = True
                 break
+        if any(p.done() and isinstance(p.exception(), workers_app.WorkerCrash) for p in polls):
+            await self._bury_heartbeats()
         for p in polls:
             if not p.done():
                 self.background.append(p)  # a stalled execution resumes when its gate opens
@@ -215,6 +220,20 @@ class WorkersLab:
             else:
                 result.errors.append(f"{type(error).__name__}: {error}")
         return result
+
+    @staticmethod
+    async def _bury_heartbeats() -> None:
+        """Stop the lease renewals of executions a crash ended: a killed worker's heartbeat dies with it.
+
+        (An external operation's execution runs beside a renewal task, ``DurableOperationWorker.
+        _renew_external_claim``; the crash, a ``BaseException``, leaves that task behind in this process.)"""
+        for task in asyncio.all_tasks():
+            coro = task.get_coro()
+            if getattr(coro, "__qualname__", "").endswith("_renew_external_claim") and not task.done():
+                execution = (getattr(coro, "cr_frame", None) and coro.cr_frame.f_locals.get("execution"))
+                if execution is None or execution.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
 
     def release(self, job: str) -> None:
         """Open the gate of ``job``'s stalled execution and let it run to its end."""

@@ -94,6 +94,13 @@ def test_exactly_once_for_operations_and_tasks():
     assert oracles.check_exactly_once(op, [], {"state": "cancelled"}) == []
     assert oracles.check_exactly_once(op, [effect, effect], {"state": "succeeded"})
     assert oracles.check_exactly_once(op, [effect], {"state": "failed"})
+    external = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1")
+    assert oracles.check_exactly_once(external, [effect], {"state": "succeeded"}) == []
+    assert oracles.check_exactly_once(external, [effect, effect], {"state": "succeeded"})
+    assert oracles.check_exactly_once(external, [effect], {"state": "failed"})  # no lost answer armed
+    lost = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1", allowance=1)
+    assert oracles.check_exactly_once(lost, [effect], {"state": "failed"}) == []
+    assert oracles.check_exactly_once(lost, [effect, effect], {"state": "failed"})
     done = {"status": "completed", "attempts": 2, "result": {"attempt": 2}}
     assert oracles.check_exactly_once(_task(allowance=1), [_effect(claim=1), _effect(claim=2)], done) == []
     assert oracles.check_exactly_once(_task(), [_effect(claim=1), _effect(claim=2)], done)  # no fault allows a repeat
@@ -232,11 +239,18 @@ def _conflicting_decisions(m: TasksMachine) -> None:
     m.decide("alice", "cancel", Script("op-1"))  # succeeded: 409
 
 
+def _external_lost_answer(m: TasksMachine) -> None:
+    m.dispatch("alice", "external", Script(None, {"tenant_id": "t2", "principal": "bob"}))
+    m.arm(Script("op-1", ("crash", 1)))
+    m.work(1, False)  # the provider accepts the send, the worker dies before it hears back
+    m.work(1, True)  # its lease expired: recovered, the next attempt sends again with the same key
+
+
 SCENARIOS = {
     "foreign_claims": _foreign_claims, "concurrent_claims": _concurrent_claims,
     "crash_after_effect": _crash_after_effect, "stale_owner_resumes": _stale_owner_resumes,
     "failure_then_retry": _failure_then_retry, "replayed_dispatch": _replayed_dispatch,
-    "conflicting_decisions": _conflicting_decisions,
+    "conflicting_decisions": _conflicting_decisions, "external_lost_answer": _external_lost_answer,
 }
 
 
@@ -257,6 +271,11 @@ PLANTED = {  # name -> (scenario, the lab's planted part, the property that must
     "no_backoff": ("failure_then_retry", {"worker_class": plants.NoBackoffWorker}, catalog.TASKS_RETRY_BACKOFF),
     "keyless_dispatch": ("replayed_dispatch", {"service_class": plants.KeylessService},
                          catalog.TASKS_DURABLE_CONFLICTS),
+    "external_key_per_attempt": ("external_lost_answer", {"external_handler": plants.per_attempt_effect_handler},
+                                 catalog.TASKS_EXACTLY_ONCE),
+    "external_sends_under_command_tenant": ("external_lost_answer",
+                                            {"external_handler": plants.command_tenant_external_handler},
+                                            catalog.TASKS_PROVENANCE),
 }
 
 

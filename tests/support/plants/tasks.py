@@ -9,7 +9,10 @@
 - :class:`UnfencedCompletionWorker`: a ``TaskWorker`` whose completion does not check its claim token (a
   stale owner overwrites the new owner's result);
 - :class:`NoBackoffWorker`: a ``TaskWorker`` that reschedules a failed task at once;
-- :class:`KeylessService`: a ``DurableOperationService`` that drops the idempotency key.
+- :class:`KeylessService`: a ``DurableOperationService`` that drops the idempotency key;
+- :func:`per_attempt_effect_handler`: the external action names its effect after the attempt's fence, so each
+  attempt gets a new downstream key (the guide: keep the effect name and ordinal stable across retries);
+- :func:`command_tenant_external_handler`: the external action sends under the command's ``tenant_id`` claim.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from aksara.context_state import tenant_id_var
 from aksara.durable import DurableOperationService
 from aksara.tasks import TASKS_TABLE, TaskRecord, TaskWorker, get_registered_task
 
-from targets.workers.app import _after_effect, _before_effect, record_effect
+from targets.workers.app import Provider, _after_effect, _before_effect, record_effect
 
 
 async def payload_tenant_task(job: str, principal: str | None = None, requested: Any = None) -> dict[str, Any]:
@@ -112,3 +115,26 @@ class KeylessService(DurableOperationService):
 
     async def admit(self, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
         return await super().admit(*args, idempotency_key=None, **kwargs)
+
+
+async def per_attempt_effect_handler(context: Any, command: dict[str, Any]) -> Any:
+    """Planted: the effect identity changes with each attempt, so a retry after a lost answer sends anew."""
+    job = str(command.get("job"))
+    await _before_effect(job)
+    request = {"job": job, "operation": str(context.operation_id),
+               "principal": context.claim.principal_reference.subject_id}
+    return await context.perform(f"effect-{context.claim.fence}", 1, request, Provider(int(context.claim.fence)))
+
+
+async def command_tenant_external_handler(context: Any, command: dict[str, Any]) -> Any:
+    """Planted: the external send runs under the command's ``tenant_id`` claim, not the operation's tenant."""
+    job = str(command.get("job"))
+    await _before_effect(job)
+    claimed = command.get("tenant_id")
+    token = tenant_id_var.set(claimed if isinstance(claimed, str) and claimed else tenant_id_var.get())
+    try:
+        request = {"job": job, "operation": str(context.operation_id),
+                   "principal": context.claim.principal_reference.subject_id}
+        return await context.perform("effect", 1, request, Provider(int(context.claim.fence)))
+    finally:
+        tenant_id_var.reset(token)
