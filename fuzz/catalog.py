@@ -482,7 +482,7 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     # cancellation is an action nobody authorized, so those properties stand under object-level authorization.
     _p(TASKS_PROVENANCE, "background_tasks", "cross_tenant_access",
        "A task or durable operation runs under the tenant and principal of the request that enqueued it, never "
-       "those its payload claims.",
+       "those its payload claims; an outbox exporter given a tenant's scope exports only that tenant's transitions.",
        f"{_TASKS}.check_provenance", "strategies.tasks.hostile_claims"),
     _p(TASKS_EXACTLY_ONCE, "background_tasks", "broken_object_level_authorization",
        "Several workers on one database run each effect once: a succeeded postgres_atomic or external_idempotent "
@@ -490,8 +490,9 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "claim and a repeat only after a crash or an expired lease, completed by its last claim.",
        f"{_TASKS}.check_exactly_once", _TASKS_MACHINE),
     _p(TASKS_NOTHING_LOST, "background_tasks", "broken_object_level_authorization",
-       "Killed, stalled and failing workers lose nothing: once drained, every task and operation is terminal with "
-       "the outcome its faults, cancellations and approvals allow.",
+       "Killed, stalled and failing workers and exporters lose nothing: once drained, every task and operation is "
+       "terminal with the outcome its faults, cancellations and approvals allow, and every outbox transition is "
+       "exported and was accepted by the sink.",
        f"{_TASKS}.check_nothing_lost", _TASKS_MACHINE),
     _p(TASKS_RETRY_BACKOFF, "background_tasks", "broken_object_level_authorization",
        "A failed task is retried after exactly its exponential backoff delay, never earlier.",

@@ -23,6 +23,11 @@ findings. Choices where Aksara's docs leave room, written down here:
 - Nothing lost: after the queue is drained no row is pending or running; a task completes unless planned
   failures used its whole attempt budget; an operation succeeds unless it was cancelled, rejected or failed
   by planned failures, or still waits for an approval no one gave.
+- Outbox export (how-to/export-durable-transitions.md): ``DurableOutboxExporter`` exports each committed
+  transition record of the tenant scope it is given, and only those ("``None`` selects the non-tenant scope, not
+  all tenants"), at least once: once drained every record is marked exported and the sink accepted it; a second
+  delivery of one transition needs an exporter that died after the sink accepted and before its acknowledgement
+  (one per such crash); a refused delivery is retried, never lost.
 - Retry: a failed task is rescheduled ``delay * base ** (attempt - 1)`` seconds later (capped), and no
   worker runs it again before then.
 - Durable conflicts: the documented answers of dispatch with an idempotency key, cancellation and approval.
@@ -307,4 +312,56 @@ def check_workers_healthy(errors: Iterable[str], hung: bool) -> list[Finding]:
     if hung:
         findings.append(Finding(catalog.TASKS_NOTHING_LOST, "a worker poll neither finished nor stalled in time",
                                 facts={"problem": "worker_hung"}))
+    return findings
+
+
+def transition_key(payload: Mapping[str, Any]) -> tuple[str, Any]:
+    """The identity of an exported transition: its operation and state version."""
+    return str(payload.get("operation_id")), payload.get("state_version")
+
+
+def check_export_scope(jobs: Mapping[str, JobFacts], deliveries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Finding]:
+    """An exporter given a tenant's scope delivers only transitions of that tenant's operations."""
+    by_operation = {j.operation: j for j in jobs.values() if j.operation}
+    findings: list[Finding] = []
+    for scope, payload in deliveries:
+        judged(catalog.TASKS_PROVENANCE)
+        job = by_operation.get(str(payload.get("operation_id")))
+        if job is None or job.tenant != scope:
+            findings.append(Finding(
+                catalog.TASKS_PROVENANCE, f"the exporter of scope {scope!r} delivered a transition of "
+                f"{'an unknown operation' if job is None else f'{job.job} (tenant {job.tenant!r})'}",
+                observed=dict(payload), expected=f"transitions of tenant {scope!r} only",
+                facts={"job_kind": "outbox", "problem": "export_scope"}))
+    return findings
+
+
+def check_outbox_drained(jobs: Mapping[str, JobFacts], rows: Sequence[Mapping[str, Any]],
+                         deliveries: Sequence[tuple[str, Mapping[str, Any]]], crashes: int) -> list[Finding]:
+    """Once drained, every transition record is exported and was delivered; a repeat needs an exporter crash."""
+    ours = {j.operation for j in jobs.values() if j.operation}
+    delivered: dict[tuple[str, Any], int] = {}
+    for _scope, payload in deliveries:
+        key = transition_key(payload)
+        delivered[key] = delivered.get(key, 0) + 1
+    findings: list[Finding] = []
+    for row in rows:
+        if str(row["operation_id"]) not in ours:
+            continue
+        judged(catalog.TASKS_NOTHING_LOST)
+        key = transition_key(row["payload"])
+        if row["exported_at"] is None:
+            findings.append(Finding(catalog.TASKS_NOTHING_LOST, f"transition {key} was never marked exported "
+                                    f"({row['export_attempts']} attempt(s))", observed=str(row["exported_at"]),
+                                    expected="exported", facts={"job_kind": "outbox", "problem": "not_exported"}))
+        elif not delivered.get(key):
+            findings.append(Finding(catalog.TASKS_NOTHING_LOST, f"transition {key} is marked exported but the sink "
+                                    "never accepted it", observed=0, expected=">= 1 delivery",
+                                    facts={"job_kind": "outbox", "problem": "exported_undelivered"}))
+    judged(catalog.TASKS_EXACTLY_ONCE)
+    repeats = sum(n - 1 for n in delivered.values() if n > 1)
+    if repeats > crashes:
+        findings.append(Finding(catalog.TASKS_EXACTLY_ONCE, f"the sink got {repeats} repeated transition(s) with "
+                                f"{crashes} exporter crash(es)", observed=repeats, expected=f"<= {crashes}",
+                                facts={"job_kind": "outbox", "problem": "export_repeated"}))
     return findings

@@ -65,6 +65,8 @@ class Faults:
     crash: set[str] = field(default_factory=set)  # jobs whose next execution dies after its effect
     stall: dict[str, asyncio.Event] = field(default_factory=dict)  # job -> gate its next execution waits on
     waiting: dict[str, list[asyncio.Event]] = field(default_factory=dict)  # job -> gates executions wait on now
+    sink_fail: int = 0  # outbox sink calls left that refuse the event (an ordinary exception: a retry is due)
+    sink_crash: int = 0  # outbox sink calls left that accept the event, then the exporter process dies
 
     @property
     def stalled(self) -> int:
@@ -84,6 +86,7 @@ class Faults:
         self.crash.clear()
         self.stall.clear()
         self.waiting.clear()
+        self.sink_fail = self.sink_crash = 0
 
 
 class TransientFailure(RuntimeError):
@@ -186,6 +189,28 @@ async def external_effect(context: Any, command: dict[str, Any]) -> Any:
     request = {"job": job, "operation": str(context.operation_id),
                "principal": context.claim.principal_reference.subject_id}
     return await context.perform("effect", 1, request, Provider(int(context.claim.fence)))
+
+
+class SinkUnavailable(RuntimeError):
+    """A planned refusal of the outbox sink (the application's delivery failed): the exporter retries later."""
+
+
+def outbox_sink(scope: str, deliveries: list[tuple[str, dict[str, Any]]]) -> Any:
+    """The application's sink for ``DurableOutboxExporter``, bound to the tenant scope it exports (the export guide:
+    the payload carries no tenant, the sink adapter adds trusted routing context). An accepted event is appended to
+    ``deliveries`` as (scope, payload); :data:`FAULTS` makes a call refuse the event, or accept it and then kill the
+    exporter before its acknowledgement (a ``BaseException``: nothing after it runs)."""
+
+    async def sink(payload: Any) -> None:
+        if FAULTS.sink_fail:
+            FAULTS.sink_fail -= 1
+            raise SinkUnavailable("planned sink failure")
+        deliveries.append((scope, dict(payload)))
+        if FAULTS.sink_crash:
+            FAULTS.sink_crash -= 1
+            raise WorkerCrash("the exporter died after the sink accepted the event")
+
+    return sink
 
 
 def principal_for(user: str) -> Any:
