@@ -482,15 +482,17 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     # cancellation is an action nobody authorized, so those properties stand under object-level authorization.
     _p(TASKS_PROVENANCE, "background_tasks", "cross_tenant_access",
        "A task or durable operation runs under the tenant and principal of the request that enqueued it, never "
-       "those its payload claims.",
+       "those its payload claims; an outbox exporter given a tenant's scope exports only that tenant's transitions.",
        f"{_TASKS}.check_provenance", "strategies.tasks.hostile_claims"),
     _p(TASKS_EXACTLY_ONCE, "background_tasks", "broken_object_level_authorization",
-       "Several workers on one database run each effect once: a succeeded postgres_atomic operation has exactly one "
-       "effect, a task one per claim and a repeat only after a crash or an expired lease, completed by its last claim.",
+       "Several workers on one database run each effect once: a succeeded postgres_atomic or external_idempotent "
+       "operation has exactly one effect (an external send retried after a lost answer included), a task one per "
+       "claim and a repeat only after a crash or an expired lease, completed by its last claim.",
        f"{_TASKS}.check_exactly_once", _TASKS_MACHINE),
     _p(TASKS_NOTHING_LOST, "background_tasks", "broken_object_level_authorization",
-       "Killed, stalled and failing workers lose nothing: once drained, every task and operation is terminal with "
-       "the outcome its faults, cancellations and approvals allow.",
+       "Killed, stalled and failing workers and exporters lose nothing: once drained, every task and operation is "
+       "terminal with the outcome its faults, cancellations and approvals allow, and every outbox transition is "
+       "exported and was accepted by the sink.",
        f"{_TASKS}.check_nothing_lost", _TASKS_MACHINE),
     _p(TASKS_RETRY_BACKOFF, "background_tasks", "broken_object_level_authorization",
        "A failed task is retried after exactly its exponential backoff delay, never earlier.",
@@ -501,7 +503,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_TASKS}.check_decision", _TASKS_MACHINE),
     _p(STUDIO_CONSOLE_REQUIRES_STAFF, "studio_admin", "studio_admin_exposure",
        "Every admin route admits only staff, every Studio route only a staff session or Studio's own token; "
-       "every other caller (API tokens included on Studio) is refused before anything else.",
+       "every other caller (API tokens included on Studio) is refused before anything else, whatever value a path "
+       "parameter carries.",
        f"{_STUDIO}.check_console_access", f"{_STUDIO_PROPS}.console_routes"),
     _p(STUDIO_CROSS_ORIGIN_REFUSED, "studio_admin", "studio_admin_exposure",
        "A state-changing console request from a browser session with a foreign Origin or Referer, or without "
@@ -516,7 +519,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_STUDIO}.check_session_api_boundary", f"{_STUDIO_PROPS}.session_api_sweep",
        applies="a target with console session principals, on an API route that refuses anonymous callers"),
     _p(STUDIO_NO_SECRET, "studio_admin", "secret_leakage",
-       "No console response, to any caller, contains a configured secret or a secret-bearing setting's value.",
+       "No console response, to any caller, contains a configured secret or a secret-bearing setting's value, "
+       "and no Studio response a stored value of an ai_sensitive field.",
        f"{_STUDIO}.check_no_secret", f"{_STUDIO_PROPS}.console_routes"),
 
     _p(MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED, "rest_api", "malformed_payloads",

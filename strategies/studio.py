@@ -7,12 +7,18 @@ Hostile classes reached:
   trim C0 controls and spaces), ``scheme:host`` without slashes, userinfo tricks
   (``https://testserver@evil``), percent-encoded slashes, dot segments, and script URLs;
 - foreign Origin and Referer values: another site, a look-alike suffix or prefix of the
-  server's own origin, another scheme or port, ``null`` (sandboxed frames, redirects).
+  server's own origin, another scheme or port, ``null`` (sandboxed frames, redirects);
+- hostile values of a console route's path parameters (a model name, a request or session id): the
+  values the console itself lists respelled (case, padding, NUL, suffixes, dunder and dotted names),
+  identifiers of every hostile class (``strategies.identifiers``) and every hostile scalar class
+  (``strategies.query.path_ids``: SQL, wildcards, NUL, lone surrogates, numeric edges, huge strings).
 
 No I/O: the properties in ``fuzz/properties/studio.py`` send them.
 """
 
 from __future__ import annotations
+
+from typing import Sequence
 
 from hypothesis import strategies as st
 
@@ -73,3 +79,48 @@ def redirect_targets() -> st.SearchStrategy[str]:
 def hostile_origins() -> st.SearchStrategy[str]:
     """A foreign Origin value."""
     return st.sampled_from(HOSTILE_ORIGINS)
+
+
+#: Hostile path-parameter values, one per class: each is one sweep combination's value.
+HOSTILE_SEGMENTS: tuple[str, ...] = (
+    "' OR '1'='1",
+    "..",
+    "__class__",
+    "__init__.__globals__",
+    "all\x00",
+    "x" * 5000,
+    "%00",
+    "Model\u0130",
+    "\U0001f600",
+    "-1",
+    "1e309",
+    "<script>alert(1)</script>",
+    "${7*7}{{7*7}}",
+    " ",
+    "\ud800",
+)
+
+
+def _fits(value: str) -> bool:
+    return "/" not in value and "?" not in value and "#" not in value and 0 < len(value) <= 20_000
+
+
+def respellings(known: str) -> st.SearchStrategy[str]:
+    """A value the console lists, as it is and respelled: case, padding, NUL, suffix and prefix, dunder and dotted
+    forms."""
+    return st.sampled_from([known, known.lower(), known.upper(), known.swapcase(), f" {known}", f"{known} ", f"{known}\x00",
+                            f"{known}\x00x", f"{known}s", f"{known}.__class__", f"__{known}__", f"{known}'",
+                            f"{known};", f"{known}%", f"{known}\u0301", known * 50])
+
+
+def path_segments(known: Sequence[str] = ()) -> st.SearchStrategy[str]:
+    """A hostile value for one path parameter of a console route: a listed value respelled, a hostile identifier,
+    a hostile scalar (SQL, NUL, surrogates, numeric edges, huge strings) or one of :data:`HOSTILE_SEGMENTS`."""
+    from strategies.identifiers import hostile_identifiers
+    from strategies.query import path_ids
+
+    listed = [k for k in known if k]
+    options = [st.sampled_from(HOSTILE_SEGMENTS), hostile_identifiers(), path_ids([])]
+    if listed:
+        options.insert(0, st.sampled_from(listed).flatmap(respellings))
+    return st.one_of(*options).filter(_fits)

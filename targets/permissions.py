@@ -30,6 +30,9 @@ class PermissionSpec:
     allow: tuple[str, ...] = ()  # OperationPermission(allow=[...])
     parts: tuple["PermissionSpec", ...] = ()  # AND / OR
     qualname: str = ""  # module.qualname, to tell two application classes of one name apart
+    #: the class overrides ``has_object_permission``: on a detail ``@action`` Aksara (0.7.2) then loads the row by
+    #: its pk and decides on it before the handler runs (api/actions.md)
+    object_level: bool = False
 
     def messages(self) -> set[str]:
         """Every denial message this permission (or one of its parts) can answer with."""
@@ -52,7 +55,18 @@ def describe_one(permission: Any) -> PermissionSpec:
     message = getattr(instance if instance is not None else cls, "message", "")
     return PermissionSpec(name=cls.__name__, builtin=module == BUILTIN_MODULE, ai_allow=bool(ai_allow),
                           message=str(message or ""), allow=allow, parts=parts,
-                          qualname=f"{module}.{getattr(cls, '__qualname__', cls.__name__)}")
+                          qualname=f"{module}.{getattr(cls, '__qualname__', cls.__name__)}",
+                          object_level=_overrides_object_permission(cls))
+
+
+def _overrides_object_permission(cls: type) -> bool:
+    """Whether ``cls`` has its own ``has_object_permission`` (the test Aksara's action wrapper makes)."""
+    try:
+        from aksara.permissions import BasePermission
+    except ImportError:
+        return False
+    base = getattr(BasePermission, "has_object_permission", None)
+    return base is not None and getattr(cls, "has_object_permission", base) is not base
 
 
 def describe(permissions: Iterable[Any] | None) -> tuple[PermissionSpec, ...]:

@@ -97,9 +97,13 @@ def check_route_requires_auth(exchange: Exchange, kind: str, principal: str = "a
 
 
 def check_cross_tenant_denied(exchange: Exchange, nonexistent: Exchange, changed: Sequence[str],
-                              operation: str) -> list[Finding]:
-    """Another tenant's row: denied like a missing row, and nothing changes."""
+                              operation: str, lookup: str | None = None) -> list[Finding]:
+    """Another tenant's row: denied like a missing row, and nothing changes.
+
+    ``lookup`` (a fact: how the route finds the row) tells causes apart: Aksara's own lookups by pk rely on
+    RLS alone (the tenancy guide), an action handler's lookup is the application's."""
     judged(catalog.AUTHZ_CROSS_TENANT_DENIED)
+    more = {"lookup": lookup} if lookup else {}
     findings = []
     denied = exchange.status in (403, 404) or is_login_redirect(exchange)
     if not denied:
@@ -107,19 +111,19 @@ def check_cross_tenant_denied(exchange: Exchange, nonexistent: Exchange, changed
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED, f"{operation} of another tenant's row answered {exchange.status}",
             observed=exchange.status, expected="403 or 404", exchanges=(exchange,),
-            facts=exchange_facts(exchange, problem="allowed" if allowed else "status", operation=operation)))
+            facts=exchange_facts(exchange, problem="allowed" if allowed else "status", operation=operation, **more)))
     elif nonexistent.status != exchange.status:
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED,
             f"{operation} of another tenant's row answered {exchange.status}, a missing id {nonexistent.status}: "
             "the difference reveals that the row exists",
             observed=exchange.status, expected=nonexistent.status, exchanges=(nonexistent, exchange),
-            facts=exchange_facts(exchange, problem="existence_revealed", operation=operation)))
+            facts=exchange_facts(exchange, problem="existence_revealed", operation=operation, **more)))
     if changed:
         findings.append(Finding(
             catalog.AUTHZ_CROSS_TENANT_DENIED, f"denied {operation} still changed {', '.join(changed)}",
             observed=list(changed), expected=[], exchanges=(exchange,),
-            facts=exchange_facts(exchange, problem="changed_db", operation=operation)))
+            facts=exchange_facts(exchange, problem="changed_db", operation=operation, **more)))
     return findings
 
 

@@ -24,7 +24,11 @@ exposure", and Aksara's docs: admin/admin-site.md "Access Control", admin/admin-
   protection, the application's explicit choice: a session must not leak into the API by default).
 - ``studio.no_secret``: no console response, to any caller, contains a configured secret (secret
   key, database password or DSN, agent-token and approval secrets, Studio tokens, session tokens)
-  or a settings dump (a secret-bearing setting's name with a value that is not redacted).
+  or a settings dump (a secret-bearing setting's name with a value that is not redacted); and no
+  Studio response contains a stored value of an ``ai_sensitive`` field. Studio is the AI developer
+  console: its answers are "descriptive metadata, not per-record authorization" (studio/api.md) and its
+  context, prompt and agent exports are made to be handed to AI agents, from which ``ai_sensitive``
+  hides a field; the admin, a staff console over the rows themselves, may show them.
 """
 
 from __future__ import annotations
@@ -211,13 +215,27 @@ def _setting_dumps(body: Any, path: str = "") -> Iterable[tuple[str, str]]:
             yield from _setting_dumps(item, f"{path}[{i}]")
 
 
-def check_no_secret(exchange: Exchange, secrets: Sequence[str], kind: str) -> list[Finding]:
-    """No console response contains a configured secret or a secret-bearing setting with its value."""
+def check_no_secret(exchange: Exchange, secrets: Sequence[str], kind: str,
+                    sensitive: Sequence[str] = ()) -> list[Finding]:
+    """No console response contains a configured secret or a secret-bearing setting with its value, and no Studio
+    response a stored value of an ``ai_sensitive`` field (``sensitive``: those values)."""
     judged(catalog.STUDIO_NO_SECRET)
     text = exchange.response_text + "\n" + "\n".join(f"{k}: {v}" for k, v in exchange.response_headers
                                                      if k.lower() != "set-cookie")
     sent = {v for k, v in exchange.headers}
+    sent_text = " ".join(sent) + " " + exchange.path + " " + (exchange.body or b"").decode("utf-8", "replace")
     findings = []
+    if kind == "studio":
+        for value in sensitive:
+            spellings = {value, json.dumps(value)[1:-1]}
+            if any(v in text for v in spellings) and value not in sent_text:
+                findings.append(Finding(
+                    catalog.STUDIO_NO_SECRET, f"{exchange.method} {exchange.route} ({kind}) response contains a "
+                                              "stored value of an ai_sensitive field",
+                    observed=f"value of length {len(value)} at offset {min(text.find(v) for v in spellings if v in text)}",
+                    expected="no ai_sensitive value in any Studio response", exchanges=(exchange,),
+                    facts=_facts(exchange, leak="ai_sensitive", route_kind=kind)))
+                break  # one finding per response: the cause is the route, not each row
     for secret in secrets:
         if secret in text and not any(secret in value for value in sent):
             findings.append(Finding(

@@ -9,7 +9,13 @@ findings. Choices where Aksara's docs leave room, written down here:
   background-tasks guide, "Identity boundary": the app carries the principal); for a durable operation the
   principal is the one Aksara's resolver rebuilt from the admitting principal's reference.
 - Exactly once: a ``postgres_atomic`` operation's effect commits with its success, so a succeeded operation
-  has exactly one effect and any other state none, whatever crashed or retried. Ordinary tasks are documented
+  has exactly one effect and any other state none, whatever crashed or retried. An ``external_idempotent``
+  operation's effect is a send to a provider that honours the downstream key (how-to/handle-external-effects.md:
+  "a later Attempt uses the same downstream key. The provider must return the same logical result without
+  delivering a second message"), so it too has exactly one effect once succeeded, however many sends retries
+  made; no PostgreSQL transaction spans the provider ("Aksara does not claim exactly-once external effects"
+  without one), so an operation that did not succeed may keep the effect of a send whose answer was lost (a
+  crash armed after the send), never more than one. Ordinary tasks are documented
   at-least-once: an execution that crashed after its effect, or stalled past its lease, may be repeated by
   the new owner. So a completed task has at least one effect and at most one more per such fault armed for
   it; one claim runs one execution (no two effects of one job share a claim number); and the completion
@@ -17,6 +23,11 @@ findings. Choices where Aksara's docs leave room, written down here:
 - Nothing lost: after the queue is drained no row is pending or running; a task completes unless planned
   failures used its whole attempt budget; an operation succeeds unless it was cancelled, rejected or failed
   by planned failures, or still waits for an approval no one gave.
+- Outbox export (how-to/export-durable-transitions.md): ``DurableOutboxExporter`` exports each committed
+  transition record of the tenant scope it is given, and only those ("``None`` selects the non-tenant scope, not
+  all tenants"), at least once: once drained every record is marked exported and the sink accepted it; a second
+  delivery of one transition needs an exporter that died after the sink accepted and before its acknowledgement
+  (one per such crash); a refused delivery is retried, never lost.
 - Retry: a failed task is rescheduled ``delay * base ** (attempt - 1)`` seconds later (capped), and no
   worker runs it again before then.
 - Durable conflicts: the documented answers of dispatch with an idempotency key, cancellation and approval.
@@ -40,7 +51,7 @@ class JobFacts:
     """What the model knows of one job: who asked, what it is, which faults and decisions touched it."""
 
     job: str
-    kind: str  # "task", or the operation kind ("plain", "approval")
+    kind: str  # "task", or the operation kind ("plain", "approval", "external")
     user: str
     tenant: str
     allowance: int = 0  # crash and stall faults armed: each may repeat one effect of an ordinary task
@@ -53,6 +64,11 @@ class JobFacts:
     @property
     def is_task(self) -> bool:
         return self.kind == "task"
+
+    @property
+    def is_external(self) -> bool:
+        """An operation whose effect leaves PostgreSQL (an ``external_*`` effect class)."""
+        return self.kind == "external"
 
     @property
     def key(self) -> str:
@@ -128,6 +144,8 @@ def check_exactly_once(job: JobFacts, effects: Sequence[Mapping[str, Any]], row:
     findings: list[Finding] = []
     if not job.is_task:
         want = 1 if row["state"] == "succeeded" else 0
+        if job.is_external and row["state"] != "succeeded" and job.allowance and len(mine) == 1:
+            want = 1  # a send whose answer was lost: the provider has it, the operation never learnt
         if len(mine) != want:
             findings.append(Finding(
                 catalog.TASKS_EXACTLY_ONCE, f"operation {job.job} is {row['state']} with {len(mine)} effects",
@@ -294,4 +312,56 @@ def check_workers_healthy(errors: Iterable[str], hung: bool) -> list[Finding]:
     if hung:
         findings.append(Finding(catalog.TASKS_NOTHING_LOST, "a worker poll neither finished nor stalled in time",
                                 facts={"problem": "worker_hung"}))
+    return findings
+
+
+def transition_key(payload: Mapping[str, Any]) -> tuple[str, Any]:
+    """The identity of an exported transition: its operation and state version."""
+    return str(payload.get("operation_id")), payload.get("state_version")
+
+
+def check_export_scope(jobs: Mapping[str, JobFacts], deliveries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Finding]:
+    """An exporter given a tenant's scope delivers only transitions of that tenant's operations."""
+    by_operation = {j.operation: j for j in jobs.values() if j.operation}
+    findings: list[Finding] = []
+    for scope, payload in deliveries:
+        judged(catalog.TASKS_PROVENANCE)
+        job = by_operation.get(str(payload.get("operation_id")))
+        if job is None or job.tenant != scope:
+            findings.append(Finding(
+                catalog.TASKS_PROVENANCE, f"the exporter of scope {scope!r} delivered a transition of "
+                f"{'an unknown operation' if job is None else f'{job.job} (tenant {job.tenant!r})'}",
+                observed=dict(payload), expected=f"transitions of tenant {scope!r} only",
+                facts={"job_kind": "outbox", "problem": "export_scope"}))
+    return findings
+
+
+def check_outbox_drained(jobs: Mapping[str, JobFacts], rows: Sequence[Mapping[str, Any]],
+                         deliveries: Sequence[tuple[str, Mapping[str, Any]]], crashes: int) -> list[Finding]:
+    """Once drained, every transition record is exported and was delivered; a repeat needs an exporter crash."""
+    ours = {j.operation for j in jobs.values() if j.operation}
+    delivered: dict[tuple[str, Any], int] = {}
+    for _scope, payload in deliveries:
+        key = transition_key(payload)
+        delivered[key] = delivered.get(key, 0) + 1
+    findings: list[Finding] = []
+    for row in rows:
+        if str(row["operation_id"]) not in ours:
+            continue
+        judged(catalog.TASKS_NOTHING_LOST)
+        key = transition_key(row["payload"])
+        if row["exported_at"] is None:
+            findings.append(Finding(catalog.TASKS_NOTHING_LOST, f"transition {key} was never marked exported "
+                                    f"({row['export_attempts']} attempt(s))", observed=str(row["exported_at"]),
+                                    expected="exported", facts={"job_kind": "outbox", "problem": "not_exported"}))
+        elif not delivered.get(key):
+            findings.append(Finding(catalog.TASKS_NOTHING_LOST, f"transition {key} is marked exported but the sink "
+                                    "never accepted it", observed=0, expected=">= 1 delivery",
+                                    facts={"job_kind": "outbox", "problem": "exported_undelivered"}))
+    judged(catalog.TASKS_EXACTLY_ONCE)
+    repeats = sum(n - 1 for n in delivered.values() if n > 1)
+    if repeats > crashes:
+        findings.append(Finding(catalog.TASKS_EXACTLY_ONCE, f"the sink got {repeats} repeated transition(s) with "
+                                f"{crashes} exporter crash(es)", observed=repeats, expected=f"<= {crashes}",
+                                facts={"job_kind": "outbox", "problem": "export_repeated"}))
     return findings

@@ -185,13 +185,27 @@ def replay_as_others(live: LiveTarget, exchange: Exchange, resource: ResourceSpe
     return findings
 
 
+def lookup_of(resource: ResourceSpec, operation: str) -> str:
+    """How the route finds the row: ``generated`` (Aksara's retrieve/update/delete look it up by pk),
+    ``action_object_check`` (a detail ``@action`` one of whose permissions overrides ``has_object_permission``:
+    Aksara loads the row by pk and decides on it before the handler, api/actions.md) or ``action`` (the
+    handler's own lookup)."""
+    if operation in ("read", "update", "delete"):
+        return "generated"
+    action = next((a for a in resource.actions if a.name == operation and a.detail), None)
+    if action is not None and any(getattr(p, "object_level", False) for p in action.permissions):
+        return "action_object_check"
+    return "action"
+
+
 def cross_tenant(live: LiveTarget, principal: str, resource: ResourceSpec, operation: str, row_id: str) -> list[Finding]:
     """``operation`` on another tenant's row: denied exactly like a missing row, nothing changes."""
     missing = act(live, principal, resource, operation, MISSING_ID)
     before = live.fingerprint()
     exchange = act(live, principal, resource, operation, row_id)
     changed = live.changed_since(before)
-    return authz.check_cross_tenant_denied(exchange, missing, changed, operation)
+    return authz.check_cross_tenant_denied(exchange, missing, changed, operation,
+                                           lookup=lookup_of(resource, operation))
 
 
 LIST_HINTS = ("none", "header", "query", "ordering", "search", "cursor")

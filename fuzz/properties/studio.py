@@ -13,6 +13,7 @@ in a temporary directory (:func:`scratch_cwd`).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import secrets as _secrets
 import tempfile
@@ -20,7 +21,7 @@ from html import unescape
 from html.parser import HTMLParser
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fuzz import catalog
 from fuzz.findings import Finding, with_replay
@@ -169,7 +170,79 @@ def _discover(live: LiveTarget, routes: Sequence[RouteInfo]) -> tuple[dict[str, 
                              for k, v in m.groupdict().items() if k != "path"):
                 found[route.path] = m.groupdict()
                 break
+        else:
+            values = _from_json(live, staff, routes, route)
+            if values:
+                found[route.path] = values
     return found, query_links
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.strip("/").split("/") if s]
+
+
+def parameter_keys(param: str) -> tuple[str, ...]:
+    """The JSON keys a console's own answers name a path parameter's values with: the parameter itself, then
+    each of its words, last first (``model_name`` -> model_name, name, model; ``session_id`` -> session_id, id,
+    session)."""
+    words = [w for w in param.lower().split("_") if w]
+    return tuple(dict.fromkeys([param.lower(), *reversed(words)]))
+
+
+def _first_value(body: Any, keys: Sequence[str]) -> str | None:
+    """The shallowest string (or integer) under one of ``keys`` (earlier keys first at each depth) that fits in
+    one path segment."""
+    level = [body]
+    for _ in range(6):
+        nested: list[Any] = []
+        for key in keys:
+            for node in level:
+                if isinstance(node, dict):
+                    value = node.get(key)
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        value = str(value)
+                    if isinstance(value, str) and value and not any(c in value for c in "/?#"):
+                        return value
+        for node in level:
+            nested += list(node.values()) if isinstance(node, dict) else node[:50] if isinstance(node, list) else []
+        level = nested
+        if not level:
+            break
+    return None
+
+
+def _from_json(live: LiveTarget, staff: Sequence[PrincipalSpec], routes: Sequence[RouteInfo],
+               route: RouteInfo) -> dict[str, str]:
+    """Values for ``route``'s path parameters read from the JSON an admitted caller gets from the parameterless GET
+    routes that share the most leading segments with it (a console lists what its detail routes take: Studio's
+    ``/studio/models/inspect/all`` the model names ``/studio/models/inspect/{model_name}`` inspects)."""
+    fixed = [s for s in _segments(route.path) if not s.startswith("{")]
+
+    def shared(other: RouteInfo) -> int:
+        n = 0
+        for a, b in zip(_segments(other.path), fixed):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    candidates = sorted((r for r in routes if r.method == "GET" and not r.params and r.kind != "login"
+                         and shared(r) >= 2), key=lambda r: (-shared(r), r.path))
+    params = [p for p in route.params if not re.search(r"{" + p + r":path}", route.path)]
+    for sibling in candidates[:3]:
+        for spec in staff:
+            exchange = live.request(spec.name, "GET", sibling.path, route=sibling.path)
+            if exchange.status != 200 or "json" not in _content_type(exchange):
+                continue
+            try:
+                body = json.loads(exchange.response_text)
+            except ValueError:
+                continue
+            values = {p: _first_value(body, parameter_keys(p)) for p in params}
+            if params and all(values.values()):
+                return {p: str(v) for p, v in values.items()}
+            break
+    return {}
 
 
 def _content_type(exchange: Exchange) -> str:
@@ -189,6 +262,28 @@ def console_secrets(live: LiveTarget) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*OracleContext(live.info).secrets, *(d for d in dsns if isinstance(d, str) and d)]))
 
 
+_SENSITIVE: dict[tuple[int, str], tuple[str, ...]] = {}
+MIN_SENSITIVE_CHARS = 8  # shorter stored values (a digit, a word) turn up in any answer by chance
+
+
+def sensitive_values(live: LiveTarget) -> tuple[str, ...]:
+    """The distinct stored values of every ``ai_sensitive`` field of the target's resources (read once per started
+    target, from its seed), as text, those of at least :data:`MIN_SENSITIVE_CHARS` characters."""
+    key = (id(live), live.db.name)
+    if key not in _SENSITIVE:
+        values: list[str] = []
+        for resource in live.info.resources:
+            for spec in resource.fields:
+                if not spec.ai_sensitive:
+                    continue
+                rows = live.run(live.db.conn.fetch(
+                    f'SELECT DISTINCT "{spec.column}"::text AS v FROM "{resource.table}" '
+                    f'WHERE "{spec.column}" IS NOT NULL LIMIT 500'))
+                values += [r["v"] for r in rows if r["v"] and len(r["v"].strip()) >= MIN_SENSITIVE_CHARS]
+        _SENSITIVE[key] = tuple(dict.fromkeys(values))
+    return _SENSITIVE[key]
+
+
 def console_call(live: LiveTarget, principal: str, method: str, route: str, path: str, *, console: str,
                  console_principal: bool, kind: str, query: Sequence[Sequence[str]] = ()) -> list[Finding]:
     """One caller on one console route (with the query of a link the console renders, if any): refused unless
@@ -206,7 +301,8 @@ def console_call(live: LiveTarget, principal: str, method: str, route: str, path
         findings += oracles.check_console_access(exchange, console, spec.kind, let_in)
     if let_in or kind == "login":  # a refused caller's 5xx is already console_requires_staff's "error"
         findings += check_no_server_error(exchange, OracleContext(live.info))
-    findings += oracles.check_no_secret(exchange, console_secrets(live), console)
+    findings += oracles.check_no_secret(exchange, console_secrets(live), console,
+                                        sensitive_values(live) if console == "studio" else ())
     return with_replay(findings, "studio", "console_call", principal=principal, method=method, route=route,
                        path=path, console=console, console_principal=console_principal, kind=kind,
                        query=[list(pair) for pair in query])
@@ -236,6 +332,57 @@ def access_sweep(live: LiveTarget) -> list[Finding]:
     size = (len(routes) + len(pages)) * len(callers(live))
     count_sweep(catalog.STUDIO_CONSOLE_REQUIRES_STAFF, size, size)
     return findings
+
+
+# -- hostile path parameters (studio.console_requires_staff, studio.no_secret, http.no_server_error) ------------
+
+def _segment(text: str) -> str:
+    """A path segment as a browser sends it: percent-encoded UTF-8 (lone surrogates kept, as fuzz/properties/http.py
+    sends them); a segment of dots only is sent as %2E, so that the client does not resolve it as a dot segment
+    before the server sees it."""
+    if text and set(text) == {"."}:
+        return "%2E" * len(text)
+    return quote(text.encode("utf-8", "surrogatepass"), safe="")
+
+
+def known_values(live: LiveTarget, route: RouteInfo, param: str, ids: dict[str, dict[str, str]]) -> tuple[str, ...]:
+    """The values a console route's path parameter plausibly takes: the one the console itself renders or answers
+    (:func:`discover_ids`), then the names of the target's models (a console names the app's models: Studio's
+    model inspector, the admin's model pages), the base of valid and respelled hostile values."""
+    listed = ids.get(route.path, {}).get(param, "")
+    return tuple(v for v in dict.fromkeys([listed, *(r.name for r in live.info.resources)]) if v)
+
+
+def parameter_combinations(live: LiveTarget) -> list[tuple[str, str, str, tuple[str, ...], tuple[tuple[str, ...], ...]]]:
+    """(principal, method, route, parameters, known values per parameter): every console route with a path parameter
+    (a ``{name:path}`` file path aside), as every caller."""
+    routes = console_routes(live)
+    ids = discover_ids(live, routes)
+    combos = []
+    for route in routes:
+        params = tuple(p for p in route.params if "{" + p + ":path}" not in route.path)
+        if not params or route.kind == "login":
+            continue
+        known = tuple(known_values(live, route, p, ids) for p in params)
+        combos += [(spec.name, route.method, route.path, params, known) for spec in callers(live)]
+    return combos
+
+
+def admits(live: LiveTarget, principal: str, method: str, route: str) -> bool:
+    """Whether the docs admit ``principal`` to the console of ``method route``."""
+    info = next(r for r in console_routes(live) if r.path == route and r.method == method)
+    console_names = {s.name for s in live.info.console_principals}
+    return admitted(live.info.principal(principal), kind_of(info, live), principal in console_names)
+
+
+def parameter_case(live: LiveTarget, principal: str, method: str, route: str, values: dict[str, str]) -> list[Finding]:
+    """One caller on one console route with hostile path-parameter ``values``: refused unless admitted, no server
+    error for an admitted caller, no secret or ai_sensitive value in the answer."""
+    info = next(r for r in console_routes(live) if r.path == route and r.method == method)
+    console_names = {s.name for s in live.info.console_principals}
+    path = re.sub(r"{(\w+)(?::\w+)?}", lambda m: _segment(values.get(m.group(1), FALLBACK)), route)
+    return console_call(live, principal, method, route, path, console=kind_of(info, live),
+                        console_principal=principal in console_names, kind=info.kind)
 
 
 # -- studio.cross_origin_refused ----------------------------------------------------------------------

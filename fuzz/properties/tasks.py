@@ -4,18 +4,20 @@ Rules draw only from the model (users, the jobs it created, the keys and command
 live rows, so a replay draws the same steps:
 
 - ``enqueue``: ``POST /jobs`` as a user, the body claiming another tenant or principal;
-- ``dispatch``: ``POST /workflows`` (a plain or an approval operation) with no key, a new key, or a key
-  already used (same or changed command), the command claiming another tenant or principal;
+- ``dispatch``: ``POST /workflows`` (a plain, an approval or an external-effect operation) with no key, a new
+  key, or a key already used (same or changed command), the command claiming another tenant or principal;
 - ``arm``: the next execution of a job fails (1-3 times), crashes after its effect, or stalls (tasks only);
 - ``work``: 1-3 real ``TaskWorker`` instances poll once each, concurrently, on one database; before that,
   optionally, time passes beyond every lease and retry delay and stale locks are recovered;
 - ``release``: a stalled execution resumes (its lease is gone by then if time advanced: a late
   heartbeat and a late completion from the old owner);
-- ``cancel`` / ``decide``: Aksara's durable router, as a user of the same or another tenant.
+- ``cancel`` / ``decide``: Aksara's durable router, as a user of the same or another tenant;
+- ``export``: Aksara's ``DurableOutboxExporter`` exports one transition of a tenant's scope to the application's
+  sink, which may refuse it or accept it and then see the exporter die before its acknowledgement.
 
 After every step the database is compared with the model (provenance, exactly-once effects); after a poll,
-retry delays; at the end of a run the queue is drained (stalls released, time advanced, workers polled) and
-nothing may be lost.
+retry delays; after an export, the scope of what the sink got; at the end of a run the queue is drained (stalls
+released, time advanced, workers polled), then each tenant's outbox, and nothing may be lost.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from fuzz.judging import judge
 from fuzz.oracles import tasks as oracles
 from fuzz.oracles.tasks import JobFacts
 from strategies.tasks import OPERATION_FAULT_KINDS, faults, hostile_claims, idempotency_keys
-from targets.workers.app import FAULTS, USERS
+from targets.workers.app import ACTIONS, FAULTS, USERS
 from targets.workers.lab import BACKOFF_BASE, RETRY_DELAY_SECONDS, WorkersLab
 
 MAX_ATTEMPTS = 3
@@ -71,6 +73,7 @@ class TasksMachine(RuleBasedStateMachine):
         self.steps: list[str] = []
         self.trace: list[list[Any]] = []  # [rule, its own arguments, what it drew]: the input a replay re-runs
         self.collected: list[Finding] | None = None  # a replay collects findings instead of judging them
+        self.export_crashes = 0  # exporters that died after their sink accepted (each may repeat one transition)
 
     # ------------------------------------------------------------------------------------ helpers
 
@@ -116,7 +119,7 @@ class TasksMachine(RuleBasedStateMachine):
             self.jobs[job.job] = job
         self._judge(findings)
 
-    @rule(user=st.sampled_from(sorted(USERS)), kind=st.sampled_from(["plain", "approval"]), data=st.data())
+    @rule(user=st.sampled_from(sorted(USERS)), kind=st.sampled_from(list(ACTIONS)), data=st.data())
     def dispatch(self, user: str, kind: str, data: st.DataObject) -> None:
         data = self._data("dispatch", {"user": user, "kind": kind}, data)
         key = data.draw(idempotency_keys(), label="idempotency key")
@@ -230,6 +233,27 @@ class TasksMachine(RuleBasedStateMachine):
                 job.cancelled = True
         self._judge(oracles.check_decision(job, action, user, pre_state, want, reply.exchange, reply.json))
 
+    @rule(tenant=st.sampled_from(sorted({tenant for tenant, _ in USERS.values()})),
+          fault=st.sampled_from(["none", "fail", "crash"]))
+    def export(self, tenant: str, fault: str) -> None:
+        self.trace.append(["export", {"tenant": tenant, "fault": fault}, []])
+        self._export(tenant, fault)
+
+    def _export(self, tenant: str, fault: str) -> bool:
+        FAULTS.sink_fail, FAULTS.sink_crash = int(fault == "fail"), int(fault == "crash")
+        seen = len(self.lab.deliveries)
+        try:
+            exported, crashed, error = self.lab.export(tenant)
+        finally:
+            FAULTS.sink_fail = FAULTS.sink_crash = 0
+        self.export_crashes += int(crashed)
+        self.steps.append(f"export {tenant}{'' if fault == 'none' else ' ' + fault} -> "
+                          f"{'crashed' if crashed else exported}")
+        findings = oracles.check_export_scope(self.jobs, self.lab.deliveries[seen:])
+        findings += oracles.check_workers_healthy([error] if error else [], False)
+        self._judge(findings)
+        return exported
+
     # ------------------------------------------------------------------------------------ model vs database
 
     def _task_rows(self) -> dict[str, dict[str, Any]]:
@@ -282,11 +306,28 @@ class TasksMachine(RuleBasedStateMachine):
                 break
         self.steps.append("drain")
         findings += oracles.check_queue_drained(self.lab.open_tasks())
+        findings += self._drain_outbox()
         rows = self._rows()
         for name, job in self.jobs.items():
             findings += oracles.check_nothing_lost(job, rows.get(name), MAX_ATTEMPTS)
         self._judge(findings)
         self.database_matches_model()
+
+
+    def _drain_outbox(self) -> list[Finding]:
+        """Export every tenant's outbox until nothing is left (time advanced between rounds), then judge it."""
+        tenants = sorted({tenant for tenant, _ in USERS.values()})
+        for _ in range(DRAIN_ROUNDS * 4):
+            pending = {row["tenant_scope"] for row in self.lab.outbox() if row["exported_at"] is None}
+            if not pending & set(tenants):
+                break
+            self.lab.advance()
+            for tenant in tenants:
+                if tenant in pending:
+                    while self._export(tenant, "none"):
+                        pass
+        self.steps.append("drain outbox")
+        return oracles.check_outbox_drained(self.jobs, self.lab.outbox(), self.lab.deliveries, self.export_crashes)
 
 
 class Script:
@@ -312,6 +353,8 @@ def run_trace(lab: WorkersLab, trace: list[Any], *, judge_findings: bool = False
         for rule, args, draws in trace:
             if rule == "work":
                 machine.work(**args)
+            elif rule == "export":
+                machine.export(**args)
             elif rule == "first_job":  # enqueue's own draws were recorded as the step before
                 if machine.jobs and draws and draws[0]:
                     machine._arm(machine.jobs[sorted(machine.jobs)[0]], *draws[1])

@@ -7,13 +7,16 @@ ignores those claims, and so must Aksara.
 
 - ``POST /jobs`` enqueues :data:`TASK_NAME` (an ordinary ``@task``) with the caller's user id, as the
   background-tasks guide tells applications to carry the principal (the task record keeps only the tenant).
-- ``POST /workflows`` admits a durable operation (``plain`` or ``approval``, both ``postgres_atomic`` with
-  ``executor_type="task"``) and links its task row (``enqueue_operation_task``); the ``Idempotency-Key``
-  header is passed on.
+- ``POST /workflows`` admits a durable operation (``plain`` or ``approval``, both ``postgres_atomic``, or
+  ``external``, an ``external_idempotent`` action whose effect is a send to :class:`Provider` through Aksara's
+  ``ExternalEffectContext.perform``; all with ``executor_type="task"``) and links its task row
+  (``enqueue_operation_task``); the ``Idempotency-Key`` header is passed on.
 - Aksara's own durable router (``/durable/operations``) serves status, cancellation and approval decisions.
 
 Every execution writes one row to ``workers_effects``: the job, the tenant and principal it ran under, and
-which claim it was (a task's attempt number, an operation's fence), and the operation's id.
+which claim it was (a task's attempt number, an operation's fence), and the operation's id. The external
+action's provider honours the downstream idempotency key as the handle-external-effects guide asks of a real
+one: a send with a key it has seen is delivered again (``workers_provider.sends``) but is no new effect.
 :data:`FAULTS` lets a test make the next execution of a job fail, crash after its effect, or stall before it.
 """
 
@@ -31,7 +34,9 @@ USERS: dict[str, tuple[str, tuple[str, ...]]] = {  # user -> (tenant, roles)
 TASK_NAME = "workers.record_effect"
 NAMESPACE = "workers"
 RESOLVER = ("workers-identity", "1")
-ACTIONS = {"plain": ("workers.effect", "1"), "approval": ("workers.approved_effect", "1")}
+ACTIONS = {"plain": ("workers.effect", "1"), "approval": ("workers.approved_effect", "1"),
+           "external": ("workers.external_effect", "1")}
+EXTERNAL = "external"  # the kind whose action is an external_idempotent one
 EFFECTS_SQL = """
 CREATE TABLE IF NOT EXISTS workers_effects (
     seq BIGSERIAL PRIMARY KEY,
@@ -41,6 +46,10 @@ CREATE TABLE IF NOT EXISTS workers_effects (
     principal TEXT,
     operation TEXT,
     claim INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS workers_provider (
+    downstream_key TEXT PRIMARY KEY,
+    sends INTEGER NOT NULL DEFAULT 1
 )"""
 
 
@@ -56,6 +65,8 @@ class Faults:
     crash: set[str] = field(default_factory=set)  # jobs whose next execution dies after its effect
     stall: dict[str, asyncio.Event] = field(default_factory=dict)  # job -> gate its next execution waits on
     waiting: dict[str, list[asyncio.Event]] = field(default_factory=dict)  # job -> gates executions wait on now
+    sink_fail: int = 0  # outbox sink calls left that refuse the event (an ordinary exception: a retry is due)
+    sink_crash: int = 0  # outbox sink calls left that accept the event, then the exporter process dies
 
     @property
     def stalled(self) -> int:
@@ -75,6 +86,7 @@ class Faults:
         self.crash.clear()
         self.stall.clear()
         self.waiting.clear()
+        self.sink_fail = self.sink_crash = 0
 
 
 class TransientFailure(RuntimeError):
@@ -135,6 +147,72 @@ async def operation_effect(context: Any, command: dict[str, Any]) -> dict[str, A
     return {"job": job, "fence": int(context.fence)}
 
 
+class Provider:
+    """The external system of the ``external`` action: an idempotent provider (``supports_idempotency``).
+
+    A send records its downstream key; the first send of a key is the effect (one ``workers_effects`` row under
+    the tenant the executor's context carries, the principal and operation the request names, the claim's
+    fence), a repeated key only counts a delivery. A crash armed on the job strikes after the provider accepted
+    the send and before the executor hears of it: the "lost response" of the guide."""
+
+    supports_idempotency = True
+    supports_reconciliation = False
+
+    def __init__(self, fence: int) -> None:
+        self.fence = fence
+
+    async def perform(self, request: Any, *, idempotency_key: str) -> Any:
+        from aksara.context_state import tenant_id_var
+        from aksara.durable import ExternalEffectResult
+
+        job = str(request.get("job"))
+        tenant = tenant_id_var.get()
+        await STATE["db"].execute(
+            "WITH sent AS (INSERT INTO workers_provider (downstream_key) VALUES ($1) ON CONFLICT (downstream_key) "
+            "DO UPDATE SET sends = workers_provider.sends + 1 RETURNING sends) "
+            "INSERT INTO workers_effects (job, kind, tenant, principal, operation, claim) "
+            "SELECT $2, 'op', $3, $4, $5, $6 FROM sent WHERE sends = 1",
+            idempotency_key, job, None if tenant is None else str(tenant), request.get("principal"),
+            request.get("operation"), self.fence)
+        _after_effect(job)
+        return ExternalEffectResult({"job": job}, provider_reference=idempotency_key[:16])
+
+    async def reconcile(self, *, idempotency_key: str, provider_reference: Any) -> Any:
+        raise NotImplementedError("the provider relies on its idempotency")
+
+
+async def external_effect(context: Any, command: dict[str, Any]) -> Any:
+    """The external action: one send through Aksara's effect context, effect identity ("effect", 1) stable across
+    attempts, as the guide asks; the request names the operation and the principal its claim carries."""
+    job = str(command.get("job"))
+    await _before_effect(job)
+    request = {"job": job, "operation": str(context.operation_id),
+               "principal": context.claim.principal_reference.subject_id}
+    return await context.perform("effect", 1, request, Provider(int(context.claim.fence)))
+
+
+class SinkUnavailable(RuntimeError):
+    """A planned refusal of the outbox sink (the application's delivery failed): the exporter retries later."""
+
+
+def outbox_sink(scope: str, deliveries: list[tuple[str, dict[str, Any]]]) -> Any:
+    """The application's sink for ``DurableOutboxExporter``, bound to the tenant scope it exports (the export guide:
+    the payload carries no tenant, the sink adapter adds trusted routing context). An accepted event is appended to
+    ``deliveries`` as (scope, payload); :data:`FAULTS` makes a call refuse the event, or accept it and then kill the
+    exporter before its acknowledgement (a ``BaseException``: nothing after it runs)."""
+
+    async def sink(payload: Any) -> None:
+        if FAULTS.sink_fail:
+            FAULTS.sink_fail -= 1
+            raise SinkUnavailable("planned sink failure")
+        deliveries.append((scope, dict(payload)))
+        if FAULTS.sink_crash:
+            FAULTS.sink_crash -= 1
+            raise WorkerCrash("the exporter died after the sink accepted the event")
+
+    return sink
+
+
 def principal_for(user: str) -> Any:
     from aksara.security.principal import Principal
 
@@ -166,15 +244,17 @@ def register_task(body: Any = record_effect) -> Any:
     return task(body, name=TASK_NAME, max_attempts=3)
 
 
-def build_service(db: Any, handler: Any = operation_effect, service_class: Any = None) -> Any:
-    """The durable service with both actions and the identity resolver, in registries of its own."""
+def build_service(db: Any, handler: Any = operation_effect, service_class: Any = None,
+                  external_handler: Any = external_effect) -> Any:
+    """The durable service with its actions and the identity resolver, in registries of its own."""
     from aksara.durable import (DurableAction, DurableActionRegistry, DurableOperationService, EffectClass,
                                 PrincipalResolverRegistry)
 
     actions = DurableActionRegistry()
     for kind, (name, version) in ACTIONS.items():
         actions.register(DurableAction(
-            name=name, version=version, handler=handler, effect_class=EffectClass.POSTGRES_ATOMIC,
+            name=name, version=version, handler=external_handler if kind == EXTERNAL else handler,
+            effect_class=EffectClass.EXTERNAL_IDEMPOTENT if kind == EXTERNAL else EffectClass.POSTGRES_ATOMIC,
             executor_type="task", approval_required=kind == "approval",
             approval_authorizer=lambda principal, command: "approver" in principal.roles,
             retry_classifier=lambda error: isinstance(error, TransientFailure)))

@@ -60,12 +60,14 @@ class WorkersLab:
     """The app, its database and its workers, driven synchronously from a test or a state machine.
 
     A planted lab swaps one real part for a faulty one: ``worker_class`` (a ``TaskWorker`` subclass),
-    ``task_body`` (the ordinary task's function), ``action_handler`` (the durable action's handler) or
-    ``service_class`` (a ``DurableOperationService`` subclass). ``database`` names its scratch database (with
+    ``task_body`` (the ordinary task's function), ``action_handler`` (the ``postgres_atomic`` actions' handler),
+    ``external_handler`` (the external action's handler), ``exporter_class`` (a ``DurableOutboxExporter``
+    subclass) or ``service_class`` (a ``DurableOperationService`` subclass). ``database`` names its scratch database (with
     the process id: one per process)."""
 
     def __init__(self, server: Any, *, worker_class: Any = None, task_body: Any = None,
-                 action_handler: Any = None, service_class: Any = None, database: str | None = None) -> None:
+                 action_handler: Any = None, service_class: Any = None, database: str | None = None,
+                 external_handler: Any = None, exporter_class: Any = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.server = server
         # one database per process: xdist may run one module's tests on both workers, and each set-up drops and
@@ -74,6 +76,10 @@ class WorkersLab:
         self.worker_class = worker_class
         self.task_body = task_body or workers_app.record_effect
         self.action_handler = action_handler or workers_app.operation_effect
+        self.external_handler = external_handler or workers_app.external_effect
+        self.exporter_class = exporter_class
+        self.deliveries: list[tuple[str, dict[str, Any]]] = []  # (tenant scope, payload) the outbox sink accepted
+        self.exports = 0
         self.service_class = service_class
         self.background: list[asyncio.Task[Any]] = []
         self.timings: list[float] = []
@@ -99,12 +105,13 @@ class WorkersLab:
             raise RuntimeError(f"Aksara's internal migrations failed: {result['errors']}")
         await self.db.execute(workers_app.EFFECTS_SQL)
         names = await self.db.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND "
-                                    "(tablename LIKE 'aksara_operation%' OR tablename IN ('aksara_tasks', 'workers_effects'))")
+                                    "(tablename LIKE 'aksara_operation%' OR tablename IN ('aksara_tasks', 'workers_effects', 'workers_provider'))")
         self.tables = sorted(r["tablename"] for r in names)
         workers_app.STATE["db"] = self.db
         self._previous_task = _TASK_REGISTRY.get(workers_app.TASK_NAME)
         self.task = workers_app.register_task(self.task_body)
-        self.service = workers_app.build_service(self.db, self.action_handler, self.service_class)
+        self.service = workers_app.build_service(self.db, self.action_handler, self.service_class,
+                                                 self.external_handler)
         self.app = workers_app.build_app(self.db, self.service, self.task)
         worker_class = self.worker_class or TaskWorker
         self.workers = [worker_class(self.db, durable_service=self.service, worker_id=f"worker-{i}",
@@ -151,6 +158,7 @@ class WorkersLab:
             await self.db.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in self.tables) + " RESTART IDENTITY CASCADE")
 
         self.run(reset())
+        self.deliveries.clear()
 
     # -------------------------------------------------------------------------------------------- HTTP
 
@@ -203,6 +211,8 @@ class WorkersLab:
             if time.monotonic() > deadline:
                 result.hung = True
                 break
+        if any(p.done() and isinstance(p.exception(), workers_app.WorkerCrash) for p in polls):
+            await self._bury_heartbeats()
         for p in polls:
             if not p.done():
                 self.background.append(p)  # a stalled execution resumes when its gate opens
@@ -215,6 +225,20 @@ class WorkersLab:
             else:
                 result.errors.append(f"{type(error).__name__}: {error}")
         return result
+
+    @staticmethod
+    async def _bury_heartbeats() -> None:
+        """Stop the lease renewals of executions a crash ended: a killed worker's heartbeat dies with it.
+
+        (An external operation's execution runs beside a renewal task, ``DurableOperationWorker.
+        _renew_external_claim``; the crash, a ``BaseException``, leaves that task behind in this process.)"""
+        for task in asyncio.all_tasks():
+            coro = task.get_coro()
+            if getattr(coro, "__qualname__", "").endswith("_renew_external_claim") and not task.done():
+                execution = (getattr(coro, "cr_frame", None) and coro.cr_frame.f_locals.get("execution"))
+                if execution is None or execution.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
 
     def release(self, job: str) -> None:
         """Open the gate of ``job``'s stalled execution and let it run to its end."""
@@ -247,9 +271,40 @@ class WorkersLab:
             await self.db.execute(
                 f"UPDATE aksara_operation_attempts SET lease_expires_at = lease_expires_at - {shift} "
                 "WHERE state = 'running'")
+            await self.db.execute(
+                f"UPDATE aksara_operation_outbox SET next_attempt_at = next_attempt_at - {shift}, "
+                f"claim_expires_at = claim_expires_at - {shift} WHERE exported_at IS NULL")
             return await self.workers[0].recover_stale_locks()
 
         return self.run(advance())
+
+    def export(self, tenant: str) -> tuple[bool, bool, str | None]:
+        """One ``DurableOutboxExporter.export_once`` for ``tenant``'s scope, into :func:`workers_app.outbox_sink`
+        (claim :data:`LEASE_SECONDS`, retry :data:`RETRY_DELAY_SECONDS`): (exported, the exporter crashed, error)."""
+        from aksara.durable import DurableOutboxExporter
+
+        self.exports += 1
+        exporter = (self.exporter_class or DurableOutboxExporter)(
+            self.service, workers_app.outbox_sink(tenant, self.deliveries), worker_id=f"outbox-{self.exports}",
+            claim_seconds=LEASE_SECONDS, retry_seconds=RETRY_DELAY_SECONDS)
+        try:
+            return bool(self.run(exporter.export_once(tenant_id=tenant))), False, None
+        except workers_app.WorkerCrash:
+            return False, True, None
+        except Exception as error:  # noqa: BLE001 - judged by the machine: an exporter must not raise
+            return False, False, f"{type(error).__name__}: {error}"
+
+    def outbox(self) -> list[dict[str, Any]]:
+        rows = self.run(self.db.fetch(
+            "SELECT id, operation_id::text AS operation_id, tenant_scope, payload, exported_at, export_attempts "
+            "FROM aksara_operation_outbox ORDER BY id"))
+        out = []
+        for r in rows:
+            row = dict(r)
+            if isinstance(row["payload"], str):
+                row["payload"] = json.loads(row["payload"])
+            out.append(row)
+        return out
 
     # -------------------------------------------------------------------------------------------- state
 

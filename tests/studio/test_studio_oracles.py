@@ -265,3 +265,82 @@ def test_secret_oracle_ignores_the_callers_own_credential_and_redacted_values():
                     response_headers=(("content-type", "application/json"),),
                     response_text='{"echo": "tok-12345678", "secret_key": "***", "password": ""}', route="/studio/x")
     assert oracles.check_no_secret(sent, ("tok-12345678",), "studio") == []
+
+
+# -- console routes with path parameters (the access sweep's values, hostile values) -------------------------
+
+def test_path_parameter_values_come_from_the_consoles_own_answers(planted):
+    """Studio's model inspector is reached with a model Studio itself lists (/studio/models/inspect/all), and
+    answers it to an admitted caller."""
+    routes = _routes(planted)
+    ids = props.discover_ids(planted, list(routes.values()))
+    model = ids["/studio/models/inspect/{model_name}"]["model_name"]
+    assert model in {r.name for r in planted.info.resources}, ids
+    path = props.fill(routes[("GET", "/studio/models/inspect/{model_name}")], ids)
+    assert planted.request("staff_session", "GET", path, route=path).status == 200
+    assert props.parameter_keys("model_name") == ("model_name", "name", "model")
+    assert props.parameter_keys("session_id") == ("session_id", "id", "session")
+
+
+def test_every_console_route_with_a_path_parameter_is_a_combination(planted):
+    combos = props.parameter_combinations(planted)
+    routes = {(method, route) for _, method, route, _, _ in combos}
+    assert {("GET", "/studio/models/inspect/{model_name}"), ("GET", "/studio/db/queries/{request_id}"),
+            ("POST", "/studio/ai/investigate/{session_id}/run"), ("GET", "/admin/{app_label}/{model_name}/")} <= routes
+    assert not any("{path:path}" in route for _, _, route, _, _ in combos)
+    callers = {principal for principal, *_ in combos}
+    assert {"anonymous", "user_a", "staff_session", "studio_token"} <= callers
+
+
+def test_parameter_case_catches_an_inspector_that_shows_ai_sensitive_values(planted):
+    assert props.sensitive_values(planted)  # the seed has internal_notes (ai_sensitive) values
+    findings = props.parameter_case(planted, "staff_session", "GET", "/studio/planted/models/{model_name}",
+                                    {"model_name": "Ticket"})
+    assert [(f.property_id, f.facts.get("leak")) for f in findings] == [(catalog.STUDIO_NO_SECRET, "ai_sensitive")]
+
+
+@pytest.mark.parametrize("name", ["' OR '1'='1", "__class__", "ticket", "Ticket\x00"])
+def test_parameter_case_catches_a_server_error_for_a_hostile_model_name(planted, name):
+    findings = props.parameter_case(planted, "studio_token", "GET", "/studio/planted/models/{model_name}",
+                                    {"model_name": name})
+    assert [f.property_id for f in findings] == [catalog.HTTP_NO_SERVER_ERROR]
+
+
+def test_parameter_case_catches_an_inspector_without_its_gate(planted):
+    findings = props.parameter_case(planted, "anonymous", "GET", "/studio/planted/schema/{model_name}",
+                                    {"model_name": "Category"})
+    assert [(f.property_id, f.facts["problem"]) for f in findings] == [(catalog.STUDIO_CONSOLE_REQUIRES_STAFF,
+                                                                        "served")]
+
+
+@pytest.mark.parametrize("name", ["Category", "Comment", "' OR '1'='1", "__class__", "ticket", "Ticket\x00", "..",
+                                  "x" * 5000, "\ud800", "all"])
+@pytest.mark.parametrize("principal", ["anonymous", "user_a", "staff_a", "agent_write", "user_session",
+                                       "staff_session", "studio_token"])
+def test_parameter_case_is_quiet_on_aksaras_model_inspector(planted, name, principal):
+    assert props.parameter_case(planted, principal, "GET", "/studio/models/inspect/{model_name}",
+                                {"model_name": name}) == []
+
+
+@pytest.mark.parametrize("principal", ["staff_session", "studio_token"])
+def test_the_model_inspector_crash_on_choice_pairs_is_known(planted, principal):
+    """Ticket's status choices are (value, label) pairs: Aksara's inspector answers 500 (AKSARA-STUDIO-003)."""
+    from fuzz.ledger import active_ledger
+
+    findings = props.parameter_case(planted, principal, "GET", "/studio/models/inspect/{model_name}",
+                                    {"model_name": "Ticket"})
+    assert [active_ledger().match(f).id for f in findings] == ["AKSARA-STUDIO-003"]
+    assert props.parameter_case(planted, "anonymous", "GET", "/studio/models/inspect/{model_name}",
+                                {"model_name": "Ticket"}) == []  # refused before the crash
+
+
+def test_sensitive_values_oracle_is_studio_only_and_ignores_what_the_caller_sent():
+    value = "a stored secret note"
+    answer = Exchange("GET", "/x", status=200, response_headers=(("content-type", "application/json"),),
+                      response_text='{"note": "a stored secret note"}', route="/x")
+    assert oracles.check_no_secret(answer, (), "studio", (value,))[0].facts["leak"] == "ai_sensitive"
+    assert oracles.check_no_secret(answer, (), "admin", (value,)) == []  # the admin shows rows to staff
+    echoed = Exchange("POST", "/x", body=b'{"q": "a stored secret note"}', status=200,
+                      response_headers=(("content-type", "application/json"),),
+                      response_text='{"note": "a stored secret note"}', route="/x")
+    assert oracles.check_no_secret(echoed, (), "studio", (value,)) == []

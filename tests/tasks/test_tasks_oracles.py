@@ -94,6 +94,13 @@ def test_exactly_once_for_operations_and_tasks():
     assert oracles.check_exactly_once(op, [], {"state": "cancelled"}) == []
     assert oracles.check_exactly_once(op, [effect, effect], {"state": "succeeded"})
     assert oracles.check_exactly_once(op, [effect], {"state": "failed"})
+    external = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1")
+    assert oracles.check_exactly_once(external, [effect], {"state": "succeeded"}) == []
+    assert oracles.check_exactly_once(external, [effect, effect], {"state": "succeeded"})
+    assert oracles.check_exactly_once(external, [effect], {"state": "failed"})  # no lost answer armed
+    lost = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1", allowance=1)
+    assert oracles.check_exactly_once(lost, [effect], {"state": "failed"}) == []
+    assert oracles.check_exactly_once(lost, [effect, effect], {"state": "failed"})
     done = {"status": "completed", "attempts": 2, "result": {"attempt": 2}}
     assert oracles.check_exactly_once(_task(allowance=1), [_effect(claim=1), _effect(claim=2)], done) == []
     assert oracles.check_exactly_once(_task(), [_effect(claim=1), _effect(claim=2)], done)  # no fault allows a repeat
@@ -232,11 +239,29 @@ def _conflicting_decisions(m: TasksMachine) -> None:
     m.decide("alice", "cancel", Script("op-1"))  # succeeded: 409
 
 
+def _external_lost_answer(m: TasksMachine) -> None:
+    m.dispatch("alice", "external", Script(None, {"tenant_id": "t2", "principal": "bob"}))
+    m.arm(Script("op-1", ("crash", 1)))
+    m.work(1, False)  # the provider accepts the send, the worker dies before it hears back
+    m.work(1, True)  # its lease expired: recovered, the next attempt sends again with the same key
+
+
+def _outbox_faults(m: TasksMachine) -> None:
+    m.dispatch("alice", "plain", Script(None, {"tenant_id": "t2"}))
+    m.dispatch("bob", "external", Script(None, {"tenant_id": "t1"}))
+    m.work(3, False)
+    m.export("t1", "fail")  # the sink refuses: retried later
+    m.export("t2", "crash")  # the sink accepts, the exporter dies before its acknowledgement
+    m.export("t2", "none")
+    m.export("t1", "none")
+
+
 SCENARIOS = {
     "foreign_claims": _foreign_claims, "concurrent_claims": _concurrent_claims,
     "crash_after_effect": _crash_after_effect, "stale_owner_resumes": _stale_owner_resumes,
     "failure_then_retry": _failure_then_retry, "replayed_dispatch": _replayed_dispatch,
-    "conflicting_decisions": _conflicting_decisions,
+    "conflicting_decisions": _conflicting_decisions, "external_lost_answer": _external_lost_answer,
+    "outbox_faults": _outbox_faults,
 }
 
 
@@ -257,6 +282,14 @@ PLANTED = {  # name -> (scenario, the lab's planted part, the property that must
     "no_backoff": ("failure_then_retry", {"worker_class": plants.NoBackoffWorker}, catalog.TASKS_RETRY_BACKOFF),
     "keyless_dispatch": ("replayed_dispatch", {"service_class": plants.KeylessService},
                          catalog.TASKS_DURABLE_CONFLICTS),
+    "external_key_per_attempt": ("external_lost_answer", {"external_handler": plants.per_attempt_effect_handler},
+                                 catalog.TASKS_EXACTLY_ONCE),
+    "external_sends_under_command_tenant": ("external_lost_answer",
+                                            {"external_handler": plants.command_tenant_external_handler},
+                                            catalog.TASKS_PROVENANCE),
+    "outbox_ignores_scope": ("outbox_faults", {"exporter_class": plants.UnscopedExporter}, catalog.TASKS_PROVENANCE),
+    "outbox_acknowledges_first": ("outbox_faults", {"exporter_class": plants.AcknowledgeFirstExporter},
+                                  catalog.TASKS_NOTHING_LOST),
 }
 
 
@@ -285,3 +318,19 @@ def test_a_finding_replays_from_its_stored_trace(pg_server, lab):
         planted.close()
     assert catalog.TASKS_RETRY_BACKOFF in _ids(again)
     assert replay_trace(lab, trace) == []
+
+
+def test_export_scope_and_outbox_drain_oracles():
+    jobs = {"op-1": _operation()}  # tenant t2, operation "0f0f"
+    payload = {"operation_id": "0f0f", "state_version": 2}
+    assert oracles.check_export_scope(jobs, [("t2", payload)]) == []
+    assert oracles.check_export_scope(jobs, [("t1", payload)])[0].facts["problem"] == "export_scope"
+    row = {"operation_id": "0f0f", "payload": payload, "exported_at": "now", "export_attempts": 1}
+    assert oracles.check_outbox_drained(jobs, [row], [("t2", payload)], 0) == []
+    assert oracles.check_outbox_drained(jobs, [row], [("t2", payload)] * 2, 1) == []  # one crash, one repeat
+    assert oracles.check_outbox_drained(jobs, [row], [("t2", payload)] * 2, 0)[0].facts["problem"] == "export_repeated"
+    assert oracles.check_outbox_drained(jobs, [row], [], 0)[0].facts["problem"] == "exported_undelivered"
+    pending = {**row, "exported_at": None}
+    assert oracles.check_outbox_drained(jobs, [pending], [("t2", payload)], 0)[0].facts["problem"] == "not_exported"
+    other = {**row, "operation_id": "other"}
+    assert oracles.check_outbox_drained(jobs, [other], [], 0) == []  # not an operation of this run

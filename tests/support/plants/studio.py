@@ -1,5 +1,6 @@
 """Planted console faults: an open admin site, Studio routes without their gates, an open redirect, a
-settings dump, and an app that takes the admin session cookie as an API credential."""
+settings dump, a model inspector that shows stored rows (ai_sensitive values included) and crashes on an
+unknown model name, and an app that takes the admin session cookie as an API credential."""
 
 from __future__ import annotations
 
@@ -51,6 +52,31 @@ def studio_faults(app: Any) -> None:
             "INSERT INTO categories (id, name, description, sort_order, created_at, updated_at) "
             "VALUES (gen_random_uuid(), 'planted-' || gen_random_uuid(), '', 0, now(), now())")
         return {"written": True}
+
+    @app.get("/studio/planted/models/{model_name}", dependencies=[Depends(verify_studio_auth)])
+    async def planted_model_rows(model_name: str) -> dict:
+        """Planted: an inspector that samples stored rows (ai_sensitive fields included) and looks the model up
+        without handling an unknown name (KeyError: 500)."""
+        from aksara.registry import ModelRegistry
+
+        from aksara.context_state import tenant_id_var
+
+        from targets.refapp.target import TENANT_A
+
+        model = ModelRegistry.get(model_name)
+        token = tenant_id_var.set(TENANT_A)  # the rows of one tenant (RLS is forced under hardened)
+        try:
+            rows = await Database.get_instance().fetch(f'SELECT * FROM "{model.meta.table_name}" LIMIT 3')
+        finally:
+            tenant_id_var.reset(token)
+        return {"model": model_name, "sample": [{k: str(v) for k, v in dict(r).items()} for r in rows]}
+
+    @app.get("/studio/planted/schema/{model_name}")
+    async def planted_model_schema(model_name: str) -> dict:  # planted: Aksara's inspector without the gate
+        from aksara.studio.utils import build_model_inspector
+
+        result = build_model_inspector(model_name)
+        return {} if result is None else {"name": result.name, "fields": [f.name for f in result.fields]}
 
     @app.get("/studio/planted/settings", dependencies=[Depends(verify_studio_auth)])
     async def planted_settings() -> dict:  # planted: a settings dump for a staff session

@@ -9,7 +9,13 @@
 - :class:`UnfencedCompletionWorker`: a ``TaskWorker`` whose completion does not check its claim token (a
   stale owner overwrites the new owner's result);
 - :class:`NoBackoffWorker`: a ``TaskWorker`` that reschedules a failed task at once;
-- :class:`KeylessService`: a ``DurableOperationService`` that drops the idempotency key.
+- :class:`KeylessService`: a ``DurableOperationService`` that drops the idempotency key;
+- :func:`per_attempt_effect_handler`: the external action names its effect after the attempt's fence, so each
+  attempt gets a new downstream key (the guide: keep the effect name and ordinal stable across retries);
+- :func:`command_tenant_external_handler`: the external action sends under the command's ``tenant_id`` claim;
+- :class:`UnscopedExporter`: a ``DurableOutboxExporter`` that claims the next record of any tenant scope;
+- :class:`AcknowledgeFirstExporter`: a ``DurableOutboxExporter`` that marks a record exported before its sink
+  accepted it (a refused delivery is lost).
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import json
 from typing import Any
 
 from aksara.context_state import tenant_id_var
-from aksara.durable import DurableOperationService
+from aksara.db import atomic
+from aksara.durable import DurableOperationService, DurableOutboxExporter
 from aksara.tasks import TASKS_TABLE, TaskRecord, TaskWorker, get_registered_task
 
-from targets.workers.app import _after_effect, _before_effect, record_effect
+from targets.workers.app import Provider, _after_effect, _before_effect, record_effect
 
 
 async def payload_tenant_task(job: str, principal: str | None = None, requested: Any = None) -> dict[str, Any]:
@@ -112,3 +119,79 @@ class KeylessService(DurableOperationService):
 
     async def admit(self, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
         return await super().admit(*args, idempotency_key=None, **kwargs)
+
+
+async def per_attempt_effect_handler(context: Any, command: dict[str, Any]) -> Any:
+    """Planted: the effect identity changes with each attempt, so a retry after a lost answer sends anew."""
+    job = str(command.get("job"))
+    await _before_effect(job)
+    request = {"job": job, "operation": str(context.operation_id),
+               "principal": context.claim.principal_reference.subject_id}
+    return await context.perform(f"effect-{context.claim.fence}", 1, request, Provider(int(context.claim.fence)))
+
+
+async def command_tenant_external_handler(context: Any, command: dict[str, Any]) -> Any:
+    """Planted: the external send runs under the command's ``tenant_id`` claim, not the operation's tenant."""
+    job = str(command.get("job"))
+    await _before_effect(job)
+    claimed = command.get("tenant_id")
+    token = tenant_id_var.set(claimed if isinstance(claimed, str) and claimed else tenant_id_var.get())
+    try:
+        request = {"job": job, "operation": str(context.operation_id),
+                   "principal": context.claim.principal_reference.subject_id}
+        return await context.perform("effect", 1, request, Provider(int(context.claim.fence)))
+    finally:
+        tenant_id_var.reset(token)
+
+
+_CLAIM = """
+    WITH candidate AS (
+        SELECT o.id FROM aksara_operation_outbox o JOIN aksara_operations p ON p.id = o.operation_id
+        WHERE {scope} p.application_namespace = $1 AND o.exported_at IS NULL
+          AND o.next_attempt_at <= clock_timestamp()
+          AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= clock_timestamp())
+        ORDER BY o.id FOR UPDATE SKIP LOCKED LIMIT 1)
+    UPDATE aksara_operation_outbox o SET claimed_by = $2,
+        claim_expires_at = clock_timestamp() + ($3::double precision * INTERVAL '1 second'),
+        export_attempts = export_attempts + 1
+    FROM candidate WHERE o.id = candidate.id RETURNING o.*"""
+
+
+async def _payload(record: Any) -> dict[str, Any]:
+    payload = record["payload"]
+    return dict(json.loads(payload) if isinstance(payload, str) else payload)
+
+
+class UnscopedExporter(DurableOutboxExporter):
+    """Planted: the claim ignores the tenant scope it was given (the next record of any tenant is exported)."""
+
+    async def export_once(self, *, tenant_id: str | None) -> bool:
+        async with atomic(db=self.service.db) as connection:
+            record = await connection.fetchrow(_CLAIM.format(scope=""), self.service.application_namespace,
+                                               self.worker_id, self.claim_seconds)
+        if record is None:
+            return False
+        await self.sink(await _payload(record))
+        async with atomic(db=self.service.db) as connection:
+            await connection.execute("UPDATE aksara_operation_outbox SET exported_at = clock_timestamp(), "
+                                     "claimed_by = NULL, claim_expires_at = NULL WHERE id = $1", record["id"])
+        return True
+
+
+class AcknowledgeFirstExporter(DurableOutboxExporter):
+    """Planted: the record is marked exported before the sink is called; a refused delivery is never retried."""
+
+    async def export_once(self, *, tenant_id: str | None) -> bool:
+        async with atomic(db=self.service.db) as connection:
+            record = await connection.fetchrow(_CLAIM.format(scope="o.tenant_scope = $4 AND"),
+                                               self.service.application_namespace, self.worker_id,
+                                               self.claim_seconds, tenant_id)
+            if record is None:
+                return False
+            await connection.execute("UPDATE aksara_operation_outbox SET exported_at = clock_timestamp(), "
+                                     "claimed_by = NULL, claim_expires_at = NULL WHERE id = $1", record["id"])
+        try:
+            await self.sink(await _payload(record))
+        except Exception:  # noqa: BLE001 - as the real exporter, a sink failure is not raised
+            return False
+        return True
