@@ -23,7 +23,7 @@ from fuzz.properties.migrations import (
 from strategies.handwritten import hand_migrations
 from strategies.migrations import FK_COLUMN_INJECTION
 from strategies.migration_plans import executor_plans, migration_graphs
-from strategies.models import schema_histories
+from strategies.models import identifier_sweep, schema_histories
 from strategies.raw_sql import dangerous_statements
 
 
@@ -38,8 +38,16 @@ def migration_lab(pg_server):
     lab.close()
 
 
+def identifier_classes(test):
+    """Run first, in every profile, one schema per identifier class (explicit examples, never shrunk)."""
+    for history in reversed(identifier_sweep()):
+        test = example(history=history)(test)
+    return test
+
+
 @judges(catalog.MIGRATIONS_GENERATION_VALID, catalog.MIGRATIONS_APPLY_SUCCEEDS, catalog.MIGRATIONS_CATALOG_MATCHES,
         catalog.MIGRATIONS_IDEMPOTENT, catalog.MIGRATIONS_REVERSE_RESTORES, catalog.MIGRATIONS_QUOTING_HOLDS)
+@identifier_classes
 @given(history=schema_histories())
 @example(history=FK_COLUMN_INJECTION)
 def test_migration_round_trip(migration_lab, history):

@@ -154,6 +154,18 @@ IDENTIFIER_CLASSES = (
     safe_identifiers, quoting_identifiers, reserved_identifiers, mixed_case_identifiers, leading_digit_identifiers,
     whitespace_identifiers, boundary_identifiers, multibyte_identifiers, long_identifiers,
 )
+#: one fixed name of each identifier class, for sweeps that must meet every class on every seed
+IDENTIFIER_SWEEP = (
+    ("safe", "plain_name"),
+    ("quoting", f'x"; DROP TABLE {CANARY_TABLE}; --'),
+    ("reserved", "order"),
+    ("mixed_case", "MixedCase"),
+    ("leading_digit", "1col"),
+    ("whitespace", "two words"),
+    ("boundary", "b" * PG_IDENTIFIER_LIMIT),
+    ("multibyte", "é日x"),
+    ("long", "l" * 120),
+)
 #: the classes that never spell a Python attribute name
 NOT_PYTHON_CLASSES = frozenset({quoting_identifiers, leading_digit_identifiers, whitespace_identifiers})
 

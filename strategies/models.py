@@ -29,6 +29,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from strategies.identifiers import (
+    IDENTIFIER_SWEEP,
     case_fold_pairs,
     hostile_identifiers,
     python_identifiers,
@@ -265,6 +266,24 @@ def schemas(draw, max_models: int = 3) -> SchemaSpec:
         models[0] = replace(models[0], table_name=first)
         models[1] = replace(models[1], table_name=second)
     return SchemaSpec(tuple(models))
+
+
+def identifier_sweep() -> list[SchemaHistory]:
+    """One schema per identifier class (:data:`strategies.identifiers.IDENTIFIER_SWEEP`): its name as a table, as a
+    unique indexed column with a quote in a sibling's default, and as a foreign key's column; the sweep every
+    seed runs before random histories."""
+    histories = []
+    for _, name in IDENTIFIER_SWEEP:
+        owner = ModelSpec("FuzzModel0", name, (
+            FieldSpec(name, "String", unique=True, db_index=True, max_length=64),
+            FieldSpec("note", "Text", nullable=True, default="'"),
+        ))
+        child = ModelSpec("FuzzModel1", None, (
+            FieldSpec("title", "Text"),
+            FieldSpec("owner", "ForeignKey", nullable=True, target=0, column_name=name, on_delete="SET NULL"),
+        ))
+        histories.append(SchemaHistory((SchemaSpec((owner, child)),)))
+    return histories
 
 
 # --------------------------------------------------------------------------- changes

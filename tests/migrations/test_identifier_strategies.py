@@ -73,3 +73,21 @@ def test_case_fold_pairs_differ_only_in_case():
 def test_plain_names_have_no_hostile_class():
     assert identifier_classes("tickets") == frozenset()
     assert identifier_classes('Ti"ck') >= {"double_quote", "mixed_case"}
+
+
+def test_the_identifier_sweep_names_one_member_of_every_class():
+    from strategies.identifiers import IDENTIFIER_CLASSES, IDENTIFIER_SWEEP
+    from strategies.models import identifier_sweep
+
+    labels = [label for label, _ in IDENTIFIER_SWEEP]
+    assert [f"{label}_identifiers" for label in labels] == [cls.__name__ for cls in IDENTIFIER_CLASSES]
+    expected = {"quoting": "double_quote", "reserved": "reserved", "mixed_case": "mixed_case",
+                "leading_digit": "leading_digit", "whitespace": "whitespace", "boundary": "at_limit",
+                "multibyte": "multibyte", "long": "long"}
+    for label, name in IDENTIFIER_SWEEP:
+        assert identifier_classes(name) >= {expected[label]} if label in expected else identifier_classes(name) == set()
+    histories = identifier_sweep()
+    assert len(histories) == len(IDENTIFIER_SWEEP)
+    for (_, name), history in zip(IDENTIFIER_SWEEP, histories):
+        owner, child = history.states[0].models
+        assert owner.table_name == name and owner.fields[0].name == name and child.fields[1].column_name == name

@@ -298,3 +298,12 @@ def test_a_step_that_contains_an_alter_default_but_fails_elsewhere_is_not_that_d
     assert (facts["failed_operation"], facts["exception"], facts["sqlstate"]) == (
         "CreateTable", "DuplicateColumnError", "42701")
     assert active_ledger().match(failed[0]).id == "AKSARA-MIGRATE-014"
+
+
+def test_the_identifier_sweep_meets_an_unquoted_identifier_in_every_class_quoting_matters_for(lab, monkeypatch):
+    from strategies.identifiers import IDENTIFIER_SWEEP
+    from strategies.models import identifier_sweep
+
+    monkeypatch.setattr(aksara_ops, "_quote_ident", lambda name: name)
+    caught = {label for (label, _), swept in zip(IDENTIFIER_SWEEP, identifier_sweep()) if lab.run(swept)}
+    assert caught >= {"quoting", "reserved", "mixed_case", "leading_digit", "whitespace"}
