@@ -394,12 +394,15 @@ class OrmLab:
         Returns the findings and how many of them are crashes the fallback recovered from (the model still
         describes the table after them)."""
         seed = Write("bulk_create", rows=rows)
+        crashed: list[Finding] = []
         try:
             created = await self.Item.objects.bulk_create([self.Item(**self._kwargs(v)) for v in rows])
         except Exception as exc:  # noqa: BLE001 - a crash is judged like any step's
             if _lab_fault(exc):
                 raise
-            findings = oracles.check_step_raised(seed, _error_name(exc), str(exc), _crash(exc), source)
+            crashed = oracles.check_step_raised(seed, _error_name(exc), str(exc), _crash(exc), source)
+        if crashed:  # outside the except block: a crash of the fallback must not chain to the seed's own crash
+            findings = crashed
             await self._keep_only(model)
             for values in rows:
                 one = Write("create", rows=(values,))

@@ -306,6 +306,8 @@ def test_a_crashed_seed_falls_back_to_create_and_does_not_hide_a_later_finding(l
     found = lab.run(Program(ROWS, (Read(aggregates=(("Count", "*"),), terminal="aggregate"), Read(terminal="count"))))
     assert sorted((f.facts.get("write", ""), f.facts["problem"]) for f in found) == [
         ("", "aggregate"), ("bulk_create", "raised"), ("create", "raised")], [f.message for f in found]
+    [row] = [f for f in found if f.facts.get("write") == "create"]  # its own crash state, not the seed's
+    assert "bulk_create" not in row.facts["crash_stack"] and "aksara.model.base:" in row.facts["crash_frames"], row.facts
 
 
 def test_an_error_of_the_lab_itself_is_no_finding_but_an_error_of_the_suite(lab, monkeypatch):
