@@ -67,6 +67,7 @@ def _facts(case: Any, **more: Any) -> dict[str, str]:
     caller = caller_of(case)
     return {"method": case.method, "shape": case.shape, "caller": caller.kind,
             "object": "none" if case.owner is None else "with_owner" if case.owner else "no_owner_field",
+            "preset": str(getattr(case, "preset", None) or "none"),  # a principal already in request.state
             **{k: str(v) for k, v in more.items()}}
 
 
