@@ -174,10 +174,15 @@ PLACEMENTS = ("explicit", "env", "explicit_missing", "env_missing")
 
 
 def matrix_loads() -> st.SearchStrategy[tuple[Any, str]]:
-    """A matrix document (:func:`strategies.matrix.matrices`) and where it is placed for the loader."""
+    """A matrix document (:func:`strategies.matrix.matrices`) and where it is placed for the loader (through
+    AKSARA_SECURITY_MATRIX_PATH only where the installed Aksara reads that variable: 0.6.1 on)."""
     from strategies.matrix import matrices
+    from targets import features
 
-    return st.tuples(matrices(), st.sampled_from(("explicit", "explicit", "env", "explicit_missing", "env_missing")))
+    placements = ("explicit", "explicit", "env", "explicit_missing", "env_missing")
+    if not features.has("matrix_path_env"):
+        placements = tuple(p for p in placements if not p.startswith("env"))
+    return st.tuples(matrices(), st.sampled_from(placements))
 
 
 # -- PolicyEngine decisions and the payload enforcement helpers -----------------------------------

@@ -71,6 +71,18 @@ def _release_checks() -> bool:
 _feature("doctor", "release-mode security checks (aksara.security.checks.run_security_checks(release_candidate=...))",
          _release_checks)
 _feature("security_matrix", "security matrices (aksara.security.matrix)", _importable("aksara.security.matrix"))
+
+
+def _matrix_path_env() -> bool:
+    try:
+        import aksara.security.matrix as matrix
+    except ImportError:
+        return False
+    return "AKSARA_SECURITY_MATRIX_PATH" in inspect.getsource(matrix)
+
+
+_feature("matrix_path_env", "a security matrix path from AKSARA_SECURITY_MATRIX_PATH (aksara.security.matrix)",
+         _matrix_path_env)
 _feature("agent_tokens", "HMAC agent tokens (aksara.ai.auth.sign_agent_token)",
          _importable("aksara.ai.auth", "sign_agent_token"))
 _feature("route_iter", "the routing table iterator (aksara.routing.iter_routes)",

@@ -67,6 +67,7 @@ def _facts(case: Any, **more: Any) -> dict[str, str]:
     caller = caller_of(case)
     return {"method": case.method, "shape": case.shape, "caller": caller.kind,
             "object": "none" if case.owner is None else "with_owner" if case.owner else "no_owner_field",
+            "preset": str(getattr(case, "preset", None) or "none"),  # a principal already in request.state
             **{k: str(v) for k, v in more.items()}}
 
 
@@ -98,14 +99,18 @@ def expected_decisions(case: Any) -> dict[str, Any]:
 def check_permission_algebra(case: Any, observed: Mapping[str, Any], messages: Mapping[str, Any],
                              reproducer: str) -> list[Finding]:
     """Each permission decider grants exactly what the model of Aksara's documented permission semantics
-    grants, never raises, and refuses with a message (the first refusing entry's own, when it is a single class)."""
+    grants, never raises, and refuses with a message (the first refusing entry's own, when it is a single class).
+    A decider missing from ``observed`` was not called (its principal did not resolve: that failure is
+    ``security.principal_resolution``'s) and is not judged."""
     expected = expected_decisions(case)
     if all(v is None for v in expected.values()):
         return []
     judged(catalog.SECURITY_PERMISSION_ALGEBRA)
     findings: list[Finding] = []
     for decider, want in expected.items():
-        got = observed.get(decider)
+        if decider not in observed:
+            continue
+        got = observed[decider]
         if want is None or got == want:
             continue
         index = decider.split("[", 1)[1].rstrip("]") if "[" in decider else ""

@@ -28,16 +28,17 @@ query shape). :func:`stateful_machine` runs Schemathesis' stateful phase through
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 from urllib.parse import unquote_plus, urlsplit
 
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup
 
 from fuzz import catalog
-from fuzz.findings import Finding, with_facts, with_replay
+from fuzz.findings import Finding, NewFinding, with_facts, with_replay
 from fuzz.judging import judged
 from fuzz.oracles import openapi as oracles
 from fuzz.oracles.context import OracleContext
@@ -289,6 +290,59 @@ class OpenApiRunner:
             if exchange.method in ("POST", "PUT", "PATCH"):
                 facts.update(oracles.body_facts(resource, exchange.body))
         return facts
+
+
+def flaky_replay(exc: BaseException) -> bool:
+    """``exc`` is Hypothesis failing to replay an example: ``Flaky`` (``FlakyStrategyDefinition`` and the rest),
+    or the assertion its data tree raises when a replay draws past where an earlier run of the same choices
+    stopped."""
+    from hypothesis.errors import Flaky
+
+    if isinstance(exc, Flaky):
+        return True
+    if not isinstance(exc, AssertionError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals.get("__name__") == "hypothesis.internal.conjecture.datatree"
+
+
+class StatefulFindings:
+    """The stateful phase's ``on_findings``: passes each step's findings to ``judge`` and keeps the last new
+    finding it raised, so a failure stays reported when Hypothesis cannot shrink it.
+
+    The steps of a scenario are drawn from the server's earlier answers (a rule is available once a response
+    of its source's status code filled its bundle; links copy values out of responses), so when shrinking
+    replays a prefix of a failing scenario and one answer differs (a row id, a state the reset does not
+    restore, a slow answer), the same choices draw other steps and Hypothesis raises
+    ``FlakyStrategyDefinition`` instead of the failure. :meth:`reporting` turns that into the failure
+    seen last (the smallest scenario shrinking reached), which carries its own steps for replay.
+    """
+
+    def __init__(self, judge: Callable[[list[Finding]], Any]):
+        self.judge = judge
+        self.last: NewFinding | None = None
+
+    def __call__(self, findings: list[Finding]) -> Any:
+        try:
+            return self.judge(findings)
+        except NewFinding as new:
+            self.last = new
+            raise
+
+    @contextlib.contextmanager
+    def reporting(self) -> Iterator[None]:
+        """Run the state machine; a flaky replay after a new finding raises that finding."""
+        try:
+            yield
+        except BaseException as exc:
+            if self.last is None or not flaky_replay(exc):
+                raise
+            found = NewFinding(*self.last.findings)
+            found.add_note(f"Hypothesis could not replay the scenario while shrinking ({type(exc).__name__}): "
+                           "the steps drawn depend on the server's answers; the last failing scenario is reported")
+            raise found from exc
 
 
 def stateful_machine(runner: OpenApiRunner, principal: str, on_findings: Any) -> Any:

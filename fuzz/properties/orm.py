@@ -9,8 +9,9 @@ ManyToMany to ``OrmTag``, and ``OrmProfile`` with a OneToOne to ``OrmItem``; the
 ``ManyToMany.get_join_table_sql()`` (the autodetector emits none: AKSARA-MIGRATE ledger).
 
 :meth:`OrmLab.run` runs a :class:`~strategies.orm.Program` (SQLancer style): the item table is emptied,
-the program's rows are created, then each step runs through the ORM and is mirrored in the model
-(:mod:`fuzz.oracles.orm`). After every write the whole table is read back *without* Aksara (asyncpg) and
+the program's rows are created (one ``bulk_create``; if that crashes, ``create()`` row by row, so a crash
+of the seed does not hide the rest of the program), then each step runs through the ORM and is mirrored
+in the model (:mod:`fuzz.oracles.orm`). After every write the whole table is read back *without* Aksara (asyncpg) and
 compared with the model; every read's answer is compared with what the model computes. A program stops
 before the first write that follows a finding (after a write that diverged, the model no longer describes
 the table; reads change nothing, so the reads after a finding are still judged).
@@ -364,19 +365,9 @@ class OrmLab:
         await self.db.execute(f'DELETE FROM "{ITEMS}"')  # the junction rows go with them (ON DELETE CASCADE)
         self.dirty = True
         model = Model(owner_names=dict(self.owner_names))
-        seed = Write("bulk_create", rows=program.rows)
-        try:
-            created = await self.Item.objects.bulk_create([self.Item(**self._kwargs(v)) for v in program.rows])
-        except Exception as exc:  # noqa: BLE001 - a crash is judged like any step's
-            if _lab_fault(exc):
-                raise
-            return oracles.check_step_raised(seed, _error_name(exc), str(exc), _crash(exc), source)
-        for values, instance in zip(program.rows, created):
-            model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
-        findings = oracles.check_write_answer(seed, len(created), len(program.rows), source)
-        findings += oracles.check_table(seed, await self.table(), model, source)
+        findings, recovered = await self._seed(program.rows, model, source)
         for step in program.steps:
-            if findings and not isinstance(step, Read):
+            if len(findings) > recovered and not isinstance(step, Read):
                 break  # after a write that diverged, the model no longer describes the table
             try:
                 if isinstance(step, Read):
@@ -393,6 +384,48 @@ class OrmLab:
                 if not isinstance(step, (Read, Rel)):
                     break  # what a crashed write left in the table is unknown: the model describes it no more
         return findings
+
+    async def _seed(self, rows: tuple[Any, ...], model: Model, source: str) -> tuple[list[Finding], int]:
+        """Create the program's ``rows`` with one ``bulk_create``, judged as a write. If it crashes, the crash is a
+        finding and the rows are created one by one with ``create()`` instead (a row whose ``create()`` crashes
+        too is one more finding and is left out; whatever a crashed call left in the table is removed), so the
+        rest of the program is still judged: one crash of the seed (a known defect, often) must not hide the
+        program's other findings. A seed that answers wrongly ends the program's writes as any write does.
+        Returns the findings and how many of them are crashes the fallback recovered from (the model still
+        describes the table after them)."""
+        seed = Write("bulk_create", rows=rows)
+        crashed: list[Finding] = []
+        try:
+            created = await self.Item.objects.bulk_create([self.Item(**self._kwargs(v)) for v in rows])
+        except Exception as exc:  # noqa: BLE001 - a crash is judged like any step's
+            if _lab_fault(exc):
+                raise
+            crashed = oracles.check_step_raised(seed, _error_name(exc), str(exc), _crash(exc), source)
+        if crashed:  # outside the except block: a crash of the fallback must not chain to the seed's own crash
+            findings = crashed
+            await self._keep_only(model)
+            for values in rows:
+                one = Write("create", rows=(values,))
+                try:
+                    instance = await self.Item.objects.create(**self._kwargs(values))
+                except Exception as error:  # noqa: BLE001 - the same judgement, row by row
+                    if _lab_fault(error):
+                        raise
+                    findings += oracles.check_step_raised(one, _error_name(error), str(error), _crash(error), source)
+                    await self._keep_only(model)
+                    continue
+                model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
+            created_one_by_one = Write("create", rows=rows)
+            return findings + oracles.check_table(created_one_by_one, await self.table(), model, source), len(findings)
+        for values, instance in zip(rows, created):
+            model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
+        findings = oracles.check_write_answer(seed, len(created), len(rows), source)
+        return findings + oracles.check_table(seed, await self.table(), model, source), 0
+
+    async def _keep_only(self, model: Model) -> None:
+        """Delete the item rows the model does not hold (what a crashed create left behind)."""
+        async with self.db.acquire() as conn:
+            await conn.execute(f'DELETE FROM "{ITEMS}" WHERE NOT (id = ANY($1))', list(model.rows))
 
     async def _with_culprits(self, found: list[Finding], read: Read, model: Model) -> list[Finding]:
         """Name the cause of a read's violations: the leaves of its condition that select the wrong rows on their

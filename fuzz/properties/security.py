@@ -286,9 +286,15 @@ def aksara_matrix_loader(path: str | None) -> Any:
 def matrix_case(doc: Any, placement: str, loader: Callable[[str | None], Any] = aksara_matrix_loader
                 ) -> list[Finding]:
     """Write ``doc`` where ``placement`` says (an explicit path, or AKSARA_SECURITY_MATRIX_PATH; ``*_missing``:
-    a path that names no file) and load it."""
+    a path that names no file) and load it; an ``env`` placement judges nothing where Aksara does not read the
+    variable."""
     import os
     import tempfile
+
+    from targets import features
+
+    if placement.startswith("env") and not features.has("matrix_path_env"):
+        return []
 
     with tempfile.TemporaryDirectory(prefix="aksara-matrix-") as tmp:
         path = os.path.join(tmp, "security_matrix.yml")

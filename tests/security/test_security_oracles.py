@@ -90,6 +90,20 @@ def case(*entries: PermissionSpec, method: str = "DELETE", user: UserState | Non
     return PermissionCase(**base)
 
 
+def test_a_decider_the_lab_could_not_call_is_not_judged():
+    """principal_allows_ai_access needs the principal principal_from_request resolves; when that raised (Starlette's
+    request.user without AuthenticationMiddleware, Aksara 0.5.50-0.5.54) the decider was never asked, which is no
+    refusal: the raise is security.principal_resolution's finding."""
+    anonymous = case(method="GET", user=None, owner=None)
+    want = oracles.expected_decisions(anonymous)
+    assert want.get("principal_allows_ai_access") is not None
+    observed = {k: v for k, v in want.items() if k != "principal_allows_ai_access"}
+    assert oracles.check_permission_algebra(anonymous, observed, {}, "") == []
+    observed["principal_allows_ai_access"] = not want["principal_allows_ai_access"]
+    [wrong] = oracles.check_permission_algebra(anonymous, observed, {}, "")
+    assert wrong.facts["decider"] == "principal_allows_ai_access"
+
+
 def test_model_follows_the_documented_or_object_phase():
     """docs/api/permissions.md: each phase of an OR evaluates its own checks, and a default object check grants:
     "admin or owner" admits a non-owner non-admin for DELETE; "owner" alone refuses them."""

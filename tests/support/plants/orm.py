@@ -192,6 +192,37 @@ def update_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine.Database, "execute", execute_)
 
 
+def insert_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Database.fetch`` raises RuntimeError for an INSERT statement: every ``bulk_create`` crashes inside Aksara
+    (``create()`` inserts with ``fetchrow`` and still works)."""
+    from aksara.db import engine
+
+    fetch = engine.Database.fetch
+
+    async def fetch_(self, query, *args, **kwargs):
+        if query.lstrip().upper().startswith("INSERT"):
+            raise RuntimeError("planted: no INSERT of many rows today")
+        return await fetch(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(engine.Database, "fetch", fetch_)
+
+
+def insert_of_cd_crashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Database.fetchrow`` raises RuntimeError for an INSERT that carries the value ``"cd"`` after writing the
+    row: ``create()`` of such a row crashes and leaves it behind."""
+    from aksara.db import engine
+
+    fetchrow = engine.Database.fetchrow
+
+    async def fetchrow_(self, query, *args, **kwargs):
+        record = await fetchrow(self, query, *args, **kwargs)
+        if query.lstrip().upper().startswith("INSERT") and "cd" in args:
+            raise RuntimeError("planted: the row of cd is written, then create() fails")
+        return record
+
+    monkeypatch.setattr(engine.Database, "fetchrow", fetchrow_)
+
+
 PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "gte_as_gt": gte_as_gt,
     "decimal_read_truncated": decimal_read_truncated,
@@ -210,6 +241,8 @@ PLANTS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "trace_skips_fetchval": trace_skips_fetchval,
     "gte_crashes": gte_crashes,
     "update_crashes": update_crashes,
+    "insert_crashes": insert_crashes,
+    "insert_of_cd_crashes": insert_of_cd_crashes,
 }
 
 
