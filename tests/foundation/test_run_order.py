@@ -1,4 +1,4 @@
-"""The order a run takes the property tests: one test of each family per turn, cheap families first in each turn,
+"""How soon a run looks everywhere: one test of each family per turn, cheap families first in each turn,
 every file's own order kept."""
 
 from __future__ import annotations
@@ -38,3 +38,13 @@ def test_xdist_hands_out_one_test_at_a_time_unless_the_user_chose():
         plugin._schedule_as_one_queue(config)
     assert chosen.option.maxschedchunk == 5 and default.option.maxschedchunk == 1
     assert not hasattr(no_xdist.option, "maxschedchunk")
+
+
+def test_only_the_nightly_profile_spends_time_explaining_a_failure():
+    from hypothesis import Phase, settings
+
+    from fuzz.profiles import PROFILES  # registered by the plugin at start-up
+
+    explaining = {name for name in PROFILES if Phase.explain in settings.get_profile(name).phases}
+    assert explaining == {"nightly"}
+    assert all(Phase.shrink in settings.get_profile(name).phases for name in PROFILES)
