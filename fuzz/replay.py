@@ -97,9 +97,13 @@ def replay_http(finding: Finding, env: ReplayEnv) -> list[Finding]:
     from fuzz.properties.http import check_hostile_request
     from strategies.http import known_ids
 
-    _, args = _input(finding)
+    call, args = _input(finding)
     live = env.live
     live.reset()
+    if call == "check_public_route":
+        from fuzz.properties.http import check_public_route
+
+        return check_public_route(live, env.context, **args)
     return check_hostile_request(live, env.context, known_ids(live), args["req"])
 
 
