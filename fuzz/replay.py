@@ -379,7 +379,7 @@ PROPERTY_IDS = (
     "query.injection_taint", "query.hidden_field_side_channel",
     "writes.denied_field_exactness", "writes.round_trip", "writes.state_integrity",
     "writes.stored_row_readable", "writes.bounded_cost", "writes.oversized", "writes.single",
-    "writes.sequence_step", "writes.bulk_as_single",
+    "writes.sequence_step", "writes.bulk_as_single", "writes.relation_replaced",
     "authz.route_requires_auth", "authz.anonymous_no_write", "authz.cross_tenant_denied",
     "authz.list_own_tenant", "authz.tenant_required", "authz.state_matches_model", "authz.machine",
     "authz.declared_permissions",
