@@ -98,6 +98,7 @@ WRITES_STATE_INTEGRITY = "writes.state_integrity"
 WRITES_STORED_ROW_READABLE = "writes.stored_row_readable"
 WRITES_BOUNDED_COST = "writes.bounded_cost"
 WRITES_BULK_AS_SINGLE = "writes.bulk_as_single"
+WRITES_RELATION_REPLACED = "writes.relation_replaced"
 
 AUTHZ_ROUTE_REQUIRES_AUTH = "authz.route_requires_auth"
 AUTHZ_CROSS_TENANT_DENIED = "authz.cross_tenant_denied"
@@ -310,6 +311,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "fields, and stores all of its items or none.",
        f"{_WRITES}.check_bulk_as_single", "strategies.writes.bulk_cases",
        applies="a resource whose target declares a bulk create route"),
+    _p(WRITES_RELATION_REPLACED, "rest_api", "schema_bypass",
+       "An accepted many-to-many replacement stores exactly the related rows sent; a refused one changes nothing.",
+       f"{_WRITES}.check_relation_replaced", "strategies.writes.relation_bodies",
+       applies="a resource whose target declares a relation write route"),
 
     _p(SERIALIZERS_ROUND_TRIP_PARITY, "rest_api", "schema_bypass",
        "A create accepted both through a create serializer and through a viewset of the same model without one "

@@ -97,9 +97,13 @@ def replay_http(finding: Finding, env: ReplayEnv) -> list[Finding]:
     from fuzz.properties.http import check_hostile_request
     from strategies.http import known_ids
 
-    _, args = _input(finding)
+    call, args = _input(finding)
     live = env.live
     live.reset()
+    if call == "check_public_route":
+        from fuzz.properties.http import check_public_route
+
+        return check_public_route(live, env.context, **args)
     return check_hostile_request(live, env.context, known_ids(live), args["req"])
 
 
@@ -375,7 +379,7 @@ PROPERTY_IDS = (
     "query.injection_taint", "query.hidden_field_side_channel",
     "writes.denied_field_exactness", "writes.round_trip", "writes.state_integrity",
     "writes.stored_row_readable", "writes.bounded_cost", "writes.oversized", "writes.single",
-    "writes.sequence_step", "writes.bulk_as_single",
+    "writes.sequence_step", "writes.bulk_as_single", "writes.relation_replaced",
     "authz.route_requires_auth", "authz.anonymous_no_write", "authz.cross_tenant_denied",
     "authz.list_own_tenant", "authz.tenant_required", "authz.state_matches_model", "authz.machine",
     "authz.declared_permissions",

@@ -1,8 +1,11 @@
-"""Hostile query strings on every list and detail route, as every principal.
+"""Hostile query strings on every list and detail route, as every principal; the public surface swept.
 
 Property: whatever the query string and path id, the app never answers 5xx, every
 error is the JSON envelope, no response leaks SQL, a traceback, a file path or a
 secret, a GET changes no table, and the health route still answers afterwards.
+The public routes (docs pages, the welcome page, health, routes the target declares
+public, login pages) are each asked for once by every principal, as the JSON client
+and as a browser, and judged by the same generic oracles.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from hypothesis import strategies as st
 
 from fuzz import catalog
 from fuzz.judging import judge, judges
-from fuzz.properties.http import check_hostile_request
+from fuzz.properties.http import check_hostile_request, check_public_route, public_sweep_calls
 from strategies.http import hostile_requests, known_ids
 
 
@@ -35,3 +38,19 @@ def request_strategies(live_target, seeded_ids):
 def test_hostile_query_strings(live_target, oracle_context, seeded_ids, request_strategies, resource_name, data):
     request = data.draw(request_strategies[resource_name], label="request")
     judge(check_hostile_request(live_target, oracle_context, seeded_ids, request))
+
+
+@judges(catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME,
+        catalog.HTTP_SAFE_METHOD_NO_WRITE)
+def test_public_routes_sweep(live_target, oracle_context, seeded_ids):
+    """Every public GET route x principal x (JSON client, browser) once; every call is made before judging."""
+    from fuzz.sweep import count as count_sweep
+
+    calls = public_sweep_calls(live_target, seeded_ids)
+    if not calls:
+        pytest.skip("the target declares no public route")
+    findings = []
+    for route, principal, accept, ids in calls:
+        findings += check_public_route(live_target, oracle_context, route, principal, accept, ids)
+    count_sweep(catalog.HTTP_NO_SERVER_ERROR, len(calls), len(calls))
+    judge(findings)

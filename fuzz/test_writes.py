@@ -13,6 +13,9 @@ Properties (oracles in fuzz/oracles/writes.py, rule table and bounds in docs/wri
 - ``writes.bulk_as_single``: a bulk create route (where the target declares one) applies field
   policy to every item as a single create does, names every item's denied fields, and stores
   all of its items or none;
+- ``writes.relation_replaced``: a route that replaces a many-to-many relation (where the target
+  declares one) stores exactly the related ids an accepted request sent, and a refused one changes
+  nothing (bodies: ``strategies.writes.relation_bodies``);
 - the generic oracles (no 5xx, JSON envelope, no leak) on every write.
 """
 
@@ -47,7 +50,7 @@ def _write_sweep(live_target, seeded_rows, resource_name, **_):
     return create_sweep(live_target.info, seeded_rows, resource_name)
 
 
-@judges(*WRITES, also=HTTP)
+@judges(*WRITES, also=(*HTTP, catalog.WRITES_RELATION_REPLACED))
 @sweeps((catalog.WRITES_DENIED_FIELD_EXACTNESS, catalog.WRITES_STATE_INTEGRITY), _write_sweep)
 @given(data=st.data())
 def test_hostile_write_bodies(live_target, oracle_context, seeded_rows, resource_name, data):
@@ -58,7 +61,7 @@ def test_hostile_write_bodies(live_target, oracle_context, seeded_rows, resource
     judge(with_steps(outcome.findings, [case], [outcome.created_id]))
 
 
-@judges(*WRITES, also=HTTP)
+@judges(*WRITES, also=(*HTTP, catalog.WRITES_RELATION_REPLACED))
 @given(data=st.data())
 def test_write_sequences(live_target, oracle_context, seeded_rows, resource_name, data):
     """create → update → … → read back: each step checked against the state the previous ones left."""

@@ -3,9 +3,14 @@
 :func:`write_cases` draws a :class:`WriteCase` for one resource: any principal of the target, any
 write operation the resource routes, a row to update (one created earlier in the sequence, one of the
 principal's tenant, any seeded one, or a random id) and a write body (:mod:`strategies.payloads`).
+:func:`relation_bodies` draws the bodies of a route that replaces a many-to-many relation (a
+:class:`targets.base.RelationWrite` the target declares): lists of the related resource's known ids,
+empty lists, duplicates, unknown and malformed ids, over-long lists and non-lists; such a route gets
+them as often as the generic write bodies.
 :func:`oversized_cases` draws the oversized creates and updates, :func:`bulk_cases` a batch for a
 resource's bulk create route, :func:`sequence_step_cases` each step of
-a write sequence and :func:`create_sweep` lists the creates the body sweep sends first.
+a write sequence and :func:`create_sweep` lists the creates (then :func:`relation_sweep` the relation writes)
+the body sweep sends first.
 ``fuzz/properties/writes.py`` sends a case and applies the write oracles.
 """
 
@@ -71,6 +76,38 @@ class WriteCase:
         return method, template.replace("{pk}", self.pk or ""), template
 
 
+#: Strings that are no UUID a relation write may carry (an id route parameter's hostile classes, in short).
+MALFORMED_IDS = ("", "not-a-uuid", "00000000-0000-0000-0000-00000000000g", "1 OR 1=1", "' OR '1'='1",
+                 "a0000000-0000-4000-8000-0000000000aa\x00", "%", "../../etc/passwd", "\u00e9t\u00e9")
+
+
+def relation_bodies(relation: Any, related_ids: Sequence[str]) -> st.SearchStrategy[WriteBody]:
+    """Bodies ``{field: [...]}`` for a relation write: ``relation_valid`` (known related ids, possibly none or
+    repeated), ``relation_unknown`` (known ids and ids no row has), ``relation_malformed`` (non-UUID strings,
+    numbers, nulls, nested lists, more ids than a request should carry, or no list at all)."""
+    key = relation.field
+    known = st.sampled_from(list(related_ids)) if related_ids else st.nothing()
+    valid = st.lists(known, max_size=6) if related_ids else st.just([])
+    unknown = st.tuples(st.lists(known, max_size=3) if related_ids else st.just([]),
+                        st.lists(st.uuids().map(str), min_size=1, max_size=2)).map(lambda t: t[0] + t[1])
+    bad_item = st.one_of(st.sampled_from(MALFORMED_IDS), st.integers(), st.none(), st.just([]), st.booleans(),
+                         st.uuids().map(lambda u: str(u).upper().replace("-", "")))
+    malformed = st.one_of(
+        st.tuples(st.lists(known, max_size=2) if related_ids else st.just([]), st.lists(bad_item, min_size=1,
+                                                                                        max_size=3))
+        .map(lambda t: t[0] + t[1]),
+        st.lists(st.uuids().map(str), min_size=21, max_size=60),
+        st.one_of(st.none(), st.text(max_size=20), st.integers(), st.dictionaries(st.text(max_size=5), st.none(),
+                                                                                   max_size=2)),
+    )
+
+    def body(hostile_class: str, clean: bool) -> Any:
+        return lambda ids: WriteBody(hostile_class, {key: ids}, clean=clean)
+
+    return st.one_of(valid.map(body("relation_valid", True)), unknown.map(body("relation_unknown", False)),
+                     malformed.map(body("relation_malformed", False)))
+
+
 def write_actions(resource: Any) -> list[Any]:
     """The resource's custom actions a write method reaches."""
     return [a for a in resource.actions if set(a.methods) & set(WRITE_METHODS)]
@@ -110,8 +147,16 @@ def write_cases(info: TargetInfo, rows: KnownRows, resource_name: str, *, create
             if op == "update":
                 return st.builds(WriteCase, st.just(principal), st.just(resource_name), st.just(op), body, pk)
             actions = write_actions(resource)
+
+            def action_body(a: Any) -> st.SearchStrategy:
+                relation = resource.relation_write_at(a.path)
+                if relation is None:
+                    return body
+                related = [pk for pk, label in rows.get(relation.related, []) if label in (tenant, None)]
+                return st.one_of(relation_bodies(relation, related), body)
+
             return st.sampled_from(actions).flatmap(lambda a: st.builds(
-                WriteCase, st.just(principal), st.just(resource_name), st.just(op), body,
+                WriteCase, st.just(principal), st.just(resource_name), st.just(op), action_body(a),
                 pk if a.detail else st.none(), st.just(a.path)))
 
         return st.sampled_from(ops).flatmap(for_op)
@@ -136,7 +181,29 @@ def create_sweep(info: TargetInfo, rows: KnownRows, resource_name: str) -> list[
         return []
     bodies = write_bodies_swept(resource, fk_ids_for(rows, writer.tenant), writer.name,
                                 [p.name for p in info.principals])
-    return [WriteCase(principal, resource_name, "create", body) for principal, body in bodies]
+    creates = [WriteCase(principal, resource_name, "create", body) for principal, body in bodies]
+    return creates + relation_sweep(info, rows, resource_name)
+
+
+def relation_sweep(info: TargetInfo, rows: KnownRows, resource_name: str) -> list[WriteCase]:
+    """Each declared relation write once per body class, as the sweep's writer on a row of its tenant: two known
+    related ids, none (clears the relation), a known and an unknown id, a malformed id."""
+    from strategies.payloads import WriteBody
+
+    resource = info.resource(resource_name)
+    writer = sweep_writer(info, resource)
+    own = [pk for pk, label in rows.get(resource_name, []) if writer is not None and label in (writer.tenant, None)]
+    if writer is None or not own:
+        return []
+    cases = []
+    for relation in resource.relation_writes:
+        related = [pk for pk, label in rows.get(relation.related, []) if label in (writer.tenant, None)]
+        for hostile_class, ids in (("relation_valid", related[:2]), ("relation_valid", []),
+                                   ("relation_unknown", related[:1] + ["00000000-0000-4000-8000-00000000f00d"]),
+                                   ("relation_malformed", related[:1] + ["not-a-uuid"])):
+            body = WriteBody(hostile_class, {relation.field: ids}, clean=hostile_class == "relation_valid")
+            cases.append(WriteCase(writer.name, resource_name, "action", body, own[0], relation.path))
+    return cases
 
 
 def sequence_lengths() -> st.SearchStrategy[int]:

@@ -85,6 +85,27 @@ class ActionSpec:
 
 
 @dataclass(frozen=True)
+class RelationWrite:
+    """A route that replaces a row's many-to-many relation: ``POST path`` (``{pk}``: the row) with the body
+    ``{field: [related ids]}``; the relation is stored in ``table`` (``source_column`` the row,
+    ``target_column`` the related row). The target declares it (:func:`relation_write`)."""
+
+    field: str
+    related: str  # the related resource's name
+    path: str
+    table: str
+    source_column: str
+    target_column: str
+
+
+def relation_write(model: type, field: str, related: str, path: str) -> RelationWrite:
+    """The :class:`RelationWrite` of ``model``'s many-to-many ``field`` served at ``path``."""
+    m2m = model._m2m_fields[field]
+    return RelationWrite(field, related, path, str(m2m.join_table_name), str(m2m.source_column),
+                         str(m2m.target_column))
+
+
+@dataclass(frozen=True)
 class ResourceSpec:
     """A model exposed through a generated viewset."""
 
@@ -114,6 +135,11 @@ class ResourceSpec:
     # a POST route creating a JSON list of create bodies as one batch (the target declares it)
     bulk_create_path: str | None = None
     join_tables: tuple[tuple[str, str], ...] = ()  # (junction table, other model) of each many-to-many field
+    relation_writes: tuple[RelationWrite, ...] = ()  # routes replacing a many-to-many relation (target-declared)
+
+    def relation_write_at(self, path: str | None) -> RelationWrite | None:
+        """The declared relation write served at ``path`` (a template), or None."""
+        return next((r for r in self.relation_writes if r.path == path), None)
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:

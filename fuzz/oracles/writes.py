@@ -372,6 +372,57 @@ def check_action_ignores_denied(exchange: Exchange, expectation: Expectation, be
     )]
 
 
+def _uuid_text(value: Any) -> str | None:
+    """``value`` as the canonical text of a UUID, or None when it is no UUID string."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def check_relation_replaced(exchange: Exchange, relation: Any, document: Any, before: Iterable[str],
+                            after: Iterable[str]) -> list[Finding]:
+    """An accepted many-to-many replacement stores exactly the related rows sent; a refused one changes nothing.
+
+    ``before``/``after``: the related ids the junction table held for the row around the request. What was
+    sent is ``document[relation.field]``: an accepted request must have sent a list of ids (Aksara's
+    serializers type a many-to-many input as ``List[UUID]``), and then the relation is that set (a list
+    replaces the relation, the serializer guide's "relationship replacement"; a repeated id is one row).
+    A response naming the relation must name the stored set."""
+    before, after = {str(i) for i in before}, {str(i) for i in after}
+    accepted = 200 <= exchange.status < 300
+    sent = document.get(relation.field) if isinstance(document, dict) else None
+    judged(catalog.WRITES_RELATION_REPLACED)
+    problem, expected = None, None
+    if not accepted:
+        if after != before:
+            problem, expected = "refused_but_changed", sorted(before)
+    else:
+        ids = [_uuid_text(i) for i in sent] if isinstance(sent, list) else None
+        if ids is None or None in ids:
+            problem, expected = "accepted_malformed", "a refusal (4xx): the relation is a list of ids"
+        elif after != set(ids):
+            problem, expected = "stored_other_set", sorted(set(ids))
+        else:
+            body = exchange.response_json()
+            shown = body.get(relation.field) if isinstance(body, dict) else None
+            if isinstance(shown, list):
+                named = {_uuid_text(i) if isinstance(i, str) else _uuid_text(str((i or {}).get("id", "")))
+                         for i in shown}
+                if named != after:
+                    problem, expected = "response_other_set", sorted(after)
+    if problem is None:
+        return []
+    return [Finding(
+        catalog.WRITES_RELATION_REPLACED,
+        f"{exchange.method} {exchange.route or exchange.path} -> {exchange.status}: {problem.replace('_', ' ')}",
+        observed=sorted(after), expected=expected, exchanges=(exchange,),
+        facts=_facts(exchange, problem=problem, relation=relation.field),
+    )]
+
+
 # -- normalisation and round trip ------------------------------------------------------------
 
 _INT = re.compile(r"^[+-]?\d+$")

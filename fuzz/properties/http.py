@@ -7,7 +7,13 @@ from urllib.parse import quote
 
 from fuzz.findings import Finding, replayable, with_facts
 from fuzz.oracles.context import OracleContext
-from fuzz.oracles.http import check_health_after, check_safe_method_no_write, run_exchange_checks
+from fuzz.oracles.http import (
+    EXCHANGE_CHECKS,
+    check_error_envelope,
+    check_health_after,
+    check_safe_method_no_write,
+    run_exchange_checks,
+)
 from fuzz.query_shape import query_shape
 # the strategy (strategies/http.py); fuzz/test_mcp.py and inputs stored before it moved name them here too
 from strategies.http import HostileRequest, KnownIds, hostile_requests, known_ids  # noqa: F401
@@ -38,3 +44,58 @@ def check_hostile_request(live: LiveTarget, context: OracleContext, ids: KnownId
         shape += " detail:" + ("existing" if req.pk in ids.get(req.resource, []) else "other")
     kind = live.info.principal(req.principal).kind
     return with_facts(findings, principal_kind=kind, resource=req.resource, query_shape=shape.strip())
+
+
+# -- the public surface: docs pages, the welcome page, health and declared public routes ----------------
+
+#: How the public pages are asked for: as the API's JSON client does, and as a browser opening them does.
+PUBLIC_ACCEPTS = ("json", "html")
+BROWSER_ACCEPT = ("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+
+
+def public_routes(live: LiveTarget) -> list[tuple[str, str]]:
+    """Every (GET, path) of the app's route inventory that the target declares public (docs, health, public
+    API routes) or that is a login page, except the MCP endpoint (judged by the MCP properties)."""
+    from targets.routes import inventory
+
+    seen: dict[tuple[str, str], None] = {}
+    for route in inventory(live.app, live.info):
+        if route.public and route.method == "GET" and route.kind != "mcp":
+            seen[(route.method, route.path)] = None
+    return list(seen)
+
+
+def public_sweep_calls(live: LiveTarget, ids: KnownIds) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(route, principal, accept, path ids) for every public GET route, every principal and both ways of asking;
+    a path id is a seeded row of the resource that owns the route."""
+    calls = []
+    for _, path in public_routes(live):
+        resource = live.info.resource_at(path)
+        rows = ids.get(resource.name, []) if resource is not None else []
+        values = {"pk": rows[0]} if rows else {}
+        calls += [(path, principal.name, accept, values) for principal in live.info.principals
+                  for accept in PUBLIC_ACCEPTS]
+    return calls
+
+
+@replayable("http", env=("live", "context"))
+def check_public_route(live: LiveTarget, context: OracleContext, route: str, principal: str, accept: str,
+                       ids: dict[str, str]) -> list[Finding]:
+    """GET a public route as ``principal`` (``accept``: the JSON client's or a browser's Accept header); every
+    generic-oracle finding: no 5xx, the error envelope for a JSON client, no leak, in time, no write."""
+    from targets.routes import RouteInfo
+
+    path = RouteInfo("GET", route, "public", True).fill(ids)
+    if accept == "html":
+        exchange = live.request(principal, "GET", path, headers=[BROWSER_ACCEPT], route=route, raw_headers=True)
+        # a browser asks for HTML: an HTML error page is what it should get, not the JSON envelope
+        checks = [c for c in EXCHANGE_CHECKS if c is not check_error_envelope]
+        findings = run_exchange_checks(exchange, context, checks)
+    else:
+        exchange = live.request(principal, "GET", path, route=route)
+        findings = run_exchange_checks(exchange, context)
+    findings += check_safe_method_no_write(exchange, live.changes())
+    if findings:
+        live.reset()
+    kind = live.info.principal(principal).kind
+    return with_facts(findings, principal_kind=kind, route_kind="public", accept=accept)

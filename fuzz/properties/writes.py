@@ -50,6 +50,21 @@ def fetch_row(live: LiveTarget, resource: Any, pk: str | None) -> dict[str, Any]
     return dict(row) if row is not None else None
 
 
+def fetch_related(live: LiveTarget, relation: Any, pk: str | None) -> set[str] | None:
+    """The related ids ``relation``'s junction table holds for row ``pk``, as the database owner sees them
+    (None when ``pk`` is not a UUID)."""
+    import uuid
+
+    try:
+        key = uuid.UUID(str(pk))
+    except (ValueError, TypeError):
+        return None
+    rows = live.run(live.db.conn.fetch(
+        f'SELECT "{relation.target_column}" AS related FROM public."{relation.table}" '
+        f'WHERE "{relation.source_column}" = $1', key))
+    return {str(r["related"]) for r in rows}
+
+
 LEAK_SCAN_BYTES = 1024 * 1024
 
 
@@ -97,6 +112,8 @@ def run_write_case(live: LiveTarget, context: OracleContext, case: WriteCase, *,
     headers = [("content-type", body.content_type)] if body.content_type else []
     mark = mark_state(live)
     before = fetch_row(live, resource, case.pk) if case.pk else None
+    relation = resource.relation_write_at(case.action_path) if case.operation == "action" else None
+    related_before = fetch_related(live, relation, case.pk) if relation is not None else None
 
     if measure_memory:
         tracemalloc.start()
@@ -118,6 +135,9 @@ def run_write_case(live: LiveTarget, context: OracleContext, case: WriteCase, *,
     if case.operation == "action":
         after = fetch_row(live, resource, case.pk) if case.pk else None
         findings += oracle.check_action_ignores_denied(exchange, expectation, before, after, resource)
+        if related_before is not None:
+            findings += oracle.check_relation_replaced(exchange, relation, document, related_before,
+                                                       fetch_related(live, relation, case.pk) or set())
     else:
         findings += oracle.check_denied_fields(exchange, expectation, clean=body.clean, within_bounds=bounded)
         accepted = 200 <= exchange.status < 300

@@ -36,7 +36,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
-from targets.base import FieldSpec, PrincipalSpec, ResourceSpec, TargetInfo, describe_viewset
+from targets.base import FieldSpec, PrincipalSpec, ResourceSpec, TargetInfo, describe_viewset, relation_write
 from targets.reference import ReferenceTarget, ensure_rls, migrate, new_app
 
 TENANT_A = "a0000000-0000-4000-8000-0000000000aa"
@@ -233,6 +233,10 @@ def describe(viewset_cls: type) -> ResourceSpec:
             changes["serializer_read_only"] = False
         fields.append(dataclasses.replace(f, **changes) if changes else f)
     extra: dict[str, Any] = {"fields": tuple(fields)}
+    if viewset_cls.__name__ == "ProjectViewSet":
+        # the labels action replaces the many-to-many relation (its serializer's default update)
+        extra["relation_writes"] = (relation_write(viewset_cls.model, "labels", "Label",
+                                                   spec.prefix.rstrip("/") + "/{pk}/labels"),)
     if viewset_cls.__name__ == "ProjectBoardViewSet":
         extra["name"] = "ProjectBoard"  # the second viewset of Project: resource names are unique (same table)
     if "org_id" in model_fields:

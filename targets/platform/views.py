@@ -6,7 +6,9 @@
   ``read_only_fields`` include ``slug``, which the model itself lets clients write. The
   update serializer validates only the keys the client sent (the serializer guide: "If you
   introduce an update serializer, define and test omitted-field [...] behavior explicitly").
-  A ``labels`` detail action replaces the project's labels at runtime (many-to-many).
+  A ``labels`` detail action replaces the project's labels (many-to-many) through a serializer's
+  default ``update`` (the serializer guide: construct with ``instance=`` and ``data=``, ``is_valid()``,
+  ``await serializer.save()``; related objects validated and the replacement in one transaction).
 - ``/project-board``: the same ``Project`` model served by a second viewset, without
   serializers, page-number pagination, staff-only deletes.
 - ``/documents``: a ``SoftDeleteModel``: DELETE marks the row deleted; the ``trash``
@@ -27,6 +29,7 @@ import json
 import typing
 from typing import Any
 
+from aksara import transaction
 from aksara.api import ModelSerializer, ModelViewSet, action
 from aksara.api import filters as aksara_filters
 from aksara.api import pagination as aksara_pagination
@@ -120,6 +123,16 @@ class ProjectUpdateSerializer(ProjectSerializer):
             setattr(instance, key, value)
         await instance.save()
         return instance
+
+
+class ProjectLabelsSerializer(ModelSerializer):
+    """The relationship replacement of the ``labels`` action: no model field, only the many-to-many
+    ``labels`` (Aksara adds every many-to-many field to a serializer's input as a list of ids), written by
+    Aksara's default ``update`` (``set`` on the relation: the list replaces the project's labels)."""
+
+    class Meta:
+        model = Project
+        fields = ["labels"]
 
 
 def _update_annotation(name: str, annotation: Any) -> Any:
@@ -236,9 +249,16 @@ def build_viewsets() -> list[type]:
                 raise HTTPException(status_code=404, detail="Project not found")
             self.check_object_permissions(request, project)
             if body is not None:
+                # related objects validated before saving (the serializer guide); Aksara's update would
+                # drop an unknown id silently
                 if len(found) != len(set(ids)):
                     raise HTTPException(status_code=422, detail="Unknown label")
-                await project.labels.set(found)
+                serializer = ProjectLabelsSerializer(instance=project, data={"labels": ids},
+                                                     context={"request": request})
+                if not serializer.is_valid():
+                    raise HTTPException(status_code=422, detail="labels must be a list of label ids")
+                async with transaction.atomic():  # the row's save and the relation's replacement together
+                    await serializer.save()
             current = await project.labels.all()
             return {"id": str(project.id), "labels": sorted(str(label.id) for label in current)}
 

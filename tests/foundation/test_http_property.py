@@ -81,3 +81,66 @@ def test_query_shape_names_each_parameter_class():
         "page:limit:negative", "ordering", "search", "nul", "unknown_key", "filter:uuid:in:coercible",
         "filter:uuid:in:coercible:router",
     ])
+
+
+def broken_public_pages(app):
+    """Planted on public pages: ``/redoc`` asked for by a browser answers 500, and the welcome page carries
+    the app's first configured secret."""
+    from fastapi.responses import HTMLResponse
+
+    from targets.refapp.target import RefappTarget
+
+    secret = RefappTarget().info.secrets[0]
+
+    @app.middleware("http")
+    async def break_pages(request, call_next):
+        if request.url.path == "/redoc" and "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse("<h1>planted</h1>", status_code=500)
+        if request.url.path == "/":
+            return HTMLResponse(f"<script>var key = '{secret}';</script>")
+        return await call_next(request)
+
+
+@pytest.fixture(scope="module")
+def planted_pages(pg_server, request):
+    with started_planted(pg_server, request.config.getoption("target_profile"),
+                         broken_public_pages, "public_pages") as live:
+        yield live
+
+
+def _public_sweep(live):
+    from fuzz.properties.http import check_public_route, public_sweep_calls
+
+    ctx, ids = OracleContext(live.info), known_ids(live)
+    calls = public_sweep_calls(live, ids)
+    return calls, [f for call in calls for f in check_public_route(live, ctx, *call)]
+
+
+def test_the_public_sweep_asks_for_every_docs_page_as_every_principal(live_target):
+    calls, _ = _public_sweep(live_target)
+    routes = {route for route, _, _, _ in calls}
+    # Aksara serves its own docs pages (no OAuth2 redirect page: it turns FastAPI's docs off)
+    assert {"/", "/docs", "/redoc", "/openapi.json", live_target.info.health_path} <= routes
+    principals = {p.name for p in live_target.info.principals}
+    assert {(p, a) for r, p, a, _ in calls if r == "/docs"} == {(p, a) for p in principals for a in ("json", "html")}
+
+
+def test_the_public_sweep_catches_a_broken_and_a_leaking_docs_page(planted_pages):
+    from fuzz import catalog
+
+    _, findings = _public_sweep(planted_pages)
+    crashed = {(f.exchanges[-1].route, f.facts.get("accept")) for f in findings
+               if f.property_id == catalog.HTTP_NO_SERVER_ERROR}
+    leaked = {f.exchanges[-1].route for f in findings if f.property_id == catalog.HTTP_NO_LEAK}
+    assert crashed == {("/redoc", "html")}  # the JSON client gets the page: only the browser's request fails
+    assert leaked == {"/"}
+    # a browser's HTML error page is not held to the JSON envelope; the JSON client's error would be
+    assert not [f for f in findings if f.property_id == catalog.HTTP_ERROR_ENVELOPE]
+
+
+def test_the_public_sweep_reports_nothing_new_on_the_reference_app(live_target):
+    _, findings = _public_sweep(live_target)
+    try:
+        report(findings)
+    except NewFinding as exc:
+        pytest.fail(f"unknown defect on a public route: {exc}")
