@@ -407,29 +407,35 @@ RUN_ORDER = ("test_tokens", "test_security", "test_doctor", "test_queries", "tes
 def _schedule_as_one_queue(config: Any) -> None:
     """Unless the user chose ``--maxschedchunk``, let xdist hand out one test at a time: its load scheduling hands
     each worker a quarter of its share up front, so the second worker would start 30 tests into the run order;
-    one at a time, the workers take the order as one queue."""
+    one at a time, the workers take the run order as one queue."""
     if getattr(config.option, "maxschedchunk", 0) is None:
         config.option.maxschedchunk = 1
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Deal fuzz/'s tests out family by family, one test of each family per turn, families in RUN_ORDER.
+    """Interleave fuzz/'s property families so that each advances through its own tests at the same pace: a test's
+    place is its position within its file as a fraction of the file's tests, ties broken by RUN_ORDER.
 
-    A `-x` run stops at its first finding: dealing in turns puts every family's first test in the first
-    minutes, so a fault only one family sees waits for one test of each other family, not for all of them
-    (files in sequence left the writes and migrations families minutes behind the queries family's 63 tests).
-    Each file keeps its own order (after pytest has grouped items by their module fixtures); the self-tests
-    keep theirs, first."""
-    turns: dict[Path, int] = {}
-    keys: dict[int, tuple[int, int]] = {}
+    A `-x` run stops at its first finding: families in sequence left the writes and migrations families minutes
+    behind the queries family's 63 tests, and one test of each family per turn left the queries family's later
+    tests as far behind; at an even pace every family has started within the first quarter of the run, and a
+    family is x % through its tests when the run is x % through. Each file keeps its own order (after pytest has
+    grouped items by their module fixtures); the self-tests keep theirs, first."""
+    sizes: dict[Path, int] = {}
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        sizes[path] = sizes.get(path, 0) + 1
+    seen: dict[Path, int] = {}
+    keys: dict[int, tuple[float, int]] = {}
     for item in items:
         path = Path(str(item.path)).resolve()
         if path.parent != FUZZ_DIR:
-            keys[id(item)] = (-1, -1)
+            keys[id(item)] = (-1.0, -1)
             continue
-        turn = turns[path] = turns.get(path, -1) + 1
-        keys[id(item)] = (turn, RUN_ORDER.index(path.stem) if path.stem in RUN_ORDER else RUN_ORDER.index(None))
+        position = seen[path] = seen.get(path, -1) + 1
+        keys[id(item)] = (position / sizes[path],
+                          RUN_ORDER.index(path.stem) if path.stem in RUN_ORDER else RUN_ORDER.index(None))
     items.sort(key=lambda item: keys[id(item)])
 
 

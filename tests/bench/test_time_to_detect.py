@@ -19,13 +19,15 @@ http.no_server_error             NEW         1  -          /tmp/x/artifacts/http
 """
 
 
-def _fake_run(tmp_path, monkeypatch, code: int, output: str):
-    def fake(command, cwd, stdout, stderr, timeout):
+def _fake_run(tmp_path, monkeypatch, code: int, output: str, as_is: bool = False, seen: dict | None = None):
+    def fake(command, cwd, env, stdout, stderr, timeout):
         stdout.write(output)
+        if seen is not None:
+            seen.update(env)
         return subprocess.CompletedProcess(command, code)
 
     monkeypatch.setattr(time_to_detect.subprocess, "run", fake)
-    args = argparse.Namespace(paths=[], profile="ci", workers=2, pytest_args=[], timeout=60)
+    args = argparse.Namespace(paths=[], profile="ci", workers=2, pytest_args=[], timeout=60, as_is=as_is)
     return time_to_detect.run("query", 1, args, tmp_path / "run")
 
 
@@ -37,3 +39,13 @@ def test_an_interrupted_run_whose_table_names_a_new_finding_is_a_detection(tmp_p
 def test_known_findings_only_or_a_green_run_is_a_miss(tmp_path, monkeypatch):
     assert not _fake_run(tmp_path, monkeypatch, 1, TABLE.replace(" NEW ", " known "))[1]
     assert not _fake_run(tmp_path, monkeypatch, 0, "")[1]
+
+
+def test_runs_write_the_bytecode_cache_unless_asked_to_keep_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    seen: dict = {}
+    _fake_run(tmp_path, monkeypatch, 0, "", seen=seen)
+    assert "PYTHONDONTWRITEBYTECODE" not in seen
+    seen.clear()
+    _fake_run(tmp_path, monkeypatch, 0, "", as_is=True, seen=seen)
+    assert seen["PYTHONDONTWRITEBYTECODE"] == "1"

@@ -1,4 +1,4 @@
-"""How soon a run looks everywhere: one test of each family per turn, cheap families first in each turn,
+"""How soon a run looks everywhere: families interleaved at an even pace, cheap families first at each step,
 every file's own order kept."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def test_run_order_names_existing_property_files():
     assert plugin.RUN_ORDER.count(None) == 1
 
 
-def test_families_are_dealt_in_turns_and_self_tests_stay_first():
+def test_families_advance_at_an_even_pace_and_self_tests_stay_first():
     fuzz_dir, tests_dir = plugin.FUZZ_DIR, plugin.FUZZ_DIR.parent / "tests"
     items = [SimpleNamespace(path=fuzz_dir / "test_openapi.py", name="o1"),
              SimpleNamespace(path=fuzz_dir / "test_queries.py", name="q1"),
@@ -26,8 +26,13 @@ def test_families_are_dealt_in_turns_and_self_tests_stay_first():
              SimpleNamespace(path=fuzz_dir / "test_queries.py", name="q2"),
              SimpleNamespace(path=fuzz_dir / "test_tokens.py", name="k1")]
     plugin.pytest_collection_modifyitems(items)
-    # turn 1: tokens, queries, the unlisted family, openapi; turn 2: the second queries test
+    # at 0: tokens, queries, the unlisted family, openapi; at 1/2: the second queries test
     assert [i.name for i in items] == ["t1", "k1", "q1", "n1", "o1", "q2"]
+    four = [SimpleNamespace(path=fuzz_dir / "test_queries.py", name=f"q{i}") for i in range(4)]
+    two = [SimpleNamespace(path=fuzz_dir / "test_writes.py", name=f"w{i}") for i in range(2)]
+    items = [*four, *two]
+    plugin.pytest_collection_modifyitems(items)
+    assert [i.name for i in items] == ["q0", "w0", "q1", "q2", "w1", "q3"]
     assert all(isinstance(i.path, Path) for i in items)
 
 
