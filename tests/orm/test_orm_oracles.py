@@ -8,6 +8,8 @@ program it stores.
 
 from __future__ import annotations
 
+import os
+
 import decimal
 import uuid
 
@@ -194,7 +196,7 @@ CAUGHT = {  # plant -> (what runs, the property that must catch it)
 def lab(pg_server):
     from fuzz.properties.orm import OrmLab
 
-    lab = OrmLab(pg_server, database=f"fuzz_orm_selftest")
+    lab = OrmLab(pg_server, database=f"fuzz_orm_selftest_{os.getpid()}")  # one per xdist worker
     yield lab
     lab.close()
 
