@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     raw = raw[: raw.index("--")] if "--" in raw else raw
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plants", nargs="+", default=list(PLANTS), choices=PLANTS)
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 1..N per plant")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per plant: FIRST..FIRST+N-1")
+    parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--profile", default="ci")
     parser.add_argument("--workers", "-n", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=1800)
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'plant':<11} {'seed':>4} {'seconds':>8}  detected by")
     times, missed = [], 0
     for plant in args.plants:
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             seconds, detected, prop = run(plant, seed, args, base / f"{plant}-seed{seed}")
             times.append(seconds)
             missed += not detected
