@@ -314,9 +314,10 @@ class CrashRecorder:
 class RecordingLayer:
     """A pure-ASGI layer that records an exception propagating through it, then re-raises it."""
 
-    def __init__(self, app: Any, recorder: CrashRecorder) -> None:
+    recorder: CrashRecorder  # set on the per-app subclass (:func:`instrument`)
+
+    def __init__(self, app: Any) -> None:
         self.app = app
-        self.recorder = recorder
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -374,10 +375,13 @@ def instrument(app: Any) -> CrashRecorder:
             from starlette.middleware import Middleware
         except ImportError:
             return recorder
+        # the recorder rides on a subclass, not in the middleware's kwargs: apps may export their middleware's
+        # kwargs (Aksara's AI context does, as JSON), and the suite's object must not change what they answer
+        layer = type("RecordingLayer", (RecordingLayer,), {"recorder": recorder})
         layered = []
         for entry in middleware:
-            layered += [entry, Middleware(RecordingLayer, recorder=recorder)]
-        middleware[:] = layered or [Middleware(RecordingLayer, recorder=recorder)]
+            layered += [entry, Middleware(layer)]
+        middleware[:] = layered or [Middleware(layer)]
         if getattr(app, "middleware_stack", None) is not None:
             app.middleware_stack = None  # rebuilt with the layers on the next request
     return recorder

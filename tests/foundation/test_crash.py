@@ -252,3 +252,21 @@ def test_a_crash_raised_in_application_code_that_aksara_called_names_that_code_a
     assert CrashState.from_json(crash.to_json()) == crash
     exchange = Exchange("PATCH", "/x/1", status=500, crash=crash)
     assert "raised in: myapp.views:normalize" in Finding("http.no_server_error", "500", exchanges=(exchange,)).describe()
+
+
+def test_the_recording_layer_adds_nothing_an_app_would_export_from_its_middleware():
+    # Aksara's AI context exports each middleware's kwargs as JSON: the suite's recorder must not be among them
+    import json
+
+    from fastapi import FastAPI
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from targets.crash import instrument
+
+    app = FastAPI()
+    app.add_middleware(GZipMiddleware, minimum_size=100)
+    recorder = instrument(app)
+    assert len(app.user_middleware) == 2
+    for entry in app.user_middleware:
+        json.dumps(dict(entry.kwargs))
+    assert app.user_middleware[1].cls.recorder is recorder
