@@ -48,3 +48,23 @@ def exchange_facts(exchange: Exchange | None, *, with_method: bool = False, erro
                 facts["error_message"] = str(body["error"].get("message", ""))[:error_chars]
     facts.update({k: str(v) for k, v in more.items()})
     return facts
+
+
+def value_location(exchange: Exchange, value: str) -> str:
+    """Where ``value`` sits in ``exchange``'s response: ``header:<name>``, the JSON key path of the first string
+    holding it (list indices written ``[]``, so the place does not depend on order: ``middleware[].config.secret``),
+    or ``body``."""
+    for name, header in exchange.response_headers:
+        if value in header:
+            return f"header:{name.lower()}"
+    body = exchange.response_json()
+    stack: list[tuple[str, Any]] = [("", body)]
+    while stack:
+        path, node = stack.pop(0)
+        if isinstance(node, str) and value in node:
+            return path or "body"
+        if isinstance(node, dict):
+            stack += [(f"{path}.{k}" if path else str(k), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(f"{path}[]", v) for v in node[:1000]]
+    return "body"

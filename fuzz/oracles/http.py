@@ -24,7 +24,7 @@ from urllib.parse import unquote
 from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
-from fuzz.oracles.context import OracleContext, exchange_facts
+from fuzz.oracles.context import OracleContext, exchange_facts, value_location
 from targets.transcript import Exchange
 
 SQL_PATTERNS = [
@@ -151,7 +151,7 @@ def check_no_leak(exchange: Exchange, context: OracleContext) -> list[Finding]:
                 catalog.HTTP_NO_LEAK, "response contains a configured secret",
                 observed=f"secret of length {len(secret)} at offset {text.find(secret)}",
                 expected="no secret in any response", exchanges=(exchange,),
-                facts=_facts(exchange, leak="secret"),
+                facts=_facts(exchange, leak="secret", secret_at=value_location(exchange, secret)),
             ))
     findings += _log_leaks(exchange, context)
     if exchange.status < 400:

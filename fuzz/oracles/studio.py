@@ -42,7 +42,7 @@ from fuzz import catalog
 from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.authz import is_login_redirect
-from fuzz.oracles.context import exchange_facts
+from fuzz.oracles.context import exchange_facts, value_location
 from targets.transcript import Exchange
 
 REFUSED = frozenset({401, 403, 404, 405})
@@ -243,7 +243,7 @@ def check_no_secret(exchange: Exchange, secrets: Sequence[str], kind: str,
                                           "configured secret",
                 observed=f"secret of length {len(secret)} at offset {text.find(secret)}",
                 expected="no secret in any console response", exchanges=(exchange,),
-                facts=_facts(exchange, leak="secret", route_kind=kind)))
+                facts=_facts(exchange, leak="secret", secret_at=value_location(exchange, secret), route_kind=kind)))
     body = None
     if "json" in (next((v for k, v in exchange.response_headers if k.lower() == "content-type"), "")):
         try:

@@ -72,6 +72,20 @@ def test_no_leak_ignores_the_callers_own_input_echoed_back(planted, ctx):
 def test_no_leak_catches_a_configured_secret(planted, ctx):
     findings = check_no_leak(planted.request("anonymous", "GET", "/planted/secret"), ctx)
     assert [f.facts["leak"] for f in findings] == ["secret"]
+    assert findings[0].facts["secret_at"] == "debug.agent_secret"  # where it sits, for a signature to name
+
+
+def test_a_secrets_place_is_its_json_path_without_list_positions():
+    from targets.transcript import Exchange
+    from fuzz.oracles.context import value_location
+
+    def at(text: str, headers: tuple = ()) -> str:
+        return value_location(Exchange("GET", "/x", status=200, response_text=text, response_headers=headers),
+                              "s3cr3t-value")
+
+    assert at('{"middleware": [{"config": {}}, {"config": {"key": "k=s3cr3t-value"}}]}') == "middleware[].config.key"
+    assert at('not json s3cr3t-value') == "body"
+    assert at('{}', (("X-Debug", "s3cr3t-value"),)) == "header:x-debug"
 
 
 def test_no_leak_catches_a_credential_and_a_secret_in_a_log_record(planted, ctx):
