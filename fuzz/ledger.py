@@ -21,6 +21,9 @@ import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+# libyaml's loader when PyYAML was built with it (the ledger is large, and every process reads it)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DEFAULT_LEDGER = Path(__file__).with_name("ledger.yaml")
 REQUIRED_KEYS = ("id", "title", "owner", "property", "affected", "signature", "examples", "reproducer")
 OWNERS = ("aksara", "app", "documented")
@@ -58,9 +61,16 @@ class KnownDefect:
 class Ledger:
     defects: list[KnownDefect] = field(default_factory=list)
     version: str = ""
+    _active: tuple[int, int, str, list[KnownDefect]] | None = field(default=None, repr=False, compare=False)
 
     def active(self) -> list[KnownDefect]:
-        return [d for d in self.defects if not self.version or d.applies_to(self.version)]
+        """The entries whose ``affected`` range holds :attr:`version` (every entry when it is unset); computed
+        once per list of entries and version, since every finding is matched against them."""
+        key = (id(self.defects), len(self.defects), self.version)
+        if self._active is None or self._active[:3] != key:
+            chosen = [d for d in self.defects if not self.version or d.applies_to(self.version)]
+            self._active = (*key, chosen)
+        return self._active[3]
 
     def match(self, finding: Any) -> KnownDefect | None:
         for defect in self.active():
@@ -143,7 +153,7 @@ def load_ledger(paths: Iterable[Path], version: str) -> Ledger:
     defects: list[KnownDefect] = []
     for path in paths:
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
         except OSError as exc:
             raise LedgerError(f"cannot read ledger {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
