@@ -259,27 +259,34 @@ def page_sizes(resource: ResourceSpec, views: Sequence[View]) -> list[tuple[str,
 
 def simplest(strategy: st.SearchStrategy[Any]) -> Any:
     """The simplest value ``strategy`` generates (Hypothesis' first, all-zero choice sequence): deterministic."""
-    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis import HealthCheck, Phase, settings
 
-    # ``find`` ends by raising inside Hypothesis, which formats that exception as a test failure; inside a running
-    # pytest test the formatting goes through pytest's traceback rendering (about 0.2 s each, two per call, so 20 s
-    # of a write sweep). Outside a test item Hypothesis formats it with the standard library.
-    with _no_pytest_item():
-        return find(strategy, lambda _: True, settings=settings(
-            database=None, derandomize=True, phases=[Phase.generate], max_examples=1,
-            suppress_health_check=list(HealthCheck), deadline=None))
+    return quiet_find(strategy, lambda _: True, settings(
+        database=None, derandomize=True, phases=[Phase.generate], max_examples=1,
+        suppress_health_check=list(HealthCheck), deadline=None))
 
 
-def _no_pytest_item() -> Any:
-    """A context in which Hypothesis sees no current pytest item (a no-op where its internals differ)."""
+def quiet_find(strategy: st.SearchStrategy[Any], condition: Callable[[Any], bool], settings: Any) -> Any:
+    """Hypothesis' ``find``, without rendering its stop as a pytest failure.
+
+    ``find`` ends by raising inside Hypothesis, which formats that exception as a test failure; inside a running
+    pytest test the formatting goes through pytest's traceback rendering (about 0.2 s each under a fuzz test, two
+    per call: 20 s of a write sweep). With no current test item Hypothesis formats it with the standard library.
+    """
     import contextlib
 
+    from hypothesis import find
+
+    quiet: Any = contextlib.nullcontext()
     try:
         from hypothesis.internal.escalation import current_pytest_item
-    except ImportError:
-        return contextlib.nullcontext()
-    with_value = getattr(current_pytest_item, "with_value", None)
-    return with_value(None) if with_value else contextlib.nullcontext()
+    except ImportError:  # a Hypothesis whose internals differ: the slower rendering, same result
+        pass
+    else:
+        if hasattr(current_pytest_item, "with_value"):
+            quiet = current_pytest_item.with_value(None)
+    with quiet:
+        return find(strategy, condition, settings=settings)
 
 
 #: Write-body classes that replace one field's value, with the field kinds each applies to (None: every kind).

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+from strategies.sweeps import quiet_find
 
 FIND_SETTINGS = settings(
     max_examples=3000, phases=[Phase.generate], database=None, deadline=None,
@@ -17,7 +19,7 @@ FIND_SETTINGS = settings(
 def find_any(strategy: Any, condition: Callable[[Any], bool], max_examples: int = 3000) -> Any:
     """An example of ``strategy`` satisfying ``condition``; fails when none turns up in ``max_examples`` tries."""
     try:
-        return find(strategy, condition, settings=settings(FIND_SETTINGS, max_examples=max_examples))
+        return quiet_find(strategy, condition, settings(FIND_SETTINGS, max_examples=max_examples))
     except NoSuchExample:
         raise AssertionError(f"no example satisfying {condition.__name__!r} in {max_examples} tries") from None
 
@@ -26,7 +28,7 @@ def _counterexample(strategy: Any, condition: Callable[[Any], bool], max_example
     """Whether ``strategy`` produced an example satisfying ``condition`` in ``max_examples`` tries, and the
     smallest such one (shrunk, so a failure shows the simplest offender)."""
     try:
-        return True, find(strategy, condition, settings=settings(
+        return True, quiet_find(strategy, condition, settings(
             FIND_SETTINGS, max_examples=max_examples, phases=[Phase.generate, Phase.shrink]))
     except (NoSuchExample, Unsatisfiable):
         return False, None
