@@ -59,18 +59,19 @@ class KnownDefect:
 
 @dataclass
 class Ledger:
+    """The known defects of a run (fixed once loaded) and the Aksara version they are matched for."""
+
     defects: list[KnownDefect] = field(default_factory=list)
     version: str = ""
-    _active: tuple[int, int, str, list[KnownDefect]] | None = field(default=None, repr=False, compare=False)
+    _active: list[KnownDefect] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # every finding is matched against the active entries: their ranges are checked once, not per finding
+        self._active = [d for d in self.defects if not self.version or d.applies_to(self.version)]
 
     def active(self) -> list[KnownDefect]:
-        """The entries whose ``affected`` range holds :attr:`version` (every entry when it is unset); computed
-        once per list of entries and version, since every finding is matched against them."""
-        key = (id(self.defects), len(self.defects), self.version)
-        if self._active is None or self._active[:3] != key:
-            chosen = [d for d in self.defects if not self.version or d.applies_to(self.version)]
-            self._active = (*key, chosen)
-        return self._active[3]
+        """The entries whose ``affected`` range holds :attr:`version` (every entry when it is unset)."""
+        return self._active
 
     def match(self, finding: Any) -> KnownDefect | None:
         for defect in self.active():

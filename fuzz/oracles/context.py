@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,20 +52,19 @@ def exchange_facts(exchange: Exchange | None, *, with_method: bool = False, erro
 
 
 def value_location(exchange: Exchange, value: str) -> str:
-    """Where ``value`` sits in ``exchange``'s response: ``header:<name>``, the JSON key path of the first string
-    holding it (list indices written ``[]``, so the place does not depend on order: ``middleware[].config.secret``),
-    or ``body``."""
-    for name, header in exchange.response_headers:
-        if value in header:
-            return f"header:{name.lower()}"
-    body = exchange.response_json()
-    stack: list[tuple[str, Any]] = [("", body)]
-    while stack:
-        path, node = stack.pop(0)
+    """Where ``value`` sits in ``exchange``'s response: the JSON key path of the shallowest string holding it (list
+    positions written ``[]``, so the place does not depend on order: ``middleware[].config.secret``), ``body`` when
+    the body holds it otherwise, else ``header:<name>``."""
+    if value not in exchange.response_text:
+        name = next((n for n, v in exchange.response_headers if value in v), "")
+        return f"header:{name.lower()}" if name else "body"
+    queue: deque[tuple[str, Any]] = deque([("", exchange.response_json())])
+    while queue:
+        path, node = queue.popleft()
         if isinstance(node, str) and value in node:
             return path or "body"
         if isinstance(node, dict):
-            stack += [(f"{path}.{k}" if path else str(k), v) for k, v in node.items()]
+            queue.extend((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
         elif isinstance(node, list):
-            stack += [(f"{path}[]", v) for v in node[:1000]]
+            queue.extend((f"{path}[]", v) for v in node[:1000])
     return "body"

@@ -295,16 +295,9 @@ class WorkersLab:
             return False, False, f"{type(error).__name__}: {error}"
 
     def outbox(self) -> list[dict[str, Any]]:
-        rows = self.run(self.db.fetch(
+        return self._rows(
             "SELECT id, operation_id::text AS operation_id, tenant_scope, payload, exported_at, export_attempts "
-            "FROM aksara_operation_outbox ORDER BY id"))
-        out = []
-        for r in rows:
-            row = dict(r)
-            if isinstance(row["payload"], str):
-                row["payload"] = json.loads(row["payload"])
-            out.append(row)
-        return out
+            "FROM aksara_operation_outbox ORDER BY id", "payload")
 
     # -------------------------------------------------------------------------------------------- state
 
@@ -323,26 +316,23 @@ class WorkersLab:
     def tasks(self) -> list[dict[str, Any]]:
         # the worker that holds a row's lock is recorded from 0.7.2 (locked_by); older task tables lack the column
         locked_by = ", locked_by" if "locked_by" in self.task_columns() else ""
-        rows = self.run(self.db.fetch(
+        return self._rows(
             "SELECT id, task_name, tenant_id, payload, status, attempts, max_attempts, result, last_error, "
-            f"operation_id, available_at, updated_at{locked_by} FROM aksara_tasks ORDER BY created_at"))
-        out = []
-        for r in rows:
-            row = dict(r)
-            for key in ("payload", "result"):
-                if isinstance(row[key], str):
-                    row[key] = json.loads(row[key])
-            out.append(row)
-        return out
+            f"operation_id, available_at, updated_at{locked_by} FROM aksara_tasks ORDER BY created_at",
+            "payload", "result")
 
     def operations(self) -> list[dict[str, Any]]:
-        rows = self.run(self.db.fetch(
+        return self._rows(
             "SELECT o.id, o.tenant_id, o.state, o.attempt_count, o.principal_reference, o.result, c.payload AS command "
-            "FROM aksara_operations o JOIN aksara_operation_commands c ON c.operation_id = o.id ORDER BY o.created_at"))
+            "FROM aksara_operations o JOIN aksara_operation_commands c ON c.operation_id = o.id ORDER BY o.created_at",
+            "principal_reference", "result", "command")
+
+    def _rows(self, sql: str, *json_columns: str) -> list[dict[str, Any]]:
+        """The rows of ``sql`` as dicts, the ``json_columns`` decoded where the driver returned their text."""
         out = []
-        for r in rows:
+        for r in self.run(self.db.fetch(sql)):
             row = dict(r)
-            for key in ("principal_reference", "result", "command"):
+            for key in json_columns:
                 if isinstance(row[key], str):
                     row[key] = json.loads(row[key])
             out.append(row)

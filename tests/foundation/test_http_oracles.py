@@ -86,6 +86,8 @@ def test_a_secrets_place_is_its_json_path_without_list_positions():
     assert at('{"middleware": [{"config": {}}, {"config": {"key": "k=s3cr3t-value"}}]}') == "middleware[].config.key"
     assert at('not json s3cr3t-value') == "body"
     assert at('{}', (("X-Debug", "s3cr3t-value"),)) == "header:x-debug"
+    # the body is where it is looked for first: a copy in a header does not move it
+    assert at('{"a": {"b": "s3cr3t-value"}}', (("Set-Cookie", "k=s3cr3t-value"),)) == "a.b"
 
 
 def test_no_leak_catches_a_credential_and_a_secret_in_a_log_record(planted, ctx):

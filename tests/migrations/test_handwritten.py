@@ -137,11 +137,9 @@ def _walk(migrations: HandMigrations) -> set[str]:
 
 
 def test_generated_sequences_refer_to_what_exists_and_reach_every_shape():
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, Phase, given, settings
 
     from strategies.handwritten import FIELD_CLASSES
-
-    from hypothesis import Phase
 
     wanted = set(FIELD_CLASSES) | {"CreateTable", "AddField", "RemoveField", "RenameField", "AlterFieldType",
                                    "AlterFieldNull", "AlterFieldDefault", "RenameTable", "DropTable", "AddIndex",
