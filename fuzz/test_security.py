@@ -48,6 +48,7 @@ def test_scope_helpers(granted, required):
 
 
 @judges(catalog.SECURITY_MATRIX_LOADER)
+@pytest.mark.aksara_features("security_matrix")
 @given(load=matrix_loads())
 def test_matrix_loader(load):
     doc, placement = load
