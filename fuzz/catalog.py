@@ -125,6 +125,8 @@ MCP_CREDENTIAL_ALGEBRA = "mcp.credential_algebra"
 SERIALIZERS_ROUND_TRIP_PARITY = "serializers.round_trip_parity"
 SERIALIZERS_PATCH_KEEPS_OMITTED = "serializers.patch_keeps_omitted"
 SERIALIZERS_READ_ONLY_NEVER_APPLIED = "serializers.read_only_never_applied"
+SERIALIZERS_VALIDATION_CONTRACT = "serializers.validation_contract"
+SERIALIZERS_REPRESENTATION_CONTRACT = "serializers.representation_contract"
 
 SOFT_DELETE_TRASH_SCOPED = "soft_delete.trash_scoped"
 SOFT_DELETE_DELETE_IS_SOFT = "soft_delete.delete_is_soft"
@@ -329,6 +331,16 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "A value sent for a serializer read_only field is never stored: the write is refused or the value ignored.",
        f"{_SER}.check_read_only_never_applied", "strategies.serializers.read_only_cases",
        applies="a resource whose serializers declare read_only_fields clients could otherwise write"),
+    _p(SERIALIZERS_VALIDATION_CONTRACT, "rest_api", "restricted_field_read_write",
+       "A serializer's is_valid() answers a bool consistent with errors, validated_data and raise_exception, alone "
+       "and with many=True, and a value sent for a key its input model omits never reaches validated_data.",
+       f"{_SER}.check_validation_contract", "strategies.serializers.direct_cases",
+       applies="every ModelSerializer the app declares for a resource's model"),
+    _p(SERIALIZERS_REPRESENTATION_CONTRACT, "rest_api", "schema_bypass",
+       "A serializer's .data of a stored row carries exactly the fields its Meta selects, and to_representation(), "
+       "serialize_instance(), many=True and serialize_many() agree with it.",
+       f"{_SER}.check_representation_contract", "strategies.serializers.direct_cases",
+       applies="every ModelSerializer the app declares for a resource's model, and a stored row of it"),
     _p(SOFT_DELETE_TRASH_SCOPED, "tenant_context", "cross_tenant_access",
        "A trash listing shows exactly the caller's soft-deleted rows: no active row, no row of another tenant, "
        "whatever its query.",

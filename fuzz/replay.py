@@ -398,6 +398,7 @@ PROPERTY_IDS = (
     "migrations.executor_converges", "migrations.graph_orders",
     "tasks.provenance", "tasks.exactly_once", "tasks.nothing_lost", "tasks.retry_backoff", "tasks.durable_conflicts",
     "serializers.round_trip_parity", "serializers.patch_keeps_omitted", "serializers.read_only_never_applied",
+    "serializers.validation_contract", "serializers.representation_contract",
     "soft_delete.trash_scoped", "soft_delete.delete_is_soft", "ai_query.plan_differential",
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",

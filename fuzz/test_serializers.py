@@ -2,7 +2,9 @@
 
 Properties (oracles in fuzz/oracles/serializers.py): ``serializers.round_trip_parity``,
 ``serializers.patch_keeps_omitted``, ``serializers.read_only_never_applied``, and the generic
-HTTP oracles on every exchange. A resource without the surface skips, saying why.
+HTTP oracles on every exchange; ``serializers.validation_contract`` and
+``serializers.representation_contract`` use every serializer the app declares as an application
+does, in its own process. A resource without the surface skips, saying why.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from hypothesis import strategies as st
 
 from fuzz import catalog
 from fuzz.judging import judge, judges
-from fuzz.properties.serializers import own_rows, run_parity, run_patch, run_read_only, seeded_rows
-from strategies.serializers import parity_cases, parity_subjects, patch_cases, read_only_cases, read_only_fields, writers
+from fuzz.properties.serializers import own_rows, run_direct, run_parity, run_patch, run_read_only, seeded_rows
+from strategies.serializers import (
+    direct_cases, parity_cases, parity_subjects, patch_cases, read_only_cases, read_only_fields, serializer_specs,
+    writers,
+)
 from targets.base import ResourceSpec, TargetInfo
 
 HTTP = (catalog.HTTP_NO_SERVER_ERROR, catalog.HTTP_ERROR_ENVELOPE, catalog.HTTP_NO_LEAK, catalog.HTTP_RESPONDS_IN_TIME)
@@ -85,3 +90,17 @@ def test_read_only_never_applied(live_target, oracle_context, seeded, resource_n
             pytest.skip(f"{case.principal} has no {resource_name} row to update")
         pk = data.draw(st.sampled_from(rows), label="pk")
     judge(run_read_only(live_target, oracle_context, resource, case, pk))
+
+
+@judges(catalog.SERIALIZERS_VALIDATION_CONTRACT, catalog.SERIALIZERS_REPRESENTATION_CONTRACT)
+@given(data=st.data())
+def test_serializer_api_contract(live_target, oracle_context, resource_name, data):
+    """Bodies of every object-shaped hostile class through each serializer the app declares for the model."""
+    info = live_target.info
+    specs = serializer_specs(info, resource_name)
+    if not specs:
+        pytest.skip(f"the app declares no ModelSerializer of {resource_name}")
+    spec = data.draw(st.sampled_from(specs), label="serializer")
+    resource = info.resource(resource_name)
+    case = data.draw(direct_cases(resource, spec), label="case")
+    judge(run_direct(live_target, oracle_context, resource, case))

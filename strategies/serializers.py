@@ -19,8 +19,8 @@ from typing import Any, Mapping, Sequence
 
 from hypothesis import strategies as st
 
-from strategies.payloads import client_fields, valid_values
-from targets.base import INTEGER_KINDS, FieldSpec, ResourceSpec, TargetInfo
+from strategies.payloads import body_classes, client_fields, valid_values
+from targets.base import INTEGER_KINDS, FieldSpec, ResourceSpec, SerializerSpec, TargetInfo
 
 CANARY_PREFIX = "ro-canary-"
 
@@ -113,6 +113,54 @@ def read_only_cases(info: TargetInfo, resource: ResourceSpec, partial: bool) -> 
         return st.builds(SerializerCase, st.sampled_from(names), body, st.just(tuple(f.input_key for f in chosen)))
 
     return st.lists(st.sampled_from(ro), min_size=1, max_size=len(ro), unique_by=lambda f: f.name).flatmap(build)
+
+
+#: The write-body classes whose document is a JSON object: what an application hands a serializer as ``data``
+#: (the others are bytes no JSON parser turns into an object, or cost megabytes per example).
+DIRECT_BODY_CLASSES = ("valid", "restricted_key", "unknown_key", "nested_denied", "type_confusion", "null_all",
+                       "boundary", "bad_text")
+
+
+@dataclass(frozen=True)
+class DirectCase:
+    """One use of a serializer's documented API outside the generated routes: validate each of ``bodies``,
+    then all of them with ``many=True``, and represent up to ``rows`` stored rows one by one and together."""
+
+    serializer: str  # SerializerSpec.name
+    bodies: tuple[Mapping[str, Any], ...]
+    rows: int = 2
+
+
+def serializer_specs(info: TargetInfo, resource_name: str) -> list[SerializerSpec]:
+    """Every serializer the app declares for ``resource_name``'s model, once (several viewsets may share one)."""
+    seen: dict[str, SerializerSpec] = {}
+    for resource in info.resources:
+        if resource.name == resource_name:
+            for spec in resource.serializers:
+                seen.setdefault(spec.name, spec)
+    return list(seen.values())
+
+
+def direct_bodies(resource: ResourceSpec, spec: SerializerSpec) -> st.SearchStrategy[dict]:
+    """A JSON object an application might validate: a write body of any object-shaped hostile class, or a valid
+    body carrying canary values for the serializer's read-only fields."""
+    classes = body_classes(resource, {}, partial=False)
+    documents = st.one_of(*(classes[name] for name in DIRECT_BODY_CLASSES)) \
+        .map(lambda body: body.document).filter(lambda doc: isinstance(doc, dict))
+    read_only = [f for f in resource.fields if f.input_key in spec.read_only or f.name in spec.read_only]
+    if not read_only:
+        return documents
+    canaries = st.tuples(_body(resource, partial=False, exclude=[f.name for f in read_only]),
+                         st.fixed_dictionaries({f.input_key: canary_values(f) for f in read_only})) \
+        .map(lambda t: {**t[0], **t[1]})
+    return st.one_of(documents, canaries)
+
+
+def direct_cases(resource: ResourceSpec, spec: SerializerSpec) -> st.SearchStrategy[DirectCase]:
+    """One to three bodies for ``spec`` and how many stored rows to represent."""
+    return st.builds(DirectCase, st.just(spec.name),
+                     st.lists(direct_bodies(resource, spec), min_size=1, max_size=3).map(tuple),
+                     st.integers(1, 3))
 
 
 def fresh_id() -> str:

@@ -106,6 +106,19 @@ def relation_write(model: type, field: str, related: str, path: str) -> Relation
 
 
 @dataclass(frozen=True)
+class SerializerSpec:
+    """A ``ModelSerializer`` of a resource's model that the app declares (on the viewset, or beside it in the
+    viewset's module), as its ``Meta`` declares it: what its documented API (``is_valid``/``validated_data``,
+    ``.data``) may take and must give."""
+
+    name: str  # module:qualname, resolved on the live app by :func:`serializer_classes`
+    input_fields: tuple[str, ...]  # keys its generated input model validates
+    read_only: tuple[str, ...]  # Meta.read_only_fields
+    output_keys: tuple[str, ...]  # keys ``.data`` carries: the declared model fields, a foreign key under its column
+    optional_keys: tuple[str, ...] = ()  # keys ``.data`` may add: Meta.expand relations, many-to-many ids
+
+
+@dataclass(frozen=True)
 class ResourceSpec:
     """A model exposed through a generated viewset."""
 
@@ -136,6 +149,7 @@ class ResourceSpec:
     bulk_create_path: str | None = None
     join_tables: tuple[tuple[str, str], ...] = ()  # (junction table, other model) of each many-to-many field
     relation_writes: tuple[RelationWrite, ...] = ()  # routes replacing a many-to-many relation (target-declared)
+    serializers: tuple[SerializerSpec, ...] = ()  # the app's serializers of this model (:func:`serializer_classes`)
 
     def relation_write_at(self, path: str | None) -> RelationWrite | None:
         """The declared relation write served at ``path`` (a template), or None."""
@@ -272,6 +286,55 @@ def describe_field(name: str, field_obj: Any, tenant_scoped: bool) -> FieldSpec:
     )
 
 
+SERIALIZER_ATTRIBUTES = ("list_serializer_class", "retrieve_serializer_class", "create_serializer_class",
+                         "update_serializer_class")
+
+
+def serializer_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def serializer_classes(viewset_cls: type) -> list[type]:
+    """The ``ModelSerializer`` classes of ``viewset_cls``'s model the app declares: the viewset's own
+    (list/retrieve/create/update) and those defined in the viewset's module (used by its actions)."""
+    import sys
+
+    try:
+        from aksara.api import ModelSerializer
+    except ImportError:
+        return []
+    model = viewset_cls.model
+    found = [getattr(viewset_cls, attr, None) for attr in SERIALIZER_ATTRIBUTES]
+    found += list(vars(sys.modules.get(viewset_cls.__module__, object)).values())
+    out: list[type] = []
+    for cls in found:
+        if (isinstance(cls, type) and issubclass(cls, ModelSerializer) and cls is not ModelSerializer
+                and getattr(getattr(cls, "Meta", None), "model", None) is model and cls not in out):
+            out.append(cls)
+    return out
+
+
+def describe_serializer(cls: type) -> SerializerSpec:
+    """What ``cls``'s ``Meta`` declares (Aksara's serializer guide): ``fields`` (a list or ``"__all__"``) minus
+    ``exclude`` selects the representation, ``read_only_fields`` are omitted from input validation."""
+    meta = cls.Meta
+    model = meta.model
+    declared = getattr(meta, "fields", "__all__")
+    names = list(model._fields) if declared == "__all__" else list(declared or ())
+    exclude = set(getattr(meta, "exclude", None) or ())
+    fks = getattr(model, "_fk_fields", None) or {}
+    keys = [getattr(model._fields[n], "db_column_name", None) or n if n in fks else n
+            for n in names if n not in exclude and n in model._fields]
+    expand = getattr(meta, "expand", None) or ()
+    optional = [*expand, *(getattr(model, "_m2m_fields", None) or {})]
+    try:
+        inputs = tuple(cls().get_input_model().model_fields)
+    except Exception:  # noqa: BLE001 - a serializer the release cannot build: nothing to validate against
+        inputs = ()
+    return SerializerSpec(serializer_name(cls), inputs, tuple(getattr(meta, "read_only_fields", None) or ()),
+                          tuple(keys), tuple(k for k in optional if k not in keys))
+
+
 def describe_viewset(viewset_cls: type) -> ResourceSpec:
     """Describe an Aksara ``ModelViewSet`` class from its own metadata."""
     from aksara.api.actions import get_action_metadata
@@ -365,6 +428,7 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
         update_serializer=getattr(viewset_cls, "update_serializer_class", None) is not None,
         soft_delete=bool(getattr(model, "_soft_delete_enabled", False)),
         join_tables=_join_tables(model),
+        serializers=tuple(describe_serializer(c) for c in serializer_classes(viewset_cls)),
     )
 
 

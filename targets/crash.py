@@ -271,6 +271,21 @@ def raised_in(exc: BaseException) -> str:
     return crash_state(exc).origin.partition(":")[0]
 
 
+def raised_by_suite(exc: BaseException) -> bool:
+    """``exc`` was raised by the suite's own code (a lab, a strategy, a target), not by Aksara or below it: a bug of
+    the suite (or an API the release lacks, to feature-detect), never a finding about Aksara."""
+    module = raised_in(exc)
+    return any(module == p or module.startswith(p + ".") for p in ("fuzz", "strategies", "targets"))
+
+
+def exception_facts(exc: BaseException) -> dict[str, str]:
+    """The crash facts of an exception an in-process call raised: how the ledger and a replay know its cause."""
+    try:
+        return crash_state(exc).facts()
+    except Exception as error:  # noqa: BLE001 - a capture bug must not lose the finding
+        return {"exception": type(exc).__name__, "crash_message": f"<crash capture failed: {error!r}>"}
+
+
 def _sql_operation(frames: list[Any], package: str) -> str:
     for frame in frames:
         if not _in(_module(frame), (package, "asyncpg")):

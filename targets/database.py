@@ -225,6 +225,11 @@ class WorkerDatabase:
         self.resets += 1
         return dirty
 
+    async def first_records(self, table: str, count: int) -> list[Any]:
+        """The first ``count`` rows of ``table`` by ``id``, as the driver's records (what an ORM loads rows from)."""
+        assert self.conn is not None
+        return await self.conn.fetch(f"SELECT * FROM public.{_ident(table)} ORDER BY id LIMIT {int(count)}")
+
     async def fetch_rows(self, table: str) -> list[dict[str, Any]]:
         """All current rows of ``table`` (as the database owner sees them), in a stable order.
 

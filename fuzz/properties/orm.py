@@ -37,7 +37,7 @@ from strategies.orm import (
     BY_NAME, COLUMNS, OWNERS, TAGS, FRef, Leaf, Node, Program, Read, Rel, Search, Write, eval_program, f_value,
     program_source,
 )
-from targets.crash import crash_state, raised_in
+from targets.crash import exception_facts, raised_by_suite
 from targets.database import drop_databases
 from targets.reference import dependency_order
 
@@ -49,26 +49,11 @@ def _error_name(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _crash(exc: BaseException) -> dict[str, str]:
-    """The crash facts of ``exc`` (:func:`targets.crash.crash_state`): how the ledger and replay know its cause."""
-    try:
-        return crash_state(exc).facts()
-    except Exception as error:  # noqa: BLE001 - a capture bug must not lose the finding
-        return {"exception": _error_name(exc), "crash_message": f"<crash capture failed: {error!r}>"}
-
-
-def _lab_fault(exc: BaseException) -> bool:
-    """``exc`` was raised by the suite's own code (the lab, a strategy), not by Aksara or below it: a bug of the
-    suite (or an API the release lacks, to feature-detect), never a finding about Aksara."""
-    module = raised_in(exc)
-    return any(module == p or module.startswith(p + ".") for p in ("fuzz", "strategies", "targets"))
-
-
 def _raised(exc: BaseException) -> ReadResult:
     """What a read that raised ``exc`` answered; the suite's own errors propagate."""
-    if _lab_fault(exc):
+    if raised_by_suite(exc):
         raise exc
-    return ReadResult(error=_error_name(exc), message=str(exc)[:300], crash=_crash(exc))
+    return ReadResult(error=_error_name(exc), message=str(exc)[:300], crash=exception_facts(exc))
 
 
 @contextlib.contextmanager
@@ -378,9 +363,9 @@ class OrmLab:
                 else:
                     findings += await self._write(step, model, source)
             except Exception as exc:  # noqa: BLE001 - an exception the model does not expect is a crash finding
-                if _lab_fault(exc):
+                if raised_by_suite(exc):
                     raise
-                findings += oracles.check_step_raised(step, _error_name(exc), str(exc), _crash(exc), source)
+                findings += oracles.check_step_raised(step, _error_name(exc), str(exc), exception_facts(exc), source)
                 if not isinstance(step, (Read, Rel)):
                     break  # what a crashed write left in the table is unknown: the model describes it no more
         return findings
@@ -398,9 +383,9 @@ class OrmLab:
         try:
             created = await self.Item.objects.bulk_create([self.Item(**self._kwargs(v)) for v in rows])
         except Exception as exc:  # noqa: BLE001 - a crash is judged like any step's
-            if _lab_fault(exc):
+            if raised_by_suite(exc):
                 raise
-            crashed = oracles.check_step_raised(seed, _error_name(exc), str(exc), _crash(exc), source)
+            crashed = oracles.check_step_raised(seed, _error_name(exc), str(exc), exception_facts(exc), source)
         if crashed:  # outside the except block: a crash of the fallback must not chain to the seed's own crash
             findings = crashed
             await self._keep_only(model)
@@ -409,9 +394,9 @@ class OrmLab:
                 try:
                     instance = await self.Item.objects.create(**self._kwargs(values))
                 except Exception as error:  # noqa: BLE001 - the same judgement, row by row
-                    if _lab_fault(error):
+                    if raised_by_suite(error):
                         raise
-                    findings += oracles.check_step_raised(one, _error_name(error), str(error), _crash(error), source)
+                    findings += oracles.check_step_raised(one, _error_name(error), str(error), exception_facts(error), source)
                     await self._keep_only(model)
                     continue
                 model.rows[instance.id] = self._row(values, self._value("owner", values.get("owner")))
@@ -609,11 +594,11 @@ class OrmLab:
             except _Undo:
                 pass
             except Exception as exc:  # noqa: BLE001 - an error inside the block rolls it back as well
-                if _lab_fault(exc):
+                if raised_by_suite(exc):
                     raise
                 if not oracles.may_fail([write.q], model):
                     findings += oracles.check_write_answer(write, _error_name(exc), "rolled back", source,
-                                                           _crash(exc))
+                                                           exception_facts(exc))
         elif write.kind == "upsert":
             findings += await self._upsert(write, model, source)
         elif write.kind == "profile":
@@ -756,7 +741,7 @@ class OrmLab:
             instance, created = await self.Item.objects.upsert(id=rid, defaults=defaults, update_fields=fields)
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
             return oracles.check_write_answer(write, (_error_name(exc), str(exc)[:120]), expected, source,
-                                              _crash(exc))
+                                              exception_facts(exc))
         findings = oracles.check_write_answer(write, ("created" if created else "updated", instance.id), expected,
                                               source)
         given = dict(write.values)
@@ -797,7 +782,7 @@ class OrmLab:
         except Exception as exc:  # noqa: BLE001 - the oracle judges what was raised
             attempt.error, attempt.error_module, attempt.message = (
                 _error_name(exc), type(exc).__module__, str(exc))
-            attempt.crash = _crash(exc)
+            attempt.crash = exception_facts(exc)
             # a refusal before any statement (Aksara's query log is empty) cannot have written: skip the count
             if log.count:
                 attempt.rows_added = await self.db.fetchval(f'SELECT count(*) FROM "{ITEMS}"')

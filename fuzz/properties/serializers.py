@@ -1,7 +1,8 @@
-"""The serializer properties bound to a live target: one write (or two, for parity) and its oracles.
+"""The serializer properties bound to a live target: one write (or two, for parity) and its oracles, and one
+use of a serializer's documented API in the app's own process (:func:`run_direct`).
 
 Subjects are read from :class:`targets.base.TargetInfo` (see :mod:`strategies.serializers`);
-every case starts from the seeded database (``live.reset()``).
+every write case starts from the seeded database (``live.reset()``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from fuzz.findings import Finding, replayable
 from fuzz.oracles import serializers as oracle
 from fuzz.oracles.context import OracleContext
 from fuzz.properties.writes import fetch_row, generic_checks
-from strategies.serializers import SerializerCase
+from strategies.serializers import DirectCase, SerializerCase
+from targets.base import serializer_classes, serializer_name
+from targets.crash import exception_facts, raised_by_suite
 
 if TYPE_CHECKING:
     from targets.client import LiveTarget
@@ -87,3 +90,97 @@ def run_read_only(live: LiveTarget, context: OracleContext, resource: Any, case:
         after = fetch_row(live, resource, pk)
     return generic_checks(exchange, context) + oracle.check_read_only_never_applied(
         exchange, resource, body, case.read_only_keys, before, after)
+
+
+def serializer_class(live: LiveTarget, name: str) -> type:
+    """The serializer class ``name`` (module:qualname): imported when it is module-level, else found among those
+    the live app's viewsets declare."""
+    import importlib
+
+    module, _, qualname = name.partition(":")
+    if "<locals>" not in qualname:
+        try:
+            found: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                found = getattr(found, part)
+            return found
+        except (ImportError, AttributeError):
+            pass
+    from targets.derive import app_viewsets
+
+    for viewset in app_viewsets(live.app):
+        for cls in serializer_classes(viewset):
+            if serializer_name(cls) == name:
+                return cls
+    raise LookupError(f"the target declares no serializer {name}")
+
+
+def _undocumented(exc: BaseException) -> dict[str, str]:
+    """The crash facts of ``exc``, an exception a serializer call raised; the suite's own errors propagate."""
+    if raised_by_suite(exc):
+        raise exc
+    return exception_facts(exc)
+
+
+def _validate(cls: type, data: Any, many: bool = False) -> oracle.Validation:
+    """Validate ``data`` as the serializer guide shows (``is_valid()``, then ``errors``/``validated_data``), and
+    once more on a fresh serializer with ``raise_exception=True``."""
+    from aksara.exceptions import ValidationError as AppRefusal  # documented to propagate (the app's 422)
+
+    try:
+        serializer = cls(data=data, many=many)
+        valid = serializer.is_valid()
+        errors = serializer.errors
+    except AppRefusal:
+        return oracle.Validation(None)
+    except Exception as exc:  # noqa: BLE001 - judged: is_valid() documents which exceptions it turns into False
+        return oracle.Validation(None, raised=_undocumented(exc))
+    validated, refused = None, False
+    try:
+        validated = serializer.validated_data
+    except AssertionError:
+        refused = True
+    strict: bool | None = False
+    try:
+        cls(data=data, many=many).is_valid(raise_exception=True)
+    except AppRefusal:
+        strict = None
+    except ValueError:  # Pydantic's ValidationError is a ValueError: the two it documents re-raising
+        strict = True
+    except Exception as exc:  # noqa: BLE001 - anything else escaped the raising form
+        return oracle.Validation(valid, errors, validated, refused, None, raised=_undocumented(exc))
+    return oracle.Validation(valid, errors, validated, refused, strict)
+
+
+def _represent(live: LiveTarget, cls: type, table: str, count: int) -> oracle.Representation:
+    """``.data`` of up to ``count`` stored rows (loaded as the ORM loads them), alone and together, and through
+    the module's helpers where the release has them."""
+    from aksara.api import serializers as module
+
+    model = cls.Meta.model
+    records = live.run(live.db.first_records(table, count))
+    try:
+        rows = [model._from_record(r) for r in records]
+        alone = tuple(cls(instance=row).data for row in rows)
+        again = tuple(cls(instance=row).to_representation() for row in rows)
+        helper = getattr(module, "serialize_instance", None)
+        together_helper = getattr(module, "serialize_many", None)
+        return oracle.Representation(
+            alone, again, tuple(helper(row, cls) for row in rows) if helper else None,
+            cls(instance=rows, many=True).data, together_helper(rows, cls) if together_helper else None)
+    except Exception as exc:  # noqa: BLE001 - judged: representing a stored row is the documented read path
+        return oracle.Representation(raised=_undocumented(exc))
+
+
+@replayable("serializers", env=("live", "context"), names=("resource",))
+def run_direct(live: LiveTarget, context: OracleContext, resource: Any, case: DirectCase) -> list[Finding]:
+    """Use one serializer the app declares as an application does: validate the case's bodies one by one, together
+    (``many=True``) and without data, and represent stored rows; judge both contracts."""
+    spec = next(s for r in live.info.resources if r.name == resource.name for s in r.serializers
+                if s.name == case.serializer)
+    cls = serializer_class(live, case.serializer)
+    bodies = [dict(b) for b in case.bodies]
+    singles = [_validate(cls, body) for body in bodies]
+    together = _validate(cls, bodies, many=True) if len(bodies) > 1 else None
+    findings = oracle.check_validation_contract(spec, bodies, singles, together, _validate(cls, None))
+    return findings + oracle.check_representation_contract(spec, _represent(live, cls, resource.table, case.rows))

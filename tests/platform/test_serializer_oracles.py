@@ -1,14 +1,16 @@
 """The serializer oracles catch a planted fault on a real Aksara serializer path and stay quiet on the
-platform target's correct ones (targets/platform/)."""
+platform target's correct ones (targets/platform/): the writes through serializer viewsets, and the serializer
+API an application calls itself (a fault planted in Aksara's ModelSerializer, tests/support/plants/serializers.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from fuzz.oracles.context import OracleContext
-from fuzz.properties.serializers import own_rows, run_parity, run_patch, run_read_only, seeded_rows
-from strategies.serializers import SerializerCase, parity_subjects
+from fuzz.properties.serializers import own_rows, run_direct, run_parity, run_patch, run_read_only, seeded_rows
+from strategies.serializers import DirectCase, SerializerCase, parity_subjects
 from tests.support.planted import started_target
+from tests.support.plants import serializers as serializer_plant
 from tests.support.plants.platform import PlantedPlatform
 
 pytestmark = pytest.mark.live
@@ -81,3 +83,62 @@ def test_read_only_catches_an_update_serializer_that_applies_it(planted, ctx):
     case = SerializerCase("user_a", {"slug": "ro-canary-abcdef"}, ("slug",))
     found = props(run_read_only(planted, ctx, applying, case, pk), "serializers.read_only_never_applied")
     assert [(f.facts["problem"], f.facts["field"]) for f in found] == [("read_only_applied", "slug")]
+
+
+# -- the serializer API as an application uses it (serializers.validation_contract / representation_contract) --
+
+PROJECT = "targets.platform.views:ProjectSerializer"
+LABELS = "targets.platform.views:ProjectLabelsSerializer"
+CONTRACTS = ("serializers.validation_contract", "serializers.representation_contract")
+
+
+def direct(live, ctx, serializer, *bodies, rows=2):
+    findings = run_direct(live, ctx, live.info.resource("Project"), DirectCase(serializer, tuple(bodies), rows))
+    return [f for f in findings if f.property_id in CONTRACTS]
+
+
+def problems(findings):
+    return sorted({(f.property_id.split(".")[1], f.facts["problem"]) for f in findings})
+
+
+def test_serializer_api_is_quiet_on_the_platform(planted, ctx):
+    bodies = ({"title": "ok", "priority": 2}, {"title": "t", "slug": "ro-canary-abcdef", "is_admin": True},
+              {"title": 5, "priority": "many"})
+    for name in (PROJECT, LABELS, "targets.platform.views:ProjectUpdateSerializer"):
+        assert direct(planted, ctx, name, *bodies, rows=3) == [], name
+
+
+def test_serializer_api_catches_validation_passing_a_read_only_value(planted, ctx, monkeypatch):
+    serializer_plant.plant(monkeypatch)
+    found = direct(planted, ctx, PROJECT, {"title": "ok", "slug": "ro-canary-abcdef", "is_admin": True})
+    assert [(f.facts["problem"], f.facts["field"], f.facts["read_only"]) for f in found] == [
+        ("omitted_key_passed", "is_admin", "no"), ("omitted_key_passed", "slug", "yes")]
+
+
+@pytest.mark.parametrize("fault, bodies, expected", [
+    ("crash_on_unknown_key", ({"title": "ok", "is_admin": True},), [("validation_contract", "raised")]),
+    ("errors_forgotten", ({"title": "ok", "priority": "many"},), [("validation_contract", "invalid_without_errors")]),
+    ("raise_exception_ignored", ({"title": "ok", "priority": "many"},), [("validation_contract", "strict_disagrees")]),
+    ("many_checks_the_first", ({"title": "ok"}, {"title": "ok", "priority": "many"}),
+     [("validation_contract", "many_disagrees")]),
+])
+def test_serializer_api_catches_a_broken_validation_clause(planted, ctx, monkeypatch, fault, bodies, expected):
+    getattr(serializer_plant, f"plant_{fault}")(monkeypatch)
+    found = direct(planted, ctx, PROJECT, *bodies)
+    assert problems(found) == expected, [f.describe() for f in found]
+    if fault == "crash_on_unknown_key":
+        assert found[0].facts["exception"] == "KeyError" and found[0].facts["serializer"] == PROJECT
+
+
+def test_serializer_api_catches_a_representation_beyond_meta_fields(planted, ctx, monkeypatch):
+    serializer_plant.plant_fields_ignored(monkeypatch)
+    found = direct(planted, ctx, LABELS, {"labels": []})
+    assert problems(found) == [("representation_contract", "undeclared_key")]
+    assert "secret_notes" in {f.facts["field"] for f in found}
+
+
+def test_serializer_api_catches_serialize_many_losing_a_row(planted, ctx, monkeypatch):
+    serializer_plant.plant_serialize_many_drops_the_last(monkeypatch)
+    found = direct(planted, ctx, PROJECT, {"title": "ok"}, rows=2)
+    assert problems(found) == [("representation_contract", "many_disagrees")]
+    assert found[0].facts["call"] == "serialize_many"

@@ -1,6 +1,7 @@
 """Replay is a test of the cause, for every finding kind.
 
-For each kind (HTTP query, write sequence, bulk create, token, migration, hand-written migration, doctor) a fault is planted in real Aksara
+For each kind (HTTP query, write sequence, bulk create, serializer API, token, migration, hand-written migration,
+doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
 the user's command, a subprocess ``pytest fuzz/ --replay <artifact> -p tests.support.plants.<fault>``;
@@ -22,7 +23,9 @@ from fuzz.properties.migrations_lab import MigrationLab
 from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
+from fuzz.properties.serializers import run_direct
 from fuzz.properties.writes import run_bulk_case, run_write_case, with_steps
+from strategies.serializers import DirectCase
 from strategies.writes import BulkCase, WriteCase
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import WriteBody
@@ -34,6 +37,7 @@ from tests.support.plants import doctor as doctor_plant
 from tests.support.plants import handwritten as handwritten_plant
 from tests.support.plants import migrations as migration_plant
 from tests.support.plants import query as query_plant
+from tests.support.plants import serializers as serializer_plant
 from tests.support.plants import writes as write_plant
 
 
@@ -124,6 +128,24 @@ def test_bulk_finding_replays_the_batch(live_target, oracle_context, monkeypatch
     assert (stored["area"], stored["call"]) == ("writes", "run_bulk_case")
 
     assert_red(replay(directory, "bulk"), "writes.bulk_as_single")
+    replay_here(directory, request)
+
+
+# -- serializer API (in the app's process, no HTTP) --------------------------------------------------------
+
+def test_serializer_api_finding_replays_the_calls(live_target, oracle_context, monkeypatch, tmp_path, request):
+    """A read-only key's value passed into validated_data: an in-process finding, replayed in process too."""
+    categories = live_target.info.resource("Category")
+    spec = next(s for s in categories.serializers if s.name.endswith(":CategorySerializer"))
+    serializer_plant.plant(monkeypatch)
+    case = DirectCase(spec.name, ({"name": "replayed", "id": "ro-canary-abcdef"},), 1)
+    findings = run_direct(live_target, oracle_context, categories, case)
+    directory = record(tmp_path, findings, "serializers.validation_contract")
+    monkeypatch.undo()
+    stored = json.loads((directory / "finding.json").read_text())["replay"]
+    assert (stored["area"], stored["call"]) == ("serializers", "run_direct")
+
+    assert_red(replay(directory, "serializers"), "serializers.validation_contract")
     replay_here(directory, request)
 
 
