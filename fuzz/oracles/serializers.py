@@ -15,12 +15,14 @@
   propagates), ``errors`` is a non-empty mapping exactly when it answered ``False``, ``validated_data``
   is refused until it answered ``True``, ``is_valid(raise_exception=True)`` raises exactly when it
   would answer ``False``, no data is never valid, ``many=True`` over several bodies is valid exactly
-  when each is and validates each as alone, and a value sent for a key the input model omits
-  (``read_only_fields``, undeclared keys) never reaches ``validated_data``.
+  when each is and validates each as alone (one object with ``many=True`` is no list: ``False``), and a
+  value sent for a key the input model omits (``read_only_fields``, undeclared keys) never reaches
+  ``validated_data``.
 - ``serializers.representation_contract``: ``.data`` of a stored row carries exactly the declared
   fields (``Meta.fields`` minus ``Meta.exclude``, a foreign key under its column; expanded relations
   and many-to-many ids may be added), ``to_representation()`` and the module's ``serialize_instance``
-  give the same, and ``many=True`` (and ``serialize_many``) gives each row's representation in order.
+  give the same, ``many=True`` (over a list or any iterable of rows, and ``serialize_many``) gives each
+  row's representation in order, and a serializer given no instance represents nothing (``{}``, or ``[]``).
 """
 
 from __future__ import annotations
@@ -151,6 +153,9 @@ class Representation:
     helper: tuple[Any, ...] | None = None  # serialize_instance(row, serializer) of each
     together: Any = None  # .data with many=True over the rows
     together_helper: Any = None  # serialize_many(rows, serializer)
+    from_iterator: Any = None  # .data with many=True over an iterator of the rows
+    nothing: Any = None  # .data of a serializer given no instance
+    nothing_many: Any = None  # the same with many=True
     raised: Mapping[str, str] | None = None
 
 
@@ -190,7 +195,8 @@ def _answer_consistent(spec: SerializerSpec, what: str, v: Validation) -> list[F
 
 
 def check_validation_contract(spec: SerializerSpec, bodies: Sequence[Mapping[str, Any]], singles: Sequence[Validation],
-                              together: Validation | None, no_data: Validation | None) -> list[Finding]:
+                              together: Validation | None, no_data: Validation | None,
+                              object_as_many: Validation | None = None) -> list[Finding]:
     """A serializer's validation API answers as documented, alone and with ``many=True``, and never passes a value
     sent for a key its input model omits."""
     pid = catalog.SERIALIZERS_VALIDATION_CONTRACT
@@ -226,6 +232,15 @@ def check_validation_contract(spec: SerializerSpec, bodies: Sequence[Mapping[str
                                          "validated_data with many=True differs from each body's validated alone",
                                          observed=_short(together.validated, 200),
                                          expected=_short([v.validated for v in singles], 200)))
+    if object_as_many is not None:
+        if object_as_many.raised:
+            findings.append(_raised(pid, spec, "is_valid() with many=True over one object", object_as_many.raised))
+        elif object_as_many.valid is not None:
+            findings += _answer_consistent(spec, "one object with many=True", object_as_many)
+            if object_as_many.valid:
+                findings.append(_finding(pid, spec, "object_as_many_accepted",
+                                         "is_valid() with many=True accepts one object, which is no list",
+                                         observed=True, expected=False))
     if no_data is not None:
         if no_data.raised:
             findings.append(_raised(pid, spec, "is_valid() without data", no_data.raised))
@@ -266,6 +281,14 @@ def check_representation_contract(spec: SerializerSpec, rep: Representation) -> 
                                      observed=_short(rep.helper[index]), expected=_short(data),
                                      call="serialize_instance"))
     alone = list(rep.rows)
+    if rep.nothing != {} or rep.nothing_many != []:
+        findings.append(_finding(pid, spec, "nothing_represented", "a serializer given no instance represents "
+                                 f"{_short(rep.nothing)} (many=True: {_short(rep.nothing_many)})",
+                                 observed=_short((rep.nothing, rep.nothing_many)), expected="{} and []"))
+    if rep.from_iterator is not None and not _same(rep.from_iterator, alone):
+        findings.append(_finding(pid, spec, "many_disagrees", ".data with many=True over an iterator of the rows "
+                                 "differs from each row's .data", observed=_short(rep.from_iterator, 200),
+                                 expected=_short(alone, 200), call="many_iterator"))
     if not _same(rep.together, alone):
         findings.append(_finding(pid, spec, "many_disagrees", ".data with many=True differs from each row's .data",
                                  observed=_short(rep.together, 200), expected=_short(alone, 200), call="many"))

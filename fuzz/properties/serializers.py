@@ -167,7 +167,8 @@ def _represent(live: LiveTarget, cls: type, table: str, count: int) -> oracle.Re
         together_helper = getattr(module, "serialize_many", None)
         return oracle.Representation(
             alone, again, tuple(helper(row, cls) for row in rows) if helper else None,
-            cls(instance=rows, many=True).data, together_helper(rows, cls) if together_helper else None)
+            cls(instance=rows, many=True).data, together_helper(rows, cls) if together_helper else None,
+            cls(instance=iter(rows), many=True).data, cls().data, cls(many=True).data)
     except Exception as exc:  # noqa: BLE001 - judged: representing a stored row is the documented read path
         return oracle.Representation(raised=_undocumented(exc))
 
@@ -175,12 +176,14 @@ def _represent(live: LiveTarget, cls: type, table: str, count: int) -> oracle.Re
 @replayable("serializers", env=("live", "context"), names=("resource",))
 def run_direct(live: LiveTarget, context: OracleContext, resource: Any, case: DirectCase) -> list[Finding]:
     """Use one serializer the app declares as an application does: validate the case's bodies one by one, together
-    (``many=True``) and without data, and represent stored rows; judge both contracts."""
+    (``many=True``), the first as if it were many, and without data, and represent stored rows; judge both
+    contracts."""
     spec = next(s for r in live.info.resources if r.name == resource.name for s in r.serializers
                 if s.name == case.serializer)
     cls = serializer_class(live, case.serializer)
     bodies = [dict(b) for b in case.bodies]
     singles = [_validate(cls, body) for body in bodies]
     together = _validate(cls, bodies, many=True) if len(bodies) > 1 else None
-    findings = oracle.check_validation_contract(spec, bodies, singles, together, _validate(cls, None))
+    findings = oracle.check_validation_contract(spec, bodies, singles, together, _validate(cls, None),
+                                                _validate(cls, bodies[0], many=True))
     return findings + oracle.check_representation_contract(spec, _represent(live, cls, resource.table, case.rows))

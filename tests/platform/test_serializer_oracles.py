@@ -121,8 +121,10 @@ def test_serializer_api_catches_validation_passing_a_read_only_value(planted, ct
     ("raise_exception_ignored", ({"title": "ok", "priority": "many"},), [("validation_contract", "strict_disagrees")]),
     ("many_checks_the_first", ({"title": "ok"}, {"title": "ok", "priority": "many"}),
      [("validation_contract", "many_disagrees")]),
+    ("one_object_is_many", ({"title": "ok"},), [("validation_contract", "object_as_many_accepted")]),
+    ("nothing_is_none", ({"title": "ok"},), [("representation_contract", "nothing_represented")]),
 ])
-def test_serializer_api_catches_a_broken_validation_clause(planted, ctx, monkeypatch, fault, bodies, expected):
+def test_serializer_api_catches_a_broken_clause(planted, ctx, monkeypatch, fault, bodies, expected):
     getattr(serializer_plant, f"plant_{fault}")(monkeypatch)
     found = direct(planted, ctx, PROJECT, *bodies)
     assert problems(found) == expected, [f.describe() for f in found]

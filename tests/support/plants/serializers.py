@@ -51,10 +51,32 @@ def plant_raise_exception_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
 def plant_many_checks_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """``many=True`` validates the first item and passes the others as sent."""
     def first_only(self: Any, data_list: list) -> list:
+        if not isinstance(data_list, list):
+            return _VALIDATE_MANY(self, data_list)
         head = _VALIDATE_MANY(self, list(data_list)[:1])
         return head + [dict(item) for item in list(data_list)[1:]]
 
     monkeypatch.setattr(ModelSerializer, "_validate_many", first_only)
+
+
+def plant_one_object_is_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``many=True`` over one object validates it as a list of one, instead of refusing what is no list."""
+    def wraps_an_object(self: Any, data: Any) -> list:
+        return _VALIDATE_MANY(self, data if isinstance(data, list) else [data])
+
+    monkeypatch.setattr(ModelSerializer, "_validate_many", wraps_an_object)
+
+
+def plant_nothing_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A serializer given no instance represents ``None`` instead of ``{}``."""
+    real = ModelSerializer.to_representation
+
+    def none_for_nothing(self: Any, instance: Any = None) -> Any:
+        if instance is None and self.instance is None:
+            return None
+        return real(self, instance)
+
+    monkeypatch.setattr(ModelSerializer, "to_representation", none_for_nothing)
 
 
 def plant_fields_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
