@@ -163,6 +163,7 @@ STUDIO_CROSS_ORIGIN_REFUSED = "studio.cross_origin_refused"
 STUDIO_REDIRECT_ON_SITE = "studio.redirect_on_site"
 STUDIO_SESSION_API_BOUNDARY = "studio.session_api_boundary"
 STUDIO_NO_SECRET = "studio.no_secret"
+STUDIO_MOUNTED_AS_CONFIGURED = "studio.mounted_as_configured"
 
 MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED = "middleware.response_headers_well_formed"
 MIDDLEWARE_CONTEXT_NOT_AUTHORITY = "middleware.context_not_authority"
@@ -539,6 +540,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "No console response, to any caller, contains a configured secret or a secret-bearing setting's value, "
        "and no Studio response a stored value of an ai_sensitive field.",
        f"{_STUDIO}.check_no_secret", f"{_STUDIO_PROPS}.console_routes"),
+    _p(STUDIO_MOUNTED_AS_CONFIGURED, "studio_admin", "studio_admin_exposure",
+       "An app serves Studio only when enable_studio is set and, outside debug, studio_expose_in_production too; "
+       "the admin only with enable_admin=True or, unset, in debug with auth available; MCP only with mcp_enabled.",
+       f"{_STUDIO}.check_mounted_as_configured", "strategies.studio.mount_cases"),
 
     _p(MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED, "rest_api", "malformed_payloads",
        "Whatever request id, tenant, locale or timezone header a request carries, every response header has a "

@@ -21,6 +21,7 @@ so a replay never passes without having tested anything.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -268,16 +269,19 @@ def replay_soft_delete(finding: Finding, env: ReplayEnv) -> list[Finding]:
 
 
 def replay_studio(finding: Finding, env: ReplayEnv) -> list[Finding]:
-    """The console call (or stream scenario) again on a fresh target state, with the same oracle."""
+    """The console call (or stream scenario) again on a fresh target state, with the same oracle; a property that
+    builds an app of its own (``mounted_as_configured``) needs no target."""
     from fuzz.properties import streams, studio
 
     call, args = _input(finding)
+    fn = getattr(studio if hasattr(studio, call) else streams, call)
+    if "live" not in inspect.signature(fn).parameters:
+        return fn(**args)
     live = env.live
     live.reset()
-    props = studio if hasattr(studio, call) else streams
     try:
         with studio.scratch_cwd():
-            return getattr(props, call)(live, **args)
+            return fn(live, **args)
     finally:
         live.reset()
 
@@ -403,7 +407,7 @@ PROPERTY_IDS = (
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
-    "studio.session_api_boundary", "studio.no_secret",
+    "studio.session_api_boundary", "studio.no_secret", "studio.mounted_as_configured",
     "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
     "middleware.response_headers_well_formed", "middleware.context_not_authority",
     "middleware.log_context_trusted",

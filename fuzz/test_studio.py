@@ -11,6 +11,10 @@ Then exploration: hostile redirect targets in every redirect parameter of every 
 login form (Studio/admin exposure), and hostile values in every path parameter of every console route (a
 Studio model name, query batch or session id, an admin model or row), as every caller: refused unless
 admitted, no server error for an admitted caller, no secret or ai_sensitive value in the answer.
+
+And, target-independent: every configuration of the optional surfaces (debug, enable_admin, enable_studio,
+studio_expose_in_production, mcp_enabled) builds an app that serves admin, Studio and MCP exactly as the docs
+say (Studio/admin exposure).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import studio as props
 from fuzz.sweep import swept, sweeps
-from strategies.studio import HOSTILE_SEGMENTS, REDIRECT_TARGETS, path_segments, redirect_targets
+from strategies.studio import HOSTILE_SEGMENTS, REDIRECT_TARGETS, mount_cases, path_segments, redirect_targets
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +126,10 @@ def test_console_path_parameters(live_target, parameter_combos, data):
                                                                     label="case")
     with props.scratch_cwd():
         judge(props.parameter_case(live_target, principal, method, route, dict(zip(params, values))))
+
+
+@judges(catalog.STUDIO_MOUNTED_AS_CONFIGURED)
+def test_surfaces_mounted_as_configured():
+    """Every configuration of the optional surfaces (strategies.studio.mount_cases), each app built for it."""
+    findings = [f for case in mount_cases() for f in props.mounted_as_configured(case)]
+    judge(findings)

@@ -13,11 +13,15 @@ Hostile classes reached:
   identifiers of every hostile class (``strategies.identifiers``) and every hostile scalar class
   (``strategies.query.path_ids``: SQL, wildcards, NUL, lone surrogates, numeric edges, huge strings).
 
+And every configuration of the optional surfaces (:class:`MountCase`: debug, enable_admin, enable_studio,
+studio_expose_in_production, mcp_enabled).
+
 No I/O: the properties in ``fuzz/properties/studio.py`` send them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from hypothesis import strategies as st
@@ -124,3 +128,23 @@ def path_segments(known: Sequence[str] = ()) -> st.SearchStrategy[str]:
     if listed:
         options.insert(0, st.sampled_from(listed).flatmap(respellings))
     return st.one_of(*options).filter(_fits)
+
+
+@dataclass(frozen=True)
+class MountCase:
+    """How an app is configured for its optional surfaces: the ``Aksara(...)`` arguments ``debug`` and
+    ``enable_admin``, and the settings ``enable_studio``, ``studio_expose_in_production`` and ``mcp_enabled``."""
+
+    debug: bool
+    enable_admin: bool | None
+    enable_studio: bool
+    studio_expose_in_production: bool
+    mcp_enabled: bool
+
+
+def mount_cases() -> list[MountCase]:
+    """Every configuration of the optional surfaces (2 x 3 x 2 x 2 x 2 = 48): small enough to sweep whole."""
+    import itertools
+
+    return [MountCase(*values) for values in itertools.product(
+        (False, True), (None, True, False), (False, True), (False, True), (False, True))]

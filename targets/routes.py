@@ -54,6 +54,36 @@ def is_login_path(path: str) -> bool:
     return any(LOGIN_SEGMENT.match(segment) for segment in path.split("/") if segment)
 
 
+CONSOLE_PREFIXES = (("/admin", "admin"), ("/studio", "studio"), ("/_studio", "studio"))
+
+
+def console_of(path: str) -> str | None:
+    """``admin`` or ``studio`` for a path under a console's prefix, else None."""
+    return next((kind for prefix, kind in CONSOLE_PREFIXES if path.startswith(prefix)), None)
+
+
+def mounted_surfaces(app: Any, mcp_path: str) -> frozenset[str]:
+    """The optional surfaces ``app`` routes: ``admin``, ``studio`` (any route under their prefixes) and ``mcp``
+    (its mount at ``mcp_path``)."""
+    from targets import features
+
+    if features.has("route_iter"):
+        from aksara.routing import iter_routes
+
+        routes = iter_routes(app)
+    else:
+        routes = _iter_routes(app)
+    found = set()
+    for route in routes:
+        path = getattr(route, "path", None) or ""
+        kind = console_of(path)
+        if kind:
+            found.add(kind)
+        elif path.rstrip("/") == "/" + mcp_path.strip("/"):
+            found.add("mcp")
+    return frozenset(found)
+
+
 def classify(path: str, info: TargetInfo) -> str:
     if info.mcp_path and path.rstrip("/") == info.mcp_path.rstrip("/"):
         return "mcp"
@@ -70,10 +100,9 @@ def classify(path: str, info: TargetInfo) -> str:
             return "stream"  # the list as server-sent events: the list's permissions
     if is_login_path(path):
         return "login"
-    for prefix, kind in (("/ai/", "ai"), ("/admin", "admin"), ("/studio", "studio"), ("/_studio", "studio")):
-        if path.startswith(prefix):
-            return kind
-    return "other"
+    if path.startswith("/ai/"):
+        return "ai"
+    return console_of(path) or "other"
 
 
 def declared(method: str, path: str, info: TargetInfo) -> tuple[tuple[Any, ...] | None, bool]:

@@ -29,6 +29,12 @@ exposure", and Aksara's docs: admin/admin-site.md "Access Control", admin/admin-
   console: its answers are "descriptive metadata, not per-record authorization" (studio/api.md) and its
   context, prompt and agent exports are made to be handed to AI agents, from which ``ai_sensitive``
   hides a field; the admin, a staff console over the rows themselves, may show them.
+- ``studio.mounted_as_configured``: an app serves each optional surface exactly when its configuration says
+  (the Production Hardening posture "Studio exposed in production: false, unless explicitly needed", the
+  threat model's "Studio/admin exposure"): Studio "mounts only when enable_studio=True. In production it also
+  requires studio_expose_in_production=True" (studio/configuration.md); the admin auto-mounts when debug=True
+  and the auth contrib is available, enable_admin=True mounts it outside debug too, enable_admin=False never
+  (admin/index.md "Auto-mount in development"); the MCP endpoint is served only with mcp_enabled.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from fuzz.findings import Finding
 from fuzz.judging import judged
 from fuzz.oracles.authz import is_login_redirect
 from fuzz.oracles.context import exchange_facts, value_location
+from strategies.studio import MountCase
 from targets.transcript import Exchange
 
 REFUSED = frozenset({401, 403, 404, 405})
@@ -256,4 +263,38 @@ def check_no_secret(exchange: Exchange, secrets: Sequence[str], kind: str,
                                       "with its value",
             observed=where, expected="secret-bearing settings redacted or absent", exchanges=(exchange,),
             facts=_facts(exchange, leak="setting", setting=where.rsplit(".", 1)[-1], route_kind=kind)))
+    return findings
+
+
+def expected_surfaces(case: MountCase, auth_available: bool, mcp_available: bool) -> frozenset[str]:
+    """The optional surfaces the docs say an app configured by ``case`` serves."""
+    surfaces = set()
+    if case.enable_studio and (case.debug or case.studio_expose_in_production):
+        surfaces.add("studio")
+    if case.enable_admin is True or (case.enable_admin is None and case.debug and auth_available):
+        surfaces.add("admin")
+    if case.mcp_enabled and mcp_available:
+        surfaces.add("mcp")
+    return frozenset(surfaces)
+
+
+def check_mounted_as_configured(case: MountCase, served: frozenset[str] | None, expected: frozenset[str],
+                                crash: dict[str, str] | None = None) -> list[Finding]:
+    """An app serves each optional surface (admin, Studio, MCP) exactly when its configuration says it does."""
+    judged(catalog.STUDIO_MOUNTED_AS_CONFIGURED)
+    config = {name: str(getattr(case, name)) for name in
+              ("debug", "enable_admin", "enable_studio", "studio_expose_in_production", "mcp_enabled")}
+    if served is None:
+        return [Finding(catalog.STUDIO_MOUNTED_AS_CONFIGURED,
+                        f"building the app raised {(crash or {}).get('exception', '?')} for {config}",
+                        observed=(crash or {}).get("crash_message"), expected=sorted(expected),
+                        facts={"problem": "build_raised", **config, **(crash or {})})]
+    findings = []
+    for surface in sorted(served ^ expected):
+        exposed = surface in served
+        findings.append(Finding(
+            catalog.STUDIO_MOUNTED_AS_CONFIGURED,
+            f"{surface} is {'served' if exposed else 'not served'} by an app configured {config}",
+            observed=sorted(served), expected=sorted(expected),
+            facts={"problem": "exposed" if exposed else "missing", "surface": surface, **config}))
     return findings

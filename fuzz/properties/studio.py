@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fuzz import catalog
-from fuzz.findings import Finding, with_replay
+from fuzz.findings import Finding, replayable, with_replay
 from fuzz.oracles import studio as oracles
 from fuzz.oracles.context import OracleContext
-from strategies.studio import HOSTILE_ORIGINS, REDIRECT_PARAMS
+from strategies.studio import HOSTILE_ORIGINS, REDIRECT_PARAMS, MountCase
 from targets.base import PrincipalSpec
-from targets.routes import RouteInfo, inventory
+from targets.crash import exception_facts, raised_by_suite
+from targets.routes import RouteInfo, inventory, mounted_surfaces
 from targets.transcript import Exchange
 
 if TYPE_CHECKING:
@@ -611,3 +612,59 @@ def session_api_sweep(live: LiveTarget) -> list[Finding]:
     size = len(routes) * len(sessions)
     count_sweep(catalog.STUDIO_SESSION_API_BOUNDARY, size, size)
     return findings
+
+
+# -- the surfaces an app mounts for its configuration (studio.mounted_as_configured) ----------------------------
+
+@contextlib.contextmanager
+def settings_as(**values: Any) -> Iterator[None]:
+    """Aksara's process-wide settings with ``values`` while the block runs; every setting is back afterwards."""
+    from aksara.conf import settings
+
+    saved = dict(settings.__dict__)
+    settings.__dict__.update(values)
+    try:
+        yield
+    finally:
+        settings.__dict__.clear()
+        settings.__dict__.update(saved)
+
+
+def auth_available() -> bool:
+    """Whether the auth contrib (with its password hashing) imports: the admin's auto-mount condition."""
+    try:
+        from aksara.contrib.auth import User  # noqa: F401
+        from aksara.contrib.auth.hashing import hash_password  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@replayable("studio")
+def mounted_as_configured(case: MountCase) -> list[Finding]:
+    """Build an app configured by ``case`` (no database: mounting happens at construction) and compare the
+    surfaces it routes with what the docs say it serves."""
+    from aksara import Aksara
+    from aksara.conf import settings
+
+    from targets import features
+
+    mcp = features.has("mcp")
+    values = {"enable_studio": case.enable_studio, "studio_expose_in_production": case.studio_expose_in_production,
+              "studio_secret_token": _secrets.token_urlsafe(32)}
+    if mcp:
+        values["mcp_enabled"] = case.mcp_enabled
+    auth = auth_available()
+    expected = oracles.expected_surfaces(case, auth, mcp)
+    with settings_as(**values):
+        mcp_path = str(getattr(settings, "mcp_path", "/mcp") or "/mcp")
+        try:
+            app = Aksara(debug=case.debug, enable_admin=case.enable_admin, auto_discover_views=False)
+        except Exception as exc:  # noqa: BLE001 - judged: a configuration the docs accept must build
+            if raised_by_suite(exc):
+                raise
+            if case.enable_admin is True and not auth and isinstance(exc, RuntimeError):
+                return []  # documented: enable_admin=True requires the auth contrib
+            return oracles.check_mounted_as_configured(case, None, expected, exception_facts(exc))
+        served = mounted_surfaces(app, mcp_path)
+    return oracles.check_mounted_as_configured(case, served, expected)

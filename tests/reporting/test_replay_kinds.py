@@ -1,7 +1,7 @@
 """Replay is a test of the cause, for every finding kind.
 
-For each kind (HTTP query, write sequence, bulk create, serializer API, token, migration, hand-written migration,
-doctor) a fault is planted in real Aksara
+For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, token, migration,
+hand-written migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
 the user's command, a subprocess ``pytest fuzz/ --replay <artifact> -p tests.support.plants.<fault>``;
@@ -24,8 +24,10 @@ from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
 from fuzz.properties.serializers import run_direct
+from fuzz.properties.studio import mounted_as_configured
 from fuzz.properties.writes import run_bulk_case, run_write_case, with_steps
 from strategies.serializers import DirectCase
+from strategies.studio import MountCase
 from strategies.writes import BulkCase, WriteCase
 from strategies.models import FieldSpec, ModelSpec, SchemaHistory, SchemaSpec
 from strategies.payloads import WriteBody
@@ -36,6 +38,7 @@ from tests.support.plants import bulk as bulk_plant
 from tests.support.plants import doctor as doctor_plant
 from tests.support.plants import handwritten as handwritten_plant
 from tests.support.plants import migrations as migration_plant
+from tests.support.plants import mounting as mounting_plant
 from tests.support.plants import query as query_plant
 from tests.support.plants import serializers as serializer_plant
 from tests.support.plants import writes as write_plant
@@ -146,6 +149,20 @@ def test_serializer_api_finding_replays_the_calls(live_target, oracle_context, m
     assert (stored["area"], stored["call"]) == ("serializers", "run_direct")
 
     assert_red(replay(directory, "serializers"), "serializers.validation_contract")
+    replay_here(directory, request)
+
+
+# -- app mounting (an app built for one configuration, no target) -------------------------------------------
+
+def test_mounting_finding_replays_the_configuration(monkeypatch, tmp_path, request):
+    mounting_plant.plant(monkeypatch)
+    findings = mounted_as_configured(MountCase(False, False, True, False, False))
+    directory = record(tmp_path, findings, "studio.mounted_as_configured")
+    monkeypatch.undo()
+    stored = json.loads((directory / "finding.json").read_text())["replay"]
+    assert (stored["area"], stored["call"]) == ("studio", "mounted_as_configured")
+
+    assert_red(replay(directory, "mounting"), "studio.mounted_as_configured")
     replay_here(directory, request)
 
 
