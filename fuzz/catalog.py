@@ -165,6 +165,9 @@ STUDIO_SESSION_API_BOUNDARY = "studio.session_api_boundary"
 STUDIO_NO_SECRET = "studio.no_secret"
 STUDIO_MOUNTED_AS_CONFIGURED = "studio.mounted_as_configured"
 
+LIFECYCLE_POOL_RELEASED = "lifecycle.pool_released"
+LIFECYCLE_FAILS_FAST = "lifecycle.fails_fast"
+
 MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED = "middleware.response_headers_well_formed"
 MIDDLEWARE_CONTEXT_NOT_AUTHORITY = "middleware.context_not_authority"
 MIDDLEWARE_LOG_CONTEXT_TRUSTED = "middleware.log_context_trusted"
@@ -239,6 +242,7 @@ _ORM = "fuzz.oracles.orm"
 _ORM_PROGRAMS = "strategies.orm.programs"
 _ORM_REPLAY = "fuzz.properties.orm.replayer"
 _MIDDLEWARE = "fuzz.oracles.middleware"
+_LIFECYCLE = "fuzz.oracles.lifecycle"
 
 
 def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str, **kw: Any) -> Property:
@@ -544,6 +548,17 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "An app serves Studio only when enable_studio is set and, outside debug, studio_expose_in_production too; "
        "the admin only with enable_admin=True or, unset, in debug with auth available; MCP only with mcp_enabled.",
        f"{_STUDIO}.check_mounted_as_configured", "strategies.studio.mount_cases"),
+
+    _p(LIFECYCLE_POOL_RELEASED, "rest_api", "malformed_payloads",
+       "Once an app's lifespan ends, normally or because start-up or its own lifespan failed, none of its "
+       "connections is left open; while it runs its pool stays within max_pool_size and serves every concurrent "
+       "request.",
+       f"{_LIFECYCLE}.check_pool_released", "strategies.lifecycle.lifecycle_cases",
+       applies="an app whose database is reachable"),
+    _p(LIFECYCLE_FAILS_FAST, "rest_api", "insecure_configuration",
+       "An app whose database refuses connections does not start: its start-up raises.",
+       f"{_LIFECYCLE}.check_fails_fast", "strategies.lifecycle.lifecycle_cases",
+       applies="an app whose database refuses connections"),
 
     _p(MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED, "rest_api", "malformed_payloads",
        "Whatever request id, tenant, locale or timezone header a request carries, every response header has a "

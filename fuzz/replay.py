@@ -286,6 +286,18 @@ def replay_studio(finding: Finding, env: ReplayEnv) -> list[Finding]:
         live.reset()
 
 
+def replay_lifecycle(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The app's start, requests and stop again, on a scratch database of its own (fuzz/properties/lifecycle.py)."""
+    from fuzz.properties import lifecycle as props
+
+    call, args = _input(finding)
+    lab = props.LifecycleLab(env.pg_server, f"fuzz_lifecycle_replay_{os.getpid()}")  # beside a running lab
+    try:
+        return getattr(props, call)(lab, **args)
+    finally:
+        lab.close()
+
+
 def replay_middleware(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The list request again without and with its context headers (fuzz/properties/middleware.py)."""
     from fuzz.properties.middleware import check_context_request
@@ -310,6 +322,7 @@ AREAS: dict[str, Replayer] = {
     "openapi": replay_openapi,
     "tasks": replay_tasks,
     "serializers": replay_serializers,
+    "lifecycle": replay_lifecycle,
     "soft_delete": replay_soft_delete,
     "studio": replay_studio,
     "streams": replay_studio,
@@ -408,6 +421,7 @@ PROPERTY_IDS = (
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
     "studio.session_api_boundary", "studio.no_secret", "studio.mounted_as_configured",
+    "lifecycle.pool_released", "lifecycle.fails_fast",
     "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
     "middleware.response_headers_well_formed", "middleware.context_not_authority",
     "middleware.log_context_trusted",

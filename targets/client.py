@@ -61,6 +61,21 @@ def encode_query(pairs: Iterable[tuple[str, str]]) -> bytes:
     ).encode("ascii")
 
 
+@contextlib.contextmanager
+def settings_as(**values: Any) -> Iterator[None]:
+    """Aksara's process-wide settings with ``values`` while the block runs; every setting is back afterwards
+    (an app built in the block may change them too)."""
+    from aksara.conf import settings
+
+    saved = dict(settings.__dict__)
+    settings.__dict__.update(values)
+    try:
+        yield
+    finally:
+        settings.__dict__.clear()
+        settings.__dict__.update(saved)
+
+
 class LiveTarget:
     """A started target: app, database clone, principals, and a request method."""
 

@@ -29,6 +29,7 @@ from fuzz.oracles import studio as oracles
 from fuzz.oracles.context import OracleContext
 from strategies.studio import HOSTILE_ORIGINS, REDIRECT_PARAMS, MountCase
 from targets.base import PrincipalSpec
+from targets.client import settings_as
 from targets.crash import exception_facts, raised_by_suite
 from targets.routes import RouteInfo, inventory, mounted_surfaces
 from targets.transcript import Exchange
@@ -615,20 +616,6 @@ def session_api_sweep(live: LiveTarget) -> list[Finding]:
 
 
 # -- the surfaces an app mounts for its configuration (studio.mounted_as_configured) ----------------------------
-
-@contextlib.contextmanager
-def settings_as(**values: Any) -> Iterator[None]:
-    """Aksara's process-wide settings with ``values`` while the block runs; every setting is back afterwards."""
-    from aksara.conf import settings
-
-    saved = dict(settings.__dict__)
-    settings.__dict__.update(values)
-    try:
-        yield
-    finally:
-        settings.__dict__.clear()
-        settings.__dict__.update(saved)
-
 
 def auth_available() -> bool:
     """Whether the auth contrib (with its password hashing) imports: the admin's auto-mount condition."""

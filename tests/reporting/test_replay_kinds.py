@@ -1,7 +1,7 @@
 """Replay is a test of the cause, for every finding kind.
 
-For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, token, migration,
-hand-written migration, doctor) a fault is planted in real Aksara
+For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, app lifecycle, token,
+migration, hand-written migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
 the user's command, a subprocess ``pytest fuzz/ --replay <artifact> -p tests.support.plants.<fault>``;
@@ -23,9 +23,11 @@ from fuzz.properties.migrations_lab import MigrationLab
 from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
+from fuzz.properties.lifecycle import LifecycleLab, lifecycle_case
 from fuzz.properties.serializers import run_direct
 from fuzz.properties.studio import mounted_as_configured
 from fuzz.properties.writes import run_bulk_case, run_write_case, with_steps
+from strategies.lifecycle import LifecycleCase
 from strategies.serializers import DirectCase
 from strategies.studio import MountCase
 from strategies.writes import BulkCase, WriteCase
@@ -38,6 +40,7 @@ from tests.support.plants import bulk as bulk_plant
 from tests.support.plants import doctor as doctor_plant
 from tests.support.plants import handwritten as handwritten_plant
 from tests.support.plants import migrations as migration_plant
+from tests.support.plants import lifecycle as lifecycle_plant
 from tests.support.plants import mounting as mounting_plant
 from tests.support.plants import query as query_plant
 from tests.support.plants import serializers as serializer_plant
@@ -163,6 +166,29 @@ def test_mounting_finding_replays_the_configuration(monkeypatch, tmp_path, reque
     assert (stored["area"], stored["call"]) == ("studio", "mounted_as_configured")
 
     assert_red(replay(directory, "mounting"), "studio.mounted_as_configured")
+    replay_here(directory, request)
+
+
+# -- app lifecycle (an app started and stopped on a scratch database) ---------------------------------------
+
+@pytest.mark.live
+def test_lifecycle_finding_replays_the_app(pg_server, monkeypatch, tmp_path, request):
+    from aksara.app import Aksara
+
+    if not hasattr(Aksara, "_cleanup_runtime_after_error"):
+        pytest.skip("the installed release has no cleanup to break (AKSARA-LIFECYCLE-001)")
+    lab = LifecycleLab(pg_server, "fuzz_lifecycle_replay_kind")
+    try:
+        lifecycle_plant.plant(monkeypatch)
+        findings = lifecycle_case(lab, LifecycleCase("aksara_user_lifespan", "lifespan_raises", 0, 1))
+    finally:
+        lab.close()
+    directory = record(tmp_path, findings, "lifecycle.pool_released")
+    monkeypatch.undo()
+    stored = json.loads((directory / "finding.json").read_text())["replay"]
+    assert (stored["area"], stored["call"]) == ("lifecycle", "lifecycle_case")
+
+    assert_red(replay(directory, "lifecycle"), "lifecycle.pool_released")
     replay_here(directory, request)
 
 
