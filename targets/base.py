@@ -149,7 +149,8 @@ class ResourceSpec:
     bulk_create_path: str | None = None
     join_tables: tuple[tuple[str, str], ...] = ()  # (junction table, other model) of each many-to-many field
     relation_writes: tuple[RelationWrite, ...] = ()  # routes replacing a many-to-many relation (target-declared)
-    serializers: tuple[SerializerSpec, ...] = ()  # the app's serializers of this model (:func:`serializer_classes`)
+    # the app's serializers of this model (:func:`serializer_classes`), then the suite's (:func:`suite_serializers`)
+    serializers: tuple[SerializerSpec, ...] = ()
 
     def relation_write_at(self, path: str | None) -> RelationWrite | None:
         """The declared relation write served at ``path`` (a template), or None."""
@@ -314,7 +315,34 @@ def serializer_classes(viewset_cls: type) -> list[type]:
     return out
 
 
-def describe_serializer(cls: type) -> SerializerSpec:
+#: Serializers the suite builds for a model from the Meta forms the serializer guide documents (``"__all__"``, and
+#: ``"__all__"`` with ``exclude``), by :attr:`SerializerSpec.name`: a model's whole representation is judged even
+#: when the app declares no serializer of it.
+SUITE_SERIALIZERS: dict[str, type] = {}
+
+
+def suite_serializers(model: type) -> list[type]:
+    """``model``'s ``fields = "__all__"`` serializer, and one excluding a field (an ``ai_sensitive`` one if the
+    model has it, else its last field), built once per model."""
+    try:
+        from aksara.api import ModelSerializer
+    except ImportError:
+        return []
+    names = [n for n in model._fields if n != "id"]
+    hidden = [n for n in names if getattr(model._fields[n], "ai_sensitive", False)] or names[-1:]
+    built = []
+    for label, meta in (("All", {"fields": "__all__"}), ("Exclude", {"fields": "__all__", "exclude": hidden[:1]})):
+        cls_name = f"Fuzz{label}{model.__name__}Serializer"
+        name = f"{__name__}:{cls_name}@{model.__module__}"
+        if name not in SUITE_SERIALIZERS:
+            SUITE_SERIALIZERS[name] = type(cls_name, (ModelSerializer,), {
+                "__module__": f"{__name__}.{model.__module__}",  # Aksara caches a serializer's models by module.name
+                "Meta": type("Meta", (), {"model": model, **meta})})
+        built.append(SUITE_SERIALIZERS[name])
+    return built
+
+
+def describe_serializer(cls: type, name: str | None = None) -> SerializerSpec:
     """What ``cls``'s ``Meta`` declares (Aksara's serializer guide): ``fields`` (a list or ``"__all__"``) minus
     ``exclude`` selects the representation, ``read_only_fields`` are omitted from input validation."""
     meta = cls.Meta
@@ -331,7 +359,7 @@ def describe_serializer(cls: type) -> SerializerSpec:
         inputs = tuple(cls().get_input_model().model_fields)
     except Exception:  # noqa: BLE001 - a serializer the release cannot build: nothing to validate against
         inputs = ()
-    return SerializerSpec(serializer_name(cls), inputs, tuple(getattr(meta, "read_only_fields", None) or ()),
+    return SerializerSpec(name or serializer_name(cls), inputs, tuple(getattr(meta, "read_only_fields", None) or ()),
                           tuple(keys), tuple(k for k in optional if k not in keys))
 
 
@@ -428,7 +456,9 @@ def describe_viewset(viewset_cls: type) -> ResourceSpec:
         update_serializer=getattr(viewset_cls, "update_serializer_class", None) is not None,
         soft_delete=bool(getattr(model, "_soft_delete_enabled", False)),
         join_tables=_join_tables(model),
-        serializers=tuple(describe_serializer(c) for c in serializer_classes(viewset_cls)),
+        serializers=tuple(describe_serializer(c) for c in serializer_classes(viewset_cls)) + tuple(
+            describe_serializer(c, next(k for k, v in SUITE_SERIALIZERS.items() if v is c))
+            for c in suite_serializers(model)),
     )
 
 

@@ -7,6 +7,7 @@ every write case starts from the seeded database (``live.reset()``).
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from fuzz.findings import Finding, replayable
@@ -95,8 +96,10 @@ def run_read_only(live: LiveTarget, context: OracleContext, resource: Any, case:
 def serializer_class(live: LiveTarget, name: str) -> type:
     """The serializer class ``name`` (module:qualname): imported when it is module-level, else found among those
     the live app's viewsets declare."""
-    import importlib
+    from targets.base import SUITE_SERIALIZERS
 
+    if name in SUITE_SERIALIZERS:
+        return SUITE_SERIALIZERS[name]
     module, _, qualname = name.partition(":")
     if "<locals>" not in qualname:
         try:
@@ -161,6 +164,10 @@ def _represent(live: LiveTarget, cls: type, table: str, count: int) -> oracle.Re
     records = live.run(live.db.first_records(table, count))
     try:
         rows = [model._from_record(r) for r in records]
+        prefetch = getattr(importlib.import_module("aksara.api.prefetch"), "prefetch_for_serializer", None) \
+            if getattr(cls.Meta, "expand", None) else None
+        if prefetch is not None and rows:
+            live.run(prefetch(rows, cls))  # "ensure the relation is loaded through your query strategy"
         alone = tuple(cls(instance=row).data for row in rows)
         again = tuple(cls(instance=row).to_representation() for row in rows)
         helper = getattr(module, "serialize_instance", None)
