@@ -29,6 +29,7 @@ from targets.database import clone_database, drop_databases
 #: Seconds the concurrent requests may take together, and a whole case (start, requests, stop): a pool that
 #: never hands out a connection shows as requests without an answer, not as a run that never ends.
 REQUEST_DEADLINE, RUN_DEADLINE = 10.0, 30.0
+SETTLE_SECONDS = 3.0
 NO_ANSWER = 0  # the status recorded for a request that got no answer within the deadline
 
 
@@ -114,6 +115,18 @@ class LifecycleLab:
         finally:
             await conn.close()
 
+    async def _left_open(self) -> int:
+        """Connections still open to the scratch database once a lifespan ended. A backend leaves
+        ``pg_stat_activity`` a moment after its client closed the connection: count again for up to
+        :data:`SETTLE_SECONDS` before calling a connection left open."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        while True:
+            count = await self._connections()
+            if count == 0 or loop.time() >= deadline:
+                return count
+            await asyncio.sleep(0.05)
+
     async def _terminate_leftovers(self) -> None:
         """End every connection still open to the scratch database (after a leak), so the next case counts its own."""
         conn = await asyncpg.connect(self.server.admin_dsn)
@@ -143,9 +156,9 @@ class LifecycleLab:
         except Exception as exc:  # noqa: BLE001 - judged: what start-up raised is the observation
             if raised_by_suite(exc) and not isinstance(exc, LifespanFailed):
                 raise
-            return oracle.LifecycleRun(started, type(exc).__name__, during, statuses, await self._connections(),
+            return oracle.LifecycleRun(started, type(exc).__name__, during, statuses, await self._left_open(),
                                        exception_facts(exc) if not isinstance(exc, LifespanFailed) else {})
-        return oracle.LifecycleRun(started, None, during, statuses, await self._connections())
+        return oracle.LifecycleRun(started, None, during, statuses, await self._left_open())
 
     def run(self, case: LifecycleCase) -> oracle.LifecycleRun:
         """Start, serve and stop ``case``'s app on an event loop of its own (closing it ends whatever the app
@@ -159,7 +172,7 @@ class LifecycleLab:
             with settings_as():
                 return loop.run_until_complete(asyncio.wait_for(self._run(case), RUN_DEADLINE))
         except asyncio.TimeoutError:
-            return oracle.LifecycleRun(False, "TimeoutError", after=loop.run_until_complete(self._connections()))
+            return oracle.LifecycleRun(False, "TimeoutError", after=loop.run_until_complete(self._left_open()))
         finally:
             Database._instance = saved
             _close(loop)
