@@ -81,6 +81,7 @@ HTTP_NO_LEAK = "http.no_leak"
 HTTP_SAFE_METHOD_NO_WRITE = "http.safe_method_no_write"
 HTTP_HEALTH_AFTER = "http.health_after"
 HTTP_RESPONDS_IN_TIME = "http.responds_in_time"
+HTTP_EXCEPTION_MAPPING = "http.exception_mapping"
 
 QUERY_FILTER_DIFFERENTIAL = "query.filter_differential"
 QUERY_PARTITION = "query.partition"
@@ -270,6 +271,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "Every request gets a complete response within the time bound; only a declared stream may run on.",
        f"{_HTTP}.check_responds_in_time", _HOSTILE),
 
+    _p(HTTP_EXCEPTION_MAPPING, "rest_api", "malformed_payloads",
+       "An ORM exception, Aksara's ValidationError or an HTTPException raised in a route answers the status and "
+       "JSON fields Aksara's exception reference gives it.",
+       f"{_HTTP}.check_exception_mapping", "strategies.http.raised_cases"),
     _p(QUERY_FILTER_DIFFERENTIAL, "rest_api", "sql_injection",
        "A list filtered by valid filters (and search) returns exactly the rows an independent model selects.",
        f"{_QUERY}.check_filter_differential", "strategies.queries.principal_filters"),

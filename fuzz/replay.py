@@ -99,6 +99,10 @@ def replay_http(finding: Finding, env: ReplayEnv) -> list[Finding]:
     from strategies.http import known_ids
 
     call, args = _input(finding)
+    if call == "raised_in_route":  # an app of its own, no target
+        from fuzz.properties.http import raised_in_route
+
+        return raised_in_route(**args)
     live = env.live
     live.reset()
     if call == "check_public_route":
@@ -420,7 +424,7 @@ PROPERTY_IDS = (
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
-    "studio.session_api_boundary", "studio.no_secret", "studio.mounted_as_configured",
+    "studio.session_api_boundary", "studio.no_secret", "studio.mounted_as_configured", "http.exception_mapping",
     "lifecycle.pool_released", "lifecycle.fails_fast",
     "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
     "middleware.response_headers_well_formed", "middleware.context_not_authority",

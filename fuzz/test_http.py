@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from fuzz import catalog
 from fuzz.judging import judge, judges
-from fuzz.properties.http import check_hostile_request, check_public_route, public_sweep_calls
-from strategies.http import hostile_requests, known_ids
+from fuzz.profiles import scaled
+from fuzz.properties.http import check_hostile_request, check_public_route, public_sweep_calls, raised_in_route
+from strategies.http import RAISED_EXCEPTIONS, hostile_requests, known_ids, raised_cases
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +55,12 @@ def test_public_routes_sweep(live_target, oracle_context, seeded_ids):
         findings += check_public_route(live_target, oracle_context, route, principal, accept, ids)
     count_sweep(catalog.HTTP_NO_SERVER_ERROR, len(calls), len(calls))
     judge(findings)
+
+
+@judges(catalog.HTTP_EXCEPTION_MAPPING)
+@pytest.mark.parametrize("exception", RAISED_EXCEPTIONS)
+@scaled(0.25)  # one app built per example, no database: the table has six rows
+@given(data=st.data())
+def test_exception_raised_in_a_route(exception, data):
+    """Each exception of Aksara's exception reference, raised in a route of an app of its own."""
+    judge(raised_in_route(data.draw(raised_cases(exception), label="case")))

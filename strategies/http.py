@@ -5,6 +5,9 @@ target, the list route or a detail route (a seeded id, a random one or a hostile
 :func:`strategies.query.path_ids`), and a hostile query string (:func:`strategies.query.query_strings`,
 cursors forged from every resource's seeded ids). ``fuzz/properties/http.py`` sends it and applies
 the generic HTTP oracles.
+
+:func:`raised_cases` draws an exception for a route of an app of its own to raise
+(:class:`RaisedCase`): every class of :data:`RAISED_EXCEPTIONS`, any message and field name.
 """
 
 from __future__ import annotations
@@ -55,3 +58,28 @@ def hostile_requests(info: TargetInfo, ids: KnownIds, resource_name: str) -> st.
         # cursors are forged from every resource's ids: other tenants' rows and other endpoints' rows
         query=query_strings(resource, known_ids=sorted({i for rows in ids.values() for i in rows})),
     )
+
+
+#: What application code may raise in a route of a standard Aksara app (docs/reference/exceptions.md, "HTTP
+#: handlers on Aksara"): Aksara's ORM exceptions, its ValidationError, and FastAPI's HTTPException.
+RAISED_EXCEPTIONS = ("DoesNotExist", "MultipleObjectsReturned", "UniqueConstraintError", "ValidationError",
+                     "RestrictedError", "HTTPException")
+HTTP_ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 410, 418, 422, 429)
+
+
+@dataclass(frozen=True)
+class RaisedCase:
+    """An exception a route raises: its class, message, the field it names, and a count (RestrictedError's
+    related_count) or status (HTTPException's)."""
+
+    exception: str
+    message: str
+    field: str
+    number: int
+
+
+def raised_cases(exception: str) -> st.SearchStrategy[RaisedCase]:
+    """Instances of ``exception`` with any printable message and field name, and any count or error status."""
+    text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=80)
+    numbers = st.sampled_from(HTTP_ERROR_STATUSES) if exception == "HTTPException" else st.integers(0, 10**6)
+    return st.builds(RaisedCase, st.just(exception), text, text, numbers)

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote
 
 from fuzz import catalog
@@ -251,3 +251,59 @@ def run_exchange_checks(
     for check in checks:
         findings.extend(check(exchange, context))
     return findings
+
+
+#: docs/reference/exceptions.md, "HTTP handlers on Aksara": status, JSON fields, and ``code`` of each mapped class.
+EXCEPTION_CONTRACT: dict[str, tuple[int, tuple[str, ...], str | None]] = {
+    "DoesNotExist": (404, ("detail",), None),
+    "MultipleObjectsReturned": (500, ("detail",), None),
+    "UniqueConstraintError": (409, ("detail", "field", "code"), "unique_constraint_violated"),
+    "ValidationError": (422, ("detail", "errors", "code"), "validation_error"),
+    "RestrictedError": (409, ("detail", "model", "related_model", "related_count", "code"), "delete_restricted"),
+}
+
+
+def expected_exception_body(case: Any, text: str) -> tuple[int, dict[str, Any]]:
+    """The status and JSON fields the exception reference gives ``case`` (``text``: the exception's ``str``)."""
+    if case.exception == "HTTPException":
+        return case.number, {"error": {"status": case.number, "type": "http_exception"}}
+    status, _, code = EXCEPTION_CONTRACT[case.exception]
+    body: dict[str, Any] = {"detail": text}
+    if code:
+        body["code"] = code
+    if case.exception == "UniqueConstraintError":
+        body["field"] = case.field
+    elif case.exception == "ValidationError":
+        body["errors"] = {case.field: case.message}
+    elif case.exception == "RestrictedError":
+        body.update(model=case.field, related_model=case.message, related_count=case.number)
+    return status, body
+
+
+def _missing(expected: Any, got: Any, path: str = "") -> list[str]:
+    """Where ``got`` lacks or differs from what ``expected`` (a JSON object, possibly nested) holds."""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return [path or "body"]
+        return [p for k, v in expected.items() for p in _missing(v, got.get(k, _ABSENT), f"{path}.{k}".lstrip("."))]
+    return [] if got == expected else [path]
+
+
+_ABSENT = object()
+
+
+def check_exception_mapping(case: Any, text: str, exchange: Exchange) -> list[Finding]:
+    """An exception raised in a route answers the status and JSON fields Aksara's exception reference gives it."""
+    judged(catalog.HTTP_EXCEPTION_MAPPING)
+    status, expected = expected_exception_body(case, text)
+    body = exchange.response_json()
+    wrong = [] if exchange.status == status else ["status"]
+    wrong += _missing(expected, body)
+    if not wrong:
+        return []
+    return [Finding(catalog.HTTP_EXCEPTION_MAPPING,
+                    f"{case.exception} raised in a route answered {exchange.status} {exchange.response_text[:160]!r}",
+                    observed={"status": exchange.status, "body": exchange.response_text[:300]},
+                    expected={"status": status, "fields": expected}, exchanges=(exchange,),
+                    facts={"raised": case.exception, "problem": "wrong_" + wrong[0].split(".")[0],
+                           "wrong": ",".join(wrong)})]

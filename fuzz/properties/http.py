@@ -10,13 +10,15 @@ from fuzz.oracles.context import OracleContext
 from fuzz.oracles.http import (
     EXCHANGE_CHECKS,
     check_error_envelope,
+    check_exception_mapping,
     check_health_after,
     check_safe_method_no_write,
     run_exchange_checks,
 )
 from fuzz.query_shape import query_shape
+from targets.transcript import Exchange
 # the strategy (strategies/http.py); fuzz/test_mcp.py and inputs stored before it moved name them here too
-from strategies.http import HostileRequest, KnownIds, hostile_requests, known_ids  # noqa: F401
+from strategies.http import HostileRequest, KnownIds, RaisedCase, hostile_requests, known_ids  # noqa: F401
 
 if TYPE_CHECKING:
     from targets.client import LiveTarget
@@ -99,3 +101,63 @@ def check_public_route(live: LiveTarget, context: OracleContext, route: str, pri
         live.reset()
     kind = live.info.principal(principal).kind
     return with_facts(findings, principal_kind=kind, route_kind="public", accept=accept)
+
+
+# -- exceptions raised in a route (http.exception_mapping) -----------------------------------------------------
+
+def raising_exception(case: RaisedCase) -> BaseException | None:
+    """The exception ``case`` describes, built as application code builds it; None where the release lacks it."""
+    import importlib
+
+    from fastapi import HTTPException
+
+    if case.exception == "HTTPException":
+        return HTTPException(status_code=case.number, detail=case.message)
+    module = "aksara.manager" if case.exception in ("DoesNotExist", "MultipleObjectsReturned") else "aksara.exceptions"
+    cls = getattr(importlib.import_module(module), case.exception, None)
+    if cls is None:
+        return None
+    if case.exception == "UniqueConstraintError":
+        return cls(case.message, field_name=case.field)
+    if case.exception == "ValidationError":
+        return cls(case.message, errors={case.field: case.message})
+    if case.exception == "RestrictedError":
+        return cls(case.message, model_name=case.field, related_model=case.message, related_count=case.number)
+    return cls(case.message)
+
+
+@replayable("http")
+def raised_in_route(case: RaisedCase) -> list[Finding]:
+    """A standard Aksara app (no database, as in the exception reference's own example) whose one route raises
+    ``case``'s exception; its answer to a JSON client is judged against the reference's table."""
+    import asyncio
+
+    import httpx
+    from aksara import Aksara
+
+    from targets.client import settings_as
+
+    exc = raising_exception(case)
+    if exc is None:
+        return []
+    with settings_as():
+        app = Aksara(database_url=None, auto_discover_views=False, debug=False, enable_admin=False)
+
+        @app.get("/raises")
+        async def raises() -> None:
+            raise exc
+
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                return await client.get("/raises", headers={"accept": "application/json"})
+
+        loop = asyncio.new_event_loop()
+        try:
+            response = loop.run_until_complete(send())
+        finally:
+            loop.close()
+    exchange = Exchange("GET", "/raises", headers=(("accept", "application/json"),), route="/raises",
+                        status=response.status_code, response_headers=tuple(response.headers.items()),
+                        response_text=response.text)
+    return check_exception_mapping(case, str(exc) if case.exception != "HTTPException" else case.message, exchange)

@@ -1,6 +1,7 @@
 """Replay is a test of the cause, for every finding kind.
 
-For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, app lifecycle, token,
+For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, app lifecycle, an exception
+raised in a route, token,
 migration, hand-written migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
@@ -23,10 +24,12 @@ from fuzz.properties.migrations_lab import MigrationLab
 from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
+from fuzz.properties.http import raised_in_route
 from fuzz.properties.lifecycle import LifecycleLab, lifecycle_case
 from fuzz.properties.serializers import run_direct
 from fuzz.properties.studio import mounted_as_configured
 from fuzz.properties.writes import run_bulk_case, run_write_case, with_steps
+from strategies.http import RaisedCase
 from strategies.lifecycle import LifecycleCase
 from strategies.serializers import DirectCase
 from strategies.studio import MountCase
@@ -40,6 +43,7 @@ from tests.support.plants import bulk as bulk_plant
 from tests.support.plants import doctor as doctor_plant
 from tests.support.plants import handwritten as handwritten_plant
 from tests.support.plants import migrations as migration_plant
+from tests.support.plants import exceptions as exceptions_plant
 from tests.support.plants import lifecycle as lifecycle_plant
 from tests.support.plants import mounting as mounting_plant
 from tests.support.plants import query as query_plant
@@ -166,6 +170,20 @@ def test_mounting_finding_replays_the_configuration(monkeypatch, tmp_path, reque
     assert (stored["area"], stored["call"]) == ("studio", "mounted_as_configured")
 
     assert_red(replay(directory, "mounting"), "studio.mounted_as_configured")
+    replay_here(directory, request)
+
+
+# -- an exception raised in a route (an app of its own, no target) ------------------------------------------
+
+def test_exception_mapping_finding_replays_the_route(monkeypatch, tmp_path, request):
+    exceptions_plant.plant(monkeypatch)
+    findings = raised_in_route(RaisedCase("DoesNotExist", "Ticket not found", "id", 0))
+    directory = record(tmp_path, findings, "http.exception_mapping")
+    monkeypatch.undo()
+    stored = json.loads((directory / "finding.json").read_text())["replay"]
+    assert (stored["area"], stored["call"]) == ("http", "raised_in_route")
+
+    assert_red(replay(directory, "exceptions"), "http.exception_mapping")
     replay_here(directory, request)
 
 
