@@ -108,6 +108,7 @@ AUTHZ_TENANT_REQUIRED = "authz.tenant_required"
 AUTHZ_ANONYMOUS_NO_WRITE = "authz.anonymous_no_write"
 AUTHZ_STATE_MATCHES_MODEL = "authz.state_matches_model"
 AUTHZ_DECLARED_PERMISSIONS = "authz.declared_permissions"
+AUTHZ_DISCOVERY_EXACT = "authz.discovery_exact"
 TENANCY_ISOLATION = "tenancy.isolation"
 
 MCP_TOOLS_LIST_EXACT = "mcp.tools_list_exact"
@@ -386,6 +387,10 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "fuzz.oracles.permissions.check_declared_permission", "targets.routes.inventory",
        applies="a route with declared permission classes whose verdict the model knows (or an application class "
                "to hold consistent), answered other than 404/405"),
+    _p(AUTHZ_DISCOVERY_EXACT, "rest_api", "insecure_configuration",
+       "Every registration helper of the routing guide finds exactly the viewsets a module holds (imported ones "
+       "included, the base excluded, none for a missing module) and the app serves exactly their routes.",
+       f"{_AUTHZ}.check_discovery_exact", "targets.routes.REGISTRATION_FORMS"),
     _p(TENANCY_ISOLATION, "tenant_context", "cross_tenant_access",
        "No response to a tenant principal contains another tenant's data.",
        "fuzz.oracles.openapi.check_tenant_isolation", "strategies.openapi.cases",

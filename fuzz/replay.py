@@ -424,7 +424,7 @@ PROPERTY_IDS = (
     # openapi.<check> for every Schemathesis check (see replayer_for), and the suite's tenant oracle
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
-    "studio.session_api_boundary", "studio.no_secret", "studio.mounted_as_configured", "http.exception_mapping",
+    "studio.session_api_boundary", "studio.no_secret", "studio.mounted_as_configured", "http.exception_mapping", "authz.discovery_exact",
     "lifecycle.pool_released", "lifecycle.fails_fast",
     "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
     "middleware.response_headers_well_formed", "middleware.context_not_authority",

@@ -24,6 +24,7 @@ from fuzz import catalog
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
 from fuzz.properties import authz as props
+from targets.routes import REGISTRATION_FORMS
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,9 @@ def test_declared_permissions_sweep(live_target):
     """Every principal x viewset route x method once, against the model of Aksara's permission classes
     (a sweep, not a sample); every route is checked before the findings are judged."""
     judge(props.declared_sweep(live_target))
+
+
+@judges(catalog.AUTHZ_DISCOVERY_EXACT)
+def test_registration_helpers_register_exactly_the_module(live_target):
+    """The target's viewsets in a views module of their own, registered by every helper of the routing guide."""
+    judge([f for form in REGISTRATION_FORMS for f in props.discovery_exact(live_target, form)])

@@ -219,10 +219,11 @@ def _resolve(spec: str, module_name: str, attr: str, profile: str) -> tuple[Any,
 def app_viewsets(app: Any) -> list[type]:
     """The ModelViewSet classes whose generated routes the app serves, in route order."""
     from aksara.api.viewsets import ModelViewSet
-    from aksara.routing import iter_routes
+
+    from targets.routes import routes_of
 
     found: list[type] = []
-    for route in iter_routes(app):
+    for route in routes_of(app):
         for cell in getattr(getattr(route, "endpoint", None), "__closure__", None) or ():
             try:
                 value = cell.cell_contents

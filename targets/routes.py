@@ -65,14 +65,7 @@ def console_of(path: str) -> str | None:
 def mounted_surfaces(app: Any, mcp_path: str) -> frozenset[str]:
     """The optional surfaces ``app`` routes: ``admin``, ``studio`` (any route under their prefixes) and ``mcp``
     (its mount at ``mcp_path``)."""
-    from targets import features
-
-    if features.has("route_iter"):
-        from aksara.routing import iter_routes
-
-        routes = iter_routes(app)
-    else:
-        routes = _iter_routes(app)
+    routes = routes_of(app)
     found = set()
     for route in routes:
         path = getattr(route, "path", None) or ""
@@ -82,6 +75,31 @@ def mounted_surfaces(app: Any, mcp_path: str) -> frozenset[str]:
         elif path.rstrip("/") == "/" + mcp_path.strip("/"):
             found.add("mcp")
     return frozenset(found)
+
+
+#: The ways Aksara's routing guide registers a module's viewsets (docs/api/routing.md): ``discover_viewsets(module)``
+#: then ``include_viewset`` each, ``include_app_viewsets``, ``include_all_app_viewsets`` over ``settings.apps``,
+#: ``Aksara(auto_discover_views=True, views_module=...)``, and ``include_app_viewsets`` of a module that does not exist.
+REGISTRATION_FORMS = ("discover", "include_app", "include_all", "auto_discover", "missing_module")
+
+
+def routes_of(app: Any) -> Any:
+    """The app's routing table: Aksara's ``iter_routes`` where the release has it, else FastAPI's routes."""
+    from targets import features
+
+    if features.has("route_iter"):
+        from aksara.routing import iter_routes
+
+        return iter_routes(app)
+    return _iter_routes(app)
+
+
+def route_set(app: Any) -> frozenset[tuple[str, str]]:
+    """(method, path) of every route ``app`` serves, HEAD and OPTIONS left out, a mount as ``*``."""
+    routes = routes_of(app)
+    return frozenset((method, getattr(route, "path", "")) for route in routes if getattr(route, "path", None)
+                     for method in (sorted(getattr(route, "methods", None) or ["*"]))
+                     if method not in ("HEAD", "OPTIONS"))
 
 
 def classify(path: str, info: TargetInfo) -> str:
@@ -127,15 +145,8 @@ def _dependency_names(route: Any) -> tuple[str, ...]:
 
 def inventory(app: Any, info: TargetInfo) -> list[RouteInfo]:
     """Every (method, path) the app routes, HEAD and OPTIONS folded into GET."""
-    from targets import features
-
-    if features.has("route_iter"):
-        from aksara.routing import iter_routes
-    else:
-        iter_routes = _iter_routes
-
     routes: list[RouteInfo] = []
-    for route in iter_routes(app):
+    for route in routes_of(app):
         path = getattr(route, "path", None)
         if not path:
             continue

@@ -191,3 +191,27 @@ def check_state_matches_model(expected: Mapping[str, Mapping[str, str | None]],
                     exchanges=(last,) if last else (), facts={"table": table, "problem": problem,
                                                               **(exchange_facts(last) if last else {})}))
     return findings
+
+
+def check_discovery_exact(form: str, found: Sequence[str] | None, declared: Sequence[str],
+                          served: frozenset[tuple[str, str]], wanted: frozenset[tuple[str, str]]) -> list[Finding]:
+    """A registration helper finds exactly the ModelViewSet subclasses a module holds (imported ones included, the
+    base excluded; none for a module that does not exist) and the app serves exactly their generated routes."""
+    judged(catalog.AUTHZ_DISCOVERY_EXACT)
+    findings = []
+    if found is not None and sorted(found) != sorted(declared):
+        findings.append(Finding(catalog.AUTHZ_DISCOVERY_EXACT,
+                                f"{form}: found {sorted(found)}, the module holds {sorted(declared)}",
+                                observed=sorted(found), expected=sorted(declared),
+                                facts={"form": form, "problem": "viewsets_differ",
+                                       "missing": ",".join(sorted(set(declared) - set(found))),
+                                       "extra": ",".join(sorted(set(found) - set(declared)))}))
+    if served != wanted:
+        extra, missing = sorted(served - wanted), sorted(wanted - served)
+        findings.append(Finding(catalog.AUTHZ_DISCOVERY_EXACT,
+                                f"{form}: {len(extra)} route(s) served beyond the module's viewsets, {len(missing)} of "
+                                f"theirs not served (first: {(extra or missing)[0]})",
+                                observed={"extra": extra[:10], "missing": missing[:10]}, expected="the same routes",
+                                facts={"form": form, "problem": "routes_differ", "extra": str(len(extra)),
+                                       "missing": str(len(missing))}))
+    return findings

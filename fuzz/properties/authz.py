@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from fuzz import catalog
-from fuzz.findings import Finding, with_facts, with_replay
+from fuzz.findings import Finding, replayable, with_facts, with_replay
 from fuzz.judging import judge
 from fuzz.oracles import authz
 from fuzz.oracles.http import check_no_leak, check_responds_in_time, run_exchange_checks
@@ -625,3 +625,75 @@ def declared_sweep(live: LiveTarget) -> list[Finding]:
     combinations = len(routes) * len(live.info.principals)
     count_sweep(catalog.AUTHZ_DECLARED_PERMISSIONS, combinations, combinations)
     return findings
+
+
+# -- registering a module's viewsets (authz.discovery_exact) -----------------------------------------------------
+
+def _plain_app(**kwargs: Any) -> Any:
+    from aksara import Aksara
+
+    return Aksara(database_url=None, debug=False, enable_admin=False, **{"auto_discover_views": False, **kwargs})
+
+
+@replayable("authz", env=("live",))
+def discovery_exact(live: LiveTarget, form: str) -> list[Finding]:
+    """Put the live target's own viewset classes in a module of a package of their own (as an application's
+    ``views`` module imports them), beside the base ``ModelViewSet`` and a plain class, register that module the way
+    ``form`` says on a fresh app (no database), and compare with an app that includes each class by hand."""
+    import importlib
+    import os
+    import sys
+    import types
+
+    from aksara.api.viewsets import ModelViewSet
+
+    from targets.client import settings_as
+    from targets.derive import app_viewsets
+    from targets.routes import route_set
+
+    api = importlib.import_module("aksara.api")
+    helpers = {"discover": "discover_viewsets", "include_app": "include_app_viewsets",
+               "include_all": "include_all_app_viewsets", "missing_module": "include_app_viewsets",
+               "auto_discover": "include_viewset"}
+    if not hasattr(api, helpers[form]):
+        return []  # the release lacks this helper
+    viewsets = app_viewsets(live.app)
+    if not viewsets:
+        return []  # an app whose routes name no viewset: nothing to register (judged nothing)
+    package = f"fuzz_discovery_{os.getpid()}"
+    module = types.ModuleType(f"{package}.views")
+    module.__dict__.update({f"Registered{i}{vs.__name__}": vs for i, vs in enumerate(viewsets)},
+                           ModelViewSet=ModelViewSet, NotAViewSet=type("NotAViewSet", (), {}))
+    parent = types.ModuleType(package)
+    parent.__path__ = []
+    sys.modules[package], sys.modules[f"{package}.views"] = parent, module
+    try:
+        with settings_as(apps=[package]):
+            base = route_set(_plain_app())
+            by_hand = _plain_app()
+            for viewset in viewsets:
+                api.include_viewset(by_hand, viewset)
+            wanted = route_set(by_hand) - base
+            found: list[type] | None = None
+            if form == "auto_discover":
+                app = _plain_app(auto_discover_views=True, views_module=f"{package}.views")
+            else:
+                app = _plain_app()
+                if form == "discover":
+                    found = api.discover_viewsets(module)
+                    for viewset in found:
+                        api.include_viewset(app, viewset)
+                elif form == "include_app":
+                    found = api.include_app_viewsets(app, package, "views")
+                elif form == "include_all":
+                    found = api.include_all_app_viewsets(app, "views").get(package, [])
+                else:
+                    found = api.include_app_viewsets(app, f"{package}_missing", "views")
+                    wanted = frozenset()
+            served = route_set(app) - base
+    finally:
+        sys.modules.pop(package, None)
+        sys.modules.pop(f"{package}.views", None)
+    declared = [] if form == "missing_module" else [vs.__name__ for vs in viewsets]
+    return authz.check_discovery_exact(form, None if found is None else [vs.__name__ for vs in found], declared,
+                                       served, wanted)

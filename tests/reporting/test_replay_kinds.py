@@ -1,7 +1,7 @@
 """Replay is a test of the cause, for every finding kind.
 
-For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, app lifecycle, an exception
-raised in a route, token,
+For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, viewset registration, app lifecycle, an
+exception raised in a route, token,
 migration, hand-written migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
@@ -24,6 +24,7 @@ from fuzz.properties.migrations_lab import MigrationLab
 from fuzz.properties.migrations import handwritten_case, round_trip_case
 from fuzz.properties import queries as query_props
 from fuzz.replay import replay_artifact
+from fuzz.properties.authz import discovery_exact
 from fuzz.properties.http import raised_in_route
 from fuzz.properties.lifecycle import LifecycleLab, lifecycle_case
 from fuzz.properties.serializers import run_direct
@@ -43,6 +44,7 @@ from tests.support.plants import bulk as bulk_plant
 from tests.support.plants import doctor as doctor_plant
 from tests.support.plants import handwritten as handwritten_plant
 from tests.support.plants import migrations as migration_plant
+from tests.support.plants import discovery as discovery_plant
 from tests.support.plants import exceptions as exceptions_plant
 from tests.support.plants import lifecycle as lifecycle_plant
 from tests.support.plants import mounting as mounting_plant
@@ -170,6 +172,20 @@ def test_mounting_finding_replays_the_configuration(monkeypatch, tmp_path, reque
     assert (stored["area"], stored["call"]) == ("studio", "mounted_as_configured")
 
     assert_red(replay(directory, "mounting"), "studio.mounted_as_configured")
+    replay_here(directory, request)
+
+
+# -- viewset registration (the target's viewsets in a module of their own) -----------------------------------
+
+def test_discovery_finding_replays_the_registration(live_target, monkeypatch, tmp_path, request):
+    discovery_plant.plant(monkeypatch)
+    findings = discovery_exact(live_target, "include_app")
+    directory = record(tmp_path, findings, "authz.discovery_exact")
+    monkeypatch.undo()
+    stored = json.loads((directory / "finding.json").read_text())["replay"]
+    assert (stored["area"], stored["call"]) == ("authz", "discovery_exact")
+
+    assert_red(replay(directory, "discovery"), "authz.discovery_exact")
     replay_here(directory, request)
 
 
