@@ -170,6 +170,8 @@ STUDIO_MOUNTED_AS_CONFIGURED = "studio.mounted_as_configured"
 LIFECYCLE_POOL_RELEASED = "lifecycle.pool_released"
 LIFECYCLE_FAILS_FAST = "lifecycle.fails_fast"
 
+WORKFLOWS_STEP_ONCE = "workflows.step_once"
+
 MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED = "middleware.response_headers_well_formed"
 MIDDLEWARE_CONTEXT_NOT_AUTHORITY = "middleware.context_not_authority"
 MIDDLEWARE_LOG_CONTEXT_TRUSTED = "middleware.log_context_trusted"
@@ -245,6 +247,7 @@ _ORM_PROGRAMS = "strategies.orm.programs"
 _ORM_REPLAY = "fuzz.properties.orm.replayer"
 _MIDDLEWARE = "fuzz.oracles.middleware"
 _LIFECYCLE = "fuzz.oracles.lifecycle"
+_WORKFLOWS = "fuzz.oracles.workflows"
 
 
 def _p(pid: str, surface: str, risk: str, claim: str, oracle: str, strategy: str, **kw: Any) -> Property:
@@ -569,6 +572,11 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "An app whose database refuses connections does not start: its start-up raises.",
        f"{_LIFECYCLE}.check_fails_fast", "strategies.lifecycle.lifecycle_cases",
        applies="an app whose database refuses connections"),
+    _p(WORKFLOWS_STEP_ONCE, "background_tasks", "broken_object_level_authorization",
+       "A DurableStep that completed never runs its body again unless forced and returns its stored result; "
+       "concurrent callers of a succeeding step run it once; a failed step runs again; the state table holds what "
+       "the calls left.",
+       f"{_WORKFLOWS}.check_step_once", "strategies.workflows.step_programs"),
 
     _p(MIDDLEWARE_RESPONSE_HEADERS_WELL_FORMED, "rest_api", "malformed_payloads",
        "Whatever request id, tenant, locale or timezone header a request carries, every response header has a "

@@ -302,6 +302,18 @@ def replay_lifecycle(finding: Finding, env: ReplayEnv) -> list[Finding]:
         lab.close()
 
 
+def replay_workflows(finding: Finding, env: ReplayEnv) -> list[Finding]:
+    """The workflow's step calls again, on a scratch database of its own (fuzz/properties/workflows.py)."""
+    from fuzz.properties import workflows as props
+
+    call, args = _input(finding)
+    lab = props.WorkflowLab(env.pg_server, f"fuzz_workflows_replay_{os.getpid()}")  # beside a running lab
+    try:
+        return getattr(props, call)(lab, **args)
+    finally:
+        lab.close()
+
+
 def replay_middleware(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The list request again without and with its context headers (fuzz/properties/middleware.py)."""
     from fuzz.properties.middleware import check_context_request
@@ -327,6 +339,7 @@ AREAS: dict[str, Replayer] = {
     "tasks": replay_tasks,
     "serializers": replay_serializers,
     "lifecycle": replay_lifecycle,
+    "workflows": replay_workflows,
     "soft_delete": replay_soft_delete,
     "studio": replay_studio,
     "streams": replay_studio,
@@ -425,7 +438,7 @@ PROPERTY_IDS = (
     "openapi.fuzzing", "openapi.stateful", "tenancy.isolation",
     "studio.console_requires_staff", "studio.cross_origin_refused", "studio.redirect_on_site",
     "studio.session_api_boundary", "studio.no_secret", "studio.mounted_as_configured", "http.exception_mapping", "authz.discovery_exact",
-    "lifecycle.pool_released", "lifecycle.fails_fast",
+    "lifecycle.pool_released", "lifecycle.fails_fast", "workflows.step_once",
     "streams.own_events", "streams.pool_not_exhausted", "streams.slow_consumer_isolated",
     "middleware.response_headers_well_formed", "middleware.context_not_authority",
     "middleware.log_context_trusted",

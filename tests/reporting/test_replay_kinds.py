@@ -1,7 +1,7 @@
 """Replay is a test of the cause, for every finding kind.
 
 For each kind (HTTP query, write sequence, bulk create, serializer API, app mounting, viewset registration, app lifecycle, an
-exception raised in a route, token,
+exception raised in a route, durable workflow steps, token,
 migration, hand-written migration, doctor) a fault is planted in real Aksara
 (tests/support/plants/), the property runs on that build and records an artifact, and the artifact's
 replay fails on the build with the fault (same cause) and passes on the clean build. The red replay is
@@ -27,11 +27,13 @@ from fuzz.replay import replay_artifact
 from fuzz.properties.authz import discovery_exact
 from fuzz.properties.http import raised_in_route
 from fuzz.properties.lifecycle import LifecycleLab, lifecycle_case
+from fuzz.properties.workflows import WorkflowLab, run_program
 from fuzz.properties.serializers import run_direct
 from fuzz.properties.studio import mounted_as_configured
 from fuzz.properties.writes import run_bulk_case, run_write_case, with_steps
 from strategies.http import RaisedCase
 from strategies.lifecycle import LifecycleCase
+from strategies.workflows import StepCall, StepProgram
 from strategies.serializers import DirectCase
 from strategies.studio import MountCase
 from strategies.writes import BulkCase, WriteCase
@@ -49,6 +51,7 @@ from tests.support.plants import exceptions as exceptions_plant
 from tests.support.plants import lifecycle as lifecycle_plant
 from tests.support.plants import mounting as mounting_plant
 from tests.support.plants import query as query_plant
+from tests.support.plants import workflows as workflows_plant
 from tests.support.plants import serializers as serializer_plant
 from tests.support.plants import writes as write_plant
 
@@ -186,6 +189,25 @@ def test_discovery_finding_replays_the_registration(live_target, monkeypatch, tm
     assert (stored["area"], stored["call"]) == ("authz", "discovery_exact")
 
     assert_red(replay(directory, "discovery"), "authz.discovery_exact")
+    replay_here(directory, request)
+
+
+# -- durable workflow steps (a scratch database, no target) --------------------------------------------------
+
+@pytest.mark.live
+def test_workflow_finding_replays_the_program(pg_server, monkeypatch, tmp_path, request):
+    lab = WorkflowLab(pg_server, "fuzz_workflows_replay_kind")
+    try:
+        workflows_plant.plant(monkeypatch)
+        findings = run_program(lab, StepProgram("w", (StepCall("fetch", value=1), StepCall("fetch", value=2))))
+    finally:
+        lab.close()
+    directory = record(tmp_path, findings, "workflows.step_once")
+    monkeypatch.undo()
+    stored = json.loads((directory / "finding.json").read_text())["replay"]
+    assert (stored["area"], stored["call"]) == ("workflows", "run_program")
+
+    assert_red(replay(directory, "workflows"), "workflows.step_once")
     replay_here(directory, request)
 
 
