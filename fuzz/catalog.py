@@ -342,7 +342,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        f"{_SER}.check_patch_keeps_omitted", "strategies.serializers.patch_cases",
        applies="a resource with an update serializer, and an accepted PATCH"),
     _p(SERIALIZERS_READ_ONLY_NEVER_APPLIED, "rest_api", "restricted_field_read_write",
-       "A value sent for a serializer read_only field is never stored: the write is refused or the value ignored.",
+       "A value sent for a serializer read_only field is refused: never stored, and not silently dropped from an "
+       "accepted write (Aksara documents the dropping: a known documented behaviour).",
        f"{_SER}.check_read_only_never_applied", "strategies.serializers.read_only_cases",
        applies="a resource whose serializers declare read_only_fields clients could otherwise write"),
     _p(SERIALIZERS_VALIDATION_CONTRACT, "rest_api", "restricted_field_read_write",

@@ -6,9 +6,12 @@
 - ``serializers.patch_keeps_omitted``: a PATCH through an update serializer changes only the
   fields it sent (Aksara's serializer guide warns that its input model dumps defaults).
 - ``serializers.read_only_never_applied``: a value sent for a field in the serializers'
-  ``read_only_fields`` is never stored. Aksara's guide documents such input as omitted from
-  validation, not rejected ("this does not mean every extra client key is rejected"), so a
-  refusal and silent ignoring both pass; only storing it fails.
+  ``read_only_fields`` is refused: never stored (``read_only_applied``), and not silently dropped
+  from an accepted write (``read_only_ignored``: the client is never told its value was not taken).
+  Aksara's guide documents the dropping ("Read-only input fields are omitted from the serializer's
+  input model; this does not mean every extra client key is rejected"): the ledger records it as
+  documented behaviour (AKSARA-SERIALIZER-001), so only a stored value is new on a release that
+  documents it.
 - ``serializers.validation_contract``: a serializer's documented validation API, called as an
   application calls it (the guide's "Validation and persistence"): ``is_valid()`` answers a bool
   (Pydantic errors and ``ValueError`` become ``False``; only Aksara's own ``ValidationError``
@@ -103,14 +106,15 @@ def check_patch_keeps_omitted(exchange: Exchange, resource: Any, sent: Mapping[s
 def check_read_only_never_applied(exchange: Exchange, resource: Any, sent: Mapping[str, Any],
                                   read_only_keys: Sequence[str], before: Mapping[str, Any] | None,
                                   after: Mapping[str, Any] | None) -> list[Finding]:
-    """A value sent for a serializer read_only field is never stored: the write is refused or the value ignored."""
+    """A value sent for a serializer read_only field is refused: never stored, and not silently dropped."""
     keys = [k for k in read_only_keys if k in sent]
     if not keys or exchange.status >= 500:
         return []
     judged(catalog.SERIALIZERS_READ_ONLY_NEVER_APPLIED)
     if not _accepted(exchange) or after is None:
-        return []  # refused: allowed (and what the issue would prefer)
-    findings = []
+        return []  # refused: what the property asks
+    findings: list[Finding] = []
+    ignored: list[str] = []
     by_key = {name: spec for spec in resource.fields for name in payload_names(spec)}
     for key in keys:
         spec = by_key.get(key)
@@ -121,14 +125,26 @@ def check_read_only_never_applied(exchange: Exchange, resource: Any, sent: Mappi
             continue
         stored = stored_form(spec, after.get(spec.column))
         had = stored_form(spec, before.get(spec.column)) if before is not None else None
-        if same_value(stored, wanted) and not (before is not None and same_value(had, wanted)):
+        if before is not None and same_value(had, wanted):
+            continue  # the row already held the value sent: applied and ignored look alike
+        if same_value(stored, wanted):
             findings.append(Finding(
                 catalog.SERIALIZERS_READ_ONLY_NEVER_APPLIED,
                 f"{exchange.method} {exchange.route}: read-only {key} sent {_short(sent[key])} and stored",
-                observed=_short(stored), expected="refused or ignored", exchanges=(exchange,),
+                observed=_short(stored), expected="refused", exchanges=(exchange,),
                 facts=exchange_facts(exchange, with_method=True, problem="read_only_applied", field=key,
                                      field_kind=spec.kind),
             ))
+        else:
+            ignored.append(key)
+    if ignored:
+        findings.append(Finding(
+            catalog.SERIALIZERS_READ_ONLY_NEVER_APPLIED,
+            f"{exchange.method} {exchange.route}: read-only {', '.join(sorted(ignored))} accepted and silently dropped",
+            observed=exchange.status, expected="refused (4xx) naming the field", exchanges=(exchange,),
+            facts=exchange_facts(exchange, with_method=True, problem="read_only_ignored",
+                                 field=",".join(sorted(ignored))),
+        ))
     return findings
 
 

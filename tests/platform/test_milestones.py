@@ -91,7 +91,7 @@ def test_patch_is_quiet_on_milestones(live, ctx):
     findings = run_patch(live, ctx, resource, SerializerCase("user_a", {"name": "Only the name"}), pk)
     assert findings == []
     case = SerializerCase("user_a", {"note": "n", "ref": "ro-canary-abcdef"}, ("ref",))
-    assert run_read_only(live, ctx, resource, case, pk) == []
+    assert [f.facts["problem"] for f in run_read_only(live, ctx, resource, case, pk)] == ["read_only_ignored"]
 
 
 def test_patch_catches_a_default_update_that_applies_omitted_fields(live, ctx, monkeypatch):

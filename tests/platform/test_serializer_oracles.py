@@ -69,12 +69,18 @@ def test_patch_catches_an_update_serializer_that_resets_omitted_defaults(planted
     assert all(f.facts["problem"] == "omitted_field_changed" for f in found)
 
 
-def test_read_only_is_quiet_on_the_platform(planted, ctx):
+def test_read_only_dropped_on_the_platform_is_the_documented_behaviour(planted, ctx):
+    """Aksara's serializers drop a read-only value silently (documented): reported as that, and known."""
+    from fuzz.ledger import active_ledger
+
     resource = planted.info.resource("Project")
     case = SerializerCase("user_a", {"title": "t", "slug": "ro-canary-abcdef"}, ("slug",))
-    assert props(run_read_only(planted, ctx, resource, case, None), "serializers.read_only_never_applied") == []
     pk = first_row(planted, resource)
-    assert props(run_read_only(planted, ctx, resource, case, pk), "serializers.read_only_never_applied") == []
+    for row in (None, pk):
+        found = props(run_read_only(planted, ctx, resource, case, row), "serializers.read_only_never_applied")
+        assert [(f.facts["problem"], f.facts["field"]) for f in found] == [("read_only_ignored", "slug")]
+        defect = active_ledger().match(found[0])
+        assert defect is not None and (defect.id, defect.owner) == ("AKSARA-SERIALIZER-001", "documented")
 
 
 def test_read_only_catches_an_update_serializer_that_applies_it(planted, ctx):
@@ -83,6 +89,9 @@ def test_read_only_catches_an_update_serializer_that_applies_it(planted, ctx):
     case = SerializerCase("user_a", {"slug": "ro-canary-abcdef"}, ("slug",))
     found = props(run_read_only(planted, ctx, applying, case, pk), "serializers.read_only_never_applied")
     assert [(f.facts["problem"], f.facts["field"]) for f in found] == [("read_only_applied", "slug")]
+    from fuzz.ledger import active_ledger
+
+    assert active_ledger().match(found[0]) is None  # a stored read-only value is never the documented dropping
 
 
 # -- the serializer API as an application uses it (serializers.validation_contract / representation_contract) --
