@@ -3,6 +3,8 @@ for every case of the sweep, and each planted fault (tests/support/plants/lifecy
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from aksara.app import Aksara
 
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def lab(pg_server):
-    lab = LifecycleLab(pg_server, "fuzz_lifecycle_tests")
+    lab = LifecycleLab(pg_server, f"fuzz_lifecycle_tests_{os.getpid()}")
     yield lab
     lab.close()
 

@@ -13,6 +13,8 @@ green replay through the command line.
 
 from __future__ import annotations
 
+import os
+
 import json
 
 import pytest
@@ -196,7 +198,7 @@ def test_discovery_finding_replays_the_registration(live_target, monkeypatch, tm
 
 @pytest.mark.live
 def test_workflow_finding_replays_the_program(pg_server, monkeypatch, tmp_path, request):
-    lab = WorkflowLab(pg_server, "fuzz_workflows_replay_kind")
+    lab = WorkflowLab(pg_server, f"fuzz_workflows_replay_kind_{os.getpid()}")
     try:
         workflows_plant.plant(monkeypatch)
         findings = run_program(lab, StepProgram("w", (StepCall("fetch", value=1), StepCall("fetch", value=2))))
@@ -233,7 +235,7 @@ def test_lifecycle_finding_replays_the_app(pg_server, monkeypatch, tmp_path, req
 
     if not hasattr(Aksara, "_cleanup_runtime_after_error"):
         pytest.skip("the installed release has no cleanup to break (AKSARA-LIFECYCLE-001)")
-    lab = LifecycleLab(pg_server, "fuzz_lifecycle_replay_kind")
+    lab = LifecycleLab(pg_server, f"fuzz_lifecycle_replay_kind_{os.getpid()}")
     try:
         lifecycle_plant.plant(monkeypatch)
         findings = lifecycle_case(lab, LifecycleCase("aksara_user_lifespan", "lifespan_raises", 0, 1))

@@ -3,6 +3,8 @@ the installed DurableStep, and each planted fault (tests/support/plants/workflow
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from fuzz.properties.workflows import WorkflowLab, run_program
@@ -20,7 +22,7 @@ PROGRAM = StepProgram("order-1", (
 
 @pytest.fixture(scope="module")
 def lab(pg_server):
-    lab = WorkflowLab(pg_server, "fuzz_workflows_tests")
+    lab = WorkflowLab(pg_server, f"fuzz_workflows_tests_{os.getpid()}")
     yield lab
     lab.close()
 
