@@ -206,17 +206,22 @@ def replay_doctor(finding: Finding, env: ReplayEnv) -> list[Finding]:
     return getattr(props, call)(**args)
 
 
+def _on_lab(finding: Finding, props: Any, lab: Any) -> list[Finding]:
+    """``props.<call>(lab, **args)`` of the finding's stored input, on a lab of its own (its database beside a
+    running lab's), closed afterwards."""
+    call, args = _input(finding)
+    try:
+        return getattr(props, call)(lab, **args)
+    finally:
+        lab.close()
+
+
 def replay_migrations(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The model history (or ``RunSQL`` spelling) through the installed migration code on PostgreSQL."""
     from fuzz.properties import migrations as props
     from fuzz.properties.migrations_lab import MigrationLab
 
-    call, args = _input(finding)
-    lab = MigrationLab.on_server(env.pg_server, f"fuzz_migrations_replay_{os.getpid()}")  # beside a running lab
-    try:
-        return getattr(props, call)(lab, **args)
-    finally:
-        lab.close()
+    return _on_lab(finding, props, MigrationLab.on_server(env.pg_server, f"fuzz_migrations_replay_{os.getpid()}"))
 
 
 def replay_tasks(finding: Finding, env: ReplayEnv) -> list[Finding]:
@@ -224,12 +229,7 @@ def replay_tasks(finding: Finding, env: ReplayEnv) -> list[Finding]:
     from fuzz.properties import tasks as props
     from targets.workers.lab import WorkersLab
 
-    call, args = _input(finding)
-    lab = WorkersLab(env.pg_server, database="replay")  # beside a running lab
-    try:
-        return getattr(props, call)(lab, **args)
-    finally:
-        lab.close()
+    return _on_lab(finding, props, WorkersLab(env.pg_server, database="replay"))
 
 
 def replay_openapi(finding: Finding, env: ReplayEnv) -> list[Finding]:
@@ -294,24 +294,14 @@ def replay_lifecycle(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The app's start, requests and stop again, on a scratch database of its own (fuzz/properties/lifecycle.py)."""
     from fuzz.properties import lifecycle as props
 
-    call, args = _input(finding)
-    lab = props.LifecycleLab(env.pg_server, f"fuzz_lifecycle_replay_{os.getpid()}")  # beside a running lab
-    try:
-        return getattr(props, call)(lab, **args)
-    finally:
-        lab.close()
+    return _on_lab(finding, props, props.LifecycleLab(env.pg_server, f"fuzz_lifecycle_replay_{os.getpid()}"))
 
 
 def replay_workflows(finding: Finding, env: ReplayEnv) -> list[Finding]:
     """The workflow's step calls again, on a scratch database of its own (fuzz/properties/workflows.py)."""
     from fuzz.properties import workflows as props
 
-    call, args = _input(finding)
-    lab = props.WorkflowLab(env.pg_server, f"fuzz_workflows_replay_{os.getpid()}")  # beside a running lab
-    try:
-        return getattr(props, call)(lab, **args)
-    finally:
-        lab.close()
+    return _on_lab(finding, props, props.WorkflowLab(env.pg_server, f"fuzz_workflows_replay_{os.getpid()}"))
 
 
 def replay_middleware(finding: Finding, env: ReplayEnv) -> list[Finding]:
