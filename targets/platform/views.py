@@ -228,8 +228,12 @@ def build_viewsets() -> list[type]:
             return self._serialize(project, action="retrieve", request=request)
 
         @action(detail=True, methods=["post"])
-        async def labels(self, request: Request, pk: str) -> dict[str, Any]:
-            """Replace the project's labels (body: {"labels": [label id, ...]}); no body: read them."""
+        async def labels(self, pk: str, request: Request) -> dict[str, Any]:
+            """Replace the project's labels (body: {"labels": [label id, ...]}); no body: read them.
+
+            The parameters come in the order of the actions guide's example (``pk`` first): the action wrapper
+            must find the request by its name or annotation wherever it stands.
+            """
             self.check_permissions(request)
             raw = await request.body()
             try:
