@@ -613,7 +613,7 @@ def check_state_integrity(exchange: Exchange, changed_tables: Sequence[str]) -> 
 
 
 def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation], cleans: Sequence[bool],
-                         stored: int) -> list[Finding]:
+                         stored: int, within_bounds: bool = True) -> list[Finding]:
     """A bulk create decides as single creates of its items would, and as one batch.
 
     Each item gets the rule table a single create of it gets (:func:`expected_denials`);
@@ -627,7 +627,9 @@ def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation]
       create at all;
     - a batch whose items are all clean, whose only faults are policy-denied fields, is
       refused with those ``denied_fields``, not otherwise (a route-level 401/403 without
-      them, a 404 and a 5xx excepted, as for a single write);
+      them, a 404 and a 5xx excepted, as for a single write; and, as for a single write, a body
+      beyond the write bounds (``within_bounds`` false: larger than :data:`BODY_LIMIT_BYTES` or
+      nested deeper than :data:`DEPTH_LIMIT`) may be refused for that alone);
     - any refusal stores no item (no partial batch).
     """
     judged(catalog.WRITES_BULK_AS_SINGLE)
@@ -664,7 +666,7 @@ def check_bulk_as_single(exchange: Exchange, expectations: Sequence[Expectation]
             findings += _denied_fields_differ(exchange, batch, reported, catalog.WRITES_BULK_AS_SINGLE)
         return findings
     policy_only = denied - server
-    if (all(cleans) and policy_only and not (unknown | server) and status not in ROUTE_DENIAL
+    if (all(cleans) and within_bounds and policy_only and not (unknown | server) and status not in ROUTE_DENIAL
             and status != 404 and status < 500):
         finding("rejected_without_denied_fields", f"items whose only fault is denied fields "
                 f"{sorted(policy_only)[:5]} got {status} without denied_fields", status,

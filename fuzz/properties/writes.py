@@ -227,7 +227,10 @@ def run_bulk_case(live: LiveTarget, context: OracleContext, case: BulkCase, reso
         findings = generic_checks(exchange, context)
         findings += oracle.check_state_integrity(exchange, changed_since(live, mark))
         expectations = [oracle.expected_denials(resource, kind, item.document) for item in case.items]
-        findings += oracle.check_bulk_as_single(exchange, expectations, [item.clean for item in case.items], stored)
+        body = case.body_bytes()
+        bounded = oracle.within_bounds(len(body), 1 + max((item.depth for item in case.items), default=0))
+        findings += oracle.check_bulk_as_single(exchange, expectations, [item.clean for item in case.items], stored,
+                                                within_bounds=bounded)
         findings += check_health_after(live.healthy(), exchange)
     finally:
         live.reset()

@@ -264,3 +264,34 @@ def test_the_reference_actions_refuse_a_body_nested_beyond_the_decoder_as_genera
         ("]" if path.endswith("bulk") else "")
     reply = planted.request(principal, "POST", path, content=deep.encode(), headers={"content-type": "application/json"})
     assert reply.status == 400, (reply.status, reply.crash)
+
+
+def _nested_denied_item(depth: int) -> WriteBody:
+    """A bulk item whose only fault is ``tenant_id`` nested ``depth`` objects deep in its JSON field."""
+    raw = b'{"title": "a", "meta": ' + b'{"a": ' * depth + b'{"tenant_id": 1}' + b"}" * depth + b"}"
+    value: dict = {"tenant_id": 1}
+    for _ in range(depth):
+        value = {"a": value}
+    return WriteBody("nested_denied", {"title": "a", "meta": value}, raw=raw, clean=True, depth=depth + 3)
+
+
+@pytest.mark.parametrize("depth,problems", [
+    (3, []),  # within the bounds: the batch is refused naming the nested field
+    (3000, []),  # beyond the decoder (and the write bounds): a 400 for the depth alone is a refusal, as for a single write
+])
+def test_bulk_is_quiet_on_a_nested_denied_field_at_any_depth(planted, ctx, depth, problems):
+    case = BulkCase("user_a", "Ticket", (_nested_denied_item(depth),))
+    findings = run_bulk_case(planted, ctx, case)
+    assert [f.facts["problem"] for f in props(findings, "writes.bulk_as_single")] == problems
+
+
+def test_bulk_within_the_bounds_still_needs_the_denied_fields():
+    """The depth bound excuses only a body beyond it: a 400 to a bounded batch whose only fault is a denied field
+    is a finding."""
+    from targets.transcript import Exchange
+
+    expectation = oracle.Expectation(frozenset({"meta.a.tenant_id"}), frozenset(), frozenset(), frozenset({"title"}))
+    refused = Exchange("POST", "/tickets/bulk", status=400, route="/tickets/bulk")
+    found = oracle.check_bulk_as_single(refused, [expectation], [True], 0)
+    assert [f.facts["problem"] for f in found] == ["rejected_without_denied_fields"]
+    assert oracle.check_bulk_as_single(refused, [expectation], [True], 0, within_bounds=False) == []
