@@ -521,13 +521,15 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "those its payload claims; an outbox exporter given a tenant's scope exports only that tenant's transitions.",
        f"{_TASKS}.check_provenance", "strategies.tasks.hostile_claims"),
     _p(TASKS_EXACTLY_ONCE, "background_tasks", "broken_object_level_authorization",
-       "Several workers on one database run each effect once: a succeeded postgres_atomic or external_idempotent "
-       "operation has exactly one effect (an external send retried after a lost answer included), a task one per "
-       "claim and a repeat only after a crash or an expired lease, completed by its last claim.",
+       "Several workers on one database run each effect once: a succeeded operation of any effect class has "
+       "exactly one effect (after a lost answer an idempotent send is repeated with its key, an at-least-once one "
+       "reconciled first, a nonretryable one never sent again), a task one per claim and a repeat only after a "
+       "crash or an expired lease, completed by its last claim.",
        f"{_TASKS}.check_exactly_once", _TASKS_MACHINE),
     _p(TASKS_NOTHING_LOST, "background_tasks", "broken_object_level_authorization",
        "Killed, stalled and failing workers and exporters lose nothing: once drained, every task and operation is "
-       "terminal with the outcome its faults, cancellations and approvals allow, and every outbox transition is "
+       "terminal with the outcome its faults, cancellations and approvals allow (a lost external answer nothing "
+       "can recover fails as external_outcome_unknown, never as another reason), and every outbox transition is "
        "exported and was accepted by the sink.",
        f"{_TASKS}.check_nothing_lost", _TASKS_MACHINE),
     _p(TASKS_RETRY_BACKOFF, "background_tasks", "broken_object_level_authorization",

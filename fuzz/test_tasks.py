@@ -14,11 +14,14 @@ from __future__ import annotations
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from fuzz import catalog
-from fuzz.judging import judges
+from fuzz import catalog, sweep
+from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from fuzz.properties.tasks import TasksMachine
+from fuzz.properties.tasks import TasksMachine, run_sweep_case, sweep_cases
 from targets.workers.lab import WorkersLab
+
+PROPERTIES = (catalog.TASKS_PROVENANCE, catalog.TASKS_EXACTLY_ONCE, catalog.TASKS_NOTHING_LOST,
+              catalog.TASKS_RETRY_BACKOFF, catalog.TASKS_DURABLE_CONFLICTS)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +36,19 @@ def workers_lab(pg_server):
 
 
 @pytest.mark.aksara_features("durable")
-@judges(catalog.TASKS_PROVENANCE, catalog.TASKS_EXACTLY_ONCE, catalog.TASKS_NOTHING_LOST,
-        catalog.TASKS_RETRY_BACKOFF, catalog.TASKS_DURABLE_CONFLICTS)
+@judges(*PROPERTIES)
+def test_fault_sweep(workers_lab):
+    """Every job kind x every fault it takes x cancelled or not, once, ahead of the machine's random programs:
+    the findings of all cases are judged together (a known defect never hides a new one)."""
+    cases = sweep_cases()
+    findings = [f for case in cases for f in run_sweep_case(workers_lab, case)]
+    for property_id in (catalog.TASKS_PROVENANCE, catalog.TASKS_EXACTLY_ONCE, catalog.TASKS_NOTHING_LOST):
+        sweep.count(property_id, len(cases), len(cases))
+    judge(findings)
+
+
+@pytest.mark.aksara_features("durable")
+@judges(*PROPERTIES)
 def test_task_and_workflow_machine(workers_lab):
     TasksMachine.lab = workers_lab
     try:

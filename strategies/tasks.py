@@ -11,12 +11,17 @@
   worker takes the task over: a late heartbeat and a late completion from the old owner).
 - :func:`idempotency_keys`: none, or a key from a small pool so that a later dispatch reuses it (with the
   same or another command, by the same or another principal).
+- :func:`fault_sweep`: the sweep ahead of the random machine: every job kind x every fault it takes (a failure
+  once, failures for its whole budget, a crash after its effect, a stall for tasks) x, for operations, cancelled
+  while the fault holds it or not; each case a :class:`FaultCase`, its body claiming another tenant and user
+  (:func:`representative_claims`).
 
 Everything is drawn from these descriptions and the machine's own model, never from live rows.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from hypothesis import strategies as st
@@ -79,3 +84,58 @@ def faults(kinds: Sequence[str] = FAULT_KINDS) -> st.SearchStrategy[tuple[str, i
 def idempotency_keys() -> st.SearchStrategy[str | None]:
     """No key, or one of a small pool (so later dispatches reuse it)."""
     return st.one_of(st.none(), st.sampled_from(KEY_POOL))
+
+
+#: the faults the sweep arms, with their counts: once, and (failures) for a whole budget of three attempts
+SWEPT_FAULTS = (("fail", 1), ("fail", 3), ("crash", 1), ("stall", 1))
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """One combination of the fault sweep: a job of ``kind`` (``task`` or an operation kind) by ``user`` with
+    ``fault`` (name, count) armed on it; an operation needing approval is approved by ``approver`` first, and
+    with ``cancel`` its requester cancels it after the first poll, while the fault holds it."""
+
+    kind: str
+    fault: tuple[str, int]
+    user: str
+    cancel: bool = False
+    approver: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/{self.fault[0]}x{self.fault[1]}{'/cancel' if self.cancel else ''} as {self.user}"
+
+
+def representative_claims(users: dict[str, tuple[str, Any]], caller: str) -> dict[str, Any]:
+    """One hostile body for ``caller``: another tenant under ``tenant_id``, another user under ``principal`` and
+    ``user_id`` (the sweep's fixed choice among :func:`hostile_claims`' classes)."""
+    own_tenant = users[caller][0]
+    tenant = next((t for t, *_ in sorted(users.values()) if t != own_tenant), "t-other")
+    user = next((u for u in sorted(users) if u != caller), "mallory")
+    return {"tenant_id": tenant, "principal": user, "user_id": user}
+
+
+def fault_sweep(operation_kinds: Sequence[str], users: dict[str, tuple[str, Sequence[str]]],
+                approval_kinds: Sequence[str] = (), operation_faults: Sequence[str] = OPERATION_FAULT_KINDS
+                ) -> list[FaultCase]:
+    """Every job kind x every fault it takes x (operations) cancelled or not; requesters rotate over ``users``
+    (user -> (tenant, roles)); an approval kind's requester has an approver in its tenant."""
+    names = sorted(users)
+    approver_of = {u: next((a for a in names if users[a][0] == users[u][0] and "approver" in users[a][1]), None)
+                   for u in names}
+    cases: list[FaultCase] = []
+
+    def user_for(kind: str) -> str:
+        pool = [u for u in names if kind not in approval_kinds or approver_of[u]]
+        return pool[len(cases) % len(pool)]
+
+    for fault in SWEPT_FAULTS:
+        cases.append(FaultCase("task", fault, user_for("task")))
+    for kind in operation_kinds:
+        for fault in (f for f in SWEPT_FAULTS if f[0] in operation_faults):
+            for cancel in (False, True):
+                user = user_for(kind)
+                cases.append(FaultCase(kind, fault, user, cancel,
+                                       approver_of[user] if kind in approval_kinds else None))
+    return cases

@@ -15,14 +15,21 @@ findings. Choices where Aksara's docs leave room, written down here:
   delivering a second message"), so it too has exactly one effect once succeeded, however many sends retries
   made; no PostgreSQL transaction spans the provider ("Aksara does not claim exactly-once external effects"
   without one), so an operation that did not succeed may keep the effect of a send whose answer was lost (a
-  crash armed after the send), never more than one. Ordinary tasks are documented
+  crash armed after the send), never more than one. The other external classes meet providers that make every
+  send an effect, so the same count holds only if Aksara never sends blindly after a lost answer: an
+  ``external_at_least_once`` action's adapter "can reconcile before any repeat" (and this one reconciles
+  truthfully), an ``external_nonretryable`` one has "no blind retry ... after an ambiguous send". Ordinary tasks are documented
   at-least-once: an execution that crashed after its effect, or stalled past its lease, may be repeated by
   the new owner. So a completed task has at least one effect and at most one more per such fault armed for
   it; one claim runs one execution (no two effects of one job share a claim number); and the completion
   recorded is the last claim's (the claim-token fence).
 - Nothing lost: after the queue is drained no row is pending or running; a task completes unless planned
   failures used its whole attempt budget; an operation succeeds unless it was cancelled, rejected or failed
-  by planned failures, or still waits for an approval no one gave.
+  by planned failures, or still waits for an approval no one gave. An external send whose answer may have been
+  lost may also end the operation ``failed``, when it cannot be recovered (``external_nonretryable``) or was
+  cancelled meanwhile ("cancellation is best effort and never rewrites the outcome as though the provider action
+  was undone"); such a failure says ``external_outcome_unknown`` ("When neither idempotency nor reconciliation
+  can establish the truth, the Operation fails with ``external_outcome_unknown``"), never another reason.
 - Outbox export (how-to/export-durable-transitions.md): ``DurableOutboxExporter`` exports each committed
   transition record of the tenant scope it is given, and only those ("``None`` selects the non-tenant scope, not
   all tenants"), at least once: once drained every record is marked exported and the sink accepted it; a second
@@ -44,6 +51,7 @@ from fuzz.judging import judged
 from targets.transcript import Exchange
 
 TERMINAL_OPERATION = {"succeeded", "failed", "cancelled", "expired"}
+OUTCOME_UNKNOWN = "external_outcome_unknown"  # the failure reason of a send nothing could confirm
 
 
 @dataclass
@@ -51,9 +59,10 @@ class JobFacts:
     """What the model knows of one job: who asked, what it is, which faults and decisions touched it."""
 
     job: str
-    kind: str  # "task", or the operation kind ("plain", "approval", "external")
+    kind: str  # "task", or the operation kind ("plain", "approval", "external", ...)
     user: str
     tenant: str
+    effect_class: str = "postgres_atomic"  # an operation's effect class (aksara.durable.EffectClass values)
     allowance: int = 0  # crash and stall faults armed: each may repeat one effect of an ordinary task
     fails: int = 0  # planned failures armed
     cancelled: bool = False  # an accepted cancellation or rejection
@@ -68,7 +77,7 @@ class JobFacts:
     @property
     def is_external(self) -> bool:
         """An operation whose effect leaves PostgreSQL (an ``external_*`` effect class)."""
-        return self.kind == "external"
+        return not self.is_task and self.effect_class.startswith("external_")
 
     @property
     def key(self) -> str:
@@ -204,10 +213,19 @@ def check_nothing_lost(job: JobFacts, row: Mapping[str, Any] | None, max_attempt
         allowed = {"waiting_for_approval"}
     if job.fails and not job.cancelled:
         allowed.add("failed")
-    if state in allowed:
-        return []
-    return [Finding(catalog.TASKS_NOTHING_LOST, f"operation {job.job} ended {state}",
-                    observed=state, expected=sorted(allowed), facts=_facts(job, f"operation_{state}"))]
+    # a send whose answer may have been lost, that nothing can recover or a cancellation closed: outcome unknown
+    uncertain = job.is_external and job.allowance and (job.cancelled or job.effect_class == "external_nonretryable")
+    if uncertain:
+        allowed.add("failed")
+    if state not in allowed:
+        return [Finding(catalog.TASKS_NOTHING_LOST, f"operation {job.job} ended {state}",
+                        observed=state, expected=sorted(allowed), facts=_facts(job, f"operation_{state}"))]
+    code = (row.get("error") or {}).get("code") if isinstance(row.get("error"), dict) else None
+    if state == "failed" and uncertain and not job.fails and code != OUTCOME_UNKNOWN:
+        return [Finding(catalog.TASKS_NOTHING_LOST, f"operation {job.job} failed with {code!r} after a send whose "
+                        f"answer was lost, not {OUTCOME_UNKNOWN!r}", observed=row.get("error"),
+                        expected={"code": OUTCOME_UNKNOWN}, facts=_facts(job, "uncertainty_hidden"))]
+    return []
 
 
 def check_queue_drained(open_rows: Sequence[Mapping[str, Any]]) -> list[Finding]:

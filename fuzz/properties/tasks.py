@@ -4,7 +4,8 @@ Rules draw only from the model (users, the jobs it created, the keys and command
 live rows, so a replay draws the same steps:
 
 - ``enqueue``: ``POST /jobs`` as a user, the body claiming another tenant or principal;
-- ``dispatch``: ``POST /workflows`` (a plain, an approval or an external-effect operation) with no key, a new
+- ``dispatch``: ``POST /workflows`` (a plain, an approval or an external-effect operation of each external
+  effect class) with no key, a new
   key, or a key already used (same or changed command), the command claiming another tenant or principal;
 - ``arm``: the next execution of a job fails (1-3 times), crashes after its effect, or stalls (tasks only);
 - ``work``: 1-3 real ``TaskWorker`` instances poll once each, concurrently, on one database; before that,
@@ -33,8 +34,9 @@ from fuzz.findings import Finding, with_replay
 from fuzz.judging import judge
 from fuzz.oracles import tasks as oracles
 from fuzz.oracles.tasks import JobFacts
-from strategies.tasks import OPERATION_FAULT_KINDS, faults, hostile_claims, idempotency_keys
-from targets.workers.app import ACTIONS, FAULTS, USERS
+from strategies.tasks import (OPERATION_FAULT_KINDS, FaultCase, fault_sweep, faults, hostile_claims, idempotency_keys,
+                              representative_claims)
+from targets.workers.app import ACTIONS, APPROVAL_KINDS, EXTERNAL_KINDS, FAULTS, USERS
 from targets.workers.lab import BACKOFF_BASE, RETRY_DELAY_SECONDS, WorkersLab
 
 MAX_ATTEMPTS = 3
@@ -79,7 +81,8 @@ class TasksMachine(RuleBasedStateMachine):
 
     def _new_job(self, kind: str, user: str) -> JobFacts:
         name = f"{'job' if kind == 'task' else 'op'}-{len(self.jobs) + 1}"
-        return JobFacts(name, kind, user, USERS[user][0])
+        return JobFacts(name, kind, user, USERS[user][0],
+                        effect_class=EXTERNAL_KINDS.get(kind, ("postgres_atomic",))[0])
 
     def _data(self, rule: str, args: dict[str, Any], data: Any) -> _Recorded:
         drawn: list[Any] = []
@@ -366,6 +369,38 @@ def run_trace(lab: WorkersLab, trace: list[Any], *, judge_findings: bool = False
         return list(machine.collected or [])
     finally:
         TasksMachine.lab = None
+
+
+def sweep_cases() -> list[FaultCase]:
+    """The fault sweep of the workers app: each of its operation kinds and its tasks under each fault."""
+    return fault_sweep(list(ACTIONS), USERS, approval_kinds=APPROVAL_KINDS)
+
+
+def sweep_trace(case: FaultCase) -> list[list[Any]]:
+    """The machine's steps for one sweep case, as a trace (so its findings replay like the machine's): the job,
+    its fault, an approval where it needs one, a poll, the cancellation, time past every lease with more polls
+    (a stalled execution released after its successor ran); the drain follows."""
+    first = "job-1" if case.kind == "task" else "op-1"
+    claims = representative_claims(USERS, case.user)
+    if case.kind == "task":
+        trace: list[list[Any]] = [["enqueue", {"user": case.user}, [claims]]]
+    else:
+        trace = [["dispatch", {"user": case.user, "kind": case.kind}, [None, claims]]]
+    trace.append(["arm", {}, [first, case.fault]])
+    if case.approver:
+        trace.append(["decide", {"user": case.approver, "action": "approve"}, [first]])
+    trace.append(["work", {"count": 1, "later": False}, []])
+    if case.cancel:
+        trace.append(["decide", {"user": case.user, "action": "cancel"}, [first]])
+    if case.fault[0] == "stall":
+        trace += [["work", {"count": 1, "later": True}, []], ["release", {}, [first]]]
+    trace.append(["work", {"count": 2, "later": True}, []])
+    return trace
+
+
+def run_sweep_case(lab: WorkersLab, case: FaultCase) -> list[Finding]:
+    """The findings of one sweep case on ``lab`` (each carries the trace that replays it)."""
+    return run_trace(lab, sweep_trace(case))
 
 
 def replay_trace(lab: WorkersLab, trace: list[Any]) -> list[Finding]:

@@ -7,16 +7,20 @@ ignores those claims, and so must Aksara.
 
 - ``POST /jobs`` enqueues :data:`TASK_NAME` (an ordinary ``@task``) with the caller's user id, as the
   background-tasks guide tells applications to carry the principal (the task record keeps only the tenant).
-- ``POST /workflows`` admits a durable operation (``plain`` or ``approval``, both ``postgres_atomic``, or
-  ``external``, an ``external_idempotent`` action whose effect is a send to :class:`Provider` through Aksara's
-  ``ExternalEffectContext.perform``; all with ``executor_type="task"``) and links its task row
-  (``enqueue_operation_task``); the ``Idempotency-Key`` header is passed on.
+- ``POST /workflows`` admits a durable operation (``plain`` or ``approval``, both ``postgres_atomic``, or one
+  of :data:`EXTERNAL_KINDS`, whose effect is a send to a :class:`Provider` through Aksara's
+  ``ExternalEffectContext.perform``: ``external`` (``external_idempotent``, a provider that honours the
+  downstream key), ``reconciled`` (``external_at_least_once``, a provider that does not deduplicate but answers
+  reconciliation truthfully) and ``nonretryable`` (``external_nonretryable``, a provider with neither); all with
+  ``executor_type="task"``) and links its task row (``enqueue_operation_task``); the ``Idempotency-Key`` header
+  is passed on.
 - Aksara's own durable router (``/durable/operations``) serves status, cancellation and approval decisions.
 
 Every execution writes one row to ``workers_effects``: the job, the tenant and principal it ran under, and
 which claim it was (a task's attempt number, an operation's fence), and the operation's id. The external
 action's provider honours the downstream idempotency key as the handle-external-effects guide asks of a real
-one: a send with a key it has seen is delivered again (``workers_provider.sends``) but is no new effect.
+one: a send with a key it has seen is delivered again (``workers_provider.sends``) but is no new effect. The
+other providers make every send an effect, as a provider without idempotency does.
 :data:`FAULTS` lets a test make the next execution of a job fail, crash after its effect, or stall before it.
 """
 
@@ -35,8 +39,18 @@ TASK_NAME = "workers.record_effect"
 NAMESPACE = "workers"
 RESOLVER = ("workers-identity", "1")
 ACTIONS = {"plain": ("workers.effect", "1"), "approval": ("workers.approved_effect", "1"),
-           "external": ("workers.external_effect", "1")}
+           "external": ("workers.external_effect", "1"), "reconciled": ("workers.reconciled_effect", "1"),
+           "nonretryable": ("workers.nonretryable_effect", "1")}
 EXTERNAL = "external"  # the kind whose action is an external_idempotent one
+#: kind -> (the action's effect class, its provider's supports_idempotency, supports_reconciliation), as the
+#: handle-external-effects guide pairs them
+EXTERNAL_KINDS: dict[str, tuple[str, bool, bool]] = {
+    "external": ("external_idempotent", True, False),
+    "reconciled": ("external_at_least_once", False, True),
+    "nonretryable": ("external_nonretryable", False, False),
+}
+KIND_OF_ACTION = {name: kind for kind, (name, _) in ACTIONS.items()}
+APPROVAL_KINDS = ("approval",)  # kinds whose operations wait for an approver's decision
 EFFECTS_SQL = """
 CREATE TABLE IF NOT EXISTS workers_effects (
     seq BIGSERIAL PRIMARY KEY,
@@ -49,6 +63,7 @@ CREATE TABLE IF NOT EXISTS workers_effects (
 );
 CREATE TABLE IF NOT EXISTS workers_provider (
     downstream_key TEXT PRIMARY KEY,
+    job TEXT,
     sends INTEGER NOT NULL DEFAULT 1
 )"""
 
@@ -148,18 +163,18 @@ async def operation_effect(context: Any, command: dict[str, Any]) -> dict[str, A
 
 
 class Provider:
-    """The external system of the ``external`` action: an idempotent provider (``supports_idempotency``).
+    """The external system of an external action, with the capabilities :data:`EXTERNAL_KINDS` gives its kind.
 
-    A send records its downstream key; the first send of a key is the effect (one ``workers_effects`` row under
-    the tenant the executor's context carries, the principal and operation the request names, the claim's
-    fence), a repeated key only counts a delivery. A crash armed on the job strikes after the provider accepted
-    the send and before the executor hears of it: the "lost response" of the guide."""
+    A send records its downstream key. Its effect is one ``workers_effects`` row under the tenant the executor's
+    context carries, the principal and operation the request names, the claim's fence. An idempotent provider
+    (the ``external`` kind) makes only the first send of a key an effect, a repeat only counts a delivery; the
+    others make every send an effect. A reconciling provider answers ``reconcile`` from what it received:
+    confirmed with the first send's result, or not found. A crash armed on the job strikes after the provider
+    accepted the send and before the executor hears of it: the "lost response" of the guide."""
 
-    supports_idempotency = True
-    supports_reconciliation = False
-
-    def __init__(self, fence: int) -> None:
+    def __init__(self, fence: int, kind: str = EXTERNAL) -> None:
         self.fence = fence
+        _, self.supports_idempotency, self.supports_reconciliation = EXTERNAL_KINDS[kind]
 
     async def perform(self, request: Any, *, idempotency_key: str) -> Any:
         from aksara.context_state import tenant_id_var
@@ -168,27 +183,38 @@ class Provider:
         job = str(request.get("job"))
         tenant = tenant_id_var.get()
         await STATE["db"].execute(
-            "WITH sent AS (INSERT INTO workers_provider (downstream_key) VALUES ($1) ON CONFLICT (downstream_key) "
-            "DO UPDATE SET sends = workers_provider.sends + 1 RETURNING sends) "
+            "WITH sent AS (INSERT INTO workers_provider (downstream_key, job) VALUES ($1, $2) "
+            "ON CONFLICT (downstream_key) DO UPDATE SET sends = workers_provider.sends + 1 RETURNING sends) "
             "INSERT INTO workers_effects (job, kind, tenant, principal, operation, claim) "
-            "SELECT $2, 'op', $3, $4, $5, $6 FROM sent WHERE sends = 1",
+            "SELECT $2, 'op', $3, $4, $5, $6 FROM sent WHERE sends = 1 OR NOT $7",
             idempotency_key, job, None if tenant is None else str(tenant), request.get("principal"),
-            request.get("operation"), self.fence)
+            request.get("operation"), self.fence, self.supports_idempotency)
         _after_effect(job)
         return ExternalEffectResult({"job": job}, provider_reference=idempotency_key[:16])
 
     async def reconcile(self, *, idempotency_key: str, provider_reference: Any) -> Any:
-        raise NotImplementedError("the provider relies on its idempotency")
+        from aksara.durable.external import ExternalEffectResult, ReconciliationResult, ReconciliationStatus
+
+        if not self.supports_reconciliation:
+            raise NotImplementedError("the provider cannot reconcile")
+        job = await STATE["db"].fetchval("SELECT job FROM workers_provider WHERE downstream_key = $1",
+                                         idempotency_key)
+        if job is None:
+            return ReconciliationResult(ReconciliationStatus.NOT_FOUND)
+        return ReconciliationResult(ReconciliationStatus.CONFIRMED,
+                                    ExternalEffectResult({"job": job}, provider_reference=idempotency_key[:16]))
 
 
 async def external_effect(context: Any, command: dict[str, Any]) -> Any:
-    """The external action: one send through Aksara's effect context, effect identity ("effect", 1) stable across
-    attempts, as the guide asks; the request names the operation and the principal its claim carries."""
+    """An external action: one send through Aksara's effect context, effect identity ("effect", 1) stable across
+    attempts, as the guide asks, to the provider of the action's kind; the request names the operation and the
+    principal its claim carries."""
     job = str(command.get("job"))
     await _before_effect(job)
     request = {"job": job, "operation": str(context.operation_id),
                "principal": context.claim.principal_reference.subject_id}
-    return await context.perform("effect", 1, request, Provider(int(context.claim.fence)))
+    kind = KIND_OF_ACTION.get(context.claim.action_name, EXTERNAL)
+    return await context.perform("effect", 1, request, Provider(int(context.claim.fence), kind))
 
 
 class SinkUnavailable(RuntimeError):
@@ -252,10 +278,11 @@ def build_service(db: Any, handler: Any = operation_effect, service_class: Any =
 
     actions = DurableActionRegistry()
     for kind, (name, version) in ACTIONS.items():
+        external = kind in EXTERNAL_KINDS
         actions.register(DurableAction(
-            name=name, version=version, handler=external_handler if kind == EXTERNAL else handler,
-            effect_class=EffectClass.EXTERNAL_IDEMPOTENT if kind == EXTERNAL else EffectClass.POSTGRES_ATOMIC,
-            executor_type="task", approval_required=kind == "approval",
+            name=name, version=version, handler=external_handler if external else handler,
+            effect_class=EffectClass(EXTERNAL_KINDS[kind][0]) if external else EffectClass.POSTGRES_ATOMIC,
+            executor_type="task", approval_required=kind in APPROVAL_KINDS,
             approval_authorizer=lambda principal, command: "approver" in principal.roles,
             retry_classifier=lambda error: isinstance(error, TransientFailure)))
     resolvers = PrincipalResolverRegistry()

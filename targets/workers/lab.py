@@ -110,6 +110,7 @@ class WorkersLab:
         workers_app.STATE["db"] = self.db
         self._previous_task = _TASK_REGISTRY.get(workers_app.TASK_NAME)
         self.task = workers_app.register_task(self.task_body)
+        self._registered = _TASK_REGISTRY.get(workers_app.TASK_NAME)
         self.service = workers_app.build_service(self.db, self.action_handler, self.service_class,
                                                  self.external_handler)
         self.app = workers_app.build_app(self.db, self.service, self.task)
@@ -152,7 +153,16 @@ class WorkersLab:
         self.background.clear()
 
     def reset(self) -> None:
-        """Empty tables, no faults, no stalled execution: the start of an example."""
+        """Empty tables, no faults, no stalled execution: the start of an example.
+
+        The lab also becomes the process's active one again: the app's effects and providers write through
+        ``STATE["db"]`` and the workers look the task up in Aksara's registry, both process-wide, and another
+        lab started and closed meanwhile (a planted one in tests/) leaves them pointing at its closed database."""
+        from aksara.tasks import _TASK_REGISTRY
+
+        workers_app.STATE["db"] = self.db
+        _TASK_REGISTRY[workers_app.TASK_NAME] = self._registered
+
         async def reset() -> None:
             await self._drop_background()
             await self.db.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in self.tables) + " RESTART IDENTITY CASCADE")
@@ -323,9 +333,10 @@ class WorkersLab:
 
     def operations(self) -> list[dict[str, Any]]:
         return self._rows(
-            "SELECT o.id, o.tenant_id, o.state, o.attempt_count, o.principal_reference, o.result, c.payload AS command "
-            "FROM aksara_operations o JOIN aksara_operation_commands c ON c.operation_id = o.id ORDER BY o.created_at",
-            "principal_reference", "result", "command")
+            "SELECT o.id, o.tenant_id, o.state, o.attempt_count, o.principal_reference, o.result, o.error, "
+            "c.payload AS command FROM aksara_operations o JOIN aksara_operation_commands c ON c.operation_id = o.id "
+            "ORDER BY o.created_at",
+            "principal_reference", "result", "error", "command")
 
     def _rows(self, sql: str, *json_columns: str) -> list[dict[str, Any]]:
         """The rows of ``sql`` as dicts, the ``json_columns`` decoded where the driver returned their text."""

@@ -94,11 +94,13 @@ def test_exactly_once_for_operations_and_tasks():
     assert oracles.check_exactly_once(op, [], {"state": "cancelled"}) == []
     assert oracles.check_exactly_once(op, [effect, effect], {"state": "succeeded"})
     assert oracles.check_exactly_once(op, [effect], {"state": "failed"})
-    external = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1")
+    external = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1",
+                        effect_class="external_idempotent")
     assert oracles.check_exactly_once(external, [effect], {"state": "succeeded"}) == []
     assert oracles.check_exactly_once(external, [effect, effect], {"state": "succeeded"})
     assert oracles.check_exactly_once(external, [effect], {"state": "failed"})  # no lost answer armed
-    lost = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1", allowance=1)
+    lost = JobFacts("op-1", "external", "bob", "t2", operation="0f0f", command_job="cmd-1", allowance=1,
+                    effect_class="external_idempotent")
     assert oracles.check_exactly_once(lost, [effect], {"state": "failed"}) == []
     assert oracles.check_exactly_once(lost, [effect, effect], {"state": "failed"})
     done = {"status": "completed", "attempts": 2, "result": {"attempt": 2}}
@@ -123,6 +125,29 @@ def test_nothing_lost_allows_only_what_faults_and_decisions_explain():
                                       3) == []
     assert oracles.check_nothing_lost(_operation(), None, 3)
     assert oracles.check_queue_drained([{"status": "running", "id": 1}])
+
+
+@pytest.mark.parametrize("effect_class", ["external_idempotent", "external_at_least_once", "external_nonretryable"])
+def test_nothing_lost_after_a_lost_answer_by_effect_class(effect_class):
+    """A lost answer may end an operation failed, as external_outcome_unknown only, when nothing can recover it
+    or a cancellation closed it; a recoverable one must succeed."""
+    def op(**kw: Any) -> JobFacts:
+        return JobFacts("op-1", "x", "bob", "t2", operation="0f0f", command_job="cmd-1", effect_class=effect_class,
+                        **kw)
+
+    unknown = {"state": "failed", "error": {"code": oracles.OUTCOME_UNKNOWN}}
+    other = {"state": "failed", "error": {"code": "executor_error"}}
+    assert oracles.check_nothing_lost(op(allowance=1), {"state": "succeeded"}, 3) == []
+    recoverable = effect_class != "external_nonretryable"
+    assert bool(oracles.check_nothing_lost(op(allowance=1), unknown, 3)) is recoverable
+    assert oracles.check_nothing_lost(op(allowance=1), other, 3)[0].facts["problem"] == (
+        "operation_failed" if recoverable else "uncertainty_hidden")
+    assert oracles.check_nothing_lost(op(allowance=1, cancelled=True), unknown, 3) == []
+    assert oracles.check_nothing_lost(op(allowance=1, cancelled=True), {"state": "cancelled"}, 3) == []
+    assert oracles.check_nothing_lost(op(allowance=1, cancelled=True), other, 3)[0].facts["problem"] == \
+        "uncertainty_hidden"
+    assert oracles.check_nothing_lost(op(allowance=1, fails=1), other, 3) == []  # planned failures explain it
+    assert oracles.check_nothing_lost(op(), unknown, 3)  # no lost answer armed: nothing is uncertain
 
 
 def test_backoff_is_the_documented_delay():
@@ -246,6 +271,18 @@ def _external_lost_answer(m: TasksMachine) -> None:
     m.work(1, True)  # its lease expired: recovered, the next attempt sends again with the same key
 
 
+def _unrecoverable_lost_answers(m: TasksMachine) -> None:
+    """A lost answer for each external class that cannot resend safely, and one closed by a cancellation."""
+    m.dispatch("alice", "reconciled", Script(None, {"tenant_id": "t2"}))
+    m.dispatch("bob", "nonretryable", Script(None, {"principal": "alice"}))
+    m.dispatch("carol", "external", Script(None, {}))
+    for name in ("op-1", "op-2", "op-3"):
+        m.arm(Script(name, ("crash", 1)))
+    m.work(3, False)  # three sends accepted, three workers die before they hear back
+    m.decide("carol", "cancel", Script("op-3"))  # running: cancellation is recorded, the send is not undone
+    m.work(3, True)  # leases expired: reconciled, refused as unknown, closed as unknown
+
+
 def _outbox_faults(m: TasksMachine) -> None:
     m.dispatch("alice", "plain", Script(None, {"tenant_id": "t2"}))
     m.dispatch("bob", "external", Script(None, {"tenant_id": "t1"}))
@@ -261,13 +298,34 @@ SCENARIOS = {
     "crash_after_effect": _crash_after_effect, "stale_owner_resumes": _stale_owner_resumes,
     "failure_then_retry": _failure_then_retry, "replayed_dispatch": _replayed_dispatch,
     "conflicting_decisions": _conflicting_decisions, "external_lost_answer": _external_lost_answer,
-    "outbox_faults": _outbox_faults,
+    "unrecoverable_lost_answers": _unrecoverable_lost_answers, "outbox_faults": _outbox_faults,
 }
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_aksaras_own_queue_is_quiet(lab, scenario):
     assert run_steps(lab, SCENARIOS[scenario]) == []
+
+
+def test_lost_answers_take_each_documented_recovery(lab):
+    """The scenario reaches what its oracles judge: the reconciled send confirmed, the nonretryable one and the
+    cancelled one failed as unknown, and no provider got a second send."""
+    TasksMachine.lab = lab
+    try:
+        machine = TasksMachine()
+        machine.collected = []
+        _unrecoverable_lost_answers(machine)
+        by_id = {str(row["id"]): row for row in lab.operations()}
+        ends = {name: (by_id[job.operation]["state"], (by_id[job.operation]["error"] or {}).get("code"))
+                for name, job in machine.jobs.items()}
+        sends = lab.run(lab.db.fetch("SELECT job, sends FROM workers_provider"))
+        machine.teardown()
+    finally:
+        TasksMachine.lab = None
+    assert ends == {"op-1": ("succeeded", None), "op-2": ("failed", oracles.OUTCOME_UNKNOWN),
+                    "op-3": ("failed", oracles.OUTCOME_UNKNOWN)}
+    assert sorted(r["sends"] for r in sends) == [1, 1, 1]
+    assert machine.collected == []
 
 
 PLANTED = {  # name -> (scenario, the lab's planted part, the property that must catch it)
@@ -287,6 +345,12 @@ PLANTED = {  # name -> (scenario, the lab's planted part, the property that must
     "external_sends_under_command_tenant": ("external_lost_answer",
                                             {"external_handler": plants.command_tenant_external_handler},
                                             catalog.TASKS_PROVENANCE),
+    "blind_resend_after_lost_answer": ("unrecoverable_lost_answers",
+                                       {"external_handler": plants.forgetful_intent_handler},
+                                       catalog.TASKS_EXACTLY_ONCE),
+    "lost_answer_reported_as_executor_error": ("unrecoverable_lost_answers",
+                                               {"service_class": plants.CertainFailureService},
+                                               catalog.TASKS_NOTHING_LOST),
     "outbox_ignores_scope": ("outbox_faults", {"exporter_class": plants.UnscopedExporter}, catalog.TASKS_PROVENANCE),
     "outbox_acknowledges_first": ("outbox_faults", {"exporter_class": plants.AcknowledgeFirstExporter},
                                   catalog.TASKS_NOTHING_LOST),
@@ -334,3 +398,57 @@ def test_export_scope_and_outbox_drain_oracles():
     assert oracles.check_outbox_drained(jobs, [pending], [("t2", payload)], 0)[0].facts["problem"] == "not_exported"
     other = {**row, "operation_id": "other"}
     assert oracles.check_outbox_drained(jobs, [other], [], 0) == []  # not an operation of this run
+
+
+# -- the fault sweep ----------------------------------------------------------------------------------------
+
+
+def test_fault_sweep_covers_every_kind_fault_and_cancellation():
+    from fuzz.properties.tasks import sweep_cases
+    from strategies.tasks import OPERATION_FAULT_KINDS, SWEPT_FAULTS
+    from targets.workers.app import ACTIONS, APPROVAL_KINDS
+
+    cases = sweep_cases()
+    assert {(c.kind, c.fault, c.cancel) for c in cases} == (
+        {("task", f, False) for f in SWEPT_FAULTS}
+        | {(k, f, cancel) for k in ACTIONS for f in SWEPT_FAULTS if f[0] in OPERATION_FAULT_KINDS
+           for cancel in (False, True)})
+    assert {c.user for c in cases} == set(USERS)  # requesters rotate
+    for case in cases:
+        if case.kind in APPROVAL_KINDS:
+            assert case.approver and USERS[case.approver][0] == USERS[case.user][0]
+            assert "approver" in USERS[case.approver][1]
+        else:
+            assert case.approver is None
+
+
+SWEEP_FINDS = {  # planted part -> the property the sweep alone must see it by
+    "task_reads_payload_tenant": ({"task_body": plants.payload_tenant_task}, catalog.TASKS_PROVENANCE),
+    "no_lease_recovery": ({"worker_class": plants.NoRecoveryWorker}, catalog.TASKS_NOTHING_LOST),
+    "unfenced_completion": ({"worker_class": plants.UnfencedCompletionWorker}, catalog.TASKS_EXACTLY_ONCE),
+    "external_key_per_attempt": ({"external_handler": plants.per_attempt_effect_handler}, catalog.TASKS_EXACTLY_ONCE),
+    "blind_resend_after_lost_answer": ({"external_handler": plants.forgetful_intent_handler},
+                                       catalog.TASKS_EXACTLY_ONCE),
+    "lost_answer_reported_as_executor_error": ({"service_class": plants.CertainFailureService},
+                                               catalog.TASKS_NOTHING_LOST),
+}
+
+
+@pytest.mark.parametrize("plant", sorted(SWEEP_FINDS))
+def test_the_fault_sweep_alone_finds_a_planted_fault(pg_server, plant):
+    from fuzz.properties.tasks import run_sweep_case, sweep_cases
+
+    parts, property_id = SWEEP_FINDS[plant]
+    planted = _planted(pg_server, f"sweep_{plant}", **parts)
+    try:
+        found = [f for case in sweep_cases() for f in run_sweep_case(planted, case)]
+    finally:
+        planted.close()
+    assert property_id in _ids(found), [f.message for f in found]
+
+
+def test_the_fault_sweep_is_quiet_on_aksaras_own_queue(lab):
+    from fuzz.properties.tasks import run_sweep_case, sweep_cases
+
+    found = [f for case in sweep_cases() for f in run_sweep_case(lab, case)]
+    assert found == [], [f.message for f in found]

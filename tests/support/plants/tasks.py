@@ -13,6 +13,10 @@
 - :func:`per_attempt_effect_handler`: the external action names its effect after the attempt's fence, so each
   attempt gets a new downstream key (the guide: keep the effect name and ordinal stable across retries);
 - :func:`command_tenant_external_handler`: the external action sends under the command's ``tenant_id`` claim;
+- :func:`forgetful_intent_handler`: Aksara's effect context forgets that a recorded intent's send began, so a
+  recovery sends again without reconciling (blindly, for a provider without idempotency);
+- :class:`CertainFailureService`: a ``DurableOperationService`` that records an unknown external outcome as an
+  ordinary executor error;
 - :class:`UnscopedExporter`: a ``DurableOutboxExporter`` that claims the next record of any tenant scope;
 - :class:`AcknowledgeFirstExporter`: a ``DurableOutboxExporter`` that marks a record exported before its sink
   accepted it (a refused delivery is lost).
@@ -29,7 +33,7 @@ from aksara.db import atomic
 from aksara.durable import DurableOperationService, DurableOutboxExporter
 from aksara.tasks import TASKS_TABLE, TaskRecord, TaskWorker, get_registered_task
 
-from targets.workers.app import Provider, _after_effect, _before_effect, record_effect
+from targets.workers.app import Provider, _after_effect, _before_effect, external_effect, record_effect
 
 
 async def payload_tenant_task(job: str, principal: str | None = None, requested: Any = None) -> dict[str, Any]:
@@ -142,6 +146,27 @@ async def command_tenant_external_handler(context: Any, command: dict[str, Any])
         return await context.perform("effect", 1, request, Provider(int(context.claim.fence)))
     finally:
         tenant_id_var.reset(token)
+
+
+async def forgetful_intent_handler(context: Any, command: dict[str, Any]) -> Any:
+    """Planted: the effect context reads every recorded intent as never sent (``execution_count`` 0), so a
+    recovery after a lost answer skips reconciliation and the no-blind-retry rule and sends again."""
+    load = context._record_or_load_intent
+
+    async def forgetful(*args: Any, **kwargs: Any) -> Any:
+        return {**dict(await load(*args, **kwargs)), "execution_count": 0}
+
+    context._record_or_load_intent = forgetful
+    return await external_effect(context, command)
+
+
+class CertainFailureService(DurableOperationService):
+    """Planted: a failure whose external outcome is unknown is recorded as an ordinary executor error."""
+
+    async def fail_attempt(self, claim: Any, *, code: str, **kwargs: Any) -> Any:
+        if code == "external_outcome_unknown":
+            code = "executor_error"
+        return await super().fail_attempt(claim, code=code, **kwargs)
 
 
 _CLAIM = """
