@@ -390,13 +390,19 @@ def check_relation_replaced(exchange: Exchange, relation: Any, document: Any, be
     sent is ``document[relation.field]``: an accepted request must have sent a list of ids (Aksara's
     serializers type a many-to-many input as ``List[UUID]``), and then the relation is that set (a list
     replaces the relation, the serializer guide's "relationship replacement"; a repeated id is one row).
-    A response naming the relation must name the stored set."""
+    A response naming the relation must name the stored set. A request that sent no value for the relation
+    (no body, or a body without its key) replaces nothing: accepted, it must leave the relation as it was (a
+    route may read the relation on such a request)."""
     before, after = {str(i) for i in before}, {str(i) for i in after}
     accepted = 200 <= exchange.status < 300
     sent = document.get(relation.field) if isinstance(document, dict) else None
     judged(catalog.WRITES_RELATION_REPLACED)
     problem, expected = None, None
-    if not accepted:
+    unsent = not isinstance(document, dict) or relation.field not in document
+    if accepted and unsent:
+        if after != before:
+            problem, expected = "changed_unsent", sorted(before)
+    elif not accepted:
         if after != before:
             problem, expected = "refused_but_changed", sorted(before)
     else:

@@ -140,3 +140,22 @@ def test_the_write_sweep_sends_each_relation_body_class(live):
         "relation_malformed", "relation_unknown", "relation_valid", "relation_valid"]
     assert {c.action_path for c in swept} == {"/projects/{pk}/labels"}
     assert {c.operation for c in create_sweep(live.info, known_rows(live), "Label")} == {"create"}
+
+
+@pytest.mark.parametrize("raw", [b"", b"{}"])
+def test_a_request_that_sends_no_relation_is_judged_by_what_it_changed(live, raw):
+    """No body (the action's read) or a body without the relation key replaces nothing: accepted, the relation
+    must stay as it was, and is judged so (the oracle would have called the empty body "accepted malformed")."""
+    from fuzz.oracles.writes import check_relation_replaced
+    from strategies.payloads import NO_DOCUMENT
+
+    ctx = OracleContext(live.info)
+    case, relation = _case(live, "user_a", _labels(live, 2))
+    run_write_case(live, ctx, case, reset=False)
+    body = WriteBody("malformed_json", NO_DOCUMENT if not raw else {}, raw=raw, content_type="application/json")
+    outcome = run_write_case(live, ctx, WriteCase("user_a", "Project", "action", body, case.pk, relation.path))
+    assert not [f for f in outcome.findings if f.property_id == catalog.WRITES_RELATION_REPLACED]
+    held = _labels(live, 2)
+    changed = check_relation_replaced(outcome.exchange, relation, NO_DOCUMENT, held, held[:1])
+    assert [f.facts["problem"] for f in changed] == (["changed_unsent"] if outcome.exchange.status < 300 else [
+        "refused_but_changed"])
