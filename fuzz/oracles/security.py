@@ -24,6 +24,7 @@ claims are read on a loaded machine some time after they were made).
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from fuzz import catalog
@@ -260,7 +261,11 @@ def exp_class_of(claims: Mapping[str, Any]) -> str:
         return type(exp).__name__
     if not math.isfinite(exp):
         return "nonfinite"
-    return "numeric" if abs(exp) < 2.5e11 else "out_of_range"
+    try:  # the years a datetime holds: 1..9999, so beyond them on either side (not only far from 0)
+        datetime.fromtimestamp(float(exp), tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return "out_of_range"
+    return "numeric"
 
 
 def _first(claims: Mapping[str, Any], *keys: str) -> str | None:

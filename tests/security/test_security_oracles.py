@@ -239,3 +239,12 @@ def test_known_defect_nonfinite_exp_is_the_ledger_entry(reader):
     mapping = ClaimMapping({"agent_id": "a"}, Claim("nonfinite", literal=float("inf")), Claim("now", offset=0))
     found = [f for f in props.claims_case(mapping) if f.facts["decider"] == reader]
     assert found and all(active_ledger().match(f).id == "AKSARA-MCPCLAIMS-001" for f in found)
+
+
+def test_exp_class_marks_both_ends_of_the_datetime_range():
+    """An exp a datetime cannot hold is out_of_range on either side (seed 722: one second before year 1 had been
+    called numeric, so AKSARA-MCPCLAIMS-001 did not take it)."""
+    from fuzz.oracles.security import exp_class_of
+
+    assert [exp_class_of({"exp": v}) for v in (-62135596800, 0, 1.5e9, 253402300799)] == ["numeric"] * 4
+    assert [exp_class_of({"exp": v}) for v in (-62135596801, 253402300800, -10**12, 10**12)] == ["out_of_range"] * 4
