@@ -289,7 +289,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
        "A row matches every filter built from its own values.",
        f"{_QUERY}.check_pivot", "strategies.queries.pivot_rows"),
     _p(QUERY_ORDERING, "rest_api", "sql_injection",
-       "An allowed ordering sorts the list by the requested keys, as the database collation does.",
+       "An allowed ordering sorts the list by the requested keys, as the database collation does; a term outside "
+       "the ordering allowlist orders nothing.",
        f"{_QUERY}.check_ordering", "strategies.queries.principal_orderings"),
     _p(QUERY_PAGE_WALK, "rest_api", "malformed_payloads",
        "Walking every page of a paginator returns every visible row exactly once, in order.",

@@ -12,8 +12,8 @@ data); each combination is the ordinary input of the property that sweeps it:
   covering array when the full product is larger than ``limit``; every paginator parameter
   (the resource's own and the others') × edge value; ``search`` × every hostile class;
   ``ordering`` × every injected expression. Input of ``query.injection_taint``.
-- :func:`ordering_terms` — every ordering field × direction (made total with ``id``). Input of
-  ``query.ordering``.
+- :func:`ordering_terms` — every ordering field × direction (made total with ``id``), and every field outside
+  the ordering allowlist (which must be ignored). Input of ``query.ordering``.
 - :func:`write_bodies_swept` — every field-wise write-body class (type confusion, boundary, bad text,
   null) × field kind, every restricted field, every other body class once, a valid body as every
   principal (creates). Input of the write properties.
@@ -232,7 +232,9 @@ def hostile_queries(resource: ResourceSpec, principals: Sequence[str], limit: in
 
 
 def ordering_terms(resource: ResourceSpec, views: Sequence[View], text_ranges: bool) -> list[tuple[str, list]]:
-    """``(principal, terms)``: every allowed ordering field × direction, made total with ``id``."""
+    """``(principal, terms)``: every allowed ordering field × direction, made total with ``id``; then every model
+    field outside the allowlist, descending before ``id`` (the filtering guide: "Terms must be in
+    ``ordering_fields``", so the term is ignored and the rows come in ``id`` order), as a principal that sees it."""
     if not views:
         return []
     next_view = _rotation(views)
@@ -244,6 +246,11 @@ def ordering_terms(resource: ResourceSpec, views: Sequence[View], text_ranges: b
             view = next_view(name)
             if view is not None:
                 combos.append((view[0], [term] if name == "id" else [term, "id"]))
+    if "id" in resource.ordering_fields:
+        for field in resource.fields:
+            view = next_view(field.name) if field.name not in resource.ordering_fields else None
+            if view is not None:
+                combos.append((view[0], ["-" + field.name, "id"]))
     return combos
 
 

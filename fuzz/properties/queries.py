@@ -207,7 +207,9 @@ def ordering(world: QueryWorld, principal: str, resource: ResourceSpec, terms: S
     findings = _generic([exchange], world)
     if exchange.status == 500:
         return findings
-    expected = _model_ids(world, principal, resource, filters, terms)
+    # only allowlisted terms order (docs/api/filtering.md: "Terms must be in ordering_fields"); others are ignored
+    allowed = [t for t in terms if t.lstrip("-") in resource.ordering_fields]
+    expected = _model_ids(world, principal, resource, filters, allowed)
     return findings + oracles.check_ordering(exchange, ids, expected, terms)
 
 

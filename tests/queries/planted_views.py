@@ -35,6 +35,21 @@ class IgnoresDirection(OrderingFilter):
         return queryset.order_by(*[t.strip().lstrip("-") for t in terms.split(",") if t.strip()])
 
 
+class AppliesEveryTerm(OrderingFilter):
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        terms = request.query_params.get(self.ordering_param)
+        if not terms:
+            return super().filter_queryset(request, queryset, view)
+        return queryset.order_by(*[t.strip() for t in terms.split(",") if t.strip()])
+
+
+class OrdersByUnlistedFields(TicketViewSet):
+    """Planted: an ordering backend that applies every requested term, in the allowlist or not."""
+
+    prefix = "/planted/any-ordering"
+    filter_backends = [b for b in TicketViewSet.filter_backends if b is not OrderingFilter] + [AppliesEveryTerm]
+
+
 class IgnoresOrderingDirection(TicketViewSet):
     """Planted: an ordering backend that drops the ``-`` (descending) prefix."""
 
@@ -101,7 +116,8 @@ class SearchIgnoresCase(TicketViewSet):
     filter_backends = [b for b in TicketViewSet.filter_backends if b.__name__ != "SearchFilter"] + [CaseSensitiveSearch]
 
 
-PLANTED = [SearchIgnoresCase, DropsPriorityFilter, IgnoresOrderingDirection, PaginatorSkipsRows, FormatsSQL,
+PLANTED = [SearchIgnoresCase, DropsPriorityFilter, IgnoresOrderingDirection, OrdersByUnlistedFields,
+           PaginatorSkipsRows, FormatsSQL,
            HidesAuthorWithoutFilters, AuthorFilterable]
 
 

@@ -75,6 +75,21 @@ def test_ordering_catches_an_ignored_direction(world):
     assert [f.facts["problem"] for f in ids_of(findings, "query.ordering")] == ["order"]
 
 
+def test_ordering_catches_a_backend_that_orders_by_a_field_outside_the_allowlist(world):
+    """The filtering guide: "Terms must be in ordering_fields"; an unlisted term is ignored (rows in id order)."""
+    from strategies.sweeps import ordering_terms
+
+    faulty = planted.spec(planted.OrdersByUnlistedFields)
+    correct = world.live.info.resource("Ticket")
+    unlisted = [(p, terms) for p, terms in ordering_terms(correct, [("user_a", (), ())], True)
+                if terms[0].lstrip("-") not in correct.ordering_fields]
+    assert unlisted, "the sweep orders by no field outside the allowlist"
+    caught = [t for _, t in unlisted if ids_of(props.ordering(world, "user_a", faulty, t), "query.ordering")]
+    assert caught, unlisted
+    for _, terms in unlisted:
+        assert props.ordering(world, "user_a", correct, terms) == [], terms
+
+
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_ordering_is_quiet_on_correct_orderings(world, data):

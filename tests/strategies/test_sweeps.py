@@ -113,11 +113,15 @@ def test_pairwise_covers_every_pair(sizes):
     assert len(rows) <= max(1, len(list(itertools.product(*dims))))
 
 
-def test_ordering_sweep_has_every_field_in_both_directions():
+def test_ordering_sweep_has_every_field_in_both_directions_and_every_unlisted_field():
     for resource in INFO.resources:
         combos = sweeps.ordering_terms(resource, views(resource), text_ranges=True)
         firsts = [terms[0] for _, terms in combos]
-        assert sorted(firsts) == sorted(t for n in resource.ordering_fields for t in (n, "-" + n))
+        listed = [t for t in firsts if t.lstrip("-") in resource.ordering_fields]
+        assert sorted(listed) == sorted(t for n in resource.ordering_fields for t in (n, "-" + n))
+        unlisted = {f.name for f in resource.fields} - set(resource.ordering_fields)
+        if "id" in resource.ordering_fields:
+            assert sorted(t for t in firsts if t not in listed) == sorted("-" + n for n in unlisted)
         assert all(terms[-1].lstrip("-") == "id" for _, terms in combos)
 
 
