@@ -56,9 +56,23 @@ class BoundedResponse:
             return self.body.decode("utf-8", "replace")
 
 
+class RequestState(dict):
+    """A request's ``scope["state"]`` that remembers whether anything marked the request an AI agent's
+    (``is_ai_agent = True``): Aksara's ``AIAgentMiddleware`` clears the mark on its way out, so the state the app
+    leaves behind no longer says what Aksara's REST AI gate saw."""
+
+    marked_ai = False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "is_ai_agent" and value is True:
+            self.marked_ai = True
+        super().__setitem__(key, value)
+
+
 def _scope(request: httpx.Request) -> dict[str, Any]:
     url = request.url
     return {
+        "state": RequestState(),
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -187,7 +201,8 @@ def exchange_parts(bounded: BoundedResponse, timeout: float) -> tuple[int, str, 
     if getattr(principal, "is_ai_agent", None) is not None or "is_ai_agent" in (bounded.state or {}):
         # whether the request reached Aksara marked as an AI agent's (``request.state.is_ai_agent``, what its
         # REST AI gate reads) besides the kind of principal the app resolved
-        notes["ai_request"] = "yes" if (bounded.state or {}).get("is_ai_agent") is True else "no"
+        marked = getattr(bounded.state, "marked_ai", False) or (bounded.state or {}).get("is_ai_agent") is True
+        notes["ai_request"] = "yes" if marked else "no"
     return bounded.status, text, bounded.headers, notes
 
 

@@ -278,6 +278,13 @@ def build_viewsets() -> list[type]:
         stream_enabled = False
         ai_exposed = False
 
+        @action(detail=False, methods=["get"])
+        async def summary(self, request: Request) -> dict[str, Any]:
+            """How many of the caller's projects the board holds. The action keeps the default ai_exposed=True;
+            the viewset's ai_exposed=False must still keep agents out (docs/api/actions.md: "other
+            ViewSet/model/registration conditions still apply")."""
+            return {"projects": await self.get_queryset(request=request).count()}
+
         async def delete(self, pk: str, request: Request) -> dict[str, Any]:
             if not IsAdminUser().has_permission(request, self):
                 raise HTTPException(status_code=403, detail=IsAdminUser.message)

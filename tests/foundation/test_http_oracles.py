@@ -152,3 +152,29 @@ def test_the_app_sees_the_path_decoded_exactly_once():
     request = httpx.Request("GET", httpx.URL("http://testserver", path="/tickets/%250A"))
     asyncio.run(send_bounded(echo, request, timeout=2))
     assert seen == {"path": "/tickets/%0A", "raw_path": b"/tickets/%250A"}
+
+
+def test_an_ai_mark_cleared_on_the_way_out_still_counts():
+    """Aksara's AIAgentMiddleware sets request.state.is_ai_agent and clears it after the response: the exchange
+    still says the request was marked (else AKSARA-AI-008, which needs an unmarked request, absorbed a REST AI gate
+    that stopped working on the platform target)."""
+    import asyncio
+
+    import httpx
+    from starlette.requests import Request
+
+    from targets.bounded import exchange_parts, send_bounded
+
+    async def app(scope, receive, send, mark=True):
+        request = Request(scope, receive)
+        request.state.is_ai_agent = mark
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+        request.state.is_ai_agent = False
+
+    async def unmarked(scope, receive, send):
+        await app(scope, receive, send, mark=False)
+
+    request = httpx.Request("GET", "http://testserver/x")
+    notes = [exchange_parts(asyncio.run(send_bounded(a, request, timeout=2)), 2)[3] for a in (app, unmarked)]
+    assert [n.get("ai_request") for n in notes] == ["yes", "no"]
