@@ -519,7 +519,8 @@ PROPERTIES: dict[str, Property] = {p.id: p for p in [
     # cancellation is an action nobody authorized, so those properties stand under object-level authorization.
     _p(TASKS_PROVENANCE, "background_tasks", "cross_tenant_access",
        "A task or durable operation runs under the tenant and principal of the request that enqueued it, never "
-       "those its payload claims; an outbox exporter given a tenant's scope exports only that tenant's transitions.",
+       "those its payload claims; a durable worker or an outbox exporter given a tenant claims or exports only that "
+       "tenant's operations and transitions.",
        f"{_TASKS}.check_provenance", "strategies.tasks.hostile_claims"),
     _p(TASKS_EXACTLY_ONCE, "background_tasks", "broken_object_level_authorization",
        "Several workers on one database run each effect once: a succeeded operation of any effect class has "

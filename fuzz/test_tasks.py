@@ -17,7 +17,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from fuzz import catalog, sweep
 from fuzz.judging import judge, judges
 from fuzz.profiles import scaled
-from fuzz.properties.tasks import TasksMachine, run_sweep_case, sweep_cases
+from fuzz.properties.tasks import TasksMachine, run_sweep_case, run_trace, scope_trace, sweep_cases
 from targets.workers.lab import WorkersLab
 
 PROPERTIES = (catalog.TASKS_PROVENANCE, catalog.TASKS_EXACTLY_ONCE, catalog.TASKS_NOTHING_LOST,
@@ -38,10 +38,12 @@ def workers_lab(pg_server):
 @pytest.mark.aksara_features("durable")
 @judges(*PROPERTIES)
 def test_fault_sweep(workers_lab):
-    """Every job kind x every fault it takes x cancelled or not, once, ahead of the machine's random programs:
-    the findings of all cases are judged together (a known defect never hides a new one)."""
+    """Every job kind x every fault it takes x cancelled or not, once, ahead of the machine's random programs, and
+    every tenant's operations before each tenant's own durable worker: the findings of all cases are judged
+    together (a known defect never hides a new one)."""
     cases = sweep_cases()
     findings = [f for case in cases for f in run_sweep_case(workers_lab, case)]
+    findings += run_trace(workers_lab, scope_trace())
     for property_id in (catalog.TASKS_PROVENANCE, catalog.TASKS_EXACTLY_ONCE, catalog.TASKS_NOTHING_LOST):
         sweep.count(property_id, len(cases), len(cases))
     judge(findings)

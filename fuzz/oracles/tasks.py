@@ -7,7 +7,9 @@ findings. Choices where Aksara's docs leave room, written down here:
 - Provenance: a job's effect runs under the tenant and principal of the request that enqueued it — the
   credential's, never a body's claim. For an ordinary ``@task`` Aksara keeps only the tenant (the
   background-tasks guide, "Identity boundary": the app carries the principal); for a durable operation the
-  principal is the one Aksara's resolver rebuilt from the admitting principal's reference.
+  principal is the one Aksara's resolver rebuilt from the admitting principal's reference. A
+  ``DurableOperationWorker`` runs for "one explicitly selected tenant" (its docstring; the durable-operations
+  guide: "An application can poll one tenant explicitly"), so it claims that tenant's operations and no other's.
 - Exactly once: a ``postgres_atomic`` operation's effect commits with its success, so a succeeded operation
   has exactly one effect and any other state none, whatever crashed or retried. An ``external_idempotent``
   operation's effect is a send to a provider that honours the downstream key (how-to/handle-external-effects.md:
@@ -330,6 +332,25 @@ def check_workers_healthy(errors: Iterable[str], hung: bool) -> list[Finding]:
     if hung:
         findings.append(Finding(catalog.TASKS_NOTHING_LOST, "a worker poll neither finished nor stalled in time",
                                 facts={"problem": "worker_hung"}))
+    return findings
+
+
+def check_worker_scope(jobs: Mapping[str, JobFacts], tenant: str, before: Sequence[Mapping[str, Any]],
+                       after: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """A durable worker run for a tenant changes no other tenant's operation (claims, executes or closes none)."""
+    was = {str(row["id"]): (row["state"], row["attempt_count"]) for row in before}
+    findings: list[Finding] = []
+    for name, job in jobs.items():
+        if job.is_task or not job.operation or job.tenant == tenant:
+            continue
+        judged(catalog.TASKS_PROVENANCE)
+        now = next(((row["state"], row["attempt_count"]) for row in after if str(row["id"]) == job.operation), None)
+        if now != was.get(job.operation):
+            findings.append(Finding(
+                catalog.TASKS_PROVENANCE, f"the durable worker of tenant {tenant!r} changed {name} of tenant "
+                f"{job.tenant!r} (state, attempts {was.get(job.operation)} -> {now})",
+                observed=list(now or ()), expected=list(was.get(job.operation) or ()),
+                facts={"job_kind": "operation", "problem": "worker_scope"}))
     return findings
 
 

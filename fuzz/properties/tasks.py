@@ -10,6 +10,8 @@ live rows, so a replay draws the same steps:
 - ``arm``: the next execution of a job fails (1-3 times), crashes after its effect, or stalls (tasks only);
 - ``work``: 1-3 real ``TaskWorker`` instances poll once each, concurrently, on one database; before that,
   optionally, time passes beyond every lease and retry delay and stale locks are recovered;
+- ``operate``: Aksara's standalone ``DurableOperationWorker`` loop runs for one tenant until it is idle (the
+  durable-operations guide's explicit per-tenant worker, beside the task adapter);
 - ``release``: a stalled execution resumes (its lease is gone by then if time advanced: a late
   heartbeat and a late completion from the old owner);
 - ``cancel`` / ``decide``: Aksara's durable router, as a user of the same or another tenant;
@@ -42,6 +44,7 @@ from targets.workers.lab import BACKOFF_BASE, RETRY_DELAY_SECONDS, WorkersLab
 MAX_ATTEMPTS = 3
 RETRY_CAP = 3600.0
 DRAIN_ROUNDS = 12
+TENANTS = sorted({tenant for tenant, _ in USERS.values()})
 
 
 class _Recorded:
@@ -204,6 +207,16 @@ class TasksMachine(RuleBasedStateMachine):
                 self.backing_off[name] = row["attempts"]
         self._judge(findings)
 
+    @rule(tenant=st.sampled_from(TENANTS))
+    def operate(self, tenant: str) -> None:
+        self.trace.append(["operate", {"tenant": tenant}, []])
+        before = self.lab.operations()
+        result = self.lab.operate(tenant)
+        self.steps.append(f"operate {tenant}")
+        findings = oracles.check_workers_healthy(result.errors, result.hung)
+        findings += oracles.check_worker_scope(self.jobs, tenant, before, self.lab.operations())
+        self._judge(findings)
+
     @precondition(lambda self: bool(self.stalls))
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
@@ -236,8 +249,7 @@ class TasksMachine(RuleBasedStateMachine):
                 job.cancelled = True
         self._judge(oracles.check_decision(job, action, user, pre_state, want, reply.exchange, reply.json))
 
-    @rule(tenant=st.sampled_from(sorted({tenant for tenant, _ in USERS.values()})),
-          fault=st.sampled_from(["none", "fail", "crash"]))
+    @rule(tenant=st.sampled_from(TENANTS), fault=st.sampled_from(["none", "fail", "crash"]))
     def export(self, tenant: str, fault: str) -> None:
         self.trace.append(["export", {"tenant": tenant, "fault": fault}, []])
         self._export(tenant, fault)
@@ -319,7 +331,7 @@ class TasksMachine(RuleBasedStateMachine):
 
     def _drain_outbox(self) -> list[Finding]:
         """Export every tenant's outbox until nothing is left (time advanced between rounds), then judge it."""
-        tenants = sorted({tenant for tenant, _ in USERS.values()})
+        tenants = TENANTS
         for _ in range(DRAIN_ROUNDS * 4):
             pending = {row["tenant_scope"] for row in self.lab.outbox() if row["exported_at"] is None}
             if not pending & set(tenants):
@@ -353,22 +365,25 @@ def run_trace(lab: WorkersLab, trace: list[Any], *, judge_findings: bool = False
         machine = TasksMachine()
         if not judge_findings:
             machine.collected = []
-        for rule, args, draws in trace:
-            if rule == "work":
-                machine.work(**args)
-            elif rule == "export":
-                machine.export(**args)
-            elif rule == "first_job":  # enqueue's own draws were recorded as the step before
-                if machine.jobs and draws and draws[0]:
-                    machine._arm(machine.jobs[sorted(machine.jobs)[0]], *draws[1])
-                machine.trace.append([rule, args, list(draws)])
-            else:
-                getattr(machine, rule)(**args, data=Script(*draws))
-            machine.database_matches_model()
+        play(machine, trace)
         machine.teardown()
         return list(machine.collected or [])
     finally:
         TasksMachine.lab = None
+
+
+def play(machine: TasksMachine, trace: list[Any]) -> None:
+    """Each step of ``trace`` on ``machine``, the database compared with the model after each (no drain)."""
+    for rule, args, draws in trace:
+        if rule in ("work", "export", "operate"):  # rules that draw nothing
+            getattr(machine, rule)(**args)
+        elif rule == "first_job":  # enqueue's own draws were recorded as the step before
+            if machine.jobs and draws and draws[0]:
+                machine._arm(machine.jobs[sorted(machine.jobs)[0]], *draws[1])
+            machine.trace.append([rule, args, list(draws)])
+        else:
+            getattr(machine, rule)(**args, data=Script(*draws))
+        machine.database_matches_model()
 
 
 def sweep_cases() -> list[FaultCase]:
@@ -395,6 +410,23 @@ def sweep_trace(case: FaultCase) -> list[list[Any]]:
     if case.fault[0] == "stall":
         trace += [["work", {"count": 1, "later": True}, []], ["release", {}, [first]]]
     trace.append(["work", {"count": 2, "later": True}, []])
+    return trace
+
+
+def scope_trace() -> list[list[Any]]:
+    """The machine's steps that put every tenant's operations before each tenant's own durable worker: one
+    operation per user and kind, the first tenant's dispatched last (a worker that ignored its tenant would claim
+    the others' first); the first of them crashes its worker once, the loop of a second worker recovers it after
+    its lease; then every tenant's worker runs."""
+    trace: list[list[Any]] = []
+    for user in sorted(USERS, key=lambda user: USERS[user][0] == TENANTS[0]):
+        for n, kind in enumerate(k for k in sorted(ACTIONS) if k not in APPROVAL_KINDS):
+            # draws: no idempotency key, (after the user's first) not a repeat of an earlier command, the claims
+            draws = [None, *([False] if n else []), representative_claims(USERS, user)]
+            trace.append(["dispatch", {"user": user, "kind": kind}, draws])
+    trace.append(["arm", {}, [f"op-{len(trace)}", ("crash", 1)]])
+    trace += [["operate", {"tenant": TENANTS[0]}, []], ["work", {"count": 1, "later": True}, []]]
+    trace += [["operate", {"tenant": tenant}, []] for tenant in TENANTS]
     return trace
 
 

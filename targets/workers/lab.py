@@ -2,7 +2,8 @@
 
 One :class:`WorkersLab` per process owns an event loop, the database (Aksara's internal migrations applied:
 ``aksara_tasks`` and the durable-operation tables), the app behind an in-process ASGI client and the workers.
-Each example starts from empty tables (:meth:`reset`).
+Each example starts from empty tables (:meth:`reset`). Besides the task workers, :meth:`operate` runs Aksara's
+standalone ``DurableOperationWorker`` loop for one tenant, as its durable-operations guide deploys it.
 
 Time: leases last :data:`LEASE_SECONDS`, retries wait ``RETRY_DELAY_SECONDS * 2 ** (attempt - 1)``. A run
 cannot wait that long, so :meth:`advance` moves every lease, lock and availability time of the queue and of
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import tempfile
 import time
@@ -35,6 +37,27 @@ BACKOFF_BASE = 2.0
 ADVANCE_SECONDS = 600.0
 WORKERS = 3
 SETTLE_SECONDS = 10.0
+
+
+#: what keeps an operate() loop going: an operation of the tenant it could claim now, or one it is running
+_OPERATOR_BUSY = """
+SELECT (SELECT count(*) FROM aksara_operations WHERE tenant_id = $1
+          AND ((state = 'ready' AND available_at <= clock_timestamp())
+               OR (state = 'running' AND lease_expires_at <= clock_timestamp())))
+     + (SELECT count(*) FROM aksara_operation_attempts WHERE worker_id = $2 AND state = 'running')
+"""
+
+
+class _ErrorRecords(logging.Handler):
+    """The messages (with their exception) of the error records a worker's loop logs while it swallows them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        self.messages.append(f"{type(error).__name__}: {error}" if error else record.getMessage())
 
 
 @dataclass
@@ -83,6 +106,7 @@ class WorkersLab:
         self.service_class = service_class
         self.background: list[asyncio.Task[Any]] = []
         self.timings: list[float] = []
+        self.operators: dict[str, str] = {}  # worker id of each operate() -> the tenant it was run for
         self.loop.run_until_complete(self._start())
 
     # -------------------------------------------------------------------------------------------- set-up
@@ -169,6 +193,7 @@ class WorkersLab:
 
         self.run(reset())
         self.deliveries.clear()
+        self.operators.clear()
 
     # -------------------------------------------------------------------------------------------- HTTP
 
@@ -235,6 +260,59 @@ class WorkersLab:
             else:
                 result.errors.append(f"{type(error).__name__}: {error}")
         return result
+
+    def operate(self, tenant: str) -> PollResult:
+        """Aksara's ``DurableOperationWorker`` for ``tenant`` runs its loop (``run(tenant_id=...)``) until it is
+        idle — nothing of the tenant left to claim, nothing of its own running — or its execution stalled or
+        crashed; then it is stopped. A poll the loop logs as failed is an error of the result."""
+        started = time.perf_counter()
+        result = self.run(self._operate(tenant))
+        self.timings.append(time.perf_counter() - started)
+        return result
+
+    async def _operate(self, tenant: str) -> PollResult:
+        from aksara.durable import DurableOperationWorker
+
+        worker_id = f"operator-{tenant}-{len(self.operators) + 1}"
+        self.operators[worker_id] = tenant
+        worker = DurableOperationWorker(self.service, worker_id=worker_id, lease_seconds=LEASE_SECONDS,
+                                        poll_interval=0.02)
+        failures = _ErrorRecords()
+        log = logging.getLogger(DurableOperationWorker.__module__)
+        log.addHandler(failures)
+        stalled_before = workers_app.FAULTS.stalled
+        loop = asyncio.ensure_future(worker.run(tenant_id=tenant))
+        deadline = time.monotonic() + SETTLE_SECONDS
+        result = PollResult()
+        try:
+            while not loop.done() and workers_app.FAULTS.stalled == stalled_before:
+                await asyncio.sleep(0.01)
+                if await self.db.fetchval(_OPERATOR_BUSY, tenant, worker_id) == 0:
+                    break
+                if time.monotonic() > deadline:
+                    result.hung = True
+                    break
+            worker.stop()
+            await asyncio.wait({loop}, timeout=1.0)
+        finally:
+            log.removeHandler(failures)
+        if not loop.done():
+            self.background.append(loop)  # a stalled execution resumes when its gate opens, then the loop ends
+        elif isinstance(loop.exception(), workers_app.WorkerCrash):
+            result.crashed += 1
+            await self._bury_heartbeats()
+        elif loop.exception() is not None:
+            result.errors.append(f"{type(loop.exception()).__name__}: {loop.exception()}")
+        else:
+            result.finished += 1
+        result.errors += failures.messages
+        return result
+
+    def attempts(self) -> list[dict[str, Any]]:
+        """Every operation attempt: which worker made it, for which operation."""
+        rows = self.run(self.db.fetch("SELECT operation_id::text AS operation_id, worker_id, state "
+                                      "FROM aksara_operation_attempts ORDER BY started_at"))
+        return [dict(r) for r in rows]
 
     @staticmethod
     async def _bury_heartbeats() -> None:

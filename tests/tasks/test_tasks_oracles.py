@@ -293,12 +293,21 @@ def _outbox_faults(m: TasksMachine) -> None:
     m.export("t1", "none")
 
 
+def _tenant_workers(m: TasksMachine) -> None:
+    m.dispatch("bob", "plain", Script(None, {"tenant_id": "t1"}))  # another tenant's work comes first
+    m.dispatch("alice", "plain", Script(None, {}))
+    m.dispatch("carol", "external", Script(None, {}))
+    m.operate("t1")
+    m.operate("t2")
+
+
 SCENARIOS = {
     "foreign_claims": _foreign_claims, "concurrent_claims": _concurrent_claims,
     "crash_after_effect": _crash_after_effect, "stale_owner_resumes": _stale_owner_resumes,
     "failure_then_retry": _failure_then_retry, "replayed_dispatch": _replayed_dispatch,
     "conflicting_decisions": _conflicting_decisions, "external_lost_answer": _external_lost_answer,
     "unrecoverable_lost_answers": _unrecoverable_lost_answers, "outbox_faults": _outbox_faults,
+    "tenant_workers": _tenant_workers,
 }
 
 
@@ -352,6 +361,8 @@ PLANTED = {  # name -> (scenario, the lab's planted part, the property that must
                                                {"service_class": plants.CertainFailureService},
                                                catalog.TASKS_NOTHING_LOST),
     "outbox_ignores_scope": ("outbox_faults", {"exporter_class": plants.UnscopedExporter}, catalog.TASKS_PROVENANCE),
+    "worker_claims_any_tenant": ("tenant_workers", {"service_class": plants.AnyTenantClaimService},
+                                 catalog.TASKS_PROVENANCE),
     "outbox_acknowledges_first": ("outbox_faults", {"exporter_class": plants.AcknowledgeFirstExporter},
                                   catalog.TASKS_NOTHING_LOST),
 }
@@ -431,24 +442,63 @@ SWEEP_FINDS = {  # planted part -> the property the sweep alone must see it by
                                        catalog.TASKS_EXACTLY_ONCE),
     "lost_answer_reported_as_executor_error": ({"service_class": plants.CertainFailureService},
                                                catalog.TASKS_NOTHING_LOST),
+    "worker_claims_any_tenant": ({"service_class": plants.AnyTenantClaimService}, catalog.TASKS_PROVENANCE),
 }
 
 
 @pytest.mark.parametrize("plant", sorted(SWEEP_FINDS))
 def test_the_fault_sweep_alone_finds_a_planted_fault(pg_server, plant):
-    from fuzz.properties.tasks import run_sweep_case, sweep_cases
+    from fuzz.properties.tasks import run_sweep_case, run_trace, scope_trace, sweep_cases
 
     parts, property_id = SWEEP_FINDS[plant]
     planted = _planted(pg_server, f"sweep_{plant}", **parts)
     try:
         found = [f for case in sweep_cases() for f in run_sweep_case(planted, case)]
+        found += run_trace(planted, scope_trace())
     finally:
         planted.close()
     assert property_id in _ids(found), [f.message for f in found]
 
 
 def test_the_fault_sweep_is_quiet_on_aksaras_own_queue(lab):
-    from fuzz.properties.tasks import run_sweep_case, sweep_cases
+    from fuzz.properties.tasks import run_sweep_case, run_trace, scope_trace, sweep_cases
 
     found = [f for case in sweep_cases() for f in run_sweep_case(lab, case)]
+    found += run_trace(lab, scope_trace())
     assert found == [], [f.message for f in found]
+
+
+def test_the_scope_trace_runs_each_tenants_worker_through_a_crash(lab):
+    """What the scope trace reaches: every operation it dispatched ends succeeded (the crashed one recovered by
+    a later worker's loop), and each durable worker made attempts only on its own tenant's operations."""
+    from fuzz.properties.tasks import play, scope_trace
+
+    TasksMachine.lab = lab
+    try:
+        machine = TasksMachine()
+        machine.collected = []
+        play(machine, scope_trace())
+        states = {row["state"] for row in lab.operations()}
+        attempts = lab.attempts()
+        operators = dict(lab.operators)
+        machine.teardown()
+    finally:
+        TasksMachine.lab = None
+    assert machine.collected == [], [f.message for f in machine.collected]
+    assert states == {"succeeded"}
+    by_worker = {}
+    for attempt in attempts:
+        by_worker.setdefault(attempt["worker_id"], []).append(attempt["state"])
+    assert sorted(operators.values()) == ["t1", "t1", "t2"]
+    assert "abandoned" in by_worker["operator-t1-1"] or "running" in by_worker["operator-t1-1"]  # the crash
+    assert all(by_worker.get(worker) for worker in operators if worker != "operator-t1-3")  # each loop worked
+
+
+def test_worker_scope_oracle():
+    jobs = {"op-1": _operation(), "job-1": _task()}  # op-1: tenant t2, operation "0f0f"
+    ready = [{"id": "0f0f", "state": "ready", "attempt_count": 0}]
+    done = [{"id": "0f0f", "state": "succeeded", "attempt_count": 1}]
+    assert oracles.check_worker_scope(jobs, "t2", ready, done) == []  # its own tenant's worker
+    assert oracles.check_worker_scope(jobs, "t1", ready, ready) == []  # another's, which left it alone
+    wrong = oracles.check_worker_scope(jobs, "t1", ready, done)
+    assert [f.facts["problem"] for f in wrong] == ["worker_scope"]

@@ -125,6 +125,25 @@ class KeylessService(DurableOperationService):
         return await super().admit(*args, idempotency_key=None, **kwargs)
 
 
+class AnyTenantClaimService(DurableOperationService):
+    """Planted: a worker's claim ignores the tenant it runs for (the repository's tenant filter dropped): it takes
+    the first claimable operation of any tenant."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        scoped = self.repository.claim_row
+
+        async def claim_row(connection: Any, tenant_scope: str, namespace: str, *, operation_id: Any = None) -> Any:
+            first = await connection.fetchval(
+                "SELECT tenant_scope FROM aksara_operations WHERE application_namespace = $1 AND ($2::uuid IS NULL "
+                "OR id = $2) AND ((state = 'ready' AND available_at <= clock_timestamp()) OR (state = 'running' AND "
+                "lease_expires_at <= clock_timestamp())) ORDER BY available_at, created_at LIMIT 1",
+                namespace, operation_id)
+            return await scoped(connection, first or tenant_scope, namespace, operation_id=operation_id)
+
+        self.repository.claim_row = claim_row
+
+
 async def per_attempt_effect_handler(context: Any, command: dict[str, Any]) -> Any:
     """Planted: the effect identity changes with each attempt, so a retry after a lost answer sends anew."""
     job = str(command.get("job"))
