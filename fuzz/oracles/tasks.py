@@ -339,12 +339,13 @@ def check_worker_scope(jobs: Mapping[str, JobFacts], tenant: str, before: Sequen
                        after: Sequence[Mapping[str, Any]]) -> list[Finding]:
     """A durable worker run for a tenant changes no other tenant's operation (claims, executes or closes none)."""
     was = {str(row["id"]): (row["state"], row["attempt_count"]) for row in before}
+    is_ = {str(row["id"]): (row["state"], row["attempt_count"]) for row in after}
     findings: list[Finding] = []
     for name, job in jobs.items():
         if job.is_task or not job.operation or job.tenant == tenant:
             continue
         judged(catalog.TASKS_PROVENANCE)
-        now = next(((row["state"], row["attempt_count"]) for row in after if str(row["id"]) == job.operation), None)
+        now = is_.get(job.operation)
         if now != was.get(job.operation):
             findings.append(Finding(
                 catalog.TASKS_PROVENANCE, f"the durable worker of tenant {tenant!r} changed {name} of tenant "

@@ -478,20 +478,22 @@ def test_the_scope_trace_runs_each_tenants_worker_through_a_crash(lab):
         machine = TasksMachine()
         machine.collected = []
         play(machine, scope_trace())
-        states = {row["state"] for row in lab.operations()}
+        operations = lab.operations()
         attempts = lab.attempts()
         operators = dict(lab.operators)
         machine.teardown()
     finally:
         TasksMachine.lab = None
     assert machine.collected == [], [f.message for f in machine.collected]
-    assert states == {"succeeded"}
-    by_worker = {}
+    assert {row["state"] for row in operations} == {"succeeded"}
+    tenant_of = {str(row["id"]): row["tenant_id"] for row in operations}
+    by_worker: dict[str, list[tuple[str, str]]] = {}
     for attempt in attempts:
-        by_worker.setdefault(attempt["worker_id"], []).append(attempt["state"])
-    assert sorted(operators.values()) == ["t1", "t1", "t2"]
-    assert "abandoned" in by_worker["operator-t1-1"] or "running" in by_worker["operator-t1-1"]  # the crash
-    assert all(by_worker.get(worker) for worker in operators if worker != "operator-t1-3")  # each loop worked
+        by_worker.setdefault(attempt["worker_id"], []).append((tenant_of[attempt["operation_id"]], attempt["state"]))
+    assert operators == {"operator-t1-1": "t1", "operator-t1-2": "t1", "operator-t2-3": "t2"}
+    assert ("t1", "abandoned") in by_worker["operator-t1-1"] or ("t1", "running") in by_worker["operator-t1-1"]
+    for worker, tenant in operators.items():  # each loop worked, on its own tenant's operations only
+        assert by_worker.get(worker) and {t for t, _ in by_worker[worker]} == {tenant}, by_worker
 
 
 def test_worker_scope_oracle():
